@@ -1,0 +1,55 @@
+package format
+
+import (
+	"encoding/binary"
+
+	"github.com/klauspost/crc32"
+)
+
+// These constants are part of the on-disk format; do not change them.
+const (
+	// Magic starts every block header and every file header (0xdeadbeef,
+	// bytes ef be ad de).
+	Magic uint32 = 0xdeadbeef
+	// BlockHeaderSize is sizeof(log_block_header) (src/replica/log_block.h).
+	BlockHeaderSize = 16
+	// MaxBlockBytes is log_appender::DEFAULT_MAX_BLOCK_BYTES: a mutation
+	// starts a new block when the current block (header included) is
+	// already larger than this, so blocks overshoot by at most one mutation.
+	MaxBlockBytes = 1 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// CRC extends a CRC-32C chain over p. CRC(0, p) is plain CRC-32C, and
+// CRC(CRC(0, a), b) == CRC(0, a‖b), which is exactly dsn::utils::crc32_calc.
+func CRC(prev uint32, p []byte) uint32 { return crc32.Update(prev, castagnoli, p) }
+
+// BlockHeader is log_block_header. Length and BodyCRC are int32 in the C++
+// struct; they are kept as read so that a damaged value can be reported.
+type BlockHeader struct {
+	Magic       uint32
+	Length      int32
+	BodyCRC     uint32
+	LocalOffset uint32 // written but never read by Pegasus ("this field is unusable")
+}
+
+// DecodeBlockHeader reads the 16-byte header at the start of b.
+func DecodeBlockHeader(b []byte) BlockHeader {
+	_ = b[BlockHeaderSize-1]
+	return BlockHeader{
+		Magic:       binary.LittleEndian.Uint32(b[0:]),
+		Length:      int32(binary.LittleEndian.Uint32(b[4:])),
+		BodyCRC:     binary.LittleEndian.Uint32(b[8:]),
+		LocalOffset: binary.LittleEndian.Uint32(b[12:]),
+	}
+}
+
+// Put writes h into the first 16 bytes of b.
+func (h BlockHeader) Put(b []byte) {
+	_ = b[BlockHeaderSize-1]
+	binary.LittleEndian.PutUint32(b[0:], h.Magic)
+	binary.LittleEndian.PutUint32(b[4:], uint32(h.Length))
+	binary.LittleEndian.PutUint32(b[8:], h.BodyCRC)
+	binary.LittleEndian.PutUint32(b[12:], h.LocalOffset)
+}

@@ -1,0 +1,153 @@
+package format
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// readChunk is how much a Reader asks the file for at a time. Blocks are
+// often a single small mutation under light load, so reading block by block
+// would cost two system calls per kilobyte.
+const readChunk = 1 << 20
+
+// Block is one block as read. Body aliases the reader's buffer and is valid
+// until the next call to Next.
+type Block struct {
+	Index  int   // 0 for the file-header block
+	Offset int64 // file offset of the block header
+	Header BlockHeader
+	Body   []byte
+}
+
+// End is the file offset just past the block.
+func (b *Block) End() int64 { return b.Offset + BlockHeaderSize + int64(len(b.Body)) }
+
+// Reader reads the blocks of one log file in order, checking magic, length
+// and the CRC chain the way log_file::read_next_log_block does, and
+// classifying each failure the way Pegasus reacts to it. Memory is bounded
+// by the largest block; a length field is trusted for an allocation only
+// after it has been checked against the bytes the file still holds.
+type Reader struct {
+	src  io.Reader
+	name string // for errors
+	size int64  // bytes in the file, from stat
+
+	buf      []byte // buf[r:w] holds unread bytes
+	r, w     int
+	consumed int64 // file offset of buf[0]
+
+	block int    // index of the next block
+	off   int64  // file offset of the next block header
+	chain uint32 // body_crc of the previous block; 0 at file start
+	err   error  // sticky
+}
+
+// NewReader reads a log file of size bytes from src. name is used in errors.
+func NewReader(src io.Reader, name string, size int64) *Reader {
+	return &Reader{src: src, name: name, size: size}
+}
+
+// Offset is the file offset just past the last valid block: where Pegasus
+// would start the next file after a torn tail.
+func (r *Reader) Offset() int64 { return r.off }
+
+// Blocks is the number of valid blocks read so far.
+func (r *Reader) Blocks() int { return r.block }
+
+// Err returns the sticky error, nil after a clean end.
+func (r *Reader) Err() error {
+	if r.err == io.EOF {
+		return nil
+	}
+	return r.err
+}
+
+// Next returns the next valid block, io.EOF at a clean end of file, or an
+// *Error classed TornTail or Corrupt. Once it fails it keeps failing.
+func (r *Reader) Next() (*Block, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	left := r.size - r.off
+	if left == 0 {
+		if r.block == 0 {
+			// An empty file: Pegasus's open_read gets ERR_HANDLE_EOF on the
+			// first block and skips (renames) the file.
+			return nil, r.fail(TornTail, ErrEmptyFile)
+		}
+		r.err = io.EOF
+		return nil, io.EOF
+	}
+	if left < BlockHeaderSize {
+		return nil, r.fail(TornTail, fmt.Errorf("%w: %d of %d header bytes", ErrTornTail, left, BlockHeaderSize))
+	}
+	hb, err := r.fill(BlockHeaderSize)
+	if err != nil {
+		return nil, err
+	}
+	h := DecodeBlockHeader(hb)
+	if h.Magic != Magic {
+		return nil, r.fail(Corrupt, fmt.Errorf("%w: %#08x", ErrBadMagic, h.Magic))
+	}
+	// A negative or oversized length makes Pegasus's stream read come up
+	// short, which it reports as ERR_INCOMPLETE_DATA: a torn tail.
+	if h.Length < 0 || int64(h.Length) > left-BlockHeaderSize {
+		return nil, r.fail(TornTail, fmt.Errorf("%w: body length %d, %d bytes left", ErrTornTail, h.Length, left-BlockHeaderSize))
+	}
+	b, err := r.fill(BlockHeaderSize + int(h.Length))
+	if err != nil {
+		return nil, err
+	}
+	body := b[BlockHeaderSize:]
+	if got := CRC(r.chain, body); got != h.BodyCRC {
+		return nil, r.fail(Corrupt, fmt.Errorf("%w: stored %#08x, computed %#08x", ErrCRCMismatch, h.BodyCRC, got))
+	}
+	blk := &Block{Index: r.block, Offset: r.off, Header: h, Body: body}
+	r.chain = h.BodyCRC
+	r.r += len(b)
+	r.off += int64(len(b))
+	r.block++
+	return blk, nil
+}
+
+// fill makes n bytes at the current offset available without consuming them.
+func (r *Reader) fill(n int) ([]byte, error) {
+	if r.w-r.r >= n {
+		return r.buf[r.r : r.r+n], nil
+	}
+	if r.r > 0 {
+		copy(r.buf, r.buf[r.r:r.w])
+		r.consumed += int64(r.r)
+		r.w -= r.r
+		r.r = 0
+	}
+	if len(r.buf) < n {
+		nb := make([]byte, max(n, min(readChunk, int(r.size))))
+		copy(nb, r.buf[:r.w])
+		r.buf = nb
+	}
+	for r.w < n {
+		// Never ask for more than the file holds: a short read then is a
+		// file that shrank under us, not a torn tail.
+		want := min(len(r.buf), int(r.size-r.consumed))
+		m, err := r.src.Read(r.buf[r.w:want])
+		r.w += m
+		if r.w >= n {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			r.err = fmt.Errorf("%s: read at offset %d: %w", r.name, r.consumed+int64(r.w), err)
+			return nil, r.err
+		}
+	}
+	return r.buf[r.r : r.r+n], nil
+}
+
+func (r *Reader) fail(c Class, err error) error {
+	r.err = &Error{File: r.name, Offset: r.off, Block: r.block, MutationOffset: -1, Class: c, Err: err}
+	return r.err
+}
