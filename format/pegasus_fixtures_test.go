@@ -42,8 +42,8 @@ type wantBlock struct {
 // (load_from_private_log_test.cpp, TEST_P handle_real_private_log) and from
 // an independent decode recorded in docs/pegasus-log-format.md §16.
 var pegasusFixtures = []struct {
-	name   string
-	gpid   Gpid
+	name       string
+	gpid       Gpid
 	blocks     []wantBlock
 	muts       []wantMutation
 	timestamps []int64 // µs
