@@ -90,9 +90,15 @@ func (r *Reader) Next() (*Block, error) {
 	if h.Magic != Magic {
 		return nil, r.fail(Corrupt, fmt.Errorf("%w: %#08x", ErrBadMagic, h.Magic))
 	}
-	// A negative or oversized length makes Pegasus's stream read come up
-	// short, which it reports as ERR_INCOMPLETE_DATA: a torn tail.
-	if h.Length < 0 || int64(h.Length) > left-BlockHeaderSize {
+	// A negative length is converted to a huge size_t by Pegasus's
+	// file_streamer::read_next, whose behaviour is then undefined: no
+	// version tolerates it, so it is corruption.
+	if h.Length < 0 {
+		return nil, r.fail(Corrupt, fmt.Errorf("%w: negative body length %d", ErrCorruption, h.Length))
+	}
+	// A length past the end makes the stream read come up short, which
+	// read_next_log_block reports as ERR_INCOMPLETE_DATA: a torn tail.
+	if int64(h.Length) > left-BlockHeaderSize {
 		return nil, r.fail(TornTail, fmt.Errorf("%w: body length %d, %d bytes left", ErrTornTail, h.Length, left-BlockHeaderSize))
 	}
 	b, err := r.fill(BlockHeaderSize + int(h.Length))
