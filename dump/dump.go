@@ -1,0 +1,186 @@
+// Package dump prints the mutations of Pegasus log files, as text in the
+// format of Pegasus's own `mlog_dump` shell command or as JSON Lines.
+package dump
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/format/rrdb"
+)
+
+// Options select and format what is printed.
+type Options struct {
+	JSON     bool // JSON Lines instead of mlog_dump text
+	Detailed bool // decode each update's request (mlog_dump -d)
+	// Gpids, if not empty, keeps only these replicas' mutations.
+	Gpids []format.Gpid
+	// FromDecree and ToDecree bound the decrees printed, both inclusive;
+	// ToDecree < 0 means no upper bound.
+	FromDecree, ToDecree int64
+	// MaxBytes, if > 0, reads only the first MaxBytes of each file (as
+	// Kafka's dump tool does), to look at the head of a huge file cheaply.
+	MaxBytes int64
+	// Location for mlog_dump timestamps; Pegasus prints local time.
+	Location *time.Location
+	Out, Err io.Writer
+}
+
+// Result counts what a dump saw.
+type Result struct {
+	Files     int `json:"files"`
+	Mutations int `json:"mutations"` // read
+	Printed   int `json:"printed"`
+	TornTails int `json:"torn_tails"`
+	Corrupt   int `json:"corrupt"`
+}
+
+// ErrDamaged is returned (wrapped) when a file had corrupt data; every file
+// was still dumped up to its first bad block.
+var ErrDamaged = errors.New("log files are damaged")
+
+var errLimit = errors.New("max bytes reached")
+
+// Files dumps files in the order given. A file is read up to its first bad
+// block: the problem is reported on Err with file and offset, and the dump
+// goes on with the next file.
+func Files(files []format.LogFile, opts Options) (Result, error) {
+	var res Result
+	out := bufio.NewWriterSize(opts.Out, 256<<10)
+	defer out.Flush()
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	want := map[format.Gpid]bool{}
+	for _, g := range opts.Gpids {
+		want[g] = true
+	}
+	p := printer{opts: opts, w: out}
+	for _, lf := range files {
+		res.Files++
+		s, err := format.ScanFile(lf, func(m *format.Mutation, pos format.Pos) error {
+			if opts.MaxBytes > 0 && pos.FileOffset+int64(pos.Size) > opts.MaxBytes {
+				return errLimit
+			}
+			res.Mutations++
+			if len(want) > 0 && !want[m.Gpid] || m.Decree < opts.FromDecree || opts.ToDecree >= 0 && m.Decree > opts.ToDecree {
+				return nil
+			}
+			res.Printed++
+			return p.mutation(lf, m, pos)
+		})
+		if err != nil && !errors.Is(err, errLimit) {
+			out.Flush()
+			return res, fmt.Errorf("dump %s: %w", lf.Path, err)
+		}
+		if err == nil && s.Err != nil {
+			out.Flush()
+			e, _ := format.AsError(s.Err)
+			if e.Class == format.TornTail {
+				res.TornTails++
+				fmt.Fprintf(opts.Err, "%s: offset %d: torn tail (Pegasus tolerates it): %v\n", lf.Path, e.Offset, e.Err)
+			} else {
+				res.Corrupt++
+				fmt.Fprintf(opts.Err, "%s: offset %d: %v; rest of the file skipped\n", lf.Path, e.Offset, e.Err)
+			}
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return res, err
+	}
+	if res.Corrupt > 0 {
+		return res, fmt.Errorf("%w: %d of %d files", ErrDamaged, res.Corrupt, res.Files)
+	}
+	return res, nil
+}
+
+type printer struct {
+	opts Options
+	w    *bufio.Writer
+	buf  []byte
+}
+
+func (p *printer) mutation(lf format.LogFile, m *format.Mutation, pos format.Pos) error {
+	if p.opts.JSON {
+		return p.json(lf, m, pos)
+	}
+	// mutation_log_tool::dump (Pegasus HEAD, src/tools/mutation_log_tool.cpp).
+	b := p.buf[:0]
+	name := m.Gpid.String() + "." + strconv.FormatInt(m.Ballot, 10) + "." + strconv.FormatInt(m.Decree, 10)
+	b = fmt.Appendf(b, "mutation [%s]: gpid=%s, ballot=%d, decree=%d, timestamp=%s, last_committed_decree=%d, log_offset=%d, log_length=%d, update_count=%d\n",
+		name, m.Gpid, m.Ballot, m.Decree, timeMs(m.Timestamp/1000, p.opts.Location), m.LastCommittedDecree, m.LogOffset, pos.Size, len(m.Updates))
+	p.buf = b
+	if _, err := p.w.Write(b); err != nil {
+		return err
+	}
+	if p.opts.Detailed {
+		for _, u := range m.Updates {
+			if err := rrdb.FormatDetailed(p.w, u.Code, u.SerializationType, u.Data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// timeMs is dsn::utils::time_ms_to_string: local time, millisecond precision.
+func timeMs(ms int64, loc *time.Location) string {
+	t := time.UnixMilli(ms).In(loc)
+	return t.Format("2006-01-02 15:04:05") + fmt.Sprintf(".%03d", uint64(ms)%1000)
+}
+
+// Record is one JSON line. Field names are stable: scripts parse them.
+type Record struct {
+	File                string       `json:"file"`
+	BlockOffset         int64        `json:"block_offset"`
+	FileOffset          int64        `json:"file_offset"`
+	LogOffset           int64        `json:"log_offset"`
+	LogLength           int          `json:"log_length"`
+	Gpid                string       `json:"gpid"`
+	Ballot              int64        `json:"ballot"`
+	Decree              int64        `json:"decree"`
+	LastCommittedDecree int64        `json:"last_committed_decree"`
+	TimestampUs         int64        `json:"timestamp_us"`
+	Updates             []UpdateJSON `json:"updates"`
+}
+
+// UpdateJSON describes one update; Request is set with Detailed.
+type UpdateJSON struct {
+	Code              string       `json:"code"`
+	SerializationType int32        `json:"serialization_type"`
+	Size              int          `json:"size"`
+	Request           rrdb.Request `json:"request,omitempty"`
+	DecodeError       string       `json:"decode_error,omitempty"`
+}
+
+func (p *printer) json(lf format.LogFile, m *format.Mutation, pos format.Pos) error {
+	r := Record{
+		File: lf.Path, BlockOffset: pos.BlockOffset, FileOffset: pos.FileOffset, LogOffset: m.LogOffset, LogLength: pos.Size,
+		Gpid: m.Gpid.String(), Ballot: m.Ballot, Decree: m.Decree, LastCommittedDecree: m.LastCommittedDecree, TimestampUs: m.Timestamp,
+		Updates: make([]UpdateJSON, len(m.Updates)),
+	}
+	for i, u := range m.Updates {
+		r.Updates[i] = UpdateJSON{Code: u.Code, SerializationType: u.SerializationType, Size: len(u.Data)}
+		if p.opts.Detailed {
+			req, err := rrdb.Decode(u.Code, u.SerializationType, u.Data)
+			if err != nil {
+				r.Updates[i].DecodeError = err.Error()
+			} else {
+				r.Updates[i].Request = req
+			}
+		}
+	}
+	b, err := json.Marshal(&r)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = p.w.Write(b)
+	return err
+}

@@ -1,0 +1,266 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/waltool/waltool/format"
+)
+
+// DirSpec names a log directory to verify.
+type DirSpec struct {
+	Path  string
+	Kind  Kind
+	Owner *format.Gpid // plog: the replica that owns it, if known
+}
+
+// Options tune a verification.
+type Options struct {
+	// Workers scanning files at once; 0 means one per CPU. Files are
+	// independent (the CRC chain restarts in every file), so this is where
+	// the parallelism is.
+	Workers int
+	// Progress, if set, is called with the size of each file scanned. It
+	// must be safe for concurrent use.
+	Progress func(bytes int64)
+}
+
+// errUnknownCode stops a file scan where Pegasus would abort.
+var errUnknownCode = errors.New("unknown task code")
+
+// LogDirs verifies log directories, scanning all their files in parallel.
+// The returned error is for I/O failures (an unreadable directory or file);
+// damage is reported in the DirReports.
+func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
+	type job struct {
+		dir  int
+		file int
+	}
+	reps := make([]*DirReport, len(specs))
+	dirs := make([]*format.Dir, len(specs))
+	var jobs []job
+	for i, sp := range specs {
+		d, err := format.OpenDir(sp.Path)
+		if err != nil {
+			return nil, err
+		}
+		dirs[i] = d
+		reps[i] = &DirReport{Path: sp.Path, Kind: sp.Kind, Owner: sp.Owner, Gpids: map[format.Gpid]*GpidStats{}, Ignored: d.Ignored}
+		reps[i].Files = make([]*FileReport, len(d.Files))
+		for j := range d.Files {
+			jobs = append(jobs, job{i, j})
+		}
+	}
+	scans := make([][]*format.FileScan, len(specs))
+	for i := range scans {
+		scans[i] = make([]*format.FileScan, len(dirs[i].Files))
+	}
+
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// Largest files first, so that one big file does not start last.
+	sort.SliceStable(jobs, func(a, b int) bool {
+		return dirs[jobs[a].dir].Files[jobs[a].file].Size > dirs[jobs[b].dir].Files[jobs[b].file].Size
+	})
+	ch := make(chan int)
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range ch {
+				j := jobs[k]
+				lf := dirs[j.dir].Files[j.file]
+				fr, s, err := scanFile(lf)
+				if err != nil {
+					errs[k] = err
+					continue
+				}
+				reps[j.dir].Files[j.file], scans[j.dir][j.file] = fr, s
+				if opts.Progress != nil {
+					opts.Progress(lf.Size)
+				}
+			}
+		}()
+	}
+	for k := range jobs {
+		ch <- k
+	}
+	close(ch)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i := range specs {
+		assemble(reps[i], dirs[i], scans[i])
+	}
+	return reps, nil
+}
+
+// scanFile reads one file and gathers what the dir-level checks need.
+func scanFile(lf format.LogFile) (*FileReport, *format.FileScan, error) {
+	fr := &FileReport{Name: lf.Name(), Path: lf.Path, Index: lf.Index, StartOffset: lf.StartOffset, Bytes: lf.Size, ErrorOffset: -1, Gpids: map[format.Gpid]*GpidStats{}}
+	var last *GpidStats
+	lastGpid := format.Gpid{App: -1}
+	var unknown error
+	s, err := format.ScanFile(lf, func(m *format.Mutation, p format.Pos) error {
+		for i := range m.Updates {
+			if !format.KnownTaskCode(m.Updates[i].Code) {
+				unknown = &format.Error{File: lf.Path, Offset: p.BlockOffset, Block: p.Block, MutationOffset: p.FileOffset, Class: format.Corrupt,
+					Err: fmt.Errorf("%w %q in update %d of decree %d: the server aborts on replay", errUnknownCode, m.Updates[i].Code, i, m.Decree)}
+				return errUnknownCode
+			}
+		}
+		if m.Gpid != lastGpid {
+			lastGpid = m.Gpid
+			last = fr.Gpids[m.Gpid]
+			if last == nil {
+				last = &GpidStats{MinDecree: m.Decree, MaxDecree: m.Decree}
+				fr.Gpids[m.Gpid] = last
+			}
+		}
+		last.Mutations++
+		last.MinDecree = min(last.MinDecree, m.Decree)
+		last.MaxDecree = max(last.MaxDecree, m.Decree)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errUnknownCode) {
+		return nil, nil, err
+	}
+	if unknown != nil {
+		e, _ := format.AsError(unknown)
+		// Blocks before the one holding the bad update stay valid.
+		s.Err = unknown
+		s.ValidBytes = e.Offset
+	}
+	fr.Header = s.Header
+	fr.Blocks = s.Blocks
+	fr.Mutations = s.Mutations
+	fr.ValidBytes = s.ValidBytes
+	fr.Status = FileOK
+	if s.Err != nil {
+		e, _ := format.AsError(s.Err)
+		fr.Error = s.Err.Error()
+		fr.ErrorOffset = e.Offset
+		fr.Status = FileCorrupt
+		if e.Class == format.TornTail {
+			fr.Status = FileTornTail
+		}
+	}
+	return fr, s, nil
+}
+
+// assemble applies the rules that span files: what Pegasus replays, where
+// it stops, and the header and ownership checks.
+func assemble(r *DirReport, d *format.Dir, scans []*format.FileScan) {
+	add := func(sev Severity, path string, off int64, format string, args ...any) {
+		r.Findings = append(r.Findings, Finding{Severity: sev, Path: path, Offset: off, Message: fmt.Sprintf(format, args...)})
+	}
+	if d.DuplicateIndex != nil {
+		add(Corrupt, d.Path, -1, "%v", d.DuplicateIndex)
+	}
+	for _, name := range d.Ignored {
+		add(Warning, d.Path+"/"+name, -1, "not a log file name; Pegasus skips it")
+	}
+	v := format.Chain(scans)
+	for i, fr := range r.Files {
+		r.Blocks += fr.Blocks
+		r.Mutations += fr.Mutations
+		r.Bytes += fr.Bytes
+		for g, st := range fr.Gpids {
+			mergeStats(r.Gpids, g, st)
+		}
+		switch fr.Status {
+		case FileTornTail:
+			msg := "incomplete last block; Pegasus replays up to the last whole block"
+			if fr.Blocks == 0 {
+				msg = "incomplete file header; Pegasus skips the file (renaming it .removed)"
+			}
+			add(TornTail, fr.Path, fr.ErrorOffset, "%s: %s", msg, scans[i].Err)
+		case FileCorrupt:
+			add(Corrupt, fr.Path, fr.ErrorOffset, "%v", scans[i].Err)
+		}
+	}
+	if v.Err != nil && errors.Is(v.Err, format.ErrChain) {
+		add(Corrupt, d.Path, -1, "%v", v.Err)
+	}
+	// A torn tail in a middle file is fine only if the next file starts
+	// where its valid data ends; Chain reports the mismatch on the next
+	// file, so the torn file itself keeps its torn-tail status.
+	replayed := map[*format.FileScan]bool{}
+	for _, s := range v.Replayed {
+		replayed[s] = true
+	}
+	for i, s := range scans {
+		if replayed[s] {
+			for g, st := range r.Files[i].Gpids {
+				cur := r.Gpids[g]
+				cur.LastIntactDecree = max(cur.LastIntactDecree, st.MaxDecree)
+			}
+		}
+	}
+	r.EndOffset = v.EndOffset
+	checkHeaders(r, scans, add)
+	r.OK = true
+	for _, f := range r.Findings {
+		if f.Severity == Corrupt {
+			r.OK = false
+		}
+	}
+}
+
+func mergeStats(m map[format.Gpid]*GpidStats, g format.Gpid, st *GpidStats) {
+	cur := m[g]
+	if cur == nil {
+		c := *st
+		c.LastIntactDecree = 0
+		m[g] = &c
+		return
+	}
+	cur.Mutations += st.Mutations
+	cur.MinDecree = min(cur.MinDecree, st.MinDecree)
+	cur.MaxDecree = max(cur.MaxDecree, st.MaxDecree)
+}
+
+// checkHeaders compares each file header with the files before it. A header
+// max_decree is the writer's in-memory max decree when the file was created:
+// after a restart it can be lower than the true maximum of older files, and
+// a learning reset can set it to the learned point, but a plain writer never
+// sets it higher, so a higher value is worth a look, not an error.
+func checkHeaders(r *DirReport, scans []*format.FileScan, add func(Severity, string, int64, string, ...any)) {
+	seen := map[format.Gpid]int64{}
+	complete := len(scans) > 0 && scans[0].File.Index == 1 // nothing was garbage-collected before
+	for i, s := range scans {
+		if s.Header == nil {
+			continue
+		}
+		fr := r.Files[i]
+		if r.Kind == Plog && r.Owner != nil {
+			if len(s.Header.Entries) != 1 || s.Header.Entries[0].Gpid != *r.Owner {
+				add(Warning, fr.Path, 0, "plog header lists %d entries, expected exactly the owner %s", len(s.Header.Entries), r.Owner)
+			}
+			for g, st := range fr.Gpids {
+				if g != *r.Owner {
+					add(Warning, fr.Path, -1, "%d mutations of gpid %s in the plog of %s", st.Mutations, g, r.Owner)
+				}
+			}
+		}
+		for _, e := range s.Header.Entries {
+			if e.ValidStartOffset > s.File.StartOffset {
+				add(Warning, fr.Path, 0, "header valid_start_offset %d of %s is past the file start %d", e.ValidStartOffset, e.Gpid, s.File.StartOffset)
+			}
+			if complete && e.MaxDecree > seen[e.Gpid] {
+				add(Warning, fr.Path, 0, "header max_decree %d of %s is above the %d of the files before it (a learning reset, or a damaged header)", e.MaxDecree, e.Gpid, seen[e.Gpid])
+			}
+		}
+		for g, st := range fr.Gpids {
+			seen[g] = max(seen[g], st.MaxDecree)
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package verify
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/waltool/waltool/format"
+)
+
+const fixtureDir = "../../shared/fixtures/pegasus"
+
+func realPlog(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtureDir, "log.1.0.handle_real_private_log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func writeFiles(t *testing.T, files map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// twoFiles writes a plog of gpid 1.4 in two files; the first may be cut to
+// cut bytes, and the second starts where the first's valid data ends
+// unless start says otherwise.
+func twoFiles(t *testing.T, cut int, start int64) map[string][]byte {
+	t.Helper()
+	dir := t.TempDir()
+	g := format.Gpid{App: 1, Partition: 4}
+	w := format.NewLogWriter(dir, 0, 0, []format.ReplicaLogInfo{{Gpid: g}}, format.WriterOptions{})
+	for d := int64(1); d <= 5; d++ {
+		m := &format.Mutation{Gpid: g, Ballot: 1, Decree: d, LastCommittedDecree: d - 1, Updates: []format.Update{{Code: "RPC_REPLICATION_WRITE_EMPTY"}}}
+		if err := w.Append(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	first, _ := os.ReadFile(filepath.Join(dir, "log.1.0"))
+	if cut > 0 {
+		first = first[:cut]
+	}
+	// The valid end of the first file: whole blocks only.
+	s := scanOne(t, first)
+	if start < 0 {
+		start = s.EndOffset()
+	}
+	w2 := format.NewLogWriter(dir, 1, start, []format.ReplicaLogInfo{{Gpid: g}}, format.WriterOptions{})
+	for d := int64(6); d <= 8; d++ {
+		m := &format.Mutation{Gpid: g, Ballot: 1, Decree: d, LastCommittedDecree: d - 1, Updates: []format.Update{{Code: "RPC_REPLICATION_WRITE_EMPTY"}}}
+		if err := w2.Append(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w2.Close()
+	second, _ := os.ReadFile(filepath.Join(dir, format.FileName(2, start)))
+	return map[string][]byte{"log.1.0": first, format.FileName(2, start): second}
+}
+
+func scanOne(t *testing.T, b []byte) *format.FileScan {
+	t.Helper()
+	dir := writeFiles(t, map[string][]byte{"log.1.0": b})
+	s, err := format.ScanFile(format.LogFile{Path: filepath.Join(dir, "log.1.0"), Index: 1, Size: int64(len(b))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func severities(r *DirReport) map[Severity]int {
+	m := map[Severity]int{}
+	for _, f := range r.Findings {
+		m[f.Severity]++
+	}
+	return m
+}
+
+// The directory rules of mutation_log::open and mutation_log::replay
+// (src/replica/mutation_log.cpp, mutation_log_replay.cpp).
+func TestLogDirRules(t *testing.T) {
+	g := format.Gpid{App: 1, Partition: 4}
+	real := realPlog(t)
+	cases := []struct {
+		name       string
+		files      map[string][]byte
+		ok         bool
+		sev        map[Severity]int
+		lastIntact int64
+	}{
+		{"real Pegasus plog", map[string][]byte{"log.1.0": real}, true, map[Severity]int{}, 7},
+		{"torn tail of the last file is tolerated", map[string][]byte{"log.1.0": real[:len(real)-3]}, true, map[Severity]int{TornTail: 1}, 6},
+		{"bad CRC mid-file refuses the log", map[string][]byte{"log.1.0": flip(real, 600)}, false, map[Severity]int{Corrupt: 1}, 4},
+		{"renamed files are skipped", map[string][]byte{"log.1.0": real, "log.2.917.removed": real}, true, map[Severity]int{Warning: 1}, 7},
+		{"torn middle file with the next file at its valid end (what Pegasus writes after a crash)", twoFiles(t, 500, -1), true, map[Severity]int{TornTail: 1}, 8},
+		{"next file not at the previous valid end", twoFiles(t, 0, 1), false, map[Severity]int{Corrupt: 1}, 5},
+		{"missing index (check_log_files_continuity)", renameSecond(twoFiles(t, 0, -1), 3), false, map[Severity]int{Corrupt: 1}, 0},
+		{"empty last file is skipped", map[string][]byte{"log.1.0": real, "log.2.917": nil}, true, map[Severity]int{TornTail: 1}, 7},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := writeFiles(t, c.files)
+			reps, err := LogDirs([]DirSpec{{Path: dir, Kind: Plog, Owner: &g}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := reps[0]
+			got := severities(r)
+			if r.OK != c.ok || len(got) != len(c.sev) {
+				t.Fatalf("ok=%v findings %+v; want ok=%v %v", r.OK, r.Findings, c.ok, c.sev)
+			}
+			for k, n := range c.sev {
+				if got[k] != n {
+					t.Errorf("%s: %d findings, want %d: %+v", k, got[k], n, r.Findings)
+				}
+			}
+			if st := r.Gpids[g]; c.lastIntact > 0 && (st == nil || st.LastIntactDecree != c.lastIntact) {
+				t.Errorf("last intact decree %+v, want %d", st, c.lastIntact)
+			}
+			for _, f := range r.Findings {
+				if f.Severity != Warning && f.Path == "" {
+					t.Errorf("finding without a path: %+v", f)
+				}
+			}
+		})
+	}
+}
+
+// renameSecond gives the file that is not log.1.0 the index idx.
+func renameSecond(files map[string][]byte, idx int32) map[string][]byte {
+	out := map[string][]byte{}
+	for name, b := range files {
+		if name != "log.1.0" {
+			_, start, _ := format.ParseFileName(name)
+			name = format.FileName(idx, start)
+		}
+		out[name] = b
+	}
+	return out
+}
+
+func flip(b []byte, at int) []byte {
+	c := append([]byte(nil), b...)
+	c[at] ^= 1
+	return c
+}
+
+func TestUnknownTaskCodeIsCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	g := format.Gpid{App: 2, Partition: 0}
+	w := format.NewLogWriter(dir, 0, 0, []format.ReplicaLogInfo{{Gpid: g}}, format.WriterOptions{})
+	ok := &format.Mutation{Gpid: g, Ballot: 1, Decree: 1, Updates: []format.Update{{Code: "RPC_REPLICATION_WRITE_EMPTY"}}}
+	bad := &format.Mutation{Gpid: g, Ballot: 1, Decree: 2, LastCommittedDecree: 1, Updates: []format.Update{{Code: "RPC_NOT_REGISTERED"}}}
+	if err := w.Append(ok); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Append(bad); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	reps, err := LogDirs([]DirSpec{{Path: dir, Kind: Plog, Owner: &g}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := reps[0].Files[0]
+	if reps[0].OK || f.Status != FileCorrupt || f.ErrorOffset != 60+115 {
+		t.Fatalf("%+v", f)
+	}
+}
