@@ -75,7 +75,8 @@ func Decode(code string, serializationType int32, data []byte) (Request, error) 
 func readPut(r *reader) *Put {
 	p := &Put{}
 	haveKey := false
-	r.readStruct(func(f fieldKey) bool {
+	r.enter()
+	for f, ok := r.next(); ok; f, ok = r.next() {
 		switch f {
 		case fieldKey{1, tStruct}:
 			p.HashKey, p.SortKey = r.key(r.blob())
@@ -97,10 +98,10 @@ func readPut(r *reader) *Put {
 			v := r.blob()
 			p.CheckValue = &v
 		default:
-			return false
+			r.skip(f.typ)
 		}
-		return true
-	})
+	}
+	r.leave()
 	requireKey(r, haveKey)
 	return p
 }
@@ -120,26 +121,27 @@ func readRemove(r *reader) *Remove {
 
 func readMultiPut(r *reader) *MultiPut {
 	m := &MultiPut{}
-	r.readStruct(func(f fieldKey) bool {
+	r.enter()
+	for f, ok := r.next(); ok; f, ok = r.next() {
 		switch f {
 		case fieldKey{1, tStruct}:
 			m.HashKey = r.blob()
 		case fieldKey{2, tList}:
-			m.Kvs = nil
-			r.list(func() { m.Kvs = append(m.Kvs, readKV(r)) })
+			m.Kvs = readList(r, 1, readKV)
 		case fieldKey{3, tI32}:
 			m.ExpireTsSeconds = r.i32()
 		default:
-			return false
+			r.skip(f.typ)
 		}
-		return true
-	})
+	}
+	r.leave()
 	return m
 }
 
 func readKV(r *reader) KV {
 	var kv KV
-	r.readStruct(func(f fieldKey) bool {
+	r.enter()
+	for f, ok := r.next(); ok; f, ok = r.next() {
 		switch f {
 		case fieldKey{1, tStruct}:
 			kv.SortKey = r.blob()
@@ -149,36 +151,37 @@ func readKV(r *reader) KV {
 			v := r.i32()
 			kv.ExpireTsSeconds = &v
 		default:
-			return false
+			r.skip(f.typ)
 		}
-		return true
-	})
+	}
+	r.leave()
 	return kv
 }
 
 func readMultiRemove(r *reader) *MultiRemove {
 	m := &MultiRemove{}
-	r.readStruct(func(f fieldKey) bool {
+	r.enter()
+	for f, ok := r.next(); ok; f, ok = r.next() {
 		switch f {
 		case fieldKey{1, tStruct}:
 			m.HashKey = r.blob()
 		case fieldKey{2, tList}:
-			m.SortKeys = nil
-			r.list(func() { m.SortKeys = append(m.SortKeys, r.blob()) })
+			m.SortKeys = readList(r, 4, (*reader).blob)
 		case fieldKey{3, tI64}:
 			m.MaxCount = r.i64()
 		default:
-			return false
+			r.skip(f.typ)
 		}
-		return true
-	})
+	}
+	r.leave()
 	return m
 }
 
 func readIncr(r *reader) *Incr {
 	in := &Incr{}
 	haveKey := false
-	r.readStruct(func(f fieldKey) bool {
+	r.enter()
+	for f, ok := r.next(); ok; f, ok = r.next() {
 		switch f {
 		case fieldKey{1, tStruct}:
 			in.HashKey, in.SortKey = r.key(r.blob())
@@ -188,17 +191,18 @@ func readIncr(r *reader) *Incr {
 		case fieldKey{3, tI32}:
 			in.ExpireTsSeconds = r.i32()
 		default:
-			return false
+			r.skip(f.typ)
 		}
-		return true
-	})
+	}
+	r.leave()
 	requireKey(r, haveKey)
 	return in
 }
 
 func readCheckAndSet(r *reader) *CheckAndSet {
 	c := &CheckAndSet{}
-	r.readStruct(func(f fieldKey) bool {
+	r.enter()
+	for f, ok := r.next(); ok; f, ok = r.next() {
 		switch f {
 		case fieldKey{1, tStruct}:
 			c.HashKey = r.blob()
@@ -219,16 +223,17 @@ func readCheckAndSet(r *reader) *CheckAndSet {
 		case fieldKey{9, tBool}:
 			c.ReturnCheckValue = r.bool()
 		default:
-			return false
+			r.skip(f.typ)
 		}
-		return true
-	})
+	}
+	r.leave()
 	return c
 }
 
 func readCheckAndMutate(r *reader) *CheckAndMutate {
 	c := &CheckAndMutate{}
-	r.readStruct(func(f fieldKey) bool {
+	r.enter()
+	for f, ok := r.next(); ok; f, ok = r.next() {
 		switch f {
 		case fieldKey{1, tStruct}:
 			c.HashKey = r.blob()
@@ -239,21 +244,21 @@ func readCheckAndMutate(r *reader) *CheckAndMutate {
 		case fieldKey{4, tStruct}:
 			c.CheckOperand = r.blob()
 		case fieldKey{5, tList}:
-			c.MutateList = nil
-			r.list(func() { c.MutateList = append(c.MutateList, readMutate(r)) })
+			c.MutateList = readList(r, 1, readMutate)
 		case fieldKey{6, tBool}:
 			c.ReturnCheckValue = r.bool()
 		default:
-			return false
+			r.skip(f.typ)
 		}
-		return true
-	})
+	}
+	r.leave()
 	return c
 }
 
 func readMutate(r *reader) Mutate {
 	var m Mutate
-	r.readStruct(func(f fieldKey) bool {
+	r.enter()
+	for f, ok := r.next(); ok; f, ok = r.next() {
 		switch f {
 		case fieldKey{1, tI32}:
 			m.Operation = MutateOperation(r.i32())
@@ -264,9 +269,9 @@ func readMutate(r *reader) Mutate {
 		case fieldKey{4, tI32}:
 			m.SetExpireTsSeconds = r.i32()
 		default:
-			return false
+			r.skip(f.typ)
 		}
-		return true
-	})
+	}
+	r.leave()
 	return m
 }

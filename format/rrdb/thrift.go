@@ -146,57 +146,58 @@ func (r *reader) field() (typ byte, id int16) {
 	return typ, r.i16()
 }
 
-func (r *reader) enter() bool {
+// enter and leave bracket every struct and container: past maxDepth the
+// reader fails, which also ends the caller's loop.
+func (r *reader) enter() {
 	r.depth++
 	if r.depth > maxDepth {
 		r.fail("nesting deeper than %d", maxDepth)
-		return false
 	}
-	return true
 }
 
 func (r *reader) leave() { r.depth-- }
 
 // fieldKey identifies a struct field by id and wire type. Like the
-// generated C++ read(), a field is decoded only if both match the IDL;
-// anything else is skipped.
+// generated C++ read(), decoders decode a field only if both match the IDL
+// and skip anything else.
 type fieldKey struct {
 	id  int16
 	typ byte
 }
 
-// readStruct reads fields up to STOP, handing each to fn; fields fn does
-// not take (returns false) are skipped generically.
-func (r *reader) readStruct(fn func(fieldKey) bool) {
-	if !r.enter() {
-		return
+// next reads the next field header of the current struct; it reports
+// false at STOP or on error. Decoders loop on it between enter and leave.
+func (r *reader) next() (fieldKey, bool) {
+	if r.err != nil {
+		return fieldKey{}, false
 	}
-	defer r.leave()
-	for r.err == nil {
-		typ, id := r.field()
-		if typ == tStop {
-			return
-		}
-		if !fn(fieldKey{id, typ}) {
-			r.skip(typ)
-		}
-	}
+	typ, id := r.field()
+	return fieldKey{id, typ}, typ != tStop
 }
 
-// list reads a list header and calls elem for each element. The element
-// type is not checked, as in the generated C++ code. Nothing is
-// preallocated from the untrusted count: every element takes at least one
-// byte, so the loop, and what elem appends, ends with the input.
-func (r *reader) list(elem func()) {
+// readList reads a list whose elements take at least minSize bytes each;
+// an empty list is nil. The element type is not checked, as in the
+// generated C++ code. Capacity comes from the count bounded by what the
+// remaining input can hold, so a lying count costs nothing while an honest
+// one gets one exact allocation instead of repeated growth (which totals
+// ~5x the final size for large slices).
+func readList[T any](r *reader, minSize int, elem func(*reader) T) []T {
 	r.u8() // element type
 	n := r.size()
-	if !r.enter() {
-		return
-	}
+	r.enter()
 	defer r.leave()
-	for i := 0; i < n && r.err == nil; i++ {
-		elem()
+	if n == 0 || r.err != nil {
+		return nil
 	}
+	out := make([]T, 0, min(n, (len(r.buf)-r.off)/minSize))
+	for len(out) < n {
+		e := elem(r)
+		if r.err != nil {
+			return nil
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // skip consumes one value of type typ, mirroring TProtocolUtil::skip.
@@ -217,28 +218,28 @@ func (r *reader) skip(typ byte) {
 	case tString:
 		r.take(r.size())
 	case tStruct:
-		r.readStruct(func(fieldKey) bool { return false })
+		r.enter()
+		for f, ok := r.next(); ok; f, ok = r.next() {
+			r.skip(f.typ)
+		}
+		r.leave()
 	case tMap:
 		kt, vt := r.u8(), r.u8()
 		n := r.size()
-		if !r.enter() {
-			return
-		}
-		defer r.leave()
+		r.enter()
 		for i := 0; i < n && r.err == nil; i++ {
 			r.skip(kt)
 			r.skip(vt)
 		}
+		r.leave()
 	case tSet, tList:
 		et := r.u8()
 		n := r.size()
-		if !r.enter() {
-			return
-		}
-		defer r.leave()
+		r.enter()
 		for i := 0; i < n && r.err == nil; i++ {
 			r.skip(et)
 		}
+		r.leave()
 	default:
 		r.fail("unknown thrift type %d", typ)
 	}
