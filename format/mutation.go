@@ -74,7 +74,7 @@ func (m *Mutation) Append(dst []byte) []byte {
 // its size. m.Updates is reused; Update.Data aliases b. Every length is
 // checked against the bytes of b before it is used, so a damaged record
 // costs at most len(b)/12 update slots. Task-code names are returned as read:
-// whether Pegasus knows them is the caller's question (see KnownTaskCode).
+// whether Pegasus knows them is the caller's question (rrdb.IsKnownCode; replay aborts on an unknown name).
 //
 // Version handling mirrors mutation::read_mutation_header: 0 is current;
 // > 64 is the pre-2017 layout whose first 8 bytes were a C++ vptr and whose

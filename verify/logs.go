@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/format/rrdb"
 )
 
 // DirSpec names a log directory to verify.
@@ -111,7 +112,7 @@ func scanFile(lf format.LogFile) (*FileReport, *format.FileScan, error) {
 	var unknown error
 	s, err := format.ScanFile(lf, func(m *format.Mutation, p format.Pos) error {
 		for i := range m.Updates {
-			if !format.KnownTaskCode(m.Updates[i].Code) {
+			if !rrdb.IsKnownCode(m.Updates[i].Code) {
 				unknown = &format.Error{File: lf.Path, Offset: p.BlockOffset, Block: p.Block, MutationOffset: p.FileOffset, Class: format.Corrupt,
 					Err: fmt.Errorf("%w %q in update %d of decree %d: the server aborts on replay", errUnknownCode, m.Updates[i].Code, i, m.Decree)}
 				return errUnknownCode
