@@ -1,0 +1,332 @@
+// Package replay models, offline and exactly, what a Pegasus replica server
+// recovers from its logs at startup: every replica's private log first,
+// then the shared log (replica_stub::initialize), with the prepare-list
+// rules that decide what is committed, what stays prepared and when the
+// server aborts. It reads only.
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/decrees"
+	"github.com/waltool/waltool/format"
+)
+
+// Version is a Pegasus server version whose replay differs.
+type Version string
+
+const (
+	V23 Version = "2.3" // slog is the WAL; slog/plog max-decree consistency check
+	V24 Version = "2.4" // plog is the WAL; slog replayed read-only
+	V25 Version = "2.5" // as 2.4 for replay (2.5 changes slog GC)
+	V26 Version = "2.6" // no slog code: slog files are ignored
+)
+
+// ParseVersion accepts 2.3 to 2.6.
+func ParseVersion(s string) (Version, error) {
+	switch v := Version(s); v {
+	case V23, V24, V25, V26:
+		return v, nil
+	}
+	return "", fmt.Errorf("server version %q: want 2.3, 2.4, 2.5 or 2.6", s)
+}
+
+// Options of a replay.
+type Options struct {
+	Version Version
+	// DurableDecrees overrides the durable decree derived from checkpoint
+	// dirs (RocksDB's pegasus_last_flushed_decree is what the server uses;
+	// we cannot read RocksDB).
+	DurableDecrees map[format.Gpid]int64
+	// Emit, if set, receives the recovered mutation stream of EmitGpid in
+	// commit order: committed mutations first, then the prepared ones.
+	EmitGpid *format.Gpid
+	Emit     func(m *format.Mutation, committed bool) error
+	// MaxPrepareCount is max_mutation_count_in_prepare_list (110).
+	MaxPrepareCount int
+	// Workers replaying plogs at once; 0 means one per CPU.
+	Workers int
+}
+
+// Run replays a data root as a server of opts.Version would.
+func Run(root *dataroot.Root, opts Options) (*Result, error) {
+	if opts.Version == "" {
+		opts.Version = V24
+	}
+	if opts.MaxPrepareCount <= 0 {
+		opts.MaxPrepareCount = DefaultMaxPrepareCount
+	}
+	res := &Result{ServerVersion: opts.Version, Replicas: []*ReplicaResult{}, Orphans: []Orphan{}}
+	reps := make([]*replica, len(root.Replicas))
+	results := make([]*ReplicaResult, len(root.Replicas))
+	loaded := map[format.Gpid]*replica{}
+	notLoaded := map[format.Gpid]string{}
+	var emitErr error
+
+	// Load and replay every plog; replicas are independent, as the
+	// server's parallel LPC_REPLICATION_INIT_LOAD tasks are.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, workers(opts.Workers))
+	for i, dr := range root.Replicas {
+		rr := &ReplicaResult{Gpid: dr.Gpid.String(), Dir: dr.Dir, SlogOnlyDecrees: []decrees.Range{}, Prepared: []decrees.Range{}, Holes: []decrees.Range{}, LostIfSlogIgnored: []decrees.Range{}, Lost: []decrees.Range{}}
+		results[i] = rr
+		r, why := newReplicaFor(dr, opts)
+		if r == nil {
+			rr.Error = why
+			continue
+		}
+		reps[i] = r
+		if opts.EmitGpid != nil && *opts.EmitGpid == r.gpid && opts.Emit != nil {
+			r.keepMutations = true
+			r.emit = func(m *format.Mutation) {
+				if err := opts.Emit(m, true); err != nil && emitErr == nil {
+					emitErr = err
+				}
+			}
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			replayPlog(r, dr, rr)
+		}()
+	}
+	wg.Wait()
+	if emitErr != nil {
+		return nil, emitErr
+	}
+	for i, r := range reps {
+		if r == nil {
+			notLoaded[root.Replicas[i].Gpid] = results[i].Error
+			continue
+		}
+		if r.err != nil {
+			results[i].Error = r.err.Error()
+			notLoaded[r.gpid] = "replica failed to open"
+			if errors.Is(r.err, ErrAbort) && res.Abort == "" {
+				res.Abort = fmt.Sprintf("replica %s: %v", r.gpid, r.err)
+			}
+			continue
+		}
+		if _, dup := loaded[r.gpid]; dup {
+			// replica_stub::initialize: CHECK "conflict replica dir".
+			res.Abort = fmt.Sprintf("%v: replica_stub::initialize: conflict replica dir for %s", ErrAbort, r.gpid)
+		}
+		loaded[r.gpid] = r
+	}
+
+	// What a server that ignores the slog (2.6) keeps.
+	type snap struct {
+		committed int64
+		prepared  decrees.Set
+		entries   []*entry
+	}
+	plogOnly := map[format.Gpid]*snap{}
+	for g, r := range loaded {
+		c, p := r.snapshot()
+		_, es := r.recovered()
+		plogOnly[g] = &snap{c, p, es}
+		if opts.Version == V26 {
+			r.emit = nil // the stream 2.6 recovers ends with the plog
+		}
+	}
+
+	// The slog, read even for 2.6 to tell what 2.6 loses.
+	if root.SlogExists {
+		res.Slog = replaySlog(root.SlogDir, loaded, notLoaded, res)
+		res.Slog.Read = opts.Version != V26
+		if emitErr != nil {
+			return nil, emitErr
+		}
+	}
+	slogFailed := res.Slog != nil && res.Slog.Error != ""
+
+	for i, r := range reps {
+		rr := results[i]
+		if r == nil || r.err != nil {
+			continue
+		}
+		fillReplica(rr, r)
+		full := &snap{}
+		full.committed, full.prepared = r.snapshot()
+		po := plogOnly[r.gpid]
+		rr.LostIfSlogIgnored = lost(full.committed, &full.prepared, po.committed, &po.prepared)
+		switch {
+		case opts.Version == V26:
+			rr.CommittedDecree = po.committed
+			rr.Prepared = po.prepared.Ranges()
+			rr.Lost = rr.LostIfSlogIgnored
+		case slogFailed:
+			rr.Error = "slog replay failed: the server moves every replica to .err (" + res.Slog.Error + ")"
+		default:
+			rr.CommittedDecree = full.committed
+			rr.Prepared = full.prepared.Ranges()
+		}
+		rr.Holes = holes(rr.CommittedDecree, rr.Prepared)
+		if opts.Version == V23 && !slogFailed && res.Slog != nil {
+			// rdsn 2.3 replica_stub::initialize: smax vs pmax after the
+			// plog was flushed (it then also holds the appended mutations).
+			smax, pmax := r.slogMaxDecree, max(r.plogMaxDecree, r.appendedMax)
+			if smax != 0 && smax != pmax {
+				rr.LogIncomplete = true
+				res.AllInactive = true
+			}
+		}
+	}
+
+	// The prepared tail of the emitted replica, after its commits.
+	if opts.EmitGpid != nil && opts.Emit != nil {
+		if r := loaded[*opts.EmitGpid]; r != nil {
+			es := plogOnly[r.gpid].entries
+			if opts.Version != V26 {
+				_, es = r.recovered()
+			}
+			for _, e := range es {
+				if err := opts.Emit(e.m, false); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+
+	res.Replicas = results
+	res.OK = res.Abort == ""
+	for _, rr := range results {
+		if rr.Error != "" || len(rr.Lost) > 0 {
+			res.OK = false
+		}
+	}
+	sort.Slice(res.Orphans, func(i, j int) bool { return res.Orphans[i].Gpid < res.Orphans[j].Gpid })
+	return res, nil
+}
+
+func workers(n int) int {
+	if n <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return n
+}
+
+// newReplicaFor sets a replica up as replica::init_app_and_prepare_list
+// does, or says why the server would not load it.
+func newReplicaFor(dr *dataroot.Replica, opts Options) (*replica, string) {
+	for _, f := range dataroot.ValidateReplica(dr) {
+		if f.Severity == dataroot.SeverityCorrupt {
+			return nil, "not loaded: " + f.Message
+		}
+	}
+	if dr.InitInfo == nil {
+		return nil, "not loaded: no .init-info"
+	}
+	durable := dr.DurableDecree
+	if d, ok := opts.DurableDecrees[dr.Gpid]; ok {
+		durable = d
+	}
+	ii := dr.InitInfo
+	if durable < ii.InitDurableDecree {
+		return nil, fmt.Sprintf("not loaded: durable decree %d < init_durable_decree %d (ERR_INCOMPLETE_DATA)", durable, ii.InitDurableDecree)
+	}
+	return newReplica(dr.Gpid, durable, ii.InitBallot, ii.InitOffsetInPrivateLog, ii.InitOffsetInSharedLog, opts.MaxPrepareCount), ""
+}
+
+// replayPlog is the private half of replica::init_app_and_prepare_list:
+// mutation_log::open with replay_condition {gpid: app lcd}.
+func replayPlog(r *replica, dr *dataroot.Replica, rr *ReplicaResult) {
+	dir, err := format.OpenDir(dr.PlogDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return // open creates an empty log
+	}
+	if err != nil {
+		r.err = err
+		return
+	}
+	log, err := format.OpenLog(dir)
+	if err != nil {
+		r.err = fmt.Errorf("plog open failed: %w", err)
+		return
+	}
+	// The last file whose header max decree is covered by the app; files
+	// before it stay registered but are not replayed.
+	begin := 0
+	for i, f := range log.Files {
+		if f.Header.MaxDecree(r.gpid) > r.app {
+			break
+		}
+		begin = i
+	}
+	if len(log.Files) > 0 {
+		rr.Plog.FirstFile = log.Files[begin].Name()
+	}
+	rep, err := log.Replay(begin, func(m *format.Mutation, _ format.Pos) error {
+		ok, err := r.replayMutation(m, true)
+		if err != nil {
+			return err
+		}
+		if ok {
+			r.plogMaxDecree = max(r.plogMaxDecree, m.Decree)
+			r.plogMaxCommit = max(r.plogMaxCommit, m.LastCommittedDecree)
+			r.plogDecrees.Add(m.Decree)
+			r.plogMutations++
+		}
+		return nil
+	})
+	rr.Plog.EndOffset = rep.EndOffset
+	if err != nil {
+		r.err = fmt.Errorf("plog replay failed: %w", err)
+	}
+}
+
+func fillReplica(rr *ReplicaResult, r *replica) {
+	rr.DurableDecree = r.durable
+	rr.Ballot = r.ballot
+	rr.Plog.MinDecree, rr.Plog.MaxDecree = r.plogDecrees.Min(), r.plogMaxDecree
+	rr.Plog.MaxCommit = r.plogMaxCommit
+	rr.Plog.Mutations = r.plogMutations
+	rr.Slog.Mutations = r.slogMutations
+	rr.Slog.MinDecree, rr.Slog.MaxDecree = r.slogDecrees.Min(), r.slogDecrees.Max()
+	rr.AppendedFromSlog = int64(r.appendedFromSlog)
+	rr.SlogOnlyDecrees = r.slogDecrees.Minus(&r.plogDecrees)
+}
+
+// lost returns the decrees recovered with the slog and not without it.
+func lost(fullCommitted int64, fullPrepared *decrees.Set, committed int64, prepared *decrees.Set) []decrees.Range {
+	var full, part decrees.Set
+	lo := min(fullCommitted, committed) + 1
+	for d := lo; d <= fullCommitted; d++ {
+		full.Add(d)
+	}
+	for d := lo; d <= committed; d++ {
+		part.Add(d)
+	}
+	for _, rg := range fullPrepared.Ranges() {
+		for d := rg.First; d <= rg.Last; d++ {
+			full.Add(d)
+		}
+	}
+	for _, rg := range prepared.Ranges() {
+		for d := rg.First; d <= rg.Last; d++ {
+			part.Add(d)
+		}
+	}
+	return full.Minus(&part)
+}
+
+// holes are the decrees missing between committed and the last prepared.
+func holes(committed int64, prepared []decrees.Range) []decrees.Range {
+	out := []decrees.Range{}
+	next := committed + 1
+	for _, r := range prepared {
+		if r.First > next {
+			out = append(out, decrees.Range{First: next, Last: r.First - 1})
+		}
+		next = r.Last + 1
+	}
+	return out
+}

@@ -1,0 +1,126 @@
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/waltool/waltool/format"
+)
+
+// replaySlog is the shared half of replica_stub::initialize (≤ 2.5):
+// mutation_log::open of the slog with replay_condition = each loaded
+// replica's last committed decree after its plog replay, and the callback
+// that routes each mutation to its replica's replay_mutation.
+func replaySlog(path string, loaded map[format.Gpid]*replica, notLoaded map[format.Gpid]string, res *Result) *SlogResult {
+	sr := &SlogResult{Dir: path}
+	dir, err := format.OpenDir(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return sr
+	}
+	if err != nil {
+		sr.Error = err.Error()
+		return sr
+	}
+	sr.Files = len(dir.Files)
+	log, err := format.OpenLog(dir)
+	if err != nil {
+		sr.Error = fmt.Sprintf("slog open failed: %v", err)
+		return sr
+	}
+	cond := map[format.Gpid]int64{}
+	for g, r := range loaded {
+		cond[g] = r.plist.lcd
+	}
+	begin := slogReplayBegin(log.Files, cond)
+	if len(log.Files) > 0 {
+		sr.FirstFile = log.Files[begin].Name()
+	}
+	orphans := map[format.Gpid]*Orphan{}
+	var abort error
+	rep, err := log.Replay(begin, func(m *format.Mutation, _ format.Pos) error {
+		r := loaded[m.Gpid]
+		if r == nil || r.err != nil {
+			o := orphans[m.Gpid]
+			if o == nil {
+				why := "no replica dir"
+				if w, ok := notLoaded[m.Gpid]; ok {
+					why = "replica not loaded: " + w
+				}
+				o = &Orphan{Gpid: m.Gpid.String(), MinDecree: m.Decree, MaxDecree: m.Decree, Reason: why}
+				orphans[m.Gpid] = o
+			}
+			o.Mutations++
+			o.MinDecree, o.MaxDecree = min(o.MinDecree, m.Decree), max(o.MaxDecree, m.Decree)
+			return nil
+		}
+		ok, err := r.replayMutation(m, false)
+		if err != nil {
+			// A CHECK in replay aborts the whole server.
+			r.err = err
+			abort = err
+			return err
+		}
+		if ok {
+			r.slogMutations++
+			r.slogDecrees.Add(m.Decree)
+			r.slogMaxDecree = max(r.slogMaxDecree, m.Decree)
+		}
+		return nil
+	})
+	sr.Mutations = rep.Mutations
+	sr.EndOffset = rep.EndOffset
+	if abort != nil {
+		res.Abort = fmt.Sprintf("slog replay: %v", abort)
+	} else if err != nil {
+		sr.Error = fmt.Sprintf("slog replay failed: %v", err)
+	}
+	for _, o := range orphans {
+		res.Orphans = append(res.Orphans, *o)
+	}
+	return sr
+}
+
+// slogReplayBegin is the shared-log file filter of mutation_log::open
+// (v2.4.0/v2.5.0 src/replica/mutation_log.cpp, same in rdsn 2.3): walk
+// files newest to oldest carrying the max decrees of every file up to and
+// including the current one (the header of the file after it); a file can
+// be skipped when every replica not yet kicked out is covered, walking
+// replicas in gpid order and stopping at the first that blocks. Replay
+// starts after the newest skippable file. The newest file is never skipped;
+// with no replica loaded nothing is filtered.
+func slogReplayBegin(files []format.OpenedFile, cond map[format.Gpid]int64) int {
+	if len(cond) == 0 || len(files) == 0 {
+		return 0
+	}
+	gpids := make([]format.Gpid, 0, len(cond))
+	for g := range cond {
+		gpids = append(gpids, g)
+	}
+	sort.Slice(gpids, func(i, j int) bool { return gpids[i].Less(gpids[j]) })
+	kicked := map[format.Gpid]bool{}
+	var maxDecrees *format.FileHeader // header of the file after the current one
+	for i := len(files) - 1; i >= 0; i-- {
+		ignore := i != len(files)-1
+		if ignore {
+			for _, g := range gpids {
+				if kicked[g] {
+					continue
+				}
+				e, found := maxDecrees.Lookup(g)
+				if !found || e.MaxDecree <= cond[g] {
+					kicked[g] = true
+				} else {
+					ignore = false
+					break
+				}
+			}
+		}
+		if ignore {
+			return i + 1
+		}
+		maxDecrees = files[i].Header
+	}
+	return 0
+}
