@@ -244,7 +244,8 @@ func TestSlogTailAndVersions(t *testing.T) {
 // ignored; mutations of gpids without a replica are orphans.
 func TestSlogInitOffsetAndOrphans(t *testing.T) {
 	tr := newRoot(t)
-	tr.replica(g14, 0, dataroot.InitInfo{InitBallot: 1, InitOffsetInSharedLog: 36 + 4*115} // slog block0 is 36 bytes (no entries); decree 5 starts at 496, seq(1, 1, 3))
+	// The slog's block 0 is 36 bytes (no entries yet); decree 5 starts at 496.
+	tr.replica(g14, 0, dataroot.InitInfo{InitBallot: 1, InitOffsetInSharedLog: 36 + 4*115}, seq(1, 1, 3))
 	sw := tr.slogWriter()
 	writeAll(t, sw, g14, seq(1, 1, 6))
 	// A restart: the new file's header carries 1.4's max decree.
