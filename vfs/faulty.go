@@ -1,0 +1,432 @@
+package vfs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Op names an operation that a Fault can fail.
+type Op string
+
+// Operations of FS, File and Dir that Faulty can fail.
+const (
+	OpCreate   Op = "create"
+	OpOpen     Op = "open"
+	OpWrite    Op = "write"
+	OpSync     Op = "sync"     // File.Sync (fdatasync)
+	OpSyncDir  Op = "syncdir"  // Dir.Sync and FS.SyncDir
+	OpSyncFS   Op = "syncfs"   // Dir.SyncFS
+	OpRename   Op = "rename"   // matched on the old name
+	OpRemove   Op = "remove"   //
+	OpTruncate Op = "truncate" // File.Truncate and FS.Truncate
+)
+
+// ErrInjected is the default error of a Fault.
+var ErrInjected = errors.New("vfs: injected fault")
+
+// ErrCrashed is returned by every operation after Faulty.Crash.
+var ErrCrashed = errors.New("vfs: filesystem crashed")
+
+// Fault fails matching operations.
+type Fault struct {
+	Op Op
+	// Path selects the files (or directories) the fault applies to: an
+	// operation matches when its path contains Path; "" matches every path.
+	Path string
+	// After lets this many matching operations succeed first.
+	After int
+	// Times is how often the fault fires; 0 means once, negative forever.
+	Times int
+	// Err is returned by the failing operation; nil means ErrInjected.
+	Err error
+	// Short, for OpWrite, writes this many bytes of the buffer before
+	// failing: a torn write.
+	Short int
+}
+
+// Faulty wraps an FS, fails operations on demand and models a crash: it
+// records how much of each file it created was written and how much was
+// synced, and whether the file's name was made durable (a SyncDir of its
+// directory, or a SyncFS, after its Create). Crash then cuts every file back
+// to what a power loss would have left: unsynced bytes are dropped and files
+// whose names were never synced are removed. Renames and removes are not
+// modelled: they are treated as durable at once. Safe for concurrent use.
+type Faulty struct {
+	base FS
+
+	mu      sync.Mutex
+	faults  []*faultState
+	files   map[string]*fileState
+	crashed bool
+	counts  map[Op]int
+}
+
+type faultState struct {
+	Fault
+	seen, fired int
+}
+
+type fileState struct {
+	size, synced int64
+	named        bool
+}
+
+// NewFaulty wraps base (usually OS).
+func NewFaulty(base FS) *Faulty {
+	return &Faulty{base: base, files: map[string]*fileState{}, counts: map[Op]int{}}
+}
+
+// Inject adds a fault.
+func (f *Faulty) Inject(ft Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = append(f.faults, &faultState{Fault: ft})
+}
+
+// Clear removes every fault that has not fired yet.
+func (f *Faulty) Clear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = nil
+}
+
+// Count is how many times op was attempted (failed attempts included).
+func (f *Faulty) Count(op Op) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counts[op]
+}
+
+// check is called before each operation; it returns the error to fail it
+// with and, for a short write, how many bytes to write first.
+func (f *Faulty) check(op Op, path string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.counts[op]++
+	if f.crashed {
+		return 0, fmt.Errorf("%s %s: %w", op, path, ErrCrashed)
+	}
+	for _, ft := range f.faults {
+		if ft.Op != op || (ft.Path != "" && !strings.Contains(path, ft.Path)) {
+			continue
+		}
+		ft.seen++
+		if ft.seen <= ft.After {
+			continue
+		}
+		if ft.Times >= 0 && ft.fired >= max(ft.Times, 1) {
+			continue
+		}
+		ft.fired++
+		err := ft.Err
+		if err == nil {
+			err = ErrInjected
+		}
+		return ft.Short, &fs.PathError{Op: string(op), Path: path, Err: err}
+	}
+	return 0, nil
+}
+
+// Crash makes every later operation fail with ErrCrashed, then cuts the
+// files created through f back to their synced state on the real
+// filesystem. Files still open may be closed afterwards.
+func (f *Faulty) Crash() error {
+	f.mu.Lock()
+	f.crashed = true
+	paths := make([]string, 0, len(f.files))
+	for p := range f.files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	states := map[string]fileState{}
+	for _, p := range paths {
+		states[p] = *f.files[p]
+	}
+	f.mu.Unlock()
+	var errs []error
+	for _, p := range paths {
+		st := states[p]
+		if !st.named {
+			if err := f.base.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if err := f.base.Truncate(p, st.synced); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Synced reports, for a file created through f, how many bytes are synced
+// and whether its name is durable.
+func (f *Faulty) Synced(path string) (size int64, named bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st := f.files[filepath.Clean(path)]; st != nil {
+		return st.synced, st.named
+	}
+	return 0, false
+}
+
+func (f *Faulty) state(path string) *fileState {
+	return f.files[filepath.Clean(path)]
+}
+
+// namesIn snapshots the files created in dir, taken before a directory
+// sync: only names that existed when it started are covered by it.
+func (f *Faulty) namesIn(dir string) []*fileState {
+	dir = filepath.Clean(dir)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*fileState
+	for p, st := range f.files {
+		if filepath.Dir(p) == dir {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// syncedDir marks the names in before durable.
+func (f *Faulty) syncedDir(before []*fileState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, st := range before {
+		st.named = true
+	}
+}
+
+// sizes snapshots the written size of every file, taken before a
+// syncfs: only what was written before the call is covered by it.
+func (f *Faulty) sizes() map[*fileState]int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := make(map[*fileState]int64, len(f.files))
+	for _, st := range f.files {
+		m[st] = st.size
+	}
+	return m
+}
+
+// syncedAll is what a successful syncfs does to the files in before.
+func (f *Faulty) syncedAll(before map[*fileState]int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for st, size := range before {
+		st.named = true
+		st.synced = max(st.synced, min(size, st.size))
+	}
+}
+
+func (f *Faulty) OpenReadOnly(name string) (File, error) {
+	if _, err := f.check(OpOpen, name); err != nil {
+		return nil, err
+	}
+	return f.base.OpenReadOnly(name)
+}
+
+func (f *Faulty) Create(name string) (File, error) {
+	if _, err := f.check(OpCreate, name); err != nil {
+		return nil, err
+	}
+	file, err := f.base.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.files[filepath.Clean(name)] = &fileState{}
+	f.mu.Unlock()
+	return &faultyFile{File: file, fs: f, path: filepath.Clean(name)}, nil
+}
+
+func (f *Faulty) Rename(oldname, newname string) error {
+	if _, err := f.check(OpRename, oldname); err != nil {
+		return err
+	}
+	if err := f.base.Rename(oldname, newname); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st := f.state(oldname); st != nil {
+		delete(f.files, filepath.Clean(oldname))
+		f.files[filepath.Clean(newname)] = st
+	}
+	return nil
+}
+
+func (f *Faulty) Remove(name string) error {
+	if _, err := f.check(OpRemove, name); err != nil {
+		return err
+	}
+	if err := f.base.Remove(name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	delete(f.files, filepath.Clean(name))
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *Faulty) MkdirAll(dir string, perm fs.FileMode) error {
+	if _, err := f.check(OpCreate, dir); err != nil {
+		return err
+	}
+	return f.base.MkdirAll(dir, perm)
+}
+
+func (f *Faulty) OpenDir(dir string) (Dir, error) {
+	if _, err := f.check(OpOpen, dir); err != nil {
+		return nil, err
+	}
+	d, err := f.base.OpenDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &faultyDir{Dir: d, fs: f, path: dir}, nil
+}
+
+func (f *Faulty) SyncDir(dir string) error {
+	if _, err := f.check(OpSyncDir, dir); err != nil {
+		return err
+	}
+	before := f.namesIn(dir)
+	if err := f.base.SyncDir(dir); err != nil {
+		return err
+	}
+	f.syncedDir(before)
+	return nil
+}
+
+func (f *Faulty) ReadDir(dir string) ([]fs.DirEntry, error) {
+	if _, err := f.check(OpOpen, dir); err != nil {
+		return nil, err
+	}
+	return f.base.ReadDir(dir)
+}
+
+func (f *Faulty) Stat(name string) (fs.FileInfo, error) {
+	if _, err := f.check(OpOpen, name); err != nil {
+		return nil, err
+	}
+	return f.base.Stat(name)
+}
+
+func (f *Faulty) Truncate(name string, size int64) error {
+	if _, err := f.check(OpTruncate, name); err != nil {
+		return err
+	}
+	if err := f.base.Truncate(name, size); err != nil {
+		return err
+	}
+	f.truncated(name, size)
+	return nil
+}
+
+func (f *Faulty) truncated(name string, size int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st := f.state(name); st != nil {
+		st.size = size
+		st.synced = min(st.synced, size)
+	}
+}
+
+type faultyFile struct {
+	File
+	fs   *Faulty
+	path string
+}
+
+func (w *faultyFile) Write(p []byte) (int, error) {
+	short, err := w.fs.check(OpWrite, w.path)
+	if err != nil {
+		n := 0
+		if short > 0 {
+			n, _ = w.File.Write(p[:min(short, len(p))])
+			w.wrote(n)
+		}
+		return n, err
+	}
+	n, err := w.File.Write(p)
+	w.wrote(n)
+	return n, err
+}
+
+func (w *faultyFile) wrote(n int) {
+	w.fs.mu.Lock()
+	defer w.fs.mu.Unlock()
+	if st := w.fs.state(w.path); st != nil {
+		st.size += int64(n)
+	}
+}
+
+func (w *faultyFile) Sync() error {
+	w.fs.mu.Lock()
+	var size int64
+	if st := w.fs.state(w.path); st != nil {
+		size = st.size
+	}
+	w.fs.mu.Unlock()
+	if _, err := w.fs.check(OpSync, w.path); err != nil {
+		return err
+	}
+	if err := w.File.Sync(); err != nil {
+		return err
+	}
+	// Only what was written before the sync started is covered.
+	w.fs.mu.Lock()
+	defer w.fs.mu.Unlock()
+	if st := w.fs.state(w.path); st != nil {
+		st.synced = max(st.synced, min(size, st.size))
+	}
+	return nil
+}
+
+func (w *faultyFile) Truncate(size int64) error {
+	if _, err := w.fs.check(OpTruncate, w.path); err != nil {
+		return err
+	}
+	if err := w.File.Truncate(size); err != nil {
+		return err
+	}
+	w.fs.truncated(w.path, size)
+	return nil
+}
+
+type faultyDir struct {
+	Dir
+	fs   *Faulty
+	path string
+}
+
+func (d *faultyDir) Sync() error {
+	if _, err := d.fs.check(OpSyncDir, d.path); err != nil {
+		return err
+	}
+	before := d.fs.namesIn(d.path)
+	if err := d.Dir.Sync(); err != nil {
+		return err
+	}
+	d.fs.syncedDir(before)
+	return nil
+}
+
+func (d *faultyDir) SyncFS() error {
+	if _, err := d.fs.check(OpSyncFS, d.path); err != nil {
+		return err
+	}
+	before := d.fs.sizes()
+	if err := d.Dir.SyncFS(); err != nil {
+		return err
+	}
+	d.fs.syncedAll(before)
+	return nil
+}

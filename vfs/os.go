@@ -1,0 +1,112 @@
+package vfs
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// OS is the real filesystem.
+var OS FS = osFS{}
+
+type osFS struct{}
+
+type osFile struct{ *os.File }
+
+// Sync is fdatasync: a log appends data and its size, and fdatasync makes
+// both durable without forcing the mtime update that fsync would also write.
+func (f osFile) Sync() error {
+	for {
+		err := unix.Fdatasync(int(f.Fd()))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &fs.PathError{Op: "fdatasync", Path: f.File.Name(), Err: err}
+		}
+		return nil
+	}
+}
+
+func (osFS) OpenReadOnly(name string) (File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return osFile{f}, nil
+}
+
+func (osFS) Create(name string) (File, error) {
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return osFile{f}, nil
+}
+
+func (osFS) Rename(oldname, newname string) error        { return os.Rename(oldname, newname) }
+func (osFS) Remove(name string) error                    { return os.Remove(name) }
+func (osFS) MkdirAll(dir string, perm fs.FileMode) error { return os.MkdirAll(dir, perm) }
+func (osFS) ReadDir(dir string) ([]fs.DirEntry, error)   { return os.ReadDir(dir) }
+func (osFS) Stat(name string) (fs.FileInfo, error)       { return os.Stat(name) }
+func (osFS) Truncate(name string, size int64) error      { return os.Truncate(name, size) }
+
+type osDir struct {
+	f *os.File
+}
+
+func (osFS) OpenDir(dir string) (Dir, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &osDir{f}, nil
+}
+
+// Sync uses fsync, not fdatasync: for a directory the entries are the
+// data, and some filesystems only honour fsync on directories.
+func (d *osDir) Sync() error { return d.f.Sync() }
+
+func (d *osDir) SyncFS() error {
+	for {
+		err := unix.Syncfs(int(d.f.Fd()))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &fs.PathError{Op: "syncfs", Path: d.f.Name(), Err: err}
+		}
+		return nil
+	}
+}
+
+func (d *osDir) Close() error { return d.f.Close() }
+
+func (o osFS) SyncDir(dir string) error {
+	d, err := o.OpenDir(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+func deviceID(info fs.FileInfo) (uint64, bool) {
+	if info == nil {
+		return 0, false
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return uint64(st.Dev), true
+}

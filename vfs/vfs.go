@@ -1,0 +1,89 @@
+// Package vfs is the filesystem behind every writer of the suite: a small
+// interface, the OS implementation (fdatasync through golang.org/x/sys/unix,
+// syncfs for a whole filesystem), and Faulty, which injects write, sync and
+// create failures, short writes and crashes for tests.
+//
+// It is a leaf package: the codec, the writers and the migration tool all
+// depend on it, and it depends on none of them, so test fakes cannot create
+// import cycles.
+//
+// Durability vocabulary used throughout the suite:
+//
+//   - File.Sync is fdatasync: the file's data and the metadata needed to read
+//     it back (its size) are on stable storage when it returns nil.
+//   - Dir.Sync is fsync of a directory: the names created, renamed or removed
+//     in it are on stable storage. A new file is not durable until both the
+//     file and its directory have been synced.
+//   - Dir.SyncFS is syncfs(2): every dirty inode of the filesystem holding the
+//     directory, data and metadata, names included, is on stable storage. It
+//     reports writeback errors of any file of that filesystem that occurred
+//     since the Dir was opened (Linux >= 5.8), so keep one Dir open for as
+//     long as its errors matter.
+//
+// After a failed Sync or SyncFS the state of the page cache is unknown (a
+// later sync may succeed without the lost pages): callers must treat every
+// write the failed sync was meant to cover as lost, never retry it.
+package vfs
+
+import (
+	"io"
+	"io/fs"
+)
+
+// File is an open file. Files from Create are write-only appenders; files
+// from OpenReadOnly support Read and ReadAt only.
+type File interface {
+	io.Reader
+	io.ReaderAt
+	io.Writer
+	// Sync is fdatasync(2).
+	Sync() error
+	// Truncate sets the file's size; a writer uses it to cut off a batch
+	// whose write failed half-way.
+	Truncate(size int64) error
+	Stat() (fs.FileInfo, error)
+	Close() error
+	// Name is the path the file was opened with.
+	Name() string
+}
+
+// Dir is an open directory handle, kept open so that its syncs report
+// errors that happened since it was opened.
+type Dir interface {
+	// Sync is fsync(2) of the directory: the names in it become durable.
+	Sync() error
+	// SyncFS is syncfs(2) on the filesystem holding the directory.
+	SyncFS() error
+	Close() error
+}
+
+// FS is the set of filesystem operations the suite uses.
+type FS interface {
+	// OpenReadOnly opens an existing file for reading.
+	OpenReadOnly(name string) (File, error)
+	// Create creates a new file for writing; it fails with fs.ErrExist if
+	// the name exists (O_CREAT|O_EXCL), as Pegasus's log_file::create_write
+	// does. The new name is not durable until SyncDir of its directory.
+	Create(name string) (File, error)
+	// Rename renames a file; durable after SyncDir of both directories.
+	Rename(oldname, newname string) error
+	// Remove removes a file or an empty directory.
+	Remove(name string) error
+	// MkdirAll creates a directory and its parents.
+	MkdirAll(dir string, perm fs.FileMode) error
+	// OpenDir opens a directory handle for Sync and SyncFS.
+	OpenDir(dir string) (Dir, error)
+	// SyncDir opens dir, fsyncs it and closes it.
+	SyncDir(dir string) error
+	// ReadDir lists a directory, sorted by name.
+	ReadDir(dir string) ([]fs.DirEntry, error)
+	// Stat describes a file.
+	Stat(name string) (fs.FileInfo, error)
+	// Truncate sets the size of a named file.
+	Truncate(name string, size int64) error
+}
+
+// DeviceID identifies the filesystem (st_dev) holding a file described by
+// info, when the FS can tell; ok is false otherwise. Writers use it to put
+// directories of one disk in one flush group.
+func DeviceID(info fs.FileInfo) (id uint64, ok bool) { return deviceID(info) }
