@@ -21,13 +21,24 @@ type disk struct {
 	quit    chan struct{}
 	done    chan struct{}
 
-	mu       sync.Mutex
-	dirty    map[*file]struct{} // written since the current round began
-	waiting  []covered          // SyncBatch: batches waiting for the next round
-	barriers []chan error       // Sync calls waiting for the next round
-	stats    DiskStats
-	started  bool
-	stopped  bool
+	// gated: under SyncBatch, writes and flushes of a disk alternate (see
+	// flushLoop); cond signals the gate opening and active reaching 0.
+	gated bool
+	cond  *sync.Cond
+
+	mu          sync.Mutex
+	flushing    bool               // gated: a round is flushing, writers wait
+	active      int                // gated: writes in progress
+	phaseStart  time.Time          // when the first batch of the write phase was written
+	waitingReqs int                // requests in waiting
+	expect      int                // requests the previous round released
+	lastFlush   time.Duration      // how long the previous round's flush took
+	dirty       map[*file]struct{} // written since the current round began
+	waiting     []covered          // SyncBatch: batches waiting for the next round
+	barriers    []chan error       // Sync calls waiting for the next round
+	stats       DiskStats
+	started     bool
+	stopped     bool
 }
 
 // covered is a written batch waiting for the flush of its file.
@@ -45,7 +56,9 @@ func newDisk(w *Writer, key, dir string) (*disk, error) {
 		quit:  make(chan struct{}),
 		done:  make(chan struct{}),
 		dirty: map[*file]struct{}{},
+		gated: w.opts.Sync == SyncBatch,
 	}
+	d.cond = sync.NewCond(&d.mu)
 	if w.opts.Flush == FlushSyncfs {
 		h, err := w.fs.OpenDir(dir)
 		if err != nil {
@@ -68,8 +81,82 @@ func (d *disk) keepUntilFlushed() bool {
 	return d.w.opts.Flush == FlushFdatasync && d.w.opts.Sync != SyncNone
 }
 
-// written records a batch that reached the file (the first size bytes of
-// f are written). Called with s.mu held.
+// enterWrite takes one of the disk's write slots and, when gated, waits
+// for the current flush to end: a write that overlaps a flush on ext4 waits
+// inside the journal anyway, and makes the flush slower.
+func (d *disk) enterWrite() {
+	d.slots <- struct{}{}
+	if !d.gated {
+		return
+	}
+	d.mu.Lock()
+	for d.flushing {
+		d.cond.Wait()
+	}
+	d.active++
+	d.mu.Unlock()
+}
+
+// exitWriteLocked ends a write; it returns whether to wake the flusher.
+func (d *disk) exitWriteLocked() bool {
+	<-d.slots
+	if !d.gated {
+		return false
+	}
+	d.active--
+	if d.active == 0 {
+		// The flusher may be settling or closing the gate.
+		d.cond.Broadcast()
+	}
+	return len(d.waiting) > 0
+}
+
+// settle is the write phase of a gated disk: it returns when the round
+// should start. That is when no write is in progress and as many requests
+// are waiting as the previous round released (their clients have come
+// back: under load each client has a write outstanding, and a round that
+// starts earlier leaves them for the next one, halving the batch), or once
+// the phase has lasted as long as the previous flush took, so that a client
+// that does not come back delays the others by at most one flush time.
+func (d *disk) settle() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.waiting) == 0 || len(d.barriers) > 0 {
+		return
+	}
+	deadline := d.phaseStart.Add(d.lastFlush)
+	var t *time.Timer
+	for d.active > 0 || d.waitingReqs < d.expect {
+		now := time.Now()
+		if !now.Before(deadline) {
+			break
+		}
+		if t == nil {
+			t = time.AfterFunc(deadline.Sub(now), func() {
+				d.mu.Lock()
+				d.cond.Broadcast()
+				d.mu.Unlock()
+			})
+		}
+		d.cond.Wait()
+	}
+	if t != nil {
+		t.Stop()
+	}
+}
+
+// failedWrite ends a write that failed.
+func (d *disk) failedWrite() {
+	d.mu.Lock()
+	kick := d.exitWriteLocked()
+	d.mu.Unlock()
+	if kick {
+		d.signal()
+	}
+}
+
+// written records a batch that reached the file and ends its write.
+// Called with s.mu held.
 func (d *disk) written(s *stream, f *file, batch []*request, mutations int, bytes int64) {
 	d.mu.Lock()
 	d.dirty[f] = struct{}{}
@@ -79,11 +166,18 @@ func (d *disk) written(s *stream, f *file, batch []*request, mutations int, byte
 	if d.w.opts.Sync == SyncBatch {
 		reqs := make([]*request, len(batch))
 		copy(reqs, batch)
+		if len(d.waiting) == 0 {
+			d.phaseStart = time.Now()
+		}
 		d.waiting = append(d.waiting, covered{s: s, f: f, reqs: reqs})
+		d.waitingReqs += len(reqs)
 	}
+	kick := d.exitWriteLocked()
 	d.mu.Unlock()
 	if d.w.opts.Sync == SyncBatch {
-		d.signal()
+		if kick {
+			d.signal()
+		}
 		return
 	}
 	for _, r := range batch {
@@ -151,6 +245,9 @@ func (d *disk) flushLoop() {
 			d.round()
 			return
 		}
+		if d.gated {
+			d.settle()
+		}
 		d.round()
 	}
 }
@@ -159,13 +256,23 @@ func (d *disk) flushLoop() {
 // releases the batches written before this one began.
 func (d *disk) round() {
 	d.mu.Lock()
-	dirty, waiting, barriers := d.dirty, d.waiting, d.barriers
-	if len(dirty) == 0 && len(waiting) == 0 && len(barriers) == 0 {
+	if len(d.dirty) == 0 && len(d.waiting) == 0 && len(d.barriers) == 0 {
 		d.mu.Unlock()
 		return
 	}
+	if d.gated {
+		// Close the gate and let the writes in progress finish: they are
+		// covered by this round.
+		d.flushing = true
+		for d.active > 0 {
+			d.cond.Wait()
+		}
+	}
+	dirty, waiting, barriers := d.dirty, d.waiting, d.barriers
 	d.dirty, d.waiting, d.barriers = map[*file]struct{}{}, nil, nil
+	d.expect, d.waitingReqs = d.waitingReqs, 0
 	d.mu.Unlock()
+	began := time.Now()
 
 	// The extent of each file that this round covers: everything written
 	// before now. Later writes go to the next round.
@@ -182,6 +289,11 @@ func (d *disk) round() {
 		d.stats.Rounds++
 	}
 	d.stats.Syncs += syncs
+	d.lastFlush = time.Since(began)
+	if d.gated {
+		d.flushing = false
+		d.cond.Broadcast()
+	}
 	d.mu.Unlock()
 
 	var first error

@@ -419,13 +419,13 @@ func (s *stream) writeLoop() {
 			s.scratch = append(s.scratch, r.ms...)
 		}
 		prevEnd := s.lw.EndOffset()
-		s.d.slots <- struct{}{}
+		s.d.enterWrite()
 		err := s.lw.Append(s.scratch...)
-		<-s.d.slots
 		cur := s.cur
 
 		s.mu.Lock()
 		if err != nil {
+			s.d.failedWrite()
 			s.poisonLocked(fmt.Errorf("plog %s: replica %s: %w", s.dir, s.g, err))
 			for _, r := range batch {
 				r.done <- s.err

@@ -1,0 +1,636 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/format/plog"
+	"github.com/waltool/waltool/format/rrdb"
+	"github.com/waltool/waltool/verify"
+	"github.com/waltool/waltool/vfs"
+)
+
+// The write benchmark reproduces, on one machine, the comparison published
+// with Pegasus's shared-log removal (XiaoMi/rdsn#1019): durable 1000-byte
+// writes from many clients to many replicas, through one shared log or
+// through per-replica private logs. docs/writer.md has the model.
+
+var benchWriteModes = []string{"shared-log", "plog-per-file", "plog-parallel", "raw-fsync", "etcd-wal"}
+
+func benchWriteCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "write",
+		Usage: "durable write throughput and latency: one shared log vs per-replica plogs vs the parallel plog writer",
+		Description: "Modes:\n" +
+			"  shared-log     one shared log, all replicas interleaved, one writer with group commit (Pegasus 2.3)\n" +
+			"  plog-per-file  one plog per replica, each writing and syncing on its own (Pegasus 2.4+, plog_force_flush=true)\n" +
+			"  plog-parallel  format/plog: per-replica plogs, group commit per stream and one flush round per disk\n" +
+			"  raw-fsync      one goroutine per client appending 4 KiB and fdatasyncing its own file: the device ceiling\n" +
+			"  etcd-wal       go.etcd.io/etcd/server/v3/storage/wal, one WAL per replica (built from the bench/ module)\n" +
+			"Files go to a fresh directory under each of --dirs and are removed afterwards (unless --keep).\n" +
+			"Use a directory on the disk under test: a tmpfs makes every flush free.",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "replicas", Value: 64, Usage: "replicas (plogs); each write goes to one chosen at random"},
+			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent clients, each with one write outstanding"},
+			&cli.IntFlag{Name: "value-size", Value: 1000, Usage: "bytes of each PUT's value (the Pegasus benchmark used 1000)"},
+			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "how long each mode runs"},
+			&cli.StringFlag{Name: "dirs", Usage: "comma-separated directories, one per disk; replicas are spread over them (default: the system temp dir)"},
+			&cli.StringFlag{Name: "sync", Value: "batch", Usage: "none (Pegasus's default, plog_force_flush=false) or batch (durable before the ack)"},
+			&cli.StringFlag{Name: "modes", Value: "shared-log,plog-per-file,plog-parallel,raw-fsync,etcd-wal", Usage: "modes to run, in order"},
+			&cli.StringFlag{Name: "flush", Value: "syncfs", Usage: "plog-parallel flush round: syncfs (one per disk; best on a disk of its own) or fdatasync (one per written file, concurrently; touches nothing else)"},
+			&cli.IntFlag{Name: "parallelism", Value: 8, Usage: "plog-parallel: concurrent writes and fdatasyncs per disk"},
+			&cli.StringFlag{Name: "etcd-bin", Usage: "the bench/ module's etcdwal binary (default: built from bench/ if the source is found)"},
+			&cli.BoolFlag{Name: "verify", Usage: "verify every log written (waltool verify rules) before removing it"},
+			&cli.BoolFlag{Name: "keep", Usage: "keep the files written"},
+			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
+		},
+		Action: benchWrite,
+	}
+}
+
+// benchWriteConfig is the workload, shared by every mode.
+type benchWriteConfig struct {
+	Replicas    int           `json:"replicas"`
+	Clients     int           `json:"clients"`
+	ValueSize   int           `json:"value_size"`
+	Duration    time.Duration `json:"-"`
+	Seconds     float64       `json:"duration_s"`
+	Dirs        []string      `json:"dirs"`
+	Sync        string        `json:"sync"`
+	Flush       string        `json:"flush"`
+	Parallelism int           `json:"parallelism"`
+	Cores       int           `json:"cores"`
+	Verify      bool          `json:"-"`
+	Keep        bool          `json:"-"`
+}
+
+// latUS are latency statistics in microseconds.
+type latUS struct {
+	Avg   float64 `json:"avg"`
+	P50   float64 `json:"p50"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	P9999 float64 `json:"p9999"`
+	Max   float64 `json:"max"`
+}
+
+type benchWriteResult struct {
+	Mode    string  `json:"mode"`
+	Streams int     `json:"streams"` // files written concurrently: 1 for the shared log
+	Clients int     `json:"clients"`
+	Sync    string  `json:"sync"`
+	Flush   string  `json:"flush,omitempty"`
+	Ops     int64   `json:"ops"`
+	Seconds float64 `json:"seconds"`
+	QPS     float64 `json:"qps"`
+	Lat     latUS   `json:"lat_us"`
+	// Writes and Syncs count write(2) batches and flush calls (fdatasync,
+	// fsync, syncfs), where the mode can tell: ops per sync is the batching.
+	Writes  int64  `json:"writes,omitempty"`
+	Syncs   int64  `json:"syncs,omitempty"`
+	Bytes   int64  `json:"bytes,omitempty"`
+	Skipped string `json:"skipped,omitempty"`
+}
+
+type benchWriteReport struct {
+	Config  benchWriteConfig   `json:"config"`
+	Results []benchWriteResult `json:"results"`
+	// Ratios are qps ratios "a/b" between the modes run.
+	Ratios map[string]float64 `json:"ratios"`
+}
+
+func benchWrite(c *cli.Context) error {
+	cfg := benchWriteConfig{
+		Replicas: c.Int("replicas"), Clients: c.Int("clients"), ValueSize: c.Int("value-size"),
+		Duration: c.Duration("duration"), Sync: c.String("sync"), Flush: c.String("flush"),
+		Parallelism: c.Int("parallelism"), Cores: runtime.GOMAXPROCS(0), Verify: c.Bool("verify"), Keep: c.Bool("keep"),
+	}
+	cfg.Seconds = cfg.Duration.Seconds()
+	if cfg.Replicas < 1 || cfg.Clients < 1 || cfg.ValueSize < 0 || cfg.Duration <= 0 {
+		return fmt.Errorf("bench write: --replicas and --clients must be positive, --duration too")
+	}
+	if cfg.Sync != "none" && cfg.Sync != "batch" {
+		return fmt.Errorf("bench write: --sync %q: want none or batch", cfg.Sync)
+	}
+	if cfg.Flush != "fdatasync" && cfg.Flush != "syncfs" {
+		return fmt.Errorf("bench write: --flush %q: want fdatasync or syncfs", cfg.Flush)
+	}
+	for _, d := range strings.Split(c.String("dirs"), ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			cfg.Dirs = append(cfg.Dirs, d)
+		}
+	}
+	if len(cfg.Dirs) == 0 {
+		cfg.Dirs = []string{os.TempDir()}
+	}
+	var modes []string
+	for _, m := range strings.Split(c.String("modes"), ",") {
+		m = strings.TrimSpace(m)
+		if m == "" {
+			continue
+		}
+		if !slices.Contains(benchWriteModes, m) {
+			return fmt.Errorf("bench write: unknown mode %q (modes: %s)", m, strings.Join(benchWriteModes, ", "))
+		}
+		modes = append(modes, m)
+	}
+	for _, d := range cfg.Dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		var st unix.Statfs_t
+		if unix.Statfs(d, &st) == nil && st.Type == unix.TMPFS_MAGIC {
+			fmt.Fprintf(c.App.ErrWriter, "waltool: warning: %s is a tmpfs: flushes cost nothing there\n", d)
+		}
+	}
+	rep := benchWriteReport{Config: cfg, Ratios: map[string]float64{}}
+	for _, mode := range modes {
+		if !c.Bool("json") {
+			fmt.Fprintf(c.App.ErrWriter, "running %s for %s...\n", mode, cfg.Duration)
+		}
+		var res benchWriteResult
+		var err error
+		if mode == "etcd-wal" {
+			res, err = runEtcdWAL(c, cfg)
+		} else {
+			res, err = runWriteMode(mode, cfg)
+		}
+		if err != nil {
+			return fmt.Errorf("bench write: %s: %w", mode, err)
+		}
+		rep.Results = append(rep.Results, res)
+	}
+	qps := map[string]float64{}
+	for _, r := range rep.Results {
+		if r.Skipped == "" {
+			qps[r.Mode] = r.QPS
+		}
+	}
+	for _, pair := range [][2]string{
+		{"plog-parallel", "plog-per-file"}, {"plog-parallel", "shared-log"}, {"plog-parallel", "etcd-wal"},
+		{"plog-per-file", "shared-log"}, {"shared-log", "raw-fsync"}, {"plog-parallel", "raw-fsync"},
+	} {
+		if a, b := qps[pair[0]], qps[pair[1]]; a > 0 && b > 0 {
+			rep.Ratios[pair[0]+"/"+pair[1]] = a / b
+		}
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printBenchWrite(c.App.Writer, rep)
+	return nil
+}
+
+func printBenchWrite(w io.Writer, rep benchWriteReport) {
+	cfg := rep.Config
+	fmt.Fprintf(w, "%d clients, %d replicas, %d-byte values, sync=%s, %s per mode, %d cores, dirs %s\n",
+		cfg.Clients, cfg.Replicas, cfg.ValueSize, cfg.Sync, cfg.Duration, cfg.Cores, strings.Join(cfg.Dirs, ","))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode\tstreams\tqps\tavg µs\tp50\tp95\tp99\tp999\tp9999\tops/sync\t")
+	for _, r := range rep.Results {
+		if r.Skipped != "" {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", r.Mode)
+			continue
+		}
+		perSync := "-"
+		if r.Syncs > 0 {
+			perSync = fmt.Sprintf("%.1f", float64(r.Ops)/float64(r.Syncs))
+		}
+		l := r.Lat
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t\n",
+			r.Mode, r.Streams, r.QPS, l.Avg, l.P50, l.P95, l.P99, l.P999, l.P9999, perSync)
+	}
+	tw.Flush()
+	for _, r := range rep.Results {
+		if r.Skipped != "" {
+			fmt.Fprintf(w, "%s skipped: %s\n", r.Mode, r.Skipped)
+		}
+	}
+	keys := make([]string, 0, len(rep.Ratios))
+	for k := range rep.Ratios {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "qps %-28s %.2f\n", k, rep.Ratios[k])
+	}
+}
+
+// recorder collects one client's latencies.
+type recorder struct {
+	lat []int64 // ns
+}
+
+func summarize(mode string, cfg benchWriteConfig, recs []*recorder, elapsed time.Duration) benchWriteResult {
+	var all []int64
+	for _, r := range recs {
+		all = append(all, r.lat...)
+	}
+	res := benchWriteResult{Mode: mode, Clients: cfg.Clients, Sync: cfg.Sync, Ops: int64(len(all)), Seconds: elapsed.Seconds()}
+	res.QPS = float64(res.Ops) / elapsed.Seconds()
+	res.Lat = latencies(all)
+	return res
+}
+
+// latencies sorts ns and returns its statistics in µs; the q-quantile is
+// the smallest value with at least q of the samples at or below it.
+func latencies(ns []int64) latUS {
+	if len(ns) == 0 {
+		return latUS{}
+	}
+	slices.Sort(ns)
+	var sum float64
+	for _, v := range ns {
+		sum += float64(v)
+	}
+	q := func(p float64) float64 {
+		i := int(math.Ceil(p*float64(len(ns)))) - 1
+		return float64(ns[max(0, min(i, len(ns)-1))]) / 1e3
+	}
+	return latUS{Avg: sum / float64(len(ns)) / 1e3, P50: q(0.5), P95: q(0.95), P99: q(0.99), P999: q(0.999), P9999: q(0.9999), Max: float64(ns[len(ns)-1]) / 1e3}
+}
+
+// workload runs cfg.Clients clients for cfg.Duration; each op picks a
+// replica at random and calls do with a PUT mutation of that replica (the
+// mutation and its data are the client's own and reused after do
+// returns).
+func workload(cfg benchWriteConfig, do func(client int, g format.Gpid, m *format.Mutation) error) ([]*recorder, time.Duration, error) {
+	recs := make([]*recorder, cfg.Clients)
+	var decrees = make([]atomic.Int64, cfg.Replicas)
+	var stop atomic.Bool
+	var firstErr atomic.Pointer[error]
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range cfg.Clients {
+		recs[c] = &recorder{lat: make([]int64, 0, 1<<14)}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(c), 42))
+			value := bytes.Repeat([]byte{'v'}, cfg.ValueSize)
+			data := rrdb.EncodePut(rrdb.Put{HashKey: []byte(fmt.Sprintf("client%06d", c)), SortKey: []byte("sortkey0"), Value: value}, 0)
+			m := &format.Mutation{Ballot: 1, Updates: []format.Update{{Code: "RPC_RRDB_RRDB_PUT", SerializationType: 1, Data: data}}}
+			for !stop.Load() {
+				r := rng.IntN(cfg.Replicas)
+				g := format.Gpid{App: 1, Partition: int32(r)}
+				d := decrees[r].Add(1)
+				m.Gpid, m.Decree, m.LastCommittedDecree, m.Timestamp = g, d, d-1, time.Now().UnixMicro()
+				t0 := time.Now()
+				if err := do(c, g, m); err != nil {
+					firstErr.CompareAndSwap(nil, &err)
+					stop.Store(true)
+					return
+				}
+				recs[c].lat = append(recs[c].lat, int64(time.Since(t0)))
+			}
+		}()
+	}
+	time.Sleep(cfg.Duration)
+	stop.Store(true)
+	wg.Wait()
+	elapsed := time.Since(start)
+	if p := firstErr.Load(); p != nil {
+		return nil, 0, *p
+	}
+	return recs, elapsed, nil
+}
+
+// groupCommit is the leader/follower batching every mode uses for its
+// logs: requests that arrive while a write is in flight queue up and go
+// out together in the next one, as in Pegasus's mutation_log (one
+// outstanding write, a pending batch filling meanwhile).
+type groupCommit struct {
+	mu      sync.Mutex
+	pending []*gcReq
+	writing bool
+	flush   func(ms []*format.Mutation) error
+	scratch []*format.Mutation
+	writes  int64
+}
+
+type gcReq struct {
+	m    *format.Mutation
+	done chan error
+}
+
+func (g *groupCommit) do(m *format.Mutation, done chan error) error {
+	g.mu.Lock()
+	g.pending = append(g.pending, &gcReq{m: m, done: done})
+	if !g.writing {
+		g.writing = true
+		for len(g.pending) > 0 {
+			batch := g.pending
+			g.pending = nil
+			g.mu.Unlock()
+			g.scratch = g.scratch[:0]
+			for _, r := range batch {
+				g.scratch = append(g.scratch, r.m)
+			}
+			err := g.flush(g.scratch)
+			g.writes++
+			for _, r := range batch {
+				r.done <- err
+			}
+			g.mu.Lock()
+		}
+		g.writing = false
+	}
+	g.mu.Unlock()
+	return <-done
+}
+
+// countingFile counts the syncs of a file written by format.LogWriter.
+type countingFile struct {
+	vfs.File
+	syncs *atomic.Int64
+}
+
+func (f countingFile) Sync() error {
+	f.syncs.Add(1)
+	return f.File.Sync()
+}
+
+func createCounting(syncs *atomic.Int64) func(string) (format.WriteFile, error) {
+	return func(path string) (format.WriteFile, error) {
+		f, err := vfs.OS.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := vfs.OS.SyncDir(filepath.Dir(path)); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return countingFile{f, syncs}, nil
+	}
+}
+
+func gpidOf(r int) format.Gpid { return format.Gpid{App: 1, Partition: int32(r)} }
+
+// runWriteMode runs one in-process mode in fresh directories.
+func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
+	var runDirs []string
+	for _, d := range cfg.Dirs {
+		rd, err := os.MkdirTemp(d, "waltool-bench-"+mode+"-")
+		if err != nil {
+			return benchWriteResult{}, err
+		}
+		runDirs = append(runDirs, rd)
+	}
+	defer func() {
+		if !cfg.Keep {
+			for _, rd := range runDirs {
+				os.RemoveAll(rd)
+			}
+		}
+		// Leave no dirty pages behind for the next mode to flush.
+		unix.Sync()
+	}()
+	// Start from a quiet disk.
+	unix.Sync()
+	plogDir := func(r int) string {
+		return filepath.Join(runDirs[r%len(runDirs)], "reps", fmt.Sprintf("1.%d.pegasus", r), "plog")
+	}
+	sync := cfg.Sync == "batch"
+	var res benchWriteResult
+	var specs []verify.DirSpec
+	switch mode {
+	case "shared-log":
+		// Pegasus 2.3: every replica registered in one shared log, whose
+		// headers list them all; one writer, one outstanding write.
+		dir := filepath.Join(runDirs[0], "slog")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return res, err
+		}
+		var infos []format.ReplicaLogInfo
+		for r := range cfg.Replicas {
+			infos = append(infos, format.ReplicaLogInfo{Gpid: gpidOf(r)})
+		}
+		var syncs atomic.Int64
+		lw := format.NewLogWriter(dir, 0, 0, infos, format.WriterOptions{Sync: sync, Create: createCounting(&syncs)})
+		gc := &groupCommit{flush: func(ms []*format.Mutation) error { return lw.Append(ms...) }}
+		dones := make([]chan error, cfg.Clients)
+		for i := range dones {
+			dones[i] = make(chan error, 1)
+		}
+		recs, el, err := workload(cfg, func(c int, _ format.Gpid, m *format.Mutation) error { return gc.do(m, dones[c]) })
+		if err != nil {
+			return res, err
+		}
+		if err := lw.Close(); err != nil {
+			return res, err
+		}
+		res = summarize(mode, cfg, recs, el)
+		res.Streams, res.Writes, res.Syncs, res.Bytes = 1, gc.writes, syncs.Load(), lw.EndOffset()
+		specs = append(specs, verify.DirSpec{Path: dir, Kind: verify.Slog})
+
+	case "plog-per-file":
+		// Pegasus 2.4+ with plog_force_flush=true: each replica's
+		// mutation_log_private writes its pending batch and fsyncs it, on
+		// its own, one outstanding write per log.
+		var syncs atomic.Int64
+		lws := make([]*format.LogWriter, cfg.Replicas)
+		gcs := make([]*groupCommit, cfg.Replicas)
+		for r := range cfg.Replicas {
+			dir := plogDir(r)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return res, err
+			}
+			lw := format.NewLogWriter(dir, 0, 0, []format.ReplicaLogInfo{{Gpid: gpidOf(r)}}, format.WriterOptions{Sync: sync, Create: createCounting(&syncs)})
+			lws[r] = lw
+			gcs[r] = &groupCommit{flush: func(ms []*format.Mutation) error { return lw.Append(ms...) }}
+		}
+		dones := make([]chan error, cfg.Clients)
+		for i := range dones {
+			dones[i] = make(chan error, 1)
+		}
+		recs, el, err := workload(cfg, func(c int, g format.Gpid, m *format.Mutation) error {
+			return gcs[g.Partition].do(m, dones[c])
+		})
+		if err != nil {
+			return res, err
+		}
+		res = summarize(mode, cfg, recs, el)
+		res.Streams, res.Syncs = cfg.Replicas, syncs.Load()
+		for r, lw := range lws {
+			if err := lw.Close(); err != nil {
+				return res, err
+			}
+			res.Writes += gcs[r].writes
+			res.Bytes += lw.EndOffset()
+			g := gpidOf(r)
+			specs = append(specs, verify.DirSpec{Path: plogDir(r), Kind: verify.Plog, Owner: &g})
+		}
+
+	case "plog-parallel":
+		opts := plog.Options{Sync: plog.SyncNone, DiskParallelism: cfg.Parallelism}
+		if sync {
+			opts.Sync = plog.SyncBatch
+		}
+		if cfg.Flush == "syncfs" {
+			opts.Flush = plog.FlushSyncfs
+		}
+		var reps []plog.Replica
+		for r := range cfg.Replicas {
+			reps = append(reps, plog.Replica{Gpid: gpidOf(r), Dir: plogDir(r)})
+		}
+		w, err := plog.Open(reps, opts)
+		if err != nil {
+			return res, err
+		}
+		recs, el, err := workload(cfg, func(_ int, g format.Gpid, m *format.Mutation) error { return w.Append(g, m) })
+		if err != nil {
+			w.Close()
+			return res, err
+		}
+		stats := w.Stats()
+		if err := w.Close(); err != nil {
+			return res, err
+		}
+		res = summarize(mode, cfg, recs, el)
+		res.Streams, res.Flush = cfg.Replicas, cfg.Flush
+		for _, st := range stats {
+			res.Writes += st.Writes
+			res.Syncs += st.Syncs
+			res.Bytes += st.Bytes
+		}
+		for r := range cfg.Replicas {
+			g := gpidOf(r)
+			specs = append(specs, verify.DirSpec{Path: plogDir(r), Kind: verify.Plog, Owner: &g})
+		}
+
+	case "raw-fsync":
+		// No log format at all: each client appends 4 KiB to its own file
+		// and fdatasyncs it. The rate the device gives independent
+		// durable writes.
+		files := make([]vfs.File, cfg.Clients)
+		for i := range files {
+			f, err := vfs.OS.Create(filepath.Join(runDirs[i%len(runDirs)], fmt.Sprintf("raw.%d", i)))
+			if err != nil {
+				return res, err
+			}
+			defer f.Close()
+			files[i] = f
+		}
+		buf := bytes.Repeat([]byte{'r'}, 4096)
+		var syncs atomic.Int64
+		recs, el, err := workload(cfg, func(c int, _ format.Gpid, _ *format.Mutation) error {
+			if _, err := files[c].Write(buf); err != nil {
+				return err
+			}
+			if !sync {
+				return nil
+			}
+			syncs.Add(1)
+			return files[c].Sync()
+		})
+		if err != nil {
+			return res, err
+		}
+		res = summarize(mode, cfg, recs, el)
+		res.Streams, res.Syncs, res.Writes, res.Bytes = cfg.Clients, syncs.Load(), res.Ops, res.Ops*4096
+	}
+	if cfg.Verify && len(specs) > 0 {
+		reps, err := verify.LogDirs(specs, verify.Options{})
+		if err != nil {
+			return res, err
+		}
+		for _, r := range reps {
+			if !r.OK {
+				return res, fmt.Errorf("%s fails verify: %+v", r.Path, r.Findings)
+			}
+		}
+	}
+	return res, nil
+}
+
+// runEtcdWAL runs the bench/ module's etcdwal binary on the same workload
+// and reads its JSON result. The etcd module lives in its own Go module so
+// that the main module does not depend on etcd.
+func runEtcdWAL(c *cli.Context, cfg benchWriteConfig) (benchWriteResult, error) {
+	skip := func(why string) (benchWriteResult, error) {
+		fmt.Fprintf(c.App.ErrWriter, "waltool: etcd-wal skipped: %s\n", why)
+		return benchWriteResult{Mode: "etcd-wal", Clients: cfg.Clients, Sync: cfg.Sync, Skipped: why}, nil
+	}
+	bin := c.String("etcd-bin")
+	if bin == "" {
+		src := findBenchModule()
+		if src == "" {
+			return skip("bench/ module not found (run from the waltool source tree, or pass --etcd-bin)")
+		}
+		tmp, err := os.MkdirTemp("", "waltool-etcdwal-")
+		if err != nil {
+			return benchWriteResult{}, err
+		}
+		defer os.RemoveAll(tmp)
+		bin = filepath.Join(tmp, "etcdwal")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/etcdwal")
+		build.Dir = src
+		if out, err := build.CombinedOutput(); err != nil {
+			return skip(fmt.Sprintf("building %s/cmd/etcdwal failed (is go.etcd.io/etcd reachable?): %v: %s", src, err, strings.TrimSpace(string(out))))
+		}
+	}
+	args := []string{
+		"--replicas", fmt.Sprint(cfg.Replicas), "--clients", fmt.Sprint(cfg.Clients),
+		"--value-size", fmt.Sprint(cfg.ValueSize), "--duration", cfg.Duration.String(),
+		"--dirs", strings.Join(cfg.Dirs, ","), "--sync", cfg.Sync,
+	}
+	if cfg.Keep {
+		args = append(args, "--keep")
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = c.App.ErrWriter
+	out, err := cmd.Output()
+	if err != nil {
+		return benchWriteResult{}, fmt.Errorf("%s: %w", bin, err)
+	}
+	var rep struct {
+		Results []benchWriteResult `json:"results"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil || len(rep.Results) != 1 {
+		return benchWriteResult{}, fmt.Errorf("%s: unexpected output %q: %v", bin, out, err)
+	}
+	return rep.Results[0], nil
+}
+
+// findBenchModule looks for bench/go.mod in the working directory and its
+// parents.
+func findBenchModule() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		p := filepath.Join(dir, "bench")
+		if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(p, "cmd", "etcdwal")); err == nil {
+				return p
+			}
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return ""
+		}
+		dir = up
+	}
+}
