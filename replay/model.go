@@ -292,7 +292,9 @@ func fillReplica(rr *ReplicaResult, r *replica) {
 	rr.Slog.Mutations = r.slogMutations
 	rr.Slog.MinDecree, rr.Slog.MaxDecree = r.slogDecrees.Min(), r.slogDecrees.Max()
 	rr.AppendedFromSlog = int64(r.appendedFromSlog)
-	rr.SlogOnlyDecrees = r.slogDecrees.Minus(&r.plogDecrees)
+	// Above the durable decree only: below it the app's checkpoint has the
+	// data, and the plog files holding it may not even be replayed.
+	rr.SlogOnlyDecrees = above(r.slogDecrees.Minus(&r.plogDecrees), r.durable)
 }
 
 // lost returns the decrees recovered with the slog and not without it.
@@ -327,6 +329,17 @@ func holes(committed int64, prepared []decrees.Range) []decrees.Range {
 			out = append(out, decrees.Range{First: next, Last: r.First - 1})
 		}
 		next = r.Last + 1
+	}
+	return out
+}
+
+// above keeps the part of rs above d.
+func above(rs []decrees.Range, d int64) []decrees.Range {
+	out := []decrees.Range{}
+	for _, r := range rs {
+		if r.Last > d {
+			out = append(out, decrees.Range{First: max(r.First, d+1), Last: r.Last})
+		}
 	}
 	return out
 }

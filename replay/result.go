@@ -41,8 +41,8 @@ type ReplicaResult struct {
 	// AppendedFromSlog counts the slog mutations the server appends to
 	// this replica's plog (decree above the plog's max_commit_on_disk).
 	AppendedFromSlog int64 `json:"appended_from_slog"`
-	// SlogOnlyDecrees are decrees the slog holds for this replica and its
-	// plog does not.
+	// SlogOnlyDecrees are decrees above the durable decree that the slog
+	// holds for this replica and its plog does not.
 	SlogOnlyDecrees []decrees.Range `json:"slog_only_decrees"`
 	DurableDecree   int64           `json:"durable_decree"`
 	// CommittedDecree is the app's last committed decree after replay.

@@ -183,9 +183,9 @@ func assemble(r *DirReport, d *format.Dir, scans []*format.FileScan) {
 			if fr.Blocks == 0 {
 				msg = "incomplete file header; Pegasus skips the file (renaming it .removed)"
 			}
-			add(TornTail, fr.Path, fr.ErrorOffset, "%s: %s", msg, scans[i].Err)
+			add(TornTail, fr.Path, fr.ErrorOffset, "%s: %s", msg, describe(scans[i].Err))
 		case FileCorrupt:
-			add(Corrupt, fr.Path, fr.ErrorOffset, "%v", scans[i].Err)
+			add(Corrupt, fr.Path, fr.ErrorOffset, "%s", describe(scans[i].Err))
 		}
 	}
 	if v.Err != nil && errors.Is(v.Err, format.ErrChain) {
@@ -264,4 +264,18 @@ func checkHeaders(r *DirReport, scans []*format.FileScan, add func(Severity, str
 			seen[g] = max(seen[g], st.MaxDecree)
 		}
 	}
+}
+
+// describe says what is wrong without repeating the file and offset that
+// the finding already carries.
+func describe(err error) string {
+	e, ok := format.AsError(err)
+	if !ok {
+		return err.Error()
+	}
+	s := fmt.Sprintf("block %d: %v", e.Block, e.Err)
+	if e.MutationOffset >= 0 {
+		s = fmt.Sprintf("block %d, mutation at offset %d: %v", e.Block, e.MutationOffset, e.Err)
+	}
+	return s
 }

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+	"github.com/waltool/waltool/dump"
+	"github.com/waltool/waltool/format"
+)
+
+func dumpCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "dump",
+		Usage:     "print the mutations of log files (mlog_dump format, or JSON Lines)",
+		ArgsUsage: "PATH (a log file, plog or slog dir, replica dir or data root)",
+		Description: "Reads files in order, read-only. On a bad block it prints the file and byte offset on stderr,\n" +
+			"skips the rest of that file, goes on with the next, and exits 1.",
+		Flags: append([]cli.Flag{
+			&cli.BoolFlag{Name: "detailed", Aliases: []string{"d"}, Usage: "decode each update's request (PUT, MULTI_PUT, REMOVE, ...)"},
+			&cli.BoolFlag{Name: "json", Usage: "JSON Lines, one object per mutation"},
+			&cli.StringSliceFlag{Name: "gpid", Usage: "only this replica (app_id.partition_index); repeatable"},
+			&cli.Int64Flag{Name: "from-decree", Usage: "first decree to print (inclusive)"},
+			&cli.Int64Flag{Name: "to-decree", Value: -1, Usage: "last decree to print (inclusive)"},
+			&cli.Int64Flag{Name: "max-bytes", Usage: "read at most this many bytes of each file"},
+		}, rootFlags()...),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("dump takes one PATH")
+			}
+			t, err := resolve(c, c.Args().First())
+			if err != nil {
+				return err
+			}
+			files, err := t.logFiles()
+			if err != nil {
+				return err
+			}
+			opts := dump.Options{
+				JSON: c.Bool("json"), Detailed: c.Bool("detailed"),
+				FromDecree: c.Int64("from-decree"), ToDecree: c.Int64("to-decree"), MaxBytes: c.Int64("max-bytes"),
+				Out: c.App.Writer, Err: c.App.ErrWriter,
+			}
+			for _, s := range c.StringSlice("gpid") {
+				g, err := format.ParseGpid(s)
+				if err != nil {
+					return err
+				}
+				opts.Gpids = append(opts.Gpids, g)
+			}
+			_, err = dump.Files(files, opts)
+			if errors.Is(err, dump.ErrDamaged) {
+				return findings("%v", err)
+			}
+			return err
+		},
+	}
+}

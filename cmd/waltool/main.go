@@ -1,0 +1,9 @@
+// Command waltool inspects, verifies, replays, garbage-collects and migrates
+// the write-ahead logs of Apache Pegasus replica servers, offline.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
