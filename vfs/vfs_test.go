@@ -1,0 +1,129 @@
+package vfs
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+func TestOSCreateIsExclusive(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "log.1.0")
+	f, err := OS.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("abc")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := OS.Create(p); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second create: %v, want ErrExist (log_file::create_write)", err)
+	}
+	d, err := OS.OpenDir(filepath.Dir(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SyncFS(); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := OS.Stat(p)
+	if _, ok := DeviceID(info); !ok {
+		t.Fatal("no device id from the OS")
+	}
+}
+
+func TestFaultsFireAsConfigured(t *testing.T) {
+	dir := t.TempDir()
+	fsys := NewFaulty(OS)
+	fsys.Inject(Fault{Op: OpWrite, Path: "/a", After: 1, Short: 2, Err: syscall.ENOSPC})
+	fsys.Inject(Fault{Op: OpSync, Path: "/b", Times: -1})
+	a, err := fsys.Create(filepath.Join(dir, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Write([]byte("1234")); err != nil {
+		t.Fatalf("first write passes (After: 1): %v", err)
+	}
+	n, err := a.Write([]byte("5678"))
+	if n != 2 || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("short write: %d, %v", n, err)
+	}
+	if _, err := a.Write([]byte("9")); err != nil {
+		t.Fatalf("the fault fired once: %v", err)
+	}
+	a.Close()
+	if b, _ := os.ReadFile(filepath.Join(dir, "a")); string(b) != "1234569" {
+		t.Fatalf("file holds %q", b)
+	}
+	b, _ := fsys.Create(filepath.Join(dir, "b"))
+	for range 3 {
+		if err := b.Sync(); !errors.Is(err, ErrInjected) {
+			t.Fatalf("sync: %v, want the injected error every time", err)
+		}
+	}
+	b.Close()
+	if fsys.Count(OpSync) != 3 {
+		t.Fatalf("%d syncs counted", fsys.Count(OpSync))
+	}
+}
+
+// Crash keeps what was synced and named, nothing else.
+func TestCrashDropsWhatWasNotSynced(t *testing.T) {
+	dir := t.TempDir()
+	fsys := NewFaulty(OS)
+	synced, _ := fsys.Create(filepath.Join(dir, "synced"))
+	synced.Write([]byte("durable"))
+	synced.Sync()
+	if err := fsys.SyncDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	synced.Write([]byte(" lost"))
+	unnamed, _ := fsys.Create(filepath.Join(dir, "unnamed"))
+	unnamed.Write([]byte("x"))
+	unnamed.Sync() // data synced, but the directory never was
+	if err := fsys.Crash(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synced.Write([]byte("after")); !errors.Is(err, ErrCrashed) {
+		t.Fatalf("write after crash: %v", err)
+	}
+	synced.Close()
+	unnamed.Close()
+	if b, _ := os.ReadFile(filepath.Join(dir, "synced")); string(b) != "durable" {
+		t.Fatalf("synced file holds %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "unnamed")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("file whose name was never synced survived: %v", err)
+	}
+}
+
+// syncfs covers every file and name of the filesystem.
+func TestCrashAfterSyncFS(t *testing.T) {
+	dir := t.TempDir()
+	fsys := NewFaulty(OS)
+	f, _ := fsys.Create(filepath.Join(dir, "f"))
+	f.Write([]byte("data"))
+	d, _ := fsys.OpenDir(dir)
+	if err := d.SyncFS(); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	f.Close()
+	if size, named := fsys.Synced(filepath.Join(dir, "f")); size != 4 || !named {
+		t.Fatalf("after syncfs: %d bytes synced, named %v", size, named)
+	}
+	fsys.Crash()
+	if b, _ := os.ReadFile(filepath.Join(dir, "f")); string(b) != "data" {
+		t.Fatalf("file holds %q", b)
+	}
+}
