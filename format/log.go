@@ -56,6 +56,7 @@ func ReadHeader(lf LogFile) (*FileHeader, *FileScan, error) {
 	defer f.Close()
 	s := &FileScan{File: lf}
 	r := NewReader(f, lf.Path, lf.Size)
+	r.headerOnly = true
 	b, err := r.Next()
 	if err != nil {
 		if _, ok := AsError(err); ok {

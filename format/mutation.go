@@ -120,7 +120,11 @@ func DecodeMutation(b []byte, m *Mutation) (int, error) {
 		if nl < 0 || int(nl) > len(b)-p-8 {
 			return 0, fmt.Errorf("%w: update %d: name length %d exceeds the %d bytes left", ErrBadMutation, i, nl, len(b)-p)
 		}
-		u.Code = internCode(b[p : p+int(nl)])
+		// A reused slot usually held the same code: comparing is cheaper
+		// than hashing the name into the intern table.
+		if name := b[p : p+int(nl)]; u.Code != string(name) {
+			u.Code = internCode(name)
+		}
 		p += int(nl)
 		u.SerializationType = int32(le.Uint32(b[p:]))
 		dl := int32(le.Uint32(b[p+4:]))

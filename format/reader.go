@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // readChunk is how much a Reader asks the file for at a time. Blocks are
@@ -41,6 +42,8 @@ type Reader struct {
 	off   int64  // file offset of the next block header
 	chain uint32 // body_crc of the previous block; 0 at file start
 	err   error  // sticky
+
+	headerOnly bool // read small chunks: only block 0 is wanted
 }
 
 // NewReader reads a log file of size bytes from src. name is used in errors.
@@ -129,8 +132,18 @@ func (r *Reader) fill(n int) ([]byte, error) {
 		r.r = 0
 	}
 	if len(r.buf) < n {
-		nb := make([]byte, max(n, min(readChunk, int(r.size))))
+		var nb []byte
+		chunk := readChunk
+		if r.headerOnly {
+			chunk = 4 << 10
+		}
+		if want := max(n, min(chunk, int(r.size))); want == readChunk {
+			nb = bufPool.Get().(*[readChunk]byte)[:]
+		} else {
+			nb = make([]byte, max(n, min(chunk, int(r.size))))
+		}
 		copy(nb, r.buf[:r.w])
+		r.release()
 		r.buf = nb
 	}
 	for r.w < n {
@@ -152,6 +165,22 @@ func (r *Reader) fill(n int) ([]byte, error) {
 	}
 	return r.buf[r.r : r.r+n], nil
 }
+
+// Release returns the reader's buffer for reuse; the last Block's Body is
+// invalid afterwards. Scanning many files allocates one chunk per worker,
+// not one per file.
+func (r *Reader) Release() {
+	r.release()
+	r.buf, r.r, r.w = nil, 0, 0
+}
+
+func (r *Reader) release() {
+	if cap(r.buf) == readChunk && len(r.buf) == readChunk {
+		bufPool.Put((*[readChunk]byte)(r.buf))
+	}
+}
+
+var bufPool = sync.Pool{New: func() any { return new([readChunk]byte) }}
 
 func (r *Reader) fail(c Class, err error) error {
 	r.err = &Error{File: r.name, Offset: r.off, Block: r.block, MutationOffset: -1, Class: c, Err: err}

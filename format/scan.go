@@ -73,6 +73,7 @@ func ScanFile(lf LogFile, fn MutationFunc) (*FileScan, error) {
 func Scan(src io.Reader, lf LogFile, fn MutationFunc) (*FileScan, error) {
 	s := &FileScan{File: lf}
 	r := NewReader(src, lf.Path, lf.Size)
+	defer r.Release()
 	var m Mutation
 	for {
 		b, err := r.Next()
