@@ -57,6 +57,7 @@ func benchWriteCommand() *cli.Command {
 			&cli.StringFlag{Name: "modes", Value: "shared-log,plog-per-file,plog-parallel,raw-fsync,etcd-wal", Usage: "modes to run, in order"},
 			&cli.StringFlag{Name: "flush", Value: "syncfs", Usage: "plog-parallel flush round: syncfs (one per disk; best on a disk of its own) or fdatasync (one per written file, concurrently; touches nothing else)"},
 			&cli.IntFlag{Name: "parallelism", Value: 8, Usage: "plog-parallel: concurrent writes and fdatasyncs per disk"},
+			&cli.IntFlag{Name: "neighbour-mbps", Usage: "also write this many MB/s of buffered, unsynced data to the first dir during each mode, as RocksDB flushes and compactions do on a shared disk"},
 			&cli.StringFlag{Name: "etcd-bin", Usage: "the bench/ module's etcdwal binary (default: built from bench/ if the source is found)"},
 			&cli.BoolFlag{Name: "verify", Usage: "verify every log written (waltool verify rules) before removing it"},
 			&cli.BoolFlag{Name: "keep", Usage: "keep the files written"},
@@ -77,6 +78,7 @@ type benchWriteConfig struct {
 	Sync        string        `json:"sync"`
 	Flush       string        `json:"flush"`
 	Parallelism int           `json:"parallelism"`
+	Neighbour   int           `json:"neighbour_mbps,omitempty"`
 	Cores       int           `json:"cores"`
 	Verify      bool          `json:"-"`
 	Keep        bool          `json:"-"`
@@ -122,7 +124,7 @@ func benchWrite(c *cli.Context) error {
 	cfg := benchWriteConfig{
 		Replicas: c.Int("replicas"), Clients: c.Int("clients"), ValueSize: c.Int("value-size"),
 		Duration: c.Duration("duration"), Sync: c.String("sync"), Flush: c.String("flush"),
-		Parallelism: c.Int("parallelism"), Cores: runtime.GOMAXPROCS(0), Verify: c.Bool("verify"), Keep: c.Bool("keep"),
+		Parallelism: c.Int("parallelism"), Neighbour: c.Int("neighbour-mbps"), Cores: runtime.GOMAXPROCS(0), Verify: c.Bool("verify"), Keep: c.Bool("keep"),
 	}
 	cfg.Seconds = cfg.Duration.Seconds()
 	if cfg.Replicas < 1 || cfg.Clients < 1 || cfg.ValueSize < 0 || cfg.Duration <= 0 {
@@ -169,10 +171,14 @@ func benchWrite(c *cli.Context) error {
 		}
 		var res benchWriteResult
 		var err error
+		stopNeighbour := startNeighbour(cfg)
 		if mode == "etcd-wal" {
 			res, err = runEtcdWAL(c, cfg)
 		} else {
 			res, err = runWriteMode(mode, cfg)
+		}
+		if nerr := stopNeighbour(); err == nil {
+			err = nerr
 		}
 		if err != nil {
 			return fmt.Errorf("bench write: %s: %w", mode, err)
@@ -206,6 +212,9 @@ func printBenchWrite(w io.Writer, rep benchWriteReport) {
 	cfg := rep.Config
 	fmt.Fprintf(w, "%d clients, %d replicas, %d-byte values, sync=%s, %s per mode, %d cores, dirs %s\n",
 		cfg.Clients, cfg.Replicas, cfg.ValueSize, cfg.Sync, cfg.Duration, cfg.Cores, strings.Join(cfg.Dirs, ","))
+	if cfg.Neighbour > 0 {
+		fmt.Fprintf(w, "with a neighbour writing %d MB/s of unsynced data to %s\n", cfg.Neighbour, cfg.Dirs[0])
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "mode\tstreams\tqps\tavg µs\tp50\tp95\tp99\tp999\tp9999\tops/sync\t")
 	for _, r := range rep.Results {
@@ -611,6 +620,47 @@ func runEtcdWAL(c *cli.Context, cfg benchWriteConfig) (benchWriteResult, error) 
 		return benchWriteResult{}, fmt.Errorf("%s: unexpected output %q: %v", bin, out, err)
 	}
 	return rep.Results[0], nil
+}
+
+// startNeighbour starts writing cfg.Neighbour MB/s of buffered data to a
+// file in the first dir, wrapping at 1 GiB, and returns how to stop it.
+// The kernel writes it back when it likes; syncfs has to write it all.
+func startNeighbour(cfg benchWriteConfig) func() error {
+	if cfg.Neighbour <= 0 {
+		return func() error { return nil }
+	}
+	path := filepath.Join(cfg.Dirs[0], fmt.Sprintf("waltool-bench-neighbour-%d", os.Getpid()))
+	f, err := os.Create(path)
+	if err != nil {
+		return func() error { return err }
+	}
+	quit, done := make(chan struct{}), make(chan error, 1)
+	go func() {
+		chunk := bytes.Repeat([]byte{'n'}, 1<<20)
+		t := time.NewTicker(time.Second / time.Duration(cfg.Neighbour))
+		defer t.Stop()
+		var off int64
+		for {
+			select {
+			case <-quit:
+				done <- nil
+				return
+			case <-t.C:
+			}
+			if _, err := f.WriteAt(chunk, off); err != nil {
+				done <- err
+				return
+			}
+			off = (off + int64(len(chunk))) % (1 << 30)
+		}
+	}()
+	return func() error {
+		close(quit)
+		err := <-done
+		f.Close()
+		os.Remove(path)
+		return err
+	}
 }
 
 // findBenchModule looks for bench/go.mod in the working directory and its
