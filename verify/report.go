@@ -97,7 +97,7 @@ type FileReport struct {
 	Mutations   int        `json:"mutations"`
 	Bytes       int64      `json:"bytes"`       // file size
 	ValidBytes  int64      `json:"valid_bytes"` // length of the valid prefix
-	Error       string     `json:"error,omitempty"`
+	Error       string     `json:"error"`
 	// ErrorOffset is the file offset of the first bad block (-1: none).
 	ErrorOffset int64                      `json:"error_offset"`
 	Header      *format.FileHeader         `json:"header,omitempty"`
