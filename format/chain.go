@@ -27,13 +27,11 @@ type ChainVerdict struct {
 	Tolerated []*FileScan
 }
 
-// Chain applies, to scans of the files of one directory in index order, the
-// rules of mutation_log::open (skip files whose first block is incomplete,
-// fail on any other first-block error), log_utils::check_log_files_continuity
-// (consecutive indices) and mutation_log::replay (each file starts where the
-// previous one's valid data ended; an incomplete block ends a file, and is
-// fine only if the next file starts at its valid end or it is the last
-// file; bad data anywhere is fatal).
+// Chain applies, to scans of every file of one directory in index order,
+// the rules of mutation_log::open (skip files whose first block is
+// incomplete, fail on any other first-block error) and then those of
+// mutation_log::replay (see walk). It is the parallel form of Log.Replay:
+// files are scanned independently first, the verdict is drawn after.
 func Chain(scans []*FileScan) ChainVerdict {
 	var v ChainVerdict
 	var open []*FileScan
@@ -48,37 +46,59 @@ func Chain(scans []*FileScan) ChainVerdict {
 		}
 		open = append(open, s)
 	}
-	for i := 1; i < len(open); i++ {
-		if open[i].File.Index != open[i-1].File.Index+1 {
-			v.Err = fmt.Errorf("%w: %s: log file with index %d is missing (Pegasus: ERR_OBJECT_NOT_FOUND)",
-				ErrChain, open[i].File.Path, open[i-1].File.Index+1)
-			return v
+	files := make([]LogFile, len(open))
+	for i, s := range open {
+		files[i] = s.File
+	}
+	w, err := walk(files, func(i int) (*FileScan, error) { return open[i], nil })
+	v.Replayed, v.Tolerated, v.EndOffset, v.Err = w.replayed, w.tolerated, w.end, err
+	return v
+}
+
+type walked struct {
+	replayed, tolerated []*FileScan
+	end                 int64
+	mutations           int
+}
+
+// walk is mutation_log::replay over files already opened: indices must be
+// consecutive (log_utils::check_log_files_continuity, ERR_OBJECT_NOT_FOUND);
+// each file must start where the valid data of the one before ended
+// (ERR_INVALID_DATA); an incomplete block ends a file and is fine if the
+// next file starts there or it is the last ("delay handling"); any other
+// damage stops the replay and fails the open. scan reads file i.
+func walk(files []LogFile, scan func(i int) (*FileScan, error)) (walked, error) {
+	var w walked
+	for i := 1; i < len(files); i++ {
+		if files[i].Index != files[i-1].Index+1 {
+			return w, fmt.Errorf("%w: %s: log file with index %d is missing (Pegasus: ERR_OBJECT_NOT_FOUND)",
+				ErrChain, files[i].Path, files[i-1].Index+1)
 		}
 	}
-	if len(open) == 0 {
-		return v
+	if len(files) == 0 {
+		return w, nil
 	}
-	end := open[0].File.StartOffset
-	for _, s := range open {
-		if s.File.StartOffset != end {
-			v.Err = fmt.Errorf("%w: %s starts at global offset %d, the previous file's valid data ends at %d (Pegasus: ERR_INVALID_DATA)",
-				ErrChain, s.File.Path, s.File.StartOffset, end)
-			return v
+	w.end = files[0].StartOffset
+	for i, f := range files {
+		if f.StartOffset != w.end {
+			return w, fmt.Errorf("%w: %s starts at global offset %d, the previous file's valid data ends at %d (Pegasus: ERR_INVALID_DATA)",
+				ErrChain, f.Path, f.StartOffset, w.end)
 		}
-		v.Replayed = append(v.Replayed, s)
-		end = s.EndOffset()
-		v.EndOffset = end
+		s, err := scan(i)
+		if err != nil {
+			return w, err
+		}
+		w.replayed = append(w.replayed, s)
+		w.mutations += s.Mutations
+		w.end = s.EndOffset()
 		if s.Err == nil {
 			continue
 		}
 		if e, ok := AsError(s.Err); ok && e.Class == TornTail {
-			// "Delay handling": only fine if the next file starts at end,
-			// which the loop checks, or if this is the last file.
-			v.Tolerated = append(v.Tolerated, s)
+			w.tolerated = append(w.tolerated, s)
 			continue
 		}
-		v.Err = s.Err
-		return v
+		return w, s.Err
 	}
-	return v
+	return w, nil
 }

@@ -93,38 +93,10 @@ type ReplayResult struct {
 // damage fatal. Mutations before the failure have been delivered, as in
 // Pegasus. A non-nil error means Pegasus fails to open the log.
 func (l *Log) Replay(from int, fn MutationFunc) (ReplayResult, error) {
-	var res ReplayResult
-	files := l.Files[from:]
-	for i := 1; i < len(files); i++ {
-		if files[i].Index != files[i-1].Index+1 {
-			return res, fmt.Errorf("%w: %s: log file with index %d is missing (Pegasus: ERR_OBJECT_NOT_FOUND)",
-				ErrChain, l.Dir.Path, files[i-1].Index+1)
-		}
+	files := make([]LogFile, len(l.Files)-from)
+	for i, f := range l.Files[from:] {
+		files[i] = f.LogFile
 	}
-	if len(files) == 0 {
-		return res, nil
-	}
-	end := files[0].StartOffset
-	for _, f := range files {
-		if f.StartOffset != end {
-			return res, fmt.Errorf("%w: %s starts at global offset %d, the previous file's valid data ends at %d (Pegasus: ERR_INVALID_DATA)",
-				ErrChain, f.Path, f.StartOffset, end)
-		}
-		s, err := ScanFile(f.LogFile, fn)
-		if err != nil {
-			return res, err
-		}
-		res.Mutations += s.Mutations
-		end = s.EndOffset()
-		res.EndOffset = end
-		if s.Err == nil {
-			continue
-		}
-		if e, ok := AsError(s.Err); ok && e.Class == TornTail {
-			res.Tolerated = append(res.Tolerated, s)
-			continue
-		}
-		return res, s.Err
-	}
-	return res, nil
+	w, err := walk(files, func(i int) (*FileScan, error) { return ScanFile(files[i], fn) })
+	return ReplayResult{EndOffset: w.end, Tolerated: w.tolerated, Mutations: w.mutations}, err
 }
