@@ -127,17 +127,6 @@ func (p *prepareList) reset(init int64) {
 	p.mutationCache.reset(init, true)
 }
 
-// truncate is prepare_list::truncate.
-func (p *prepareList) truncate(init int64) {
-	for p.minDecree() <= init && p.count() > 0 {
-		p.popMin()
-	}
-	if p.count() == 0 {
-		p.mutationCache.reset(init, true)
-	}
-	p.lcd = init
-}
-
 // prepare is prepare_list::prepare for PS_INACTIVE: a last_committed_decree
 // beyond everything cached jumps over the hole (reset, nothing applied);
 // otherwise it commits hard up to it, which aborts the server if a decree

@@ -86,9 +86,12 @@ func (r *replica) replayMutation(m *format.Mutation, private bool) (bool, error)
 	return true, r.plist.prepare(e)
 }
 
-// recovered is what the replica holds once replay is over
-// (replica::reset_prepare_list_after_replay): every decree up to the app's
-// last committed one, plus the prepared ones above it.
+// recovered is what the replica holds once replay is over: every decree up
+// to the app's last committed one, plus the prepared ones above it. It is
+// the effect of replica::reset_prepare_list_after_replay (a soft commit to
+// the app's decree, a no-op since the list is never behind the app, then
+// prepare_list::truncate to it), computed without changing the list, so
+// that it can be taken both after the plogs and after the slog.
 func (r *replica) recovered() (committed int64, prepared []*entry) {
 	return r.app, r.plist.above(r.app)
 }

@@ -38,12 +38,12 @@ import (
 
 // Format constants (spec sections 4, 6, 7, 10).
 const (
-	blockMagic        uint32 = 0xdeadbeef
-	blockHeaderSize          = 16
-	fileHeaderFixed          = 20 // magic, version, start_global_offset, count
-	headerEntrySize          = 24 // gpid(8) + max_decree(8) + valid_start_offset(8)
-	mutationHeaderLen        = 56
-	maxBlockBytes            = 1048576 // DEFAULT_MAX_BLOCK_BYTES
+	blockMagic        = uint32(0xdeadbeef)
+	blockHeaderSize   = 16
+	fileHeaderFixed   = 20 // magic, version, start_global_offset, count
+	headerEntrySize   = 24 // gpid(8) + max_decree(8) + valid_start_offset(8)
+	mutationHeaderLen = 56
+	maxBlockBytes     = 1048576 // DEFAULT_MAX_BLOCK_BYTES
 )
 
 // Tail classifications (section 11).
