@@ -107,6 +107,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 			notLoaded[root.Replicas[i].Gpid] = results[i].Error
 			continue
 		}
+		res.MutationsRead += r.plogRead
 		if r.err != nil {
 			results[i].Error = r.err.Error()
 			notLoaded[r.gpid] = "replica failed to open"
@@ -142,6 +143,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	if root.SlogExists {
 		res.Slog = replaySlog(root.SlogDir, loaded, notLoaded, res)
 		res.Slog.Read = opts.Version != V26
+		res.MutationsRead += int64(res.Slog.Mutations)
 		if emitErr != nil {
 			return nil, emitErr
 		}
@@ -278,6 +280,7 @@ func replayPlog(r *replica, dr *dataroot.Replica, rr *ReplicaResult) {
 		return nil
 	})
 	rr.Plog.EndOffset = rep.EndOffset
+	r.plogRead = int64(rep.Mutations)
 	if err != nil {
 		r.err = fmt.Errorf("plog replay failed: %w", err)
 	}

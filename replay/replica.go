@@ -27,6 +27,7 @@ type replica struct {
 	slogMaxDecree    int64 // 2.3's smax: accepted slog mutations
 	appendedFromSlog int
 	appendedMax      int64
+	plogRead         int64 // mutations the plog replay delivered
 	err              error
 }
 

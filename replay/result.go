@@ -11,6 +11,9 @@ type Result struct {
 	Orphans  []Orphan         `json:"orphans"`
 	// Slog describes the shared-log replay, absent when there is no slog.
 	Slog *SlogResult `json:"slog,omitempty"`
+	// MutationsRead counts the mutations replay delivered from every log,
+	// accepted or not (the work done).
+	MutationsRead int64 `json:"mutations_read"`
 	// Abort is set when the server would crash while replaying (a CHECK).
 	Abort string `json:"abort,omitempty"`
 	// AllInactive is 2.3's verdict when some replica's slog and plog max

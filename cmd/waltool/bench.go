@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,6 +29,17 @@ func benchCommand() *cli.Command {
 				&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
 			}, rootFlags()...),
 			Action: benchVerify,
+		}, {
+			Name:      "replay",
+			Usage:     "time `waltool replay ROOT` (mutations replayed per second, peak RSS)",
+			ArgsUsage: "ROOT",
+			Flags: append([]cli.Flag{
+				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs; the best is reported"},
+				&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "server version to model"},
+				&cli.StringFlag{Name: "durable-decrees", Usage: "passed to replay (lower durable decrees replay more of the logs)"},
+				&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
+			}, rootFlags()...),
+			Action: benchReplay,
 		}, benchWriteCommand()},
 	}
 }
@@ -93,7 +105,7 @@ func benchVerify(c *cli.Context) error {
 	res.CRCGBps = gbps(d)
 	var rss int64
 	d, err = best(func() (time.Duration, error) {
-		d, r, code, err := runVerifyChild(c)
+		d, r, code, _, err := runChild(c, "verify", "--json", "--progress=false")
 		rss = max(rss, r)
 		res.VerifyExit = code
 		return d, err
@@ -166,20 +178,22 @@ func readAll(files []format.LogFile, workers int, crc bool) (time.Duration, erro
 	return time.Since(start), <-errs
 }
 
-// runVerifyChild runs this binary's verify command on the same path in a
-// child process, so that its time and peak RSS are its own.
-func runVerifyChild(c *cli.Context) (time.Duration, int64, int, error) {
+// runChild runs this binary's subcommand args on the same PATH in a child
+// process, so that its time and peak RSS are its own, and returns its
+// stdout.
+func runChild(c *cli.Context, args ...string) (time.Duration, int64, int, []byte, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, nil, err
 	}
-	args := []string{"verify", "--json", "--progress=false"}
 	for _, f := range []string{"slog-dir", "data-dirs"} {
 		if v := c.String(f); v != "" {
 			args = append(args, "--"+f, v)
 		}
 	}
 	cmd := exec.Command(exe, append(args, c.Args().First())...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
 	start := time.Now()
 	err = cmd.Run()
 	d := time.Since(start)
@@ -187,14 +201,63 @@ func runVerifyChild(c *cli.Context) (time.Duration, int64, int, error) {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, nil, err
 	}
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss * 1024 // Linux reports KiB
 	}
 	if code == exitUsage {
-		return 0, 0, code, fmt.Errorf("verify child exited %d", code)
+		return 0, 0, code, nil, fmt.Errorf("%s child exited %d", args[0], code)
 	}
-	return d, rss, code, nil
+	return d, rss, code, out.Bytes(), nil
+}
+
+type benchReplayResult struct {
+	Path          string  `json:"path"`
+	ServerVersion string  `json:"server_version"`
+	MutationsRead int64   `json:"mutations_read"`
+	Seconds       float64 `json:"seconds"`
+	MutationsPerS float64 `json:"mutations_per_second"`
+	MaxRSSMB      float64 `json:"max_rss_mib"`
+	Exit          int     `json:"exit"`
+}
+
+func benchReplay(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return fmt.Errorf("bench replay takes one ROOT")
+	}
+	res := benchReplayResult{Path: c.Args().First(), ServerVersion: c.String("server-version")}
+	var best time.Duration
+	for i := 0; i < max(1, c.Int("runs")); i++ {
+		args := []string{"replay", "--json", "--server-version", res.ServerVersion}
+		if p := c.String("durable-decrees"); p != "" {
+			args = append(args, "--durable-decrees", p)
+		}
+		d, rss, code, out, err := runChild(c, args...)
+		if err != nil {
+			return err
+		}
+		var r struct {
+			MutationsRead int64 `json:"mutations_read"`
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			return fmt.Errorf("replay output: %w", err)
+		}
+		if best == 0 || d < best {
+			best = d
+		}
+		res.MutationsRead, res.Exit = r.MutationsRead, code
+		res.MaxRSSMB = max(res.MaxRSSMB, float64(rss)/(1<<20))
+	}
+	res.Seconds = best.Seconds()
+	res.MutationsPerS = float64(res.MutationsRead) / res.Seconds
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintf(c.App.Writer, "%s: waltool replay --server-version %s: %d mutations in %.3f s = %.2f M mutations/s end to end, peak RSS %.1f MiB, exit %d\n",
+		res.Path, res.ServerVersion, res.MutationsRead, res.Seconds, res.MutationsPerS/1e6, res.MaxRSSMB, res.Exit)
+	return nil
 }
