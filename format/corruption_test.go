@@ -88,3 +88,29 @@ func TestOffsetMismatchIsCorruption(t *testing.T) {
 		t.Fatalf("got %v", s.Err)
 	}
 }
+
+// mutation::read_mutation_header: a first word above 64 is the pre-2017
+// layout (a C++ vptr), whose last header word is a thrift __isset and whose
+// timestamp reads as 0; 1..64 and negative versions make Pegasus abort.
+func TestMutationHeaderVersions(t *testing.T) {
+	m := putMutation(Gpid{1, 2}, 3, 4, 10)
+	b := m.Append(nil)
+	legacy := append([]byte(nil), b...)
+	copy(legacy[0:8], []byte{0x10, 0x20, 0x30, 0x40, 0x55, 0x7f, 0, 0}) // a user-space vptr
+	var got Mutation
+	if n, err := DecodeMutation(legacy, &got); err != nil || n != len(b) || got.Timestamp != 0 || got.Decree != 4 || got.Ballot != 3 || got.Version <= 64 {
+		t.Fatalf("legacy: n=%d err=%v %+v", n, err, got)
+	}
+	for _, v := range []byte{1, 64} {
+		bad := append([]byte(nil), b...)
+		bad[0] = v
+		if _, err := DecodeMutation(bad, &got); !errors.Is(err, ErrBadMutation) {
+			t.Errorf("version %d: %v", v, err)
+		}
+	}
+	neg := append([]byte(nil), b...)
+	neg[7] = 0x80
+	if _, err := DecodeMutation(neg, &got); !errors.Is(err, ErrBadMutation) {
+		t.Errorf("negative version: %v", err)
+	}
+}
