@@ -31,6 +31,11 @@ func (f osFile) Sync() error {
 	}
 }
 
+// StartWriteback queues the range for writeback and returns.
+func (f osFile) StartWriteback(off, n int64) error {
+	return unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
+}
+
 func (osFS) OpenReadOnly(name string) (File, error) {
 	f, err := os.Open(name)
 	if err != nil {

@@ -83,6 +83,14 @@ type FS interface {
 	Truncate(name string, size int64) error
 }
 
+// WritebackStarter is implemented by files that can start writing a range
+// back to the device without waiting for it (sync_file_range(2) with
+// SYNC_FILE_RANGE_WRITE). It makes nothing durable: it only moves I/O
+// earlier, so that a later flush has less left to do.
+type WritebackStarter interface {
+	StartWriteback(off, n int64) error
+}
+
 // DeviceID identifies the filesystem (st_dev) holding a file described by
 // info, when the FS can tell; ok is false otherwise. Writers use it to put
 // directories of one disk in one flush group.

@@ -56,6 +56,7 @@ func benchWriteCommand() *cli.Command {
 			&cli.StringFlag{Name: "sync", Value: "batch", Usage: "none (Pegasus's default, plog_force_flush=false) or batch (durable before the ack)"},
 			&cli.StringFlag{Name: "modes", Value: "shared-log,plog-per-file,plog-parallel,raw-fsync,etcd-wal", Usage: "modes to run, in order"},
 			&cli.StringFlag{Name: "flush", Value: "syncfs", Usage: "plog-parallel flush round: syncfs (one per disk; best on a disk of its own) or fdatasync (one per written file, concurrently; touches nothing else)"},
+			&cli.BoolFlag{Name: "start-writeback", Value: true, Usage: "plog-parallel: start each batch's writeback right after its write (sync_file_range); --start-writeback=false to compare"},
 			&cli.IntFlag{Name: "parallelism", Value: 8, Usage: "plog-parallel: concurrent writes and fdatasyncs per disk"},
 			&cli.IntFlag{Name: "neighbour-mbps", Usage: "also write this many MB/s of buffered, unsynced data to the first dir during each mode, as RocksDB flushes and compactions do on a shared disk"},
 			&cli.StringFlag{Name: "etcd-bin", Usage: "the bench/ module's etcdwal binary (default: built from bench/ if the source is found)"},
@@ -79,6 +80,7 @@ type benchWriteConfig struct {
 	Flush       string        `json:"flush"`
 	Parallelism int           `json:"parallelism"`
 	Neighbour   int           `json:"neighbour_mbps,omitempty"`
+	Writeback   bool          `json:"start_writeback,omitempty"`
 	Cores       int           `json:"cores"`
 	Verify      bool          `json:"-"`
 	Keep        bool          `json:"-"`
@@ -124,7 +126,7 @@ func benchWrite(c *cli.Context) error {
 	cfg := benchWriteConfig{
 		Replicas: c.Int("replicas"), Clients: c.Int("clients"), ValueSize: c.Int("value-size"),
 		Duration: c.Duration("duration"), Sync: c.String("sync"), Flush: c.String("flush"),
-		Parallelism: c.Int("parallelism"), Neighbour: c.Int("neighbour-mbps"), Cores: runtime.GOMAXPROCS(0), Verify: c.Bool("verify"), Keep: c.Bool("keep"),
+		Parallelism: c.Int("parallelism"), Neighbour: c.Int("neighbour-mbps"), Writeback: c.Bool("start-writeback"), Cores: runtime.GOMAXPROCS(0), Verify: c.Bool("verify"), Keep: c.Bool("keep"),
 	}
 	cfg.Seconds = cfg.Duration.Seconds()
 	if cfg.Replicas < 1 || cfg.Clients < 1 || cfg.ValueSize < 0 || cfg.Duration <= 0 {
@@ -492,7 +494,7 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 		}
 
 	case "plog-parallel":
-		opts := plog.Options{Sync: plog.SyncNone, DiskParallelism: cfg.Parallelism}
+		opts := plog.Options{Sync: plog.SyncNone, DiskParallelism: cfg.Parallelism, StartWriteback: cfg.Writeback}
 		if sync {
 			opts.Sync = plog.SyncBatch
 		}

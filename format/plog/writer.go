@@ -88,6 +88,11 @@ type Options struct {
 	// MaxFileSize is log_private_file_size_mb in bytes: a batch that finds
 	// the current file at or past it starts a new file. 0 means 32 MiB.
 	MaxFileSize int64
+	// StartWriteback starts the writeback of each batch right after its
+	// write (sync_file_range SYNC_FILE_RANGE_WRITE), so that the device
+	// works on the data while the write phase goes on and the flush only
+	// waits for it. Durability still comes from the flush round.
+	StartWriteback bool
 	// DiskParallelism bounds, per disk, how many plog writes and how many
 	// fdatasyncs of one round run at once. 0 means 8.
 	DiskParallelism int
