@@ -97,6 +97,9 @@ func (d *disk) enterWrite() {
 	d.mu.Unlock()
 }
 
+// maxSettle bounds a write phase whose clients do not come back.
+const maxSettle = 5 * time.Millisecond
+
 // exitWriteLocked ends a write; it returns whether to wake the flusher.
 func (d *disk) exitWriteLocked() bool {
 	<-d.slots
@@ -124,7 +127,8 @@ func (d *disk) settle() {
 	if len(d.waiting) == 0 || len(d.barriers) > 0 {
 		return
 	}
-	deadline := d.phaseStart.Add(d.lastFlush)
+	// One stalled flush must not make the next write phase wait as long.
+	deadline := d.phaseStart.Add(min(d.lastFlush, maxSettle))
 	var t *time.Timer
 	for d.active > 0 || d.waitingReqs < d.expect {
 		now := time.Now()
