@@ -51,6 +51,11 @@ func demoCommand() *cli.Command {
 					[]string{"fixtures", "gen", "--out", damaged, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--data-dirs", "2", "--corrupt", "bitflip"}, 0},
 				{"Verify finds it, names the file and byte offset, and exits 1.",
 					[]string{"verify", "--data-dirs", "@datadirs-damaged", damaged}, 1},
+				{"Write benchmark (short): durable writes through one shared log (Pegasus 2.3), per-replica plogs\n" +
+					"syncing on their own (2.4+ with plog_force_flush), and the parallel plog writer (group commit\n" +
+					"per disk). Every file written is verified. See docs/writer.md for the full runs.",
+					[]string{"bench", "write", "--duration", "1s", "--replicas", "16", "--clients", "16",
+						"--modes", "shared-log,plog-per-file,plog-parallel", "--verify", "--dirs", tmp}, 0},
 			}
 			for _, s := range steps {
 				args := make([]string, len(s.args))
