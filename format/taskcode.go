@@ -2,22 +2,33 @@ package format
 
 import "github.com/waltool/waltool/format/rrdb"
 
-// codeIntern maps each registered write code (rrdb.KnownCodes) to one
-// shared string, so that decoding a mutation does not allocate its names.
-var codeIntern = func() map[string]string {
-	m := make(map[string]string, len(rrdb.KnownCodes))
-	for _, c := range rrdb.KnownCodes {
-		m[c] = c
-	}
-	return m
-}()
-
-// internCode returns the shared string for a known name without allocating
-// (the compiler elides the conversion in a map index); unknown names are
-// copied so that they do not pin the block buffer.
+// internCode returns the shared constant for a registered write code
+// (rrdb.KnownCodes), so that decoding a mutation does not allocate its
+// names; the switch compares bytes without converting them (no hashing, no
+// allocation). Unknown names are copied so that they do not pin the block
+// buffer. TestInternCoversKnownCodes keeps this list in step with rrdb.
 func internCode(b []byte) string {
-	if s, ok := codeIntern[string(b)]; ok {
-		return s
+	switch string(b) {
+	case rrdb.CodePut:
+		return rrdb.CodePut
+	case rrdb.CodeEmpty:
+		return rrdb.CodeEmpty
+	case rrdb.CodeMultiPut:
+		return rrdb.CodeMultiPut
+	case rrdb.CodeRemove:
+		return rrdb.CodeRemove
+	case rrdb.CodeMultiRemove:
+		return rrdb.CodeMultiRemove
+	case rrdb.CodeIncr:
+		return rrdb.CodeIncr
+	case rrdb.CodeCheckAndSet:
+		return rrdb.CodeCheckAndSet
+	case rrdb.CodeCheckAndMutate:
+		return rrdb.CodeCheckAndMutate
+	case rrdb.CodeDuplicate:
+		return rrdb.CodeDuplicate
+	case rrdb.CodeBulkLoad:
+		return rrdb.CodeBulkLoad
 	}
 	return string(b)
 }
