@@ -254,15 +254,7 @@ func replayPlog(r *replica, dr *dataroot.Replica, rr *ReplicaResult) {
 		r.err = fmt.Errorf("plog open failed: %w", err)
 		return
 	}
-	// The last file whose header max decree is covered by the app; files
-	// before it stay registered but are not replayed.
-	begin := 0
-	for i, f := range log.Files {
-		if f.Header.MaxDecree(r.gpid) > r.app {
-			break
-		}
-		begin = i
-	}
+	begin := format.PrivateReplayStart(log.Headers(), r.gpid, r.app)
 	if len(log.Files) > 0 {
 		rr.Plog.FirstFile = log.Files[begin].Name()
 	}

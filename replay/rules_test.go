@@ -304,7 +304,11 @@ func TestSlogFileFilter(t *testing.T) {
 		{"absent gpid counts as covered", files(nil, nil, map[format.Gpid]int64{g15: 5}), map[format.Gpid]int64{g14: 0}, 2},
 	}
 	for _, c := range cases {
-		if got := slogReplayBegin(c.files, c.cond); got != c.want {
+		hs := make([]*format.FileHeader, len(c.files))
+		for i, f := range c.files {
+			hs[i] = f.Header
+		}
+		if got := format.SharedReplayStart(hs, c.cond); got != c.want {
 			t.Errorf("%s: begin %d, want %d", c.name, got, c.want)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 
 	"github.com/waltool/waltool/format"
 )
@@ -33,7 +32,7 @@ func replaySlog(path string, loaded map[format.Gpid]*replica, notLoaded map[form
 	for g, r := range loaded {
 		cond[g] = r.plist.lcd
 	}
-	begin := slogReplayBegin(log.Files, cond)
+	begin := format.SharedReplayStart(log.Headers(), cond)
 	if len(log.Files) > 0 {
 		sr.FirstFile = log.Files[begin].Name()
 	}
@@ -80,47 +79,4 @@ func replaySlog(path string, loaded map[format.Gpid]*replica, notLoaded map[form
 		res.Orphans = append(res.Orphans, *o)
 	}
 	return sr
-}
-
-// slogReplayBegin is the shared-log file filter of mutation_log::open
-// (v2.4.0/v2.5.0 src/replica/mutation_log.cpp, same in rdsn 2.3): walk
-// files newest to oldest carrying the max decrees of every file up to and
-// including the current one (the header of the file after it); a file can
-// be skipped when every replica not yet kicked out is covered, walking
-// replicas in gpid order and stopping at the first that blocks. Replay
-// starts after the newest skippable file. The newest file is never skipped;
-// with no replica loaded nothing is filtered.
-func slogReplayBegin(files []format.OpenedFile, cond map[format.Gpid]int64) int {
-	if len(cond) == 0 || len(files) == 0 {
-		return 0
-	}
-	gpids := make([]format.Gpid, 0, len(cond))
-	for g := range cond {
-		gpids = append(gpids, g)
-	}
-	sort.Slice(gpids, func(i, j int) bool { return gpids[i].Less(gpids[j]) })
-	kicked := map[format.Gpid]bool{}
-	var maxDecrees *format.FileHeader // header of the file after the current one
-	for i := len(files) - 1; i >= 0; i-- {
-		ignore := i != len(files)-1
-		if ignore {
-			for _, g := range gpids {
-				if kicked[g] {
-					continue
-				}
-				e, found := maxDecrees.Lookup(g)
-				if !found || e.MaxDecree <= cond[g] {
-					kicked[g] = true
-				} else {
-					ignore = false
-					break
-				}
-			}
-		}
-		if ignore {
-			return i + 1
-		}
-		maxDecrees = files[i].Header
-	}
-	return 0
 }

@@ -94,13 +94,11 @@ func ReadState(fsys vfs.FS, dir string, g format.Gpid, validStartOffset, lastCom
 		return st, nil
 	}
 	st.LastIndex = open[len(open)-1].File.Index
-	begin := 0
+	headers := make([]*format.FileHeader, len(open))
 	for i, s := range open {
-		if s.Header.MaxDecree(g) > lastCommitted {
-			break
-		}
-		begin = i
+		headers[i] = s.Header
 	}
+	begin := format.PrivateReplayStart(headers, g, lastCommitted)
 	v := format.Chain(open[begin:])
 	if v.Err != nil {
 		return nil, fmt.Errorf("plog %s: Pegasus would refuse this log: %w", dir, v.Err)
