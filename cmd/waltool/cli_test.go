@@ -205,3 +205,24 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	})
 	return m
 }
+
+// An operator may point at <data_dir>, <data_dir>/replica or the reps dir:
+// all find the same replicas.
+func TestRootSpellings(t *testing.T) {
+	m := genRoot(t, "")
+	var counts []int
+	for _, p := range []string{m.Root, filepath.Join(m.Root, "replica"), filepath.Join(m.Root, "replica", "reps")} {
+		out, errs, code := waltool(t, "verify", "--json", p)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", p, code, errs)
+		}
+		var r verifyJSON
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		counts = append(counts, len(r.Dirs))
+	}
+	if counts[0] != counts[1] || counts[1] != counts[2] || counts[0] < 2 {
+		t.Fatalf("dirs found: %v", counts)
+	}
+}

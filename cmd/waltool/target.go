@@ -65,7 +65,19 @@ func resolve(c *cli.Context, path string) (*target, error) {
 		t.what = "replica " + g.String()
 		return t, nil
 	}
-	r, err := dataroot.Open(dataroot.Options{Root: path, SlogDir: c.String("slog-dir"), DataDirs: c.String("data-dirs")})
+	// A data root is Pegasus's [core] data_dir (holding replica/slog and
+	// replica/reps); its replica/ dir, or a reps dir, are accepted too.
+	opts := dataroot.Options{Root: path, SlogDir: c.String("slog-dir"), DataDirs: c.String("data-dirs")}
+	switch {
+	case filepath.Base(path) == "replica" && (isDir(filepath.Join(path, "slog")) || isDir(filepath.Join(path, "reps"))):
+		opts.Root = filepath.Dir(path)
+	case opts.DataDirs == "" && !isDir(filepath.Join(path, "replica")) && hasReplicaDirs(path):
+		opts.DataDirs = path
+		if opts.SlogDir == "" {
+			opts.SlogDir = filepath.Join(path, "..", "slog") // <data_dir>/replica/{reps,slog}
+		}
+	}
+	r, err := dataroot.Open(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +87,20 @@ func resolve(c *cli.Context, path string) (*target, error) {
 	t.root = r
 	t.what = "data root"
 	return t, nil
+}
+
+// hasReplicaDirs reports whether dir holds <app_id>.<pidx>.<type> dirs.
+func hasReplicaDirs(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if _, _, err := dataroot.ParseReplicaDirName(e.Name()); err == nil && e.IsDir() {
+			return true
+		}
+	}
+	return false
 }
 
 // logFiles lists every log file of the target in dump order: the slog,
