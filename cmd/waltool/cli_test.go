@@ -226,3 +226,12 @@ func TestRootSpellings(t *testing.T) {
 		t.Fatalf("dirs found: %v", counts)
 	}
 }
+
+func TestDumpMaxBytes(t *testing.T) {
+	plog := realReplica(t, "log.1.0.handle_real_private_log")
+	// The first block (60..436) holds decrees 1-3; 436 bytes covers them.
+	out, _, code := waltool(t, "dump", "--max-bytes", "436", plog)
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
