@@ -390,6 +390,16 @@ func (w *faultyFile) Sync() error {
 	return nil
 }
 
+// Preallocate passes through to the wrapped file: it changes no size and
+// no content, so the crash model is unaffected.
+func (w *faultyFile) Preallocate(off, n int64) error {
+	p, ok := w.File.(Preallocator)
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	return p.Preallocate(off, n)
+}
+
 func (w *faultyFile) Truncate(size int64) error {
 	if _, err := w.fs.check(OpTruncate, w.path); err != nil {
 		return err

@@ -115,3 +115,31 @@ func deviceID(info fs.FileInfo) (uint64, bool) {
 	}
 	return uint64(st.Dev), true
 }
+
+// Preallocate reserves blocks for [off, off+n) without changing the size
+// (fallocate FALLOC_FL_KEEP_SIZE).
+func (f osFile) Preallocate(off, n int64) error {
+	for {
+		err := unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_KEEP_SIZE, off, n)
+		if err == unix.EINTR {
+			continue
+		}
+		return err
+	}
+}
+
+// Fsync is fsync(2): data and every metadata field, timestamps included.
+// Pegasus's log files flush with it (rdsn's file::flush); File.Sync is the
+// cheaper fdatasync.
+func (f osFile) Fsync() error {
+	for {
+		err := unix.Fsync(int(f.Fd()))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &fs.PathError{Op: "fsync", Path: f.File.Name(), Err: err}
+		}
+		return nil
+	}
+}

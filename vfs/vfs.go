@@ -91,6 +91,15 @@ type WritebackStarter interface {
 	StartWriteback(off, n int64) error
 }
 
+// Preallocator is implemented by files that can reserve blocks ahead of
+// their end without changing their size (fallocate(2) with
+// FALLOC_FL_KEEP_SIZE): later appends into the range allocate nothing, so
+// flushing them writes back less metadata. The size, and so what a reader
+// sees, is unchanged; a truncate to the current size gives the blocks back.
+type Preallocator interface {
+	Preallocate(off, n int64) error
+}
+
 // DeviceID identifies the filesystem (st_dev) holding a file described by
 // info, when the FS can tell; ok is false otherwise. Writers use it to put
 // directories of one disk in one flush group.

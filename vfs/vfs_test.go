@@ -127,3 +127,54 @@ func TestCrashAfterSyncFS(t *testing.T) {
 		t.Fatalf("file holds %q", b)
 	}
 }
+
+// Preallocate reserves blocks past the end without changing the size, also
+// through Faulty; a truncate to the same size gives them back. Fsync is
+// there for callers that model Pegasus's own flush.
+func TestPreallocateKeepsTheSize(t *testing.T) {
+	for _, fsys := range []FS{OS, NewFaulty(OS)} {
+		p := filepath.Join(t.TempDir(), "log.1.0")
+		f, err := fsys.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write([]byte("abc")); err != nil {
+			t.Fatal(err)
+		}
+		pa, ok := f.(Preallocator)
+		if !ok {
+			t.Fatalf("%T is not a Preallocator", f)
+		}
+		const n = 1 << 20
+		if err := pa.Preallocate(0, n); err != nil {
+			t.Skipf("no fallocate here: %v", err)
+		}
+		blocks := func() int64 {
+			info, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Size() != 3 {
+				t.Fatalf("size %d, want 3", info.Size())
+			}
+			return info.Sys().(*syscall.Stat_t).Blocks * 512
+		}
+		if b := blocks(); b < n {
+			t.Fatalf("%d bytes allocated after preallocating %d", b, n)
+		}
+		if err := f.Truncate(3); err != nil {
+			t.Fatal(err)
+		}
+		if b := blocks(); b >= n {
+			t.Fatalf("%d bytes still allocated after the truncate", b)
+		}
+		if fs, ok := f.(interface{ Fsync() error }); ok {
+			if err := fs.Fsync(); err != nil {
+				t.Fatal(err)
+			}
+		} else if fsys == OS {
+			t.Fatal("OS files have no Fsync")
+		}
+		f.Close()
+	}
+}
