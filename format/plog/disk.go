@@ -10,6 +10,14 @@ import (
 )
 
 // disk is one flush group: the streams whose plogs live on one filesystem.
+//
+// Under SyncBatch the disk's flusher goroutine does every write of its
+// streams itself: Append only queues its request on the disk, and a round
+// takes the queue, writes each stream's requests as one batch (up to
+// writers streams at once), flushes the files written, and releases the
+// requests. Under SyncNone and SyncPeriodic the callers write (see
+// stream.writeLoop) and the flusher only flushes, on Sync, Close or every
+// SyncInterval.
 type disk struct {
 	w     *Writer
 	key   string
@@ -21,31 +29,29 @@ type disk struct {
 	quit    chan struct{}
 	done    chan struct{}
 
-	// gated: under SyncBatch, writes and flushes of a disk alternate (see
-	// flushLoop); cond signals the gate opening and active reaching 0.
-	gated bool
-	cond  *sync.Cond
+	// batch: SyncBatch, the flusher writes (see above).
+	batch   bool
+	writers int // batch: streams written at once in a round
 
-	mu          sync.Mutex
-	flushing    bool               // gated: a round is flushing, writers wait
-	active      int                // gated: writes in progress
-	phaseStart  time.Time          // when the first batch of the write phase was written
-	waitingReqs int                // requests in waiting
-	expect      int                // requests the previous round released
-	lastFlush   time.Duration      // how long the previous round's flush took
-	dirty       map[*file]struct{} // written since the current round began
-	waiting     []covered          // SyncBatch: batches waiting for the next round
-	barriers    []chan error       // Sync calls waiting for the next round
-	stats       DiskStats
-	started     bool
-	stopped     bool
-}
+	mu   sync.Mutex
+	cond *sync.Cond // batch: signals a settling flusher that enough requests are queued
 
-// covered is a written batch waiting for the flush of its file.
-type covered struct {
-	s    *stream
-	f    *file
-	reqs []*request
+	queue      []*request // batch: Appends waiting for the next round
+	spareQueue []*request
+	queuedAt   time.Time     // batch: when the first request of queue arrived
+	settling   bool          // batch: the flusher waits for requests (settle)
+	expect     int           // batch: requests to wait for (see settle)
+	releasedAt time.Time     // batch: when the previous round released its requests
+	lastFlush  time.Duration // batch: how long the previous round's flush took
+
+	dirty    map[*file]struct{} // not batch: files written since the current round began
+	barriers []chan error       // Sync calls waiting for the next round
+	stats    DiskStats
+	started  bool
+	stopped  bool
+
+	// Owned by the flusher.
+	roundStreams []*stream
 }
 
 func newDisk(w *Writer, key, dir string) (*disk, error) {
@@ -56,8 +62,9 @@ func newDisk(w *Writer, key, dir string) (*disk, error) {
 		quit:  make(chan struct{}),
 		done:  make(chan struct{}),
 		dirty: map[*file]struct{}{},
-		gated: w.opts.Sync == SyncBatch,
+		batch: w.opts.Sync == SyncBatch,
 	}
+	d.writers = w.opts.DiskParallelism
 	d.cond = sync.NewCond(&d.mu)
 	if w.opts.Flush == FlushSyncfs {
 		h, err := w.fs.OpenDir(dir)
@@ -81,112 +88,98 @@ func (d *disk) keepUntilFlushed() bool {
 	return d.w.opts.Flush == FlushFdatasync && d.w.opts.Sync != SyncNone
 }
 
-// enterWrite takes one of the disk's write slots and, when gated, waits
-// for the current flush to end: a write that overlaps a flush on ext4 waits
-// inside the journal anyway, and makes the flush slower.
-func (d *disk) enterWrite() {
-	d.slots <- struct{}{}
-	if !d.gated {
-		return
-	}
+// enqueue queues a SyncBatch request for the next round.
+func (d *disk) enqueue(r *request) error {
 	d.mu.Lock()
-	for d.flushing {
-		d.cond.Wait()
+	if d.stopped {
+		d.mu.Unlock()
+		return ErrClosed
 	}
-	d.active++
+	first := len(d.queue) == 0
+	if first {
+		d.queuedAt = time.Now()
+	}
+	d.queue = append(d.queue, r)
+	if d.settling && len(d.queue) >= d.expect {
+		d.cond.Signal()
+	}
 	d.mu.Unlock()
+	if first {
+		d.signal()
+	}
+	return nil
 }
 
-// maxSettle bounds a write phase whose clients do not come back.
+// maxSettle bounds the wait for requests before a round.
 const maxSettle = 5 * time.Millisecond
 
-// exitWriteLocked ends a write; it returns whether to wake the flusher.
-func (d *disk) exitWriteLocked() bool {
-	<-d.slots
-	if !d.gated {
-		return false
-	}
-	d.active--
-	if d.active == 0 {
-		// The flusher may be settling or closing the gate.
-		d.cond.Broadcast()
-	}
-	return len(d.waiting) > 0
-}
-
-// settle is the write phase of a gated disk: it returns when the round
-// should start. That is when no write is in progress and as many requests
-// are waiting as the previous round released (their clients have come
-// back: under load each client has a write outstanding, and a round that
-// starts earlier leaves them for the next one, halving the batch), or once
-// the phase has lasted as long as the previous flush took, so that a client
-// that does not come back delays the others by at most one flush time.
+// settle returns when the next SyncBatch round should start: once every
+// client that was waiting when the previous round released its requests
+// has queued again (the requests queued then plus the ones released), or
+// once the phase has lasted as long as the previous flush took (at most
+// maxSettle).
+//
+// Under load each client has one request outstanding, and the clients a
+// round releases come back within microseconds (queueing costs no I/O), so
+// waiting for them makes each round cover all of them. Starting at once
+// instead, as a single log does, splits the clients into two halves that
+// alternate, each round covering half of them for the same per-round cost;
+// and waiting only for as many requests as the previous round took keeps
+// that split forever. The deadline keeps a client that does not come back
+// from delaying the others by more than one flush time.
 func (d *disk) settle() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.waiting) == 0 || len(d.barriers) > 0 {
+	if len(d.queue) == 0 || len(d.queue) >= d.expect || len(d.barriers) > 0 {
 		return
 	}
-	// One stalled flush must not make the next write phase wait as long.
-	deadline := d.phaseStart.Add(min(d.lastFlush, maxSettle))
-	var t *time.Timer
-	for d.active > 0 || d.waitingReqs < d.expect {
-		now := time.Now()
-		if !now.Before(deadline) {
-			break
-		}
-		if t == nil {
-			t = time.AfterFunc(deadline.Sub(now), func() {
-				d.mu.Lock()
-				d.cond.Broadcast()
-				d.mu.Unlock()
-			})
-		}
+	start := d.queuedAt
+	if d.releasedAt.After(start) {
+		start = d.releasedAt
+	}
+	deadline := start.Add(min(d.lastFlush, maxSettle))
+	wait := time.Until(deadline)
+	if wait <= 0 {
+		return
+	}
+	t := time.AfterFunc(wait, func() {
+		d.mu.Lock()
+		d.cond.Signal()
+		d.mu.Unlock()
+	})
+	d.settling = true
+	for len(d.queue) < d.expect && time.Now().Before(deadline) {
 		d.cond.Wait()
 	}
-	if t != nil {
-		t.Stop()
-	}
+	d.settling = false
+	t.Stop()
 }
 
-// failedWrite ends a write that failed.
-func (d *disk) failedWrite() {
-	d.mu.Lock()
-	kick := d.exitWriteLocked()
-	d.mu.Unlock()
-	if kick {
-		d.signal()
-	}
-}
+// enterWrite takes one of the disk's write slots (a caller's write, not
+// under SyncBatch).
+func (d *disk) enterWrite() { d.slots <- struct{}{} }
 
-// written records a batch that reached the file and ends its write.
-// Called with s.mu held.
-func (d *disk) written(s *stream, f *file, batch []*request, mutations int, bytes int64) {
+// failedWrite ends a caller's write that failed.
+func (d *disk) failedWrite() { <-d.slots }
+
+// written records a caller's write that reached the file, ends it and
+// releases its requests (SyncNone, SyncPeriodic). Called with s.mu held.
+func (d *disk) written(f *file, batch []*request, mutations int, bytes int64) {
 	d.mu.Lock()
 	d.dirty[f] = struct{}{}
-	d.stats.Writes++
-	d.stats.Mutations += int64(mutations)
-	d.stats.Bytes += bytes
-	if d.w.opts.Sync == SyncBatch {
-		reqs := make([]*request, len(batch))
-		copy(reqs, batch)
-		if len(d.waiting) == 0 {
-			d.phaseStart = time.Now()
-		}
-		d.waiting = append(d.waiting, covered{s: s, f: f, reqs: reqs})
-		d.waitingReqs += len(reqs)
-	}
-	kick := d.exitWriteLocked()
+	d.count(mutations, bytes)
 	d.mu.Unlock()
-	if d.w.opts.Sync == SyncBatch {
-		if kick {
-			d.signal()
-		}
-		return
-	}
+	<-d.slots
 	for _, r := range batch {
 		r.done <- nil
 	}
+}
+
+// count records a write. Called with d.mu held.
+func (d *disk) count(mutations int, bytes int64) {
+	d.stats.Writes++
+	d.stats.Mutations += int64(mutations)
+	d.stats.Bytes += bytes
 }
 
 func (d *disk) signal() {
@@ -229,10 +222,7 @@ func (d *disk) stop() error {
 	return nil
 }
 
-// flushLoop runs the disk's rounds, one at a time: whatever is written
-// while a round flushes waits for the next one, which starts as soon as
-// the previous one ends. That is the group commit across streams: the
-// slower the flush, the more batches one flush covers.
+// flushLoop runs the disk's rounds, one at a time.
 func (d *disk) flushLoop() {
 	defer close(d.done)
 	var tick <-chan time.Time
@@ -249,54 +239,74 @@ func (d *disk) flushLoop() {
 			d.round()
 			return
 		}
-		if d.gated {
+		if d.batch {
 			d.settle()
 		}
 		d.round()
 	}
 }
 
-// round flushes every file written since the previous round began and
-// releases the batches written before this one began.
+// round writes the queued SyncBatch requests, flushes every file written
+// since the previous round began, and releases what the flush covered.
 func (d *disk) round() {
 	d.mu.Lock()
-	if len(d.dirty) == 0 && len(d.waiting) == 0 && len(d.barriers) == 0 {
-		d.mu.Unlock()
+	phase := d.queuedAt
+	if d.releasedAt.After(phase) {
+		phase = d.releasedAt
+	}
+	queue, barriers := d.queue, d.barriers
+	d.queue, d.barriers = d.spareQueue[:0], nil
+	d.spareQueue = nil
+	dirty := d.dirty
+	if len(dirty) > 0 {
+		d.dirty = map[*file]struct{}{}
+	}
+	d.mu.Unlock()
+	if len(queue) == 0 && len(dirty) == 0 && len(barriers) == 0 {
+		d.recycle(queue)
 		return
 	}
-	if d.gated {
-		// Close the gate and let the writes in progress finish: they are
-		// covered by this round.
-		d.flushing = true
-		for d.active > 0 {
-			d.cond.Wait()
-		}
-	}
-	dirty, waiting, barriers := d.dirty, d.waiting, d.barriers
-	d.dirty, d.waiting, d.barriers = map[*file]struct{}{}, nil, nil
-	d.expect, d.waitingReqs = d.waitingReqs, 0
-	d.mu.Unlock()
-	began := time.Now()
 
-	// The extent of each file that this round covers: everything written
-	// before now. Later writes go to the next round.
-	files := make([]*file, 0, len(dirty))
-	upTo := make(map[*file]int64, len(dirty))
+	// Write phase (SyncBatch): one batch per stream, in the order the
+	// streams' first requests arrived.
+	writeBegan := time.Now()
+	streams := d.group(queue)
+	if len(streams) > 0 {
+		d.writeStreams(streams)
+	}
+
+	// Flush phase. The extent of each file that this round covers is
+	// everything written before now; under SyncNone and SyncPeriodic,
+	// later writes go to the next round.
+	began := time.Now()
+	files := make([]*file, 0, len(dirty)+len(streams))
+	upTo := make(map[*file]int64, len(dirty)+len(streams))
 	for f := range dirty {
 		files = append(files, f)
 		upTo[f] = f.size()
 	}
+	for _, s := range streams {
+		if f := s.roundFile; f != nil {
+			if _, ok := upTo[f]; !ok {
+				files = append(files, f)
+				upTo[f] = f.size()
+			}
+		}
+	}
 	errs, syncs := d.flush(files)
+	flushed := time.Now()
 
 	d.mu.Lock()
 	if len(files) > 0 {
 		d.stats.Rounds++
+		d.stats.FlushTime += flushed.Sub(began)
 	}
 	d.stats.Syncs += syncs
-	d.lastFlush = time.Since(began)
-	if d.gated {
-		d.flushing = false
-		d.cond.Broadcast()
+	if len(queue) > 0 {
+		d.lastFlush = flushed.Sub(began)
+		d.stats.Requests += int64(len(queue))
+		d.stats.SettleTime += writeBegan.Sub(phase)
+		d.stats.WriteTime += began.Sub(writeBegan)
 	}
 	d.mu.Unlock()
 
@@ -314,17 +324,87 @@ func (d *disk) round() {
 		}
 		f.flushed(upTo[f])
 	}
-	for _, c := range waiting {
-		// A stream poisoned by this or an earlier round fails its later
-		// batches too, even if their own flush returned nil.
-		err := c.s.poisoned()
-		for _, r := range c.reqs {
+	for _, s := range streams {
+		// A stream poisoned by this round (or by anything else since its
+		// write) fails its batch, even if its own file flushed fine.
+		err := s.poisoned()
+		for _, r := range s.round {
 			r.done <- err
 		}
+		clear(s.round)
+		s.round, s.roundFile = s.round[:0], nil
+	}
+	if len(queue) > 0 {
+		d.mu.Lock()
+		d.expect = len(d.queue) + len(queue)
+		d.releasedAt = time.Now()
+		d.mu.Unlock()
 	}
 	for _, ch := range barriers {
 		ch <- first
 	}
+	d.recycle(queue)
+}
+
+func (d *disk) recycle(queue []*request) {
+	clear(queue)
+	d.mu.Lock()
+	if d.spareQueue == nil {
+		d.spareQueue = queue[:0]
+	}
+	d.mu.Unlock()
+}
+
+// group sorts the queued requests into their streams' round batches and
+// returns the streams.
+func (d *disk) group(queue []*request) []*stream {
+	streams := d.roundStreams[:0]
+	for _, r := range queue {
+		s := r.s
+		if len(s.round) == 0 {
+			streams = append(streams, s)
+		}
+		s.round = append(s.round, r)
+	}
+	d.roundStreams = streams
+	return streams
+}
+
+// writeStreams writes each stream's round batch, up to d.writers at once.
+// A stream whose write fails (or that was poisoned before) fails its
+// requests at once; the others get their file in roundFile.
+func (d *disk) writeStreams(streams []*stream) {
+	n := min(d.writers, len(streams))
+	if n <= 1 {
+		for _, s := range streams {
+			s.writeRound()
+		}
+		return
+	}
+	var next sync.Mutex
+	k := 0
+	work := func() {
+		for {
+			next.Lock()
+			i := k
+			k++
+			next.Unlock()
+			if i >= len(streams) {
+				return
+			}
+			streams[i].writeRound()
+		}
+	}
+	var wg sync.WaitGroup
+	for range n - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
 }
 
 // flush makes files durable, with their names; it returns each file's

@@ -58,7 +58,7 @@ func (f *file) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	f.written += int64(n)
 	f.mu.Unlock()
-	if f.s.d.w.opts.StartWriteback && f.s.d.gated {
+	if f.s.d.w.opts.StartWriteback && f.s.d.batch {
 		if ws, ok := f.File.(vfs.WritebackStarter); ok {
 			// Only a hint: the flush round still syncs the file.
 			_ = ws.StartWriteback(before, int64(n))

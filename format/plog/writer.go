@@ -22,9 +22,9 @@ const (
 	// plog_force_flush=false: a process crash loses nothing, a power loss
 	// may lose acknowledged writes.
 	SyncNone SyncPolicy = iota
-	// SyncBatch returns once a flush round that started after the batch was
-	// written has succeeded: Pegasus with plog_force_flush=true, with the
-	// flush shared by every plog of the disk.
+	// SyncBatch returns once the flush round that wrote the batch has
+	// flushed it: Pegasus with plog_force_flush=true, with the writes and
+	// the flush of a round shared by every plog of the disk.
 	SyncBatch
 	// SyncPeriodic returns after the write, like SyncNone, and runs a flush
 	// round every SyncInterval; a power loss loses at most about one
@@ -96,8 +96,9 @@ type Options struct {
 	// a device write per batch (SyncNone went from ~450k to ~110k writes/s
 	// with it).
 	StartWriteback bool
-	// DiskParallelism bounds, per disk, how many plog writes and how many
-	// fdatasyncs of one round run at once. 0 means 8.
+	// DiskParallelism bounds, per disk, how many plog writes run at once
+	// (the streams a SyncBatch round writes, or callers writing under the
+	// other policies) and how many fdatasyncs of one round. 0 means 8.
 	DiskParallelism int
 }
 
@@ -132,15 +133,21 @@ var (
 // returned.
 //
 // Each replica has a stream: a format.LogWriter (which does the layout:
-// file creation, header, block split, offsets, CRC chain, rotation) plus a
-// write token. Appends to one replica that arrive while its token is held
-// queue up and are written together, as one write(2), by the token holder
-// (group commit per stream). Each disk has a flusher goroutine that runs
-// flush rounds: a round takes every file written since the previous round
-// began, flushes them all (FlushFdatasync or FlushSyncfs), and releases
-// every batch written before it began (group commit across the streams of
-// a disk). Only one round per disk runs at a time; the next round's
-// batches accumulate while it runs.
+// file creation, header, block split, offsets, CRC chain, rotation). Each
+// disk has a flusher goroutine that runs rounds, one at a time.
+//
+// Under SyncBatch, Append queues its request on the disk and waits. A
+// round waits until the clients the previous round released have queued
+// again (or one flush time), takes the queue, writes each stream's
+// requests as one write(2) (group commit per stream), flushes the files
+// written (FlushSyncfs or FlushFdatasync) and releases the requests (group
+// commit across the streams of a disk). Nothing is written while a round
+// flushes: the next round's requests wait in memory.
+//
+// Under SyncNone and SyncPeriodic the callers write: Appends to one
+// replica that arrive while a write is in progress queue up and are
+// written together by the caller holding the stream's write token, and
+// rounds only flush (on Sync, Close or every SyncInterval).
 type Writer struct {
 	opts    Options
 	fs      vfs.FS
@@ -330,6 +337,12 @@ type DiskStats struct {
 	Bytes     int64  `json:"bytes"`     // bytes written, headers included
 	Rounds    int64  `json:"rounds"`    // flush rounds that flushed something
 	Syncs     int64  `json:"syncs"`     // fdatasync, fsync (dirs) and syncfs calls
+	// SyncBatch rounds: the Appends they released, and where their time
+	// went: waiting for requests (settle), writing them, flushing.
+	Requests   int64         `json:"requests"`
+	SettleTime time.Duration `json:"settle_ns"`
+	WriteTime  time.Duration `json:"write_ns"`
+	FlushTime  time.Duration `json:"flush_ns"` // every round that flushed something
 }
 
 // Stats reports every disk.
@@ -346,6 +359,7 @@ func (w *Writer) Stats() []DiskStats {
 
 // request is one Append waiting for its batch.
 type request struct {
+	s    *stream
 	ms   []*format.Mutation
 	done chan error
 }
@@ -369,11 +383,17 @@ type stream struct {
 	lastIndex int32
 	maxDecree int64
 
-	// Owned by the token holder.
+	// Owned by the token holder (SyncNone, SyncPeriodic) or the disk's
+	// flusher (SyncBatch).
 	lw      *format.LogWriter
 	cur     *file
 	files   []*file // every file opened, for the final close
 	scratch []*format.Mutation
+
+	// SyncBatch, owned by the disk's flusher: this round's requests, and
+	// the file they were written to (nil if the write failed).
+	round     []*request
+	roundFile *file
 }
 
 // create is LogWriter's Create hook: O_EXCL through the FS. The name is
@@ -392,13 +412,26 @@ func (s *stream) create(path string) (format.WriteFile, error) {
 
 func (s *stream) append(ms []*format.Mutation) error {
 	r := requestPool.Get().(*request)
-	r.ms = ms
+	r.s, r.ms = s, ms
+	defer func() {
+		r.s, r.ms = nil, nil
+		requestPool.Put(r)
+	}()
+	if s.d.batch {
+		// The disk's next round writes it, with the other requests queued
+		// for this stream, and flushes it.
+		if err := s.poisoned(); err != nil {
+			return err
+		}
+		if err := s.d.enqueue(r); err != nil {
+			return err
+		}
+		return <-r.done
+	}
 	s.mu.Lock()
 	if s.err != nil {
 		err := s.err
 		s.mu.Unlock()
-		r.ms = nil
-		requestPool.Put(r)
 		return err
 	}
 	s.pending = append(s.pending, r)
@@ -407,40 +440,81 @@ func (s *stream) append(ms []*format.Mutation) error {
 		s.writeLoop()
 	}
 	s.mu.Unlock()
-	err := <-r.done
-	r.ms = nil
-	requestPool.Put(r)
-	return err
+	return <-r.done
 }
 
-// writeLoop runs with s.mu held and the token taken; it writes batches
-// until none is pending, then gives the token back. It unlocks s.mu around
-// the write itself, so that more requests can queue meanwhile.
+// write appends the mutations of batch as one write(2) and returns the
+// file written and the bytes added. Called by the token holder or the
+// flusher.
+func (s *stream) write(batch []*request) (*file, int, int64, error) {
+	s.scratch = s.scratch[:0]
+	for _, r := range batch {
+		s.scratch = append(s.scratch, r.ms...)
+	}
+	prevEnd := s.lw.EndOffset()
+	err := s.lw.Append(s.scratch...)
+	n := len(s.scratch)
+	clear(s.scratch)
+	if err != nil {
+		return nil, n, 0, fmt.Errorf("plog %s: replica %s: %w", s.dir, s.g, err)
+	}
+	return s.cur, n, s.lw.EndOffset() - prevEnd, nil
+}
+
+// writeRound writes the stream's requests of a SyncBatch round. On
+// failure the requests fail at once and the stream is poisoned; on success
+// roundFile is the file to flush before releasing them.
+func (s *stream) writeRound() {
+	err := s.poisoned()
+	var f *file
+	var mutations int
+	var bytes int64
+	if err == nil {
+		f, mutations, bytes, err = s.write(s.round)
+	}
+	s.mu.Lock()
+	if err != nil {
+		s.poisonLocked(err)
+		err = s.err
+		s.mu.Unlock()
+		for _, r := range s.round {
+			r.done <- err
+		}
+		clear(s.round)
+		s.round = s.round[:0]
+		return
+	}
+	s.end, s.lastIndex, s.maxDecree = s.lw.EndOffset(), s.lw.LastIndex(), s.lw.MaxDecree(s.g)
+	s.mu.Unlock()
+	s.roundFile = f
+	s.d.mu.Lock()
+	s.d.count(mutations, bytes)
+	s.d.mu.Unlock()
+}
+
+// writeLoop runs with s.mu held and the token taken (SyncNone,
+// SyncPeriodic); it writes batches until none is pending, then gives the
+// token back. It unlocks s.mu around the write itself, so that more
+// requests can queue meanwhile.
 func (s *stream) writeLoop() {
 	for len(s.pending) > 0 && s.err == nil {
 		batch := s.pending
 		s.pending = s.spare[:0]
 		s.mu.Unlock()
 
-		s.scratch = s.scratch[:0]
-		for _, r := range batch {
-			s.scratch = append(s.scratch, r.ms...)
-		}
-		prevEnd := s.lw.EndOffset()
 		s.d.enterWrite()
-		err := s.lw.Append(s.scratch...)
-		cur := s.cur
+		f, mutations, bytes, err := s.write(batch)
 
 		s.mu.Lock()
 		if err != nil {
 			s.d.failedWrite()
-			s.poisonLocked(fmt.Errorf("plog %s: replica %s: %w", s.dir, s.g, err))
+			s.poisonLocked(err)
 			for _, r := range batch {
 				r.done <- s.err
 			}
 		} else {
 			s.end, s.lastIndex, s.maxDecree = s.lw.EndOffset(), s.lw.LastIndex(), s.lw.MaxDecree(s.g)
-			s.d.written(s, cur, batch, len(s.scratch), s.end-prevEnd)
+			s.d.written(f, batch, mutations, bytes)
 		}
 		clear(batch)
 		s.spare = batch[:0]

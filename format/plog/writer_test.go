@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/waltool/waltool/format"
@@ -360,6 +361,66 @@ func TestConcurrentAppends(t *testing.T) {
 			}
 			if stats[0].Writes > int64(clients*each) {
 				t.Fatalf("stats %+v: more writes than Appends", stats)
+			}
+		})
+	}
+}
+
+// Under SyncBatch the disk's rounds do the writes: concurrent Appends to
+// many replicas are written and flushed together, each Append returns only
+// after the round that wrote it has flushed, and the stats account for
+// every request and each phase of the rounds.
+func TestBatchRoundsCoverManyAppends(t *testing.T) {
+	for _, flush := range []FlushMethod{FlushFdatasync, FlushSyncfs} {
+		t.Run(flush.String(), func(t *testing.T) {
+			fsys := vfs.NewFaulty(vfs.OS)
+			rs := replicas([]string{t.TempDir()}, 8)
+			w, err := Open(rs, Options{FS: fsys, Sync: SyncBatch, Flush: flush})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const clients, each = 16, 40
+			var wg sync.WaitGroup
+			var decree atomic.Int64
+			for c := 0; c < clients; c++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < each; i++ {
+						r := rs[(c+i)%len(rs)]
+						before := fsys.Count(vfs.OpSync) + fsys.Count(vfs.OpSyncFS)
+						if err := w.Append(r.Gpid, put(r.Gpid, decree.Add(1), 20)); err != nil {
+							t.Error(err)
+							return
+						}
+						// The round that released it flushed after it began.
+						if after := fsys.Count(vfs.OpSync) + fsys.Count(vfs.OpSyncFS); after == before {
+							t.Errorf("append returned without a flush")
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			st := w.Stats()[0]
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if st.Requests != clients*each || st.Mutations != clients*each {
+				t.Fatalf("stats %+v, want %d requests and mutations", st, clients*each)
+			}
+			if st.Rounds >= st.Requests || st.Writes >= st.Requests {
+				t.Fatalf("stats %+v: no group commit", st)
+			}
+			if st.WriteTime <= 0 || st.FlushTime <= 0 {
+				t.Fatalf("stats %+v: phase times missing", st)
+			}
+			total := 0
+			for _, r := range rs {
+				total += len(checkPlog(t, r))
+			}
+			if total != clients*each {
+				t.Fatalf("%d mutations on disk, want %d", total, clients*each)
 			}
 		})
 	}
