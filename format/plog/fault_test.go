@@ -21,7 +21,7 @@ func TestShortWritePoisonsOnlyItsStream(t *testing.T) {
 			fsys := vfs.NewFaulty(vfs.OS)
 			rs := replicas([]string{t.TempDir()}, 2)
 			a, b := rs[0], rs[1]
-			w, err := Open(rs, Options{FS: fsys, Sync: p.sync, Flush: p.flush})
+			w, err := Open(rs, Options{FS: fsys, Sync: p.sync, Flush: p.flush, Preallocate: p.prealloc})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestShortWritePoisonsOnlyItsStream(t *testing.T) {
 			if got := checkPlog(t, b); !equal(got, seq(1, 3)) {
 				t.Fatalf("decrees %v", got)
 			}
-			w, err = Open(rs, Options{FS: fsys, Sync: p.sync, Flush: p.flush})
+			w, err = Open(rs, Options{FS: fsys, Sync: p.sync, Flush: p.flush, Preallocate: p.prealloc})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,11 +173,19 @@ func TestFailedPeriodicFlushIsReportedByTheNextAppend(t *testing.T) {
 // acknowledged mutations, a torn tail at worst. The appends rotate files,
 // so the directory syncs of new files are exercised too.
 func TestPowerLossKeepsAcknowledgedBatches(t *testing.T) {
-	for _, flush := range []FlushMethod{FlushFdatasync, FlushSyncfs} {
-		t.Run(flush.String(), func(t *testing.T) {
+	for _, c := range []struct {
+		flush    FlushMethod
+		prealloc bool
+	}{{FlushFdatasync, false}, {FlushSyncfs, false}, {FlushSyncfs, true}} {
+		flush := c.flush
+		name := flush.String()
+		if c.prealloc {
+			name += "-preallocate"
+		}
+		t.Run(name, func(t *testing.T) {
 			fsys := vfs.NewFaulty(vfs.OS)
 			rs := replicas([]string{t.TempDir()}, 3)
-			w, err := Open(rs, Options{FS: fsys, Sync: SyncBatch, Flush: flush, MaxFileSize: 8 << 10})
+			w, err := Open(rs, Options{FS: fsys, Sync: SyncBatch, Flush: flush, MaxFileSize: 8 << 10, Preallocate: c.prealloc})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -32,6 +32,8 @@ type file struct {
 	retired  bool
 	closed   bool
 	closeErr error
+	// reserved is how much was preallocated (Options.Preallocate).
+	reserved int64
 }
 
 func newFile(s *stream, f vfs.File, path string) *file {
@@ -86,9 +88,28 @@ func (f *file) Close() error {
 func (f *file) closeLocked() error {
 	if !f.closed {
 		f.closed = true
+		if f.reserved > f.written {
+			// Give back the preallocated blocks past the end (a truncate
+			// to the same size drops them); only space is at stake.
+			_ = f.File.Truncate(f.written)
+		}
 		f.closeErr = f.File.Close()
 	}
 	return f.closeErr
+}
+
+// preallocate reserves the first n bytes of a new file's blocks, keeping
+// its size; a hint, ignored where unsupported.
+func (f *file) preallocate(n int64) {
+	p, ok := f.File.(vfs.Preallocator)
+	if !ok || n <= 0 {
+		return
+	}
+	if p.Preallocate(0, n) == nil {
+		f.mu.Lock()
+		f.reserved = n
+		f.mu.Unlock()
+	}
 }
 
 // size is how much has been written; a flush round records it before it

@@ -100,6 +100,15 @@ type Options struct {
 	// (the streams a SyncBatch round writes, or callers writing under the
 	// other policies) and how many fdatasyncs of one round. 0 means 8.
 	DiskParallelism int
+	// Preallocate reserves MaxFileSize of blocks for each new plog file
+	// when it is created (fallocate with FALLOC_FL_KEEP_SIZE: the size, and
+	// so what Pegasus reads, is unchanged). Appends then allocate nothing,
+	// so a flush round writes back fewer metadata blocks (block bitmaps,
+	// group descriptors, extent tree blocks): on the test VM, 38 device
+	// writes per 32-append round instead of 51, and 20-25% more rounds per
+	// second. The reservation of the current file is given back when the
+	// Writer closes; a filesystem without fallocate ignores it.
+	Preallocate bool
 }
 
 // Replica is one replica whose plog the Writer owns.
@@ -406,6 +415,9 @@ func (s *stream) create(path string) (format.WriteFile, error) {
 		return nil, err
 	}
 	s.cur = newFile(s, f, path)
+	if s.w.opts.Preallocate {
+		s.cur.preallocate(s.w.opts.MaxFileSize)
+	}
 	s.files = append(s.files, s.cur)
 	return s.cur, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/waltool/waltool/format"
@@ -122,14 +123,16 @@ func equal(a, b []int64) bool {
 }
 
 var policies = []struct {
-	name  string
-	sync  SyncPolicy
-	flush FlushMethod
+	name     string
+	sync     SyncPolicy
+	flush    FlushMethod
+	prealloc bool
 }{
-	{"none", SyncNone, FlushFdatasync},
-	{"batch-fdatasync", SyncBatch, FlushFdatasync},
-	{"batch-syncfs", SyncBatch, FlushSyncfs},
-	{"periodic-fdatasync", SyncPeriodic, FlushFdatasync},
+	{"none", SyncNone, FlushFdatasync, false},
+	{"batch-fdatasync", SyncBatch, FlushFdatasync, false},
+	{"batch-syncfs", SyncBatch, FlushSyncfs, false},
+	{"batch-syncfs-preallocate", SyncBatch, FlushSyncfs, true},
+	{"periodic-fdatasync", SyncPeriodic, FlushFdatasync, false},
 }
 
 // A fresh plog dir gets log.1.0 on the first batch, with a one-entry
@@ -139,7 +142,7 @@ func TestFreshPlogsAreWhatPegasusWrites(t *testing.T) {
 	for _, p := range policies {
 		t.Run(p.name, func(t *testing.T) {
 			rs := replicas([]string{t.TempDir(), t.TempDir()}, 4)
-			w, err := Open(rs, Options{Sync: p.sync, Flush: p.flush})
+			w, err := Open(rs, Options{Sync: p.sync, Flush: p.flush, Preallocate: p.prealloc})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,7 +269,7 @@ func TestRotation(t *testing.T) {
 	for _, p := range policies {
 		t.Run(p.name, func(t *testing.T) {
 			rs := replicas([]string{t.TempDir()}, 2)
-			w, err := Open(rs, Options{Sync: p.sync, Flush: p.flush, MaxFileSize: 4096})
+			w, err := Open(rs, Options{Sync: p.sync, Flush: p.flush, Preallocate: p.prealloc, MaxFileSize: 4096})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -312,7 +315,7 @@ func TestConcurrentAppends(t *testing.T) {
 	for _, p := range policies {
 		t.Run(p.name, func(t *testing.T) {
 			rs := replicas([]string{t.TempDir()}, 3)
-			w, err := Open(rs, Options{Sync: p.sync, Flush: p.flush, MaxFileSize: 64 << 10, DiskParallelism: 2})
+			w, err := Open(rs, Options{Sync: p.sync, Flush: p.flush, Preallocate: p.prealloc, MaxFileSize: 64 << 10, DiskParallelism: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -423,6 +426,53 @@ func TestBatchRoundsCoverManyAppends(t *testing.T) {
 				t.Fatalf("%d mutations on disk, want %d", total, clients*each)
 			}
 		})
+	}
+}
+
+// Preallocate reserves each new file's blocks without changing its size
+// (so what Pegasus reads is the same), and gives back the unused part when
+// the writer closes.
+func TestPreallocateKeepsSizeAndGivesSpaceBack(t *testing.T) {
+	rs := replicas([]string{t.TempDir()}, 1)
+	r := rs[0]
+	const max = 4 << 20
+	w, err := Open(rs, Options{Sync: SyncBatch, Flush: FlushSyncfs, Preallocate: true, MaxFileSize: max})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := int64(1); d <= 10; d++ {
+		if err := w.Append(r.Gpid, put(r.Gpid, d, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _ := w.Replica(r.Gpid)
+	path := filepath.Join(r.Dir, "log.1.0")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != st.EndOffset {
+		t.Fatalf("size %d while open, want the data's %d", fi.Size(), st.EndOffset)
+	}
+	reserved := fi.Sys().(*syscall.Stat_t).Blocks * 512
+	if reserved < max {
+		t.Skipf("%d bytes allocated: this filesystem does not preallocate", reserved)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err = os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != st.EndOffset {
+		t.Fatalf("size %d after close, want %d", fi.Size(), st.EndOffset)
+	}
+	if left := fi.Sys().(*syscall.Stat_t).Blocks * 512; left >= max {
+		t.Fatalf("%d bytes still allocated after close", left)
+	}
+	if got := checkPlog(t, r); !equal(got, seq(1, 10)) {
+		t.Fatalf("decrees %v", got)
 	}
 }
 
