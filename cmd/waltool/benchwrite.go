@@ -58,6 +58,7 @@ func benchWriteCommand() *cli.Command {
 			&cli.StringFlag{Name: "flush", Value: "syncfs", Usage: "plog-parallel flush round: syncfs (one per disk; best on a disk of its own) or fdatasync (one per written file, concurrently; touches nothing else)"},
 			&cli.BoolFlag{Name: "start-writeback", Value: true, Usage: "plog-parallel: start each batch's writeback right after its write (sync_file_range); --start-writeback=false to compare"},
 			&cli.IntFlag{Name: "parallelism", Value: 8, Usage: "plog-parallel: concurrent writes and fdatasyncs per disk"},
+			&cli.BoolFlag{Name: "preallocate", Value: true, Usage: "plog-parallel: reserve each plog file's blocks when it is created (fallocate KEEP_SIZE); --preallocate=false to compare"},
 			&cli.IntFlag{Name: "neighbour-mbps", Usage: "also write this many MB/s of buffered, unsynced data to the first dir during each mode, as RocksDB flushes and compactions do on a shared disk"},
 			&cli.StringFlag{Name: "etcd-bin", Usage: "the bench/ module's etcdwal binary (default: built from bench/ if the source is found)"},
 			&cli.BoolFlag{Name: "verify", Usage: "verify every log written (waltool verify rules) before removing it"},
@@ -81,6 +82,7 @@ type benchWriteConfig struct {
 	Parallelism int           `json:"parallelism"`
 	Neighbour   int           `json:"neighbour_mbps,omitempty"`
 	Writeback   bool          `json:"start_writeback,omitempty"`
+	Preallocate bool          `json:"preallocate,omitempty"`
 	Cores       int           `json:"cores"`
 	Verify      bool          `json:"-"`
 	Keep        bool          `json:"-"`
@@ -109,10 +111,21 @@ type benchWriteResult struct {
 	Lat     latUS   `json:"lat_us"`
 	// Writes and Syncs count write(2) batches and flush calls (fdatasync,
 	// fsync, syncfs), where the mode can tell: ops per sync is the batching.
-	Writes  int64  `json:"writes,omitempty"`
-	Syncs   int64  `json:"syncs,omitempty"`
-	Bytes   int64  `json:"bytes,omitempty"`
-	Skipped string `json:"skipped,omitempty"`
+	Writes int64 `json:"writes,omitempty"`
+	Syncs  int64 `json:"syncs,omitempty"`
+	Bytes  int64 `json:"bytes,omitempty"`
+	// Rounds are plog-parallel's flush rounds (each may make several sync
+	// calls), and Round the mean time of a round's phases in µs: waiting
+	// for requests, writing them, flushing.
+	Rounds  int64       `json:"rounds,omitempty"`
+	Round   *roundTimes `json:"round_us,omitempty"`
+	Skipped string      `json:"skipped,omitempty"`
+}
+
+type roundTimes struct {
+	Settle float64 `json:"settle"`
+	Write  float64 `json:"write"`
+	Flush  float64 `json:"flush"`
 }
 
 type benchWriteReport struct {
@@ -126,7 +139,7 @@ func benchWrite(c *cli.Context) error {
 	cfg := benchWriteConfig{
 		Replicas: c.Int("replicas"), Clients: c.Int("clients"), ValueSize: c.Int("value-size"),
 		Duration: c.Duration("duration"), Sync: c.String("sync"), Flush: c.String("flush"),
-		Parallelism: c.Int("parallelism"), Neighbour: c.Int("neighbour-mbps"), Writeback: c.Bool("start-writeback"), Cores: runtime.GOMAXPROCS(0), Verify: c.Bool("verify"), Keep: c.Bool("keep"),
+		Parallelism: c.Int("parallelism"), Neighbour: c.Int("neighbour-mbps"), Writeback: c.Bool("start-writeback"), Preallocate: c.Bool("preallocate"), Cores: runtime.GOMAXPROCS(0), Verify: c.Bool("verify"), Keep: c.Bool("keep"),
 	}
 	cfg.Seconds = cfg.Duration.Seconds()
 	if cfg.Replicas < 1 || cfg.Clients < 1 || cfg.ValueSize < 0 || cfg.Duration <= 0 {
@@ -218,14 +231,18 @@ func printBenchWrite(w io.Writer, rep benchWriteReport) {
 		fmt.Fprintf(w, "with a neighbour writing %d MB/s of unsynced data to %s\n", cfg.Neighbour, cfg.Dirs[0])
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tstreams\tqps\tavg µs\tp50\tp95\tp99\tp999\tp9999\tops/sync\t")
+	fmt.Fprintln(tw, "mode\tstreams\tqps\tavg µs\tp50\tp95\tp99\tp999\tp9999\tops/flush\t")
 	for _, r := range rep.Results {
 		if r.Skipped != "" {
 			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", r.Mode)
 			continue
 		}
+		// Ops per sync call for the logs, per flush round for the plog
+		// writer (whose round may make several calls).
 		perSync := "-"
-		if r.Syncs > 0 {
+		if r.Rounds > 0 {
+			perSync = fmt.Sprintf("%.1f", float64(r.Ops)/float64(r.Rounds))
+		} else if r.Syncs > 0 {
 			perSync = fmt.Sprintf("%.1f", float64(r.Ops)/float64(r.Syncs))
 		}
 		l := r.Lat
@@ -233,6 +250,12 @@ func printBenchWrite(w io.Writer, rep benchWriteReport) {
 			r.Mode, r.Streams, r.QPS, l.Avg, l.P50, l.P95, l.P99, l.P999, l.P9999, perSync)
 	}
 	tw.Flush()
+	for _, r := range rep.Results {
+		if r.Round != nil {
+			fmt.Fprintf(w, "%s: per round %.0f µs waiting for requests, %.0f µs writing, %.0f µs flushing\n",
+				r.Mode, r.Round.Settle, r.Round.Write, r.Round.Flush)
+		}
+	}
 	for _, r := range rep.Results {
 		if r.Skipped != "" {
 			fmt.Fprintf(w, "%s skipped: %s\n", r.Mode, r.Skipped)
@@ -372,6 +395,8 @@ func (g *groupCommit) do(m *format.Mutation, done chan error) error {
 }
 
 // countingFile counts the syncs of a file written by format.LogWriter.
+// Its Sync is fsync, as Pegasus's log_file::flush (rdsn's file::flush calls
+// fsync, not fdatasync).
 type countingFile struct {
 	vfs.File
 	syncs *atomic.Int64
@@ -379,6 +404,9 @@ type countingFile struct {
 
 func (f countingFile) Sync() error {
 	f.syncs.Add(1)
+	if fs, ok := f.File.(interface{ Fsync() error }); ok {
+		return fs.Fsync()
+	}
 	return f.File.Sync()
 }
 
@@ -494,7 +522,7 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 		}
 
 	case "plog-parallel":
-		opts := plog.Options{Sync: plog.SyncNone, DiskParallelism: cfg.Parallelism, StartWriteback: cfg.Writeback}
+		opts := plog.Options{Sync: plog.SyncNone, DiskParallelism: cfg.Parallelism, StartWriteback: cfg.Writeback, Preallocate: cfg.Preallocate}
 		if sync {
 			opts.Sync = plog.SyncBatch
 		}
@@ -520,10 +548,21 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 		}
 		res = summarize(mode, cfg, recs, el)
 		res.Streams, res.Flush = cfg.Replicas, cfg.Flush
+		var settle, write, flush time.Duration
+		var batchRounds int64
 		for _, st := range stats {
 			res.Writes += st.Writes
 			res.Syncs += st.Syncs
 			res.Bytes += st.Bytes
+			res.Rounds += st.Rounds
+			settle, write, flush = settle+st.SettleTime, write+st.WriteTime, flush+st.FlushTime
+			if st.Requests > 0 {
+				batchRounds += st.Rounds
+			}
+		}
+		if batchRounds > 0 {
+			n := float64(batchRounds) * 1e3
+			res.Round = &roundTimes{Settle: float64(settle) / n, Write: float64(write) / n, Flush: float64(flush) / n}
 		}
 		for r := range cfg.Replicas {
 			g := gpidOf(r)
