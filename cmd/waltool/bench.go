@@ -59,14 +59,7 @@ type benchVerifyResult struct {
 }
 
 func benchVerify(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("bench verify takes one PATH")
-	}
-	t, err := resolve(c, c.Args().First())
-	if err != nil {
-		return err
-	}
-	files, err := t.logFiles()
+	t, files, err := onePathFiles(c)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/urfave/cli/v2"
 	"github.com/waltool/waltool/dump"
@@ -25,14 +24,7 @@ func dumpCommand() *cli.Command {
 			&cli.Int64Flag{Name: "max-bytes", Usage: "read at most this many bytes of each file"},
 		}, rootFlags()...),
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return fmt.Errorf("dump takes one PATH")
-			}
-			t, err := resolve(c, c.Args().First())
-			if err != nil {
-				return err
-			}
-			files, err := t.logFiles()
+			_, files, err := onePathFiles(c)
 			if err != nil {
 				return err
 			}

@@ -103,6 +103,20 @@ func hasReplicaDirs(dir string) bool {
 	return false
 }
 
+// onePathFiles resolves the single PATH argument of a command and lists its
+// log files.
+func onePathFiles(c *cli.Context) (*target, []format.LogFile, error) {
+	if c.NArg() != 1 {
+		return nil, nil, fmt.Errorf("%s takes one PATH", c.Command.FullName())
+	}
+	t, err := resolve(c, c.Args().First())
+	if err != nil {
+		return nil, nil, err
+	}
+	files, err := t.logFiles()
+	return t, files, err
+}
+
 // logFiles lists every log file of the target in dump order: the slog,
 // then each replica's plog by gpid.
 func (t *target) logFiles() ([]format.LogFile, error) {
