@@ -105,9 +105,9 @@ type Options struct {
 	// so what Pegasus reads, is unchanged). Appends then allocate nothing,
 	// so a flush round writes back fewer metadata blocks (block bitmaps,
 	// group descriptors, extent tree blocks): on the test VM, 38 device
-	// writes per 32-append round instead of 51, and 20-25% more rounds per
-	// second. The reservation of the current file is given back when the
-	// Writer closes; a filesystem without fallocate ignores it.
+	// writes per 32-append round instead of 51, and ~10% more throughput
+	// (docs/writer.md). The unused reservation of a file is given back
+	// when it is closed; a filesystem without fallocate ignores it.
 	Preallocate bool
 }
 
