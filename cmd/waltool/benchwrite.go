@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/waltool/waltool/internal/latency"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -88,27 +88,16 @@ type benchWriteConfig struct {
 	Keep        bool          `json:"-"`
 }
 
-// latUS are latency statistics in microseconds.
-type latUS struct {
-	Avg   float64 `json:"avg"`
-	P50   float64 `json:"p50"`
-	P95   float64 `json:"p95"`
-	P99   float64 `json:"p99"`
-	P999  float64 `json:"p999"`
-	P9999 float64 `json:"p9999"`
-	Max   float64 `json:"max"`
-}
-
 type benchWriteResult struct {
-	Mode    string  `json:"mode"`
-	Streams int     `json:"streams"` // files written concurrently: 1 for the shared log
-	Clients int     `json:"clients"`
-	Sync    string  `json:"sync"`
-	Flush   string  `json:"flush,omitempty"`
-	Ops     int64   `json:"ops"`
-	Seconds float64 `json:"seconds"`
-	QPS     float64 `json:"qps"`
-	Lat     latUS   `json:"lat_us"`
+	Mode    string     `json:"mode"`
+	Streams int        `json:"streams"` // files written concurrently: 1 for the shared log
+	Clients int        `json:"clients"`
+	Sync    string     `json:"sync"`
+	Flush   string     `json:"flush,omitempty"`
+	Ops     int64      `json:"ops"`
+	Seconds float64    `json:"seconds"`
+	QPS     float64    `json:"qps"`
+	Lat     latency.US `json:"lat_us"`
 	// Writes and Syncs count write(2) batches and flush calls (fdatasync,
 	// fsync, syncfs), where the mode can tell: ops per sync is the batching.
 	Writes int64 `json:"writes,omitempty"`
@@ -283,26 +272,8 @@ func summarize(mode string, cfg benchWriteConfig, recs []*recorder, elapsed time
 	}
 	res := benchWriteResult{Mode: mode, Clients: cfg.Clients, Sync: cfg.Sync, Ops: int64(len(all)), Seconds: elapsed.Seconds()}
 	res.QPS = float64(res.Ops) / elapsed.Seconds()
-	res.Lat = latencies(all)
+	res.Lat = latency.Of(all)
 	return res
-}
-
-// latencies sorts ns and returns its statistics in µs; the q-quantile is
-// the smallest value with at least q of the samples at or below it.
-func latencies(ns []int64) latUS {
-	if len(ns) == 0 {
-		return latUS{}
-	}
-	slices.Sort(ns)
-	var sum float64
-	for _, v := range ns {
-		sum += float64(v)
-	}
-	q := func(p float64) float64 {
-		i := int(math.Ceil(p*float64(len(ns)))) - 1
-		return float64(ns[max(0, min(i, len(ns)-1))]) / 1e3
-	}
-	return latUS{Avg: sum / float64(len(ns)) / 1e3, P50: q(0.5), P95: q(0.95), P99: q(0.99), P999: q(0.999), P9999: q(0.9999), Max: float64(ns[len(ns)-1]) / 1e3}
 }
 
 // workload runs cfg.Clients clients for cfg.Duration; each op picks a

@@ -17,11 +17,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
+	"github.com/waltool/waltool/internal/latency"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,28 +36,18 @@ import (
 	"github.com/waltool/waltool/format/rrdb"
 )
 
-type latUS struct {
-	Avg   float64 `json:"avg"`
-	P50   float64 `json:"p50"`
-	P95   float64 `json:"p95"`
-	P99   float64 `json:"p99"`
-	P999  float64 `json:"p999"`
-	P9999 float64 `json:"p9999"`
-	Max   float64 `json:"max"`
-}
-
 // result has the fields of waltool's benchWriteResult.
 type result struct {
-	Mode    string  `json:"mode"`
-	Streams int     `json:"streams"`
-	Clients int     `json:"clients"`
-	Sync    string  `json:"sync"`
-	Ops     int64   `json:"ops"`
-	Seconds float64 `json:"seconds"`
-	QPS     float64 `json:"qps"`
-	Lat     latUS   `json:"lat_us"`
-	Writes  int64   `json:"writes,omitempty"`
-	Bytes   int64   `json:"bytes,omitempty"`
+	Mode    string     `json:"mode"`
+	Streams int        `json:"streams"`
+	Clients int        `json:"clients"`
+	Sync    string     `json:"sync"`
+	Ops     int64      `json:"ops"`
+	Seconds float64    `json:"seconds"`
+	QPS     float64    `json:"qps"`
+	Lat     latency.US `json:"lat_us"`
+	Writes  int64      `json:"writes,omitempty"`
+	Bytes   int64      `json:"bytes,omitempty"`
 }
 
 // stream is one replica's WAL with leader/follower batching.
@@ -203,22 +192,6 @@ func run(replicas, clients, valueSize int, duration time.Duration, dirs []string
 	}
 	res.Ops = int64(len(all))
 	res.QPS = float64(res.Ops) / elapsed.Seconds()
-	res.Lat = latencies(all)
+	res.Lat = latency.Of(all)
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{"results": []result{res}})
-}
-
-func latencies(ns []int64) latUS {
-	if len(ns) == 0 {
-		return latUS{}
-	}
-	slices.Sort(ns)
-	var sum float64
-	for _, v := range ns {
-		sum += float64(v)
-	}
-	q := func(p float64) float64 {
-		i := int(math.Ceil(p*float64(len(ns)))) - 1
-		return float64(ns[max(0, min(i, len(ns)-1))]) / 1e3
-	}
-	return latUS{Avg: sum / float64(len(ns)) / 1e3, P50: q(0.5), P95: q(0.95), P99: q(0.99), P999: q(0.999), P9999: q(0.9999), Max: float64(ns[len(ns)-1]) / 1e3}
 }
