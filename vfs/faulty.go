@@ -195,12 +195,27 @@ func (f *Faulty) namesIn(dir string) []*fileState {
 }
 
 // syncedDir marks the names in before durable.
-func (f *Faulty) syncedDir(before []*fileState) {
+func (f *Faulty) syncedDir(op Op, path string, before []*fileState) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.crashedDuring(op, path); err != nil {
+		return err
+	}
 	for _, st := range before {
 		st.named = true
 	}
+	return nil
+}
+
+// crashedDuring fails a sync that was in flight when Crash was called:
+// after a power loss no sync returns, so nothing may be acknowledged on
+// its strength (Crash has already cut the files to what was synced before).
+// Called with f.mu held.
+func (f *Faulty) crashedDuring(op Op, path string) error {
+	if f.crashed {
+		return fmt.Errorf("%s %s: %w", op, path, ErrCrashed)
+	}
+	return nil
 }
 
 // sizes snapshots the written size of every file, taken before a
@@ -216,13 +231,17 @@ func (f *Faulty) sizes() map[*fileState]int64 {
 }
 
 // syncedAll is what a successful syncfs does to the files in before.
-func (f *Faulty) syncedAll(before map[*fileState]int64) {
+func (f *Faulty) syncedAll(path string, before map[*fileState]int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.crashedDuring(OpSyncFS, path); err != nil {
+		return err
+	}
 	for st, size := range before {
 		st.named = true
 		st.synced = max(st.synced, min(size, st.size))
 	}
+	return nil
 }
 
 func (f *Faulty) OpenReadOnly(name string) (File, error) {
@@ -301,8 +320,7 @@ func (f *Faulty) SyncDir(dir string) error {
 	if err := f.base.SyncDir(dir); err != nil {
 		return err
 	}
-	f.syncedDir(before)
-	return nil
+	return f.syncedDir(OpSyncDir, dir, before)
 }
 
 func (f *Faulty) ReadDir(dir string) ([]fs.DirEntry, error) {
@@ -384,6 +402,9 @@ func (w *faultyFile) Sync() error {
 	// Only what was written before the sync started is covered.
 	w.fs.mu.Lock()
 	defer w.fs.mu.Unlock()
+	if err := w.fs.crashedDuring(OpSync, w.path); err != nil {
+		return err
+	}
 	if st := w.fs.state(w.path); st != nil {
 		st.synced = max(st.synced, min(size, st.size))
 	}
@@ -425,8 +446,7 @@ func (d *faultyDir) Sync() error {
 	if err := d.Dir.Sync(); err != nil {
 		return err
 	}
-	d.fs.syncedDir(before)
-	return nil
+	return d.fs.syncedDir(OpSyncDir, d.path, before)
 }
 
 func (d *faultyDir) SyncFS() error {
@@ -437,6 +457,5 @@ func (d *faultyDir) SyncFS() error {
 	if err := d.Dir.SyncFS(); err != nil {
 		return err
 	}
-	d.fs.syncedAll(before)
-	return nil
+	return d.fs.syncedAll(d.path, before)
 }

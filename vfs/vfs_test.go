@@ -178,3 +178,54 @@ func TestPreallocateKeepsTheSize(t *testing.T) {
 		f.Close()
 	}
 }
+
+// gatedFS is OS whose files' Sync waits for a signal, so that a test can
+// crash the filesystem while a sync is in flight.
+type gatedFS struct {
+	FS
+	entered, release chan struct{}
+}
+
+type gatedFile struct {
+	File
+	fs gatedFS
+}
+
+func (g gatedFS) Create(name string) (File, error) {
+	f, err := g.FS.Create(name)
+	return gatedFile{f, g}, err
+}
+
+func (f gatedFile) Sync() error {
+	f.fs.entered <- struct{}{}
+	<-f.fs.release
+	return f.File.Sync()
+}
+
+// A power loss during a sync means the sync never returns: Faulty fails a
+// sync that was in flight at Crash, so that nothing can be acknowledged on
+// its strength after the files were cut back.
+func TestSyncInFlightAtCrashFails(t *testing.T) {
+	dir := t.TempDir()
+	gate := gatedFS{OS, make(chan struct{}), make(chan struct{})}
+	fsys := NewFaulty(gate)
+	f, err := fsys.Create(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("data"))
+	done := make(chan error)
+	go func() { done <- f.Sync() }()
+	<-gate.entered
+	if err := fsys.Crash(); err != nil {
+		t.Fatal(err)
+	}
+	close(gate.release)
+	if err := <-done; !errors.Is(err, ErrCrashed) {
+		t.Fatalf("sync in flight at the crash returned %v, want ErrCrashed", err)
+	}
+	if size, _ := fsys.Synced(filepath.Join(dir, "f")); size != 0 {
+		t.Fatalf("%d bytes marked synced by a sync the crash interrupted", size)
+	}
+	f.Close()
+}
