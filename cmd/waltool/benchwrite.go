@@ -33,7 +33,7 @@ import (
 // writes from many clients to many replicas, through one shared log or
 // through per-replica private logs. docs/writer.md has the model.
 
-var benchWriteModes = []string{"shared-log", "plog-per-file", "plog-parallel", "raw-fsync", "etcd-wal"}
+var benchWriteModes = []string{"shared-log", "plog-per-file", "plog-parallel", "raw-rounds", "raw-fsync", "etcd-wal"}
 
 func benchWriteCommand() *cli.Command {
 	return &cli.Command{
@@ -43,6 +43,8 @@ func benchWriteCommand() *cli.Command {
 			"  shared-log     one shared log, all replicas interleaved, one writer with group commit (Pegasus 2.3)\n" +
 			"  plog-per-file  one plog per replica, each writing and syncing on its own (Pegasus 2.4+, plog_force_flush=true)\n" +
 			"  plog-parallel  format/plog: per-replica plogs, group commit per stream and one flush round per disk\n" +
+			"  raw-rounds     plog-parallel's I/O alone (the same files, writes and flush rounds, back to back, no writer,\n" +
+			"                 no clients): the ceiling of per-replica plogs flushed in shared rounds on these disks\n" +
 			"  raw-fsync      one goroutine per client appending 4 KiB and fdatasyncing its own file: the device ceiling\n" +
 			"  etcd-wal       go.etcd.io/etcd/server/v3/storage/wal, one WAL per replica (built from the bench/ module)\n" +
 			"Files go to a fresh directory under each of --dirs and are removed afterwards (unless --keep).\n" +
@@ -106,9 +108,11 @@ type benchWriteResult struct {
 	// Rounds are plog-parallel's flush rounds (each may make several sync
 	// calls), and Round the mean time of a round's phases in µs: waiting
 	// for requests, writing them, flushing.
-	Rounds  int64       `json:"rounds,omitempty"`
-	Round   *roundTimes `json:"round_us,omitempty"`
-	Skipped string      `json:"skipped,omitempty"`
+	Rounds int64       `json:"rounds,omitempty"`
+	Round  *roundTimes `json:"round_us,omitempty"`
+	// Device is the disks' work per op while the mode ran.
+	Device  *deviceUse `json:"device,omitempty"`
+	Skipped string     `json:"skipped,omitempty"`
 }
 
 type roundTimes struct {
@@ -198,6 +202,7 @@ func benchWrite(c *cli.Context) error {
 	for _, pair := range [][2]string{
 		{"plog-parallel", "plog-per-file"}, {"plog-parallel", "shared-log"}, {"plog-parallel", "etcd-wal"},
 		{"plog-per-file", "shared-log"}, {"shared-log", "raw-fsync"}, {"plog-parallel", "raw-fsync"},
+		{"plog-parallel", "raw-rounds"}, {"raw-rounds", "shared-log"},
 	} {
 		if a, b := qps[pair[0]], qps[pair[1]]; a > 0 && b > 0 {
 			rep.Ratios[pair[0]+"/"+pair[1]] = a / b
@@ -240,6 +245,12 @@ func printBenchWrite(w io.Writer, rep benchWriteReport) {
 	}
 	tw.Flush()
 	for _, r := range rep.Results {
+		if d := r.Device; d != nil {
+			fmt.Fprintf(w, "%s: device %s: %.2f writes, %.1f KiB, %.3f flushes per op; busy %.0f%% of the time\n",
+				r.Mode, strings.Join(d.Devices, ","), d.Writes, d.KiB, d.Flushes, d.BusyPct)
+		}
+	}
+	for _, r := range rep.Results {
 		if r.Round != nil {
 			fmt.Fprintf(w, "%s: per round %.0f µs waiting for requests, %.0f µs writing, %.0f µs flushing\n",
 				r.Mode, r.Round.Settle, r.Round.Write, r.Round.Flush)
@@ -265,14 +276,22 @@ type recorder struct {
 	lat []int64 // ns
 }
 
-func summarize(mode string, cfg benchWriteConfig, recs []*recorder, elapsed time.Duration) benchWriteResult {
+// load is what one run of the workload measured.
+type load struct {
+	recs          []*recorder
+	elapsed       time.Duration
+	before, after devSnapshot // the disks' counters around the run
+}
+
+func summarize(mode string, cfg benchWriteConfig, ld load) benchWriteResult {
 	var all []int64
-	for _, r := range recs {
+	for _, r := range ld.recs {
 		all = append(all, r.lat...)
 	}
-	res := benchWriteResult{Mode: mode, Clients: cfg.Clients, Sync: cfg.Sync, Ops: int64(len(all)), Seconds: elapsed.Seconds()}
-	res.QPS = float64(res.Ops) / elapsed.Seconds()
+	res := benchWriteResult{Mode: mode, Clients: cfg.Clients, Sync: cfg.Sync, Ops: int64(len(all)), Seconds: ld.elapsed.Seconds()}
+	res.QPS = float64(res.Ops) / ld.elapsed.Seconds()
 	res.Lat = latency.Of(all)
+	res.Device = ld.after.use(ld.before, res.Ops, ld.elapsed)
 	return res
 }
 
@@ -280,8 +299,10 @@ func summarize(mode string, cfg benchWriteConfig, recs []*recorder, elapsed time
 // replica at random and calls do with a PUT mutation of that replica (the
 // mutation and its data are the client's own and reused after do
 // returns).
-func workload(cfg benchWriteConfig, do func(client int, g format.Gpid, m *format.Mutation) error) ([]*recorder, time.Duration, error) {
+func workload(cfg benchWriteConfig, do func(client int, g format.Gpid, m *format.Mutation) error) (load, error) {
 	recs := make([]*recorder, cfg.Clients)
+	devs := devices(cfg.Dirs)
+	before := snapshotDevices(devs)
 	var decrees = make([]atomic.Int64, cfg.Replicas)
 	var stop atomic.Bool
 	var firstErr atomic.Pointer[error]
@@ -315,10 +336,11 @@ func workload(cfg benchWriteConfig, do func(client int, g format.Gpid, m *format
 	stop.Store(true)
 	wg.Wait()
 	elapsed := time.Since(start)
+	after := snapshotDevices(devs)
 	if p := firstErr.Load(); p != nil {
-		return nil, 0, *p
+		return load{}, *p
 	}
-	return recs, elapsed, nil
+	return load{recs: recs, elapsed: elapsed, before: before, after: after}, nil
 }
 
 // groupCommit is the leader/follower batching every mode uses for its
@@ -443,14 +465,14 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 		for i := range dones {
 			dones[i] = make(chan error, 1)
 		}
-		recs, el, err := workload(cfg, func(c int, _ format.Gpid, m *format.Mutation) error { return gc.do(m, dones[c]) })
+		ld, err := workload(cfg, func(c int, _ format.Gpid, m *format.Mutation) error { return gc.do(m, dones[c]) })
 		if err != nil {
 			return res, err
 		}
 		if err := lw.Close(); err != nil {
 			return res, err
 		}
-		res = summarize(mode, cfg, recs, el)
+		res = summarize(mode, cfg, ld)
 		res.Streams, res.Writes, res.Syncs, res.Bytes = 1, gc.writes, syncs.Load(), lw.EndOffset()
 		specs = append(specs, verify.DirSpec{Path: dir, Kind: verify.Slog})
 
@@ -474,13 +496,13 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 		for i := range dones {
 			dones[i] = make(chan error, 1)
 		}
-		recs, el, err := workload(cfg, func(c int, g format.Gpid, m *format.Mutation) error {
+		ld, err := workload(cfg, func(c int, g format.Gpid, m *format.Mutation) error {
 			return gcs[g.Partition].do(m, dones[c])
 		})
 		if err != nil {
 			return res, err
 		}
-		res = summarize(mode, cfg, recs, el)
+		res = summarize(mode, cfg, ld)
 		res.Streams, res.Syncs = cfg.Replicas, syncs.Load()
 		for r, lw := range lws {
 			if err := lw.Close(); err != nil {
@@ -508,7 +530,7 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 		if err != nil {
 			return res, err
 		}
-		recs, el, err := workload(cfg, func(_ int, g format.Gpid, m *format.Mutation) error { return w.Append(g, m) })
+		ld, err := workload(cfg, func(_ int, g format.Gpid, m *format.Mutation) error { return w.Append(g, m) })
 		if err != nil {
 			w.Close()
 			return res, err
@@ -517,7 +539,7 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 		if err := w.Close(); err != nil {
 			return res, err
 		}
-		res = summarize(mode, cfg, recs, el)
+		res = summarize(mode, cfg, ld)
 		res.Streams, res.Flush = cfg.Replicas, cfg.Flush
 		var settle, write, flush time.Duration
 		var batchRounds int64
@@ -540,6 +562,9 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 			specs = append(specs, verify.DirSpec{Path: plogDir(r), Kind: verify.Plog, Owner: &g})
 		}
 
+	case "raw-rounds":
+		return runRawRounds(cfg, plogDir, runDirs)
+
 	case "raw-fsync":
 		// No log format at all: each client appends 4 KiB to its own file
 		// and fdatasyncs it. The rate the device gives independent
@@ -555,7 +580,7 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 		}
 		buf := bytes.Repeat([]byte{'r'}, 4096)
 		var syncs atomic.Int64
-		recs, el, err := workload(cfg, func(c int, _ format.Gpid, _ *format.Mutation) error {
+		ld, err := workload(cfg, func(c int, _ format.Gpid, _ *format.Mutation) error {
 			if _, err := files[c].Write(buf); err != nil {
 				return err
 			}
@@ -568,7 +593,7 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 		if err != nil {
 			return res, err
 		}
-		res = summarize(mode, cfg, recs, el)
+		res = summarize(mode, cfg, ld)
 		res.Streams, res.Syncs, res.Writes, res.Bytes = cfg.Clients, syncs.Load(), res.Ops, res.Ops*4096
 	}
 	if cfg.Verify && len(specs) > 0 {

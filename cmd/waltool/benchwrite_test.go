@@ -15,7 +15,7 @@ func TestBenchWriteReportsEveryMode(t *testing.T) {
 			dir := t.TempDir()
 			out, errOut, code := waltool(t, "bench", "write", "--json", "--verify",
 				"--duration", "150ms", "--replicas", "4", "--clients", "3", "--value-size", "100",
-				"--dirs", dir, "--sync", sync, "--modes", "shared-log,plog-per-file,plog-parallel,raw-fsync")
+				"--dirs", dir, "--sync", sync, "--modes", "shared-log,plog-per-file,plog-parallel,raw-rounds,raw-fsync")
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
@@ -29,9 +29,17 @@ func TestBenchWriteReportsEveryMode(t *testing.T) {
 				if r.Ops <= 0 || r.QPS <= 0 || r.Lat.P50 <= 0 || r.Lat.P9999 < r.Lat.P50 || r.Sync != sync || r.Clients != 3 {
 					t.Errorf("%s: %+v", r.Mode, r)
 				}
+				// Where the dir is on a block device (not a tmpfs), its
+				// counters say what the mode cost it.
+				if d := r.Device; d != nil && (len(d.Devices) == 0 || d.Writes < 0 || d.KiB < 0 || d.BusyPct < 0 || d.BusyPct > 100) {
+					t.Errorf("%s: device use %+v", r.Mode, d)
+				}
 			}
-			if strings.Join(modes, ",") != "shared-log,plog-per-file,plog-parallel,raw-fsync" {
+			if strings.Join(modes, ",") != "shared-log,plog-per-file,plog-parallel,raw-rounds,raw-fsync" {
 				t.Fatalf("modes %v", modes)
+			}
+			if _, ok := rep.Ratios["plog-parallel/raw-rounds"]; !ok {
+				t.Fatalf("ratios %v", rep.Ratios)
 			}
 			if _, ok := rep.Ratios["plog-parallel/shared-log"]; !ok {
 				t.Fatalf("ratios %v", rep.Ratios)

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/format/rrdb"
+	"github.com/waltool/waltool/vfs"
+)
+
+// runRawRounds is the raw-rounds mode: the I/O that plog-parallel's rounds
+// make, with no writer, no log format and no clients to wait for. Each
+// round picks a replica for each of cfg.Clients appends (as the clients
+// do), writes one record per pick to that replica's file (the picks of one
+// file in one write, as the writer's group commit does), starts the
+// writeback, then flushes every disk the way plog-parallel does, back to
+// back. Its qps is the ceiling of the plog writer's I/O pattern on these
+// disks: every round always covers every client, and nothing but the
+// system calls costs time.
+//
+// The files are created as plog.Open and a writer's first rounds create
+// them (every dir first, then the files), because that decides where their
+// inodes are, and so how many inode-table blocks a round writes back.
+func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []string) (benchWriteResult, error) {
+	res := benchWriteResult{Mode: "raw-rounds", Clients: cfg.Clients, Sync: cfg.Sync, Flush: cfg.Flush, Streams: cfg.Replicas}
+	// One record: a PUT of the workload in its own block (header included).
+	data := rrdb.EncodePut(rrdb.Put{HashKey: []byte("client000000"), SortKey: []byte("sortkey0"), Value: bytes.Repeat([]byte{'v'}, cfg.ValueSize)}, 0)
+	m := &format.Mutation{Gpid: gpidOf(0), Ballot: 1, Decree: 1, Updates: []format.Update{{Code: "RPC_RRDB_RRDB_PUT", SerializationType: 1, Data: data}}}
+	record := m.Size() + format.BlockHeaderSize
+
+	files := make([]vfs.File, cfg.Replicas)
+	defer func() {
+		for _, f := range files {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
+	for r := range files {
+		if err := os.MkdirAll(plogDir(r), 0o755); err != nil {
+			return res, err
+		}
+	}
+	for r := range files {
+		f, err := vfs.OS.Create(filepath.Join(plogDir(r), "log.1.0"))
+		if err != nil {
+			return res, err
+		}
+		files[r] = f
+		if p, ok := f.(vfs.Preallocator); ok && cfg.Preallocate {
+			p.Preallocate(0, format.DefaultMaxFileSize)
+		}
+	}
+	disks := make([]vfs.Dir, len(runDirs))
+	for i, rd := range runDirs {
+		d, err := vfs.OS.OpenDir(rd)
+		if err != nil {
+			return res, err
+		}
+		defer d.Close()
+		disks[i] = d
+	}
+	// flush is a round's flush, as plog-parallel's --flush makes it.
+	flush := func(written []int) error {
+		if cfg.Flush == "fdatasync" {
+			return forEach(written, cfg.Parallelism, func(r int) error { return files[r].Sync() })
+		}
+		// syncfs, then a cache flush, every disk at once.
+		return forEach(disks, len(disks), func(d vfs.Dir) error {
+			if err := d.SyncFS(); err != nil {
+				return err
+			}
+			return d.Sync()
+		})
+	}
+	// The names, before the first round.
+	if err := forEach(disks, len(disks), vfs.Dir.SyncFS); err != nil {
+		return res, err
+	}
+
+	buf := bytes.Repeat([]byte{'r'}, record*cfg.Clients)
+	rng := rand.New(rand.NewPCG(1, 42))
+	picks := make([]int, cfg.Replicas)
+	sizes := make([]int64, cfg.Replicas)
+	var written []int
+	var rounds []int64
+	devs := devices(cfg.Dirs)
+	before := snapshotDevices(devs)
+	start := time.Now()
+	for time.Since(start) < cfg.Duration {
+		t0 := time.Now()
+		written = written[:0]
+		clear(picks)
+		for range cfg.Clients {
+			r := rng.IntN(cfg.Replicas)
+			if picks[r] == 0 {
+				written = append(written, r)
+			}
+			picks[r]++
+		}
+		if err := forEach(written, cfg.Parallelism, func(r int) error {
+			f, n := files[r], picks[r]*record
+			if _, err := f.Write(buf[:n]); err != nil {
+				return err
+			}
+			if ws, ok := f.(vfs.WritebackStarter); ok && cfg.Writeback && cfg.Sync == "batch" {
+				ws.StartWriteback(sizes[r], int64(n))
+			}
+			sizes[r] += int64(n)
+			return nil
+		}); err != nil {
+			return res, err
+		}
+		if cfg.Sync == "batch" {
+			if err := flush(written); err != nil {
+				return res, err
+			}
+			if cfg.Flush == "fdatasync" {
+				res.Syncs += int64(len(written))
+			} else {
+				res.Syncs += 2 * int64(len(disks))
+			}
+		}
+		rounds = append(rounds, int64(time.Since(t0)))
+		res.Writes += int64(len(written))
+	}
+	ld := load{recs: []*recorder{{}}, elapsed: time.Since(start), before: before, after: snapshotDevices(devs)}
+	// Each client's append would wait for its round: one latency per pick.
+	for _, ns := range rounds {
+		for range cfg.Clients {
+			ld.recs[0].lat = append(ld.recs[0].lat, ns)
+		}
+	}
+	out := summarize(res.Mode, cfg, ld)
+	out.Streams, out.Flush, out.Writes = res.Streams, res.Flush, res.Writes
+	out.Rounds, out.Syncs, out.Bytes = int64(len(rounds)), res.Syncs, int64(len(rounds)*cfg.Clients*record)
+	return out, nil
+}
+
+// forEach calls f on every item, from up to par goroutines, and returns
+// the first error.
+func forEach[T any](items []T, par int, f func(T) error) error {
+	par = min(par, len(items))
+	if par <= 1 {
+		for _, it := range items {
+			if err := f(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var mu sync.Mutex
+	var first error
+	next := 0
+	var wg sync.WaitGroup
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(items) {
+					return
+				}
+				if err := f(items[i]); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
