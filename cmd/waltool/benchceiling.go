@@ -5,11 +5,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/rrdb"
+	"github.com/waltool/waltool/internal/par"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -142,44 +142,15 @@ func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []st
 	return out, nil
 }
 
-// forEach calls f on every item, from up to par goroutines, and returns
-// the first error.
-func forEach[T any](items []T, par int, f func(T) error) error {
-	par = min(par, len(items))
-	if par <= 1 {
-		for _, it := range items {
-			if err := f(it); err != nil {
-				return err
-			}
+// forEach calls f on every item, from up to workers goroutines, and
+// returns the first error.
+func forEach[T any](items []T, workers int, f func(T) error) error {
+	errs := make([]error, len(items))
+	par.Each(len(items), workers, func(i int) { errs[i] = f(items[i]) })
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
-		return nil
 	}
-	var mu sync.Mutex
-	var first error
-	next := 0
-	var wg sync.WaitGroup
-	for range par {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= len(items) {
-					return
-				}
-				if err := f(items[i]); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
+	return nil
 }

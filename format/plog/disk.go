@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/waltool/waltool/internal/par"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -374,37 +375,7 @@ func (d *disk) group(queue []*request) []*stream {
 // A stream whose write fails (or that was poisoned before) fails its
 // requests at once; the others get their file in roundFile.
 func (d *disk) writeStreams(streams []*stream) {
-	n := min(d.writers, len(streams))
-	if n <= 1 {
-		for _, s := range streams {
-			s.writeRound()
-		}
-		return
-	}
-	var next sync.Mutex
-	k := 0
-	work := func() {
-		for {
-			next.Lock()
-			i := k
-			k++
-			next.Unlock()
-			if i >= len(streams) {
-				return
-			}
-			streams[i].writeRound()
-		}
-	}
-	var wg sync.WaitGroup
-	for range n - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	par.Each(len(streams), d.writers, func(i int) { streams[i].writeRound() })
 }
 
 // flushCache ends a syncfs round with a device cache flush: an fdatasync
@@ -477,7 +448,7 @@ func (d *disk) flush(files []*file) (map[*file]error, int64) {
 		}
 	}
 	results := make([]error, len(jobs))
-	run := func(i int) {
+	par.Each(len(jobs), cap(d.slots), func(i int) {
 		j := jobs[i]
 		if j.f != nil {
 			if err := j.f.Sync(); err != nil {
@@ -488,34 +459,7 @@ func (d *disk) flush(files []*file) (map[*file]error, int64) {
 		if err := d.w.fs.SyncDir(j.dir); err != nil {
 			results[i] = fmt.Errorf("plog %s: fsync of the directory of a new file: %w", j.dir, err)
 		}
-	}
-	par := min(len(jobs), cap(d.slots))
-	if par <= 1 {
-		for i := range jobs {
-			run(i)
-		}
-	} else {
-		var next sync.Mutex
-		k := 0
-		var wg sync.WaitGroup
-		for range par {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					next.Lock()
-					i := k
-					k++
-					next.Unlock()
-					if i >= len(jobs) {
-						return
-					}
-					run(i)
-				}
-			}()
-		}
-		wg.Wait()
-	}
+	})
 	for i, j := range jobs {
 		if results[i] == nil {
 			continue
