@@ -23,9 +23,10 @@ import (
 // disks: every round always covers every client, and nothing but the
 // system calls costs time.
 //
-// The files are created as plog.Open and a writer's first rounds create
-// them (every dir first, then the files), because that decides where their
-// inodes are, and so how many inode-table blocks a round writes back.
+// The files are created as plog.Open and a writer's rounds create them
+// (every dir first, then each file by the round that first writes to it),
+// because that decides where ext4 puts their inodes, and so how many
+// inode-table blocks a round writes back.
 func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []string) (benchWriteResult, error) {
 	res := benchWriteResult{Mode: "raw-rounds", Clients: cfg.Clients, Sync: cfg.Sync, Flush: cfg.Flush, Streams: cfg.Replicas}
 	// One record: a PUT of the workload in its own block (header included).
@@ -46,16 +47,19 @@ func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []st
 			return res, err
 		}
 	}
-	for r := range files {
+	// create is a file's creation by the first round that picks it.
+	create := func(r int) error {
 		f, err := vfs.OS.Create(filepath.Join(plogDir(r), "log.1.0"))
 		if err != nil {
-			return res, err
+			return err
 		}
 		files[r] = f
 		if p, ok := f.(vfs.Preallocator); ok && cfg.Preallocate {
 			p.Preallocate(0, format.DefaultMaxFileSize)
 		}
+		return nil
 	}
+
 	disks := make([]vfs.Dir, len(runDirs))
 	for i, rd := range runDirs {
 		d, err := vfs.OS.OpenDir(rd)
@@ -77,10 +81,6 @@ func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []st
 			}
 			return d.Sync()
 		})
-	}
-	// The names, before the first round.
-	if err := forEach(disks, len(disks), vfs.Dir.SyncFS); err != nil {
-		return res, err
 	}
 
 	buf := bytes.Repeat([]byte{'r'}, record*cfg.Clients)
@@ -104,6 +104,11 @@ func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []st
 			picks[r]++
 		}
 		if err := forEach(written, cfg.Parallelism, func(r int) error {
+			if files[r] == nil {
+				if err := create(r); err != nil {
+					return err
+				}
+			}
 			f, n := files[r], picks[r]*record
 			if _, err := f.Write(buf[:n]); err != nil {
 				return err
