@@ -52,10 +52,11 @@ func demoCommand() *cli.Command {
 				{"Verify finds it, names the file and byte offset, and exits 1.",
 					[]string{"verify", "--data-dirs", "@datadirs-damaged", damaged}, 1},
 				{"Write benchmark (short): durable writes through one shared log (Pegasus 2.3), per-replica plogs\n" +
-					"syncing on their own (2.4+ with plog_force_flush), and the parallel plog writer (group commit\n" +
-					"per disk). Every file written is verified. See docs/writer.md for the full runs.",
+					"syncing on their own (2.4+ with plog_force_flush), the parallel plog writer (group commit\n" +
+					"per disk), and raw-rounds, the writer's I/O with nothing else: its ceiling on this disk. Every\n" +
+					"log written is verified. See docs/writer.md for the full runs.",
 					[]string{"bench", "write", "--duration", "1s", "--replicas", "16", "--clients", "16",
-						"--modes", "shared-log,plog-per-file,plog-parallel", "--verify", "--dirs", tmp}, 0},
+						"--modes", "shared-log,plog-per-file,plog-parallel,raw-rounds", "--verify", "--dirs", tmp}, 0},
 			}
 			for _, s := range steps {
 				args := make([]string, len(s.args))
