@@ -35,6 +35,9 @@ func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []st
 	record := m.Size() + format.BlockHeaderSize
 
 	files := make([]vfs.File, cfg.Replicas)
+	// named: the file's name is durable (its dir was synced after the
+	// create); syncfs rounds cover names, fdatasync rounds sync the dir.
+	named := make([]bool, cfg.Replicas)
 	defer func() {
 		for _, f := range files {
 			if f != nil {
@@ -69,18 +72,19 @@ func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []st
 		defer d.Close()
 		disks[i] = d
 	}
-	// A round's picks per replica, and the bytes written to each file.
+	// A round's picks per replica, and the bytes written to each file
+	// (where its writeback starts).
 	picks := make([]int, cfg.Replicas)
 	sizes := make([]int64, cfg.Replicas)
 	// flush is a round's flush, as plog-parallel's --flush makes it.
 	flush := func(written []int) error {
 		if cfg.Flush == "fdatasync" {
 			return forEach(written, cfg.Parallelism, func(r int) error {
-				if sizes[r] == int64(picks[r]*record) {
-					// Created by this round: its name too.
+				if !named[r] {
 					if err := vfs.OS.SyncDir(plogDir(r)); err != nil {
 						return err
 					}
+					named[r] = true
 				}
 				return files[r].Sync()
 			})
