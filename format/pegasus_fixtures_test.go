@@ -12,13 +12,13 @@ import (
 // fixtureDir holds the three log files written by a real Pegasus server
 // (src/replica/duplication/test/ in apache/incubator-pegasus); see the
 // .source.txt file beside each for provenance.
-const fixtureDir = "../../shared/fixtures/pegasus"
+const fixtureDir = "testdata/pegasus"
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtureDir, name))
 	if err != nil {
-		t.Fatalf("real Pegasus fixture missing (tests need ../shared/fixtures beside the repo): %v", err)
+		t.Fatalf("real Pegasus fixture missing (format/testdata/pegasus): %v", err)
 	}
 	return b
 }

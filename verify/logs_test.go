@@ -8,7 +8,7 @@ import (
 	"github.com/waltool/waltool/format"
 )
 
-const fixtureDir = "../../shared/fixtures/pegasus"
+const fixtureDir = "../format/testdata/pegasus"
 
 func realPlog(t *testing.T) []byte {
 	t.Helper()

@@ -15,7 +15,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden; review the diff")
 
-const fixtureDir = "../../../shared/fixtures/pegasus"
+const fixtureDir = "../../format/testdata/pegasus"
 
 func init() { time.Local = time.UTC } // mlog_dump prints local time
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-const fixtureDir = "../../../shared/fixtures/pegasus/"
+const fixtureDir = "../../format/testdata/pegasus/"
 
 const (
 	codeEmpty = "RPC_REPLICATION_WRITE_EMPTY"
