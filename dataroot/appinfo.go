@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 // AppInfoFile is the name of the file inside a replica dir
@@ -286,8 +287,8 @@ func boolPtr(v bool) *bool { return &v }
 
 // ReadAppInfo reads and decodes a .app-info file. A missing file gives an
 // error wrapping fs.ErrNotExist.
-func ReadAppInfo(path string) (*AppInfo, error) {
-	b, err := os.ReadFile(path)
+func ReadAppInfo(fsys vfs.FS, path string) (*AppInfo, error) {
+	b, err := vfs.ReadFile(fsys, path, maxMetaFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("dataroot: read app info: %w", err)
 	}
@@ -302,7 +303,7 @@ func ReadAppInfo(path string) (*AppInfo, error) {
 // envs only AllowIngestBehindEnv is kept ("for most envs, do not persistent
 // them to app info file"), then EncodeAppInfo, published atomically via
 // "<path>.tmp".
-func WriteAppInfo(path string, a AppInfo) error {
+func WriteAppInfo(fsys vfs.FS, path string, a AppInfo) error {
 	if len(a.Envs) > 0 {
 		kept := map[string]string{}
 		if v, ok := a.Envs[AllowIngestBehindEnv]; ok {
@@ -310,5 +311,5 @@ func WriteAppInfo(path string, a AppInfo) error {
 		}
 		a.Envs = kept
 	}
-	return writeFileAtomic(path, EncodeAppInfo(a))
+	return writeFileAtomic(fsys, path, EncodeAppInfo(a))
 }

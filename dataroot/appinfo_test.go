@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 const magic = "\x08\x00\x00\xde\xad\xbe\xef\x00"
@@ -185,17 +187,17 @@ func TestWriteAppInfo(t *testing.T) {
 	a := NewAppInfo("temp", 2, 8)
 	a.CreateSecond = 1700000000
 	a.Envs = map[string]string{"replica.deny_client_request": "timeout*all"}
-	if err := WriteAppInfo(path, a); err != nil {
+	if err := WriteAppInfo(vfs.OS, path, a); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(path); string(b) != sample25 {
 		t.Errorf("file:\n got %q\nwant %q", b, sample25)
 	}
 	a.Envs[AllowIngestBehindEnv] = "true"
-	if err := WriteAppInfo(path, a); err != nil {
+	if err := WriteAppInfo(vfs.OS, path, a); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadAppInfo(path)
+	got, err := ReadAppInfo(vfs.OS, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +207,7 @@ func TestWriteAppInfo(t *testing.T) {
 	if _, err := os.Stat(path + ".tmp"); !os.IsNotExist(err) {
 		t.Errorf(".tmp left behind: %v", err)
 	}
-	if err := WriteAppInfo(filepath.Join(dir, "nope", AppInfoFile), a); err == nil {
+	if err := WriteAppInfo(vfs.OS, filepath.Join(dir, "nope", AppInfoFile), a); err == nil {
 		t.Error("write into a missing dir succeeded")
 	}
 }

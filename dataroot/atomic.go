@@ -1,10 +1,19 @@
 package dataroot
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
+
+	"github.com/waltool/waltool/vfs"
 )
+
+// maxMetaFileSize bounds what ReadInitInfo and ReadAppInfo read: both files
+// are a few hundred bytes (JSON with four numbers, a thrift struct whose
+// envs Pegasus filters down to one), so anything near this is damage, and
+// reading it whole would let a bad file decide our memory.
+const maxMetaFileSize = 1 << 20
 
 // writeFileAtomic publishes data at path the way Pegasus stores .init-info
 // and .app-info: write "<path>.tmp", fsync it, rename it over path.
@@ -16,15 +25,20 @@ import (
 // remove the .tmp file on failure. Neither fsyncs the parent directory; we
 // do, because without it a crash can lose the rename even though the
 // contents were synced. It changes durability only, never the bytes.
-func writeFileAtomic(path string, data []byte) (err error) {
+func writeFileAtomic(fsys vfs.FS, path string, data []byte) (err error) {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	// Pegasus truncates a leftover .tmp; vfs creates exclusively, so a
+	// leftover from a crash is removed first.
+	if err := fsys.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("dataroot: remove stale %s: %w", tmp, err)
+	}
+	f, err := fsys.Create(tmp)
 	if err != nil {
 		return fmt.Errorf("dataroot: create %s: %w", tmp, err)
 	}
 	defer func() {
 		if err != nil {
-			os.Remove(tmp) // best effort, as Pegasus's defer'd remove_path
+			fsys.Remove(tmp) // best effort, as Pegasus's defer'd remove_path
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
@@ -38,24 +52,8 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("dataroot: close %s: %w", tmp, err)
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = fsys.Rename(tmp, path); err != nil {
 		return fmt.Errorf("dataroot: rename %s to %s: %w", tmp, path, err)
 	}
-	if err = syncDir(filepath.Dir(path)); err != nil {
-		return err
-	}
-	return nil
-}
-
-// syncDir makes the directory entries of dir (a rename, a mkdir) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("dataroot: open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("dataroot: fsync dir %s: %w", dir, err)
-	}
-	return nil
+	return fsys.SyncDir(filepath.Dir(path))
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 const checkpointPrefix = "checkpoint."
@@ -55,9 +57,9 @@ func (c Checkpoints) Durable() int64 {
 
 // ListCheckpoints lists the sub-directories of dataDir (<replica>/data).
 // Like get_subdirectories it follows symlinks and ignores regular files.
-func ListCheckpoints(dataDir string) (Checkpoints, error) {
+func ListCheckpoints(fsys vfs.FS, dataDir string) (Checkpoints, error) {
 	var c Checkpoints
-	names, err := subdirs(dataDir)
+	names, err := subdirs(fsys, dataDir)
 	if err != nil {
 		return c, err
 	}
@@ -74,8 +76,8 @@ func ListCheckpoints(dataDir string) (Checkpoints, error) {
 
 // subdirs returns the names of the directories in dir, sorted, following
 // symlinks as nftw without FTW_PHYS does (utils::filesystem::get_subpaths).
-func subdirs(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
+func subdirs(fsys vfs.FS, dir string) ([]string, error) {
+	ents, err := fsys.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("dataroot: list dir: %w", err)
 	}
@@ -83,7 +85,7 @@ func subdirs(dir string) ([]string, error) {
 	for _, e := range ents {
 		isDir := e.IsDir()
 		if e.Type()&os.ModeSymlink != 0 {
-			fi, err := os.Stat(filepath.Join(dir, e.Name()))
+			fi, err := fsys.Stat(filepath.Join(dir, e.Name()))
 			isDir = err == nil && fi.IsDir()
 		}
 		if isDir {

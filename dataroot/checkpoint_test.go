@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 // TestParseCheckpointName mirrors chkpt_init_from_dir (v2.4.0/v2.5.0
@@ -61,7 +63,7 @@ func TestListCheckpoints(t *testing.T) {
 	if err := os.Symlink("nowhere", filepath.Join(data, "checkpoint.9000")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ListCheckpoints(data)
+	got, err := ListCheckpoints(vfs.OS, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +80,7 @@ func TestListCheckpoints(t *testing.T) {
 	if (Checkpoints{}).Durable() != 0 {
 		t.Error("no checkpoint must give durable decree 0")
 	}
-	if _, err := ListCheckpoints(filepath.Join(data, "missing")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := ListCheckpoints(vfs.OS, filepath.Join(data, "missing")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing dir: %v", err)
 	}
 }

@@ -2,9 +2,10 @@ package dataroot
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 // DefaultTag is the tag Pegasus gives its single data dir when
@@ -42,7 +43,7 @@ type DataDir struct {
 //
 // Mixing the forms is an error. A string with no items gives nil, nil:
 // Pegasus then falls back to the default data dir (Open does the same).
-func ParseDataDirs(s string) ([]DataDir, error) {
+func ParseDataDirs(fsys vfs.FS, s string) ([]DataDir, error) {
 	items := splitArgs(s, ',')
 	if len(items) == 0 {
 		return nil, nil
@@ -57,7 +58,7 @@ func ParseDataDirs(s string) ([]DataDir, error) {
 	case len(items):
 		return parseTaggedDataDirs(items)
 	case 0:
-		return resolvePlainDataDirs(items)
+		return resolvePlainDataDirs(fsys, items)
 	}
 	return nil, fmt.Errorf("dataroot: data dirs %q: mixes tag:path items and plain paths", s)
 }
@@ -83,10 +84,10 @@ func parseTaggedDataDirs(items []string) ([]DataDir, error) {
 	return out, nil
 }
 
-func resolvePlainDataDirs(items []string) ([]DataDir, error) {
+func resolvePlainDataDirs(fsys vfs.FS, items []string) ([]DataDir, error) {
 	var out []DataDir
 	for _, it := range items {
-		dd := DataDir{Path: resolveRepsDir(filepath.Clean(it))}
+		dd := DataDir{Path: resolveRepsDir(fsys, filepath.Clean(it))}
 		for _, prev := range out {
 			if prev.Path == dd.Path {
 				return nil, fmt.Errorf("dataroot: data dir %q resolves to %s, listed twice", it, dd.Path)
@@ -97,8 +98,8 @@ func resolvePlainDataDirs(items []string) ([]DataDir, error) {
 	return out, nil
 }
 
-func resolveRepsDir(p string) string {
-	if names, err := subdirs(p); err == nil {
+func resolveRepsDir(fsys vfs.FS, p string) string {
+	if names, err := subdirs(fsys, p); err == nil {
 		for _, n := range names {
 			if _, _, err := ParseReplicaDirName(n); err == nil {
 				return p
@@ -106,7 +107,7 @@ func resolveRepsDir(p string) string {
 		}
 	}
 	nested := filepath.Join(p, "replica", "reps")
-	if fi, err := os.Stat(nested); err == nil && fi.IsDir() {
+	if fi, err := fsys.Stat(nested); err == nil && fi.IsDir() {
 		return nested
 	}
 	return p

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 // TestParseDataDirsTagged mirrors replication_options::get_data_dir_and_tag
@@ -28,7 +30,7 @@ func TestParseDataDirsTagged(t *testing.T) {
 		{in: "a:/d1,b:/d1/", wantErr: true},
 		{in: "a:/d1,/d2", wantErr: true},
 	} {
-		got, err := ParseDataDirs(tc.in)
+		got, err := ParseDataDirs(vfs.OS, tc.in)
 		if (err != nil) != tc.wantErr || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%q: got %v, %v; want %v, err=%v", tc.in, got, err, tc.want, tc.wantErr)
 		}
@@ -64,15 +66,15 @@ func TestParseDataDirsPlain(t *testing.T) {
 		{"empty dir", empty, empty},
 		{"missing", missing, missing},
 	} {
-		got, err := ParseDataDirs(tc.in)
+		got, err := ParseDataDirs(vfs.OS, tc.in)
 		if err != nil || len(got) != 1 || got[0] != (DataDir{Path: tc.want}) {
 			t.Errorf("%s: got %v, %v; want path %s", tc.name, got, err, tc.want)
 		}
 	}
-	if _, err := ParseDataDirs(root + "," + nested); err == nil {
+	if _, err := ParseDataDirs(vfs.OS, root+","+nested); err == nil {
 		t.Error("two spellings of one reps dir accepted")
 	}
-	got, err := ParseDataDirs(reps + " , " + root)
+	got, err := ParseDataDirs(vfs.OS, reps+" , "+root)
 	if want := []DataDir{{Path: reps}, {Path: nested}}; err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("list: got %v, %v; want %v", got, err, want)
 	}

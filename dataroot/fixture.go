@@ -2,11 +2,11 @@ package dataroot
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/vfs"
 )
 
 // ReplicaSpec describes a replica dir for CreateReplicaDir. Nil metadata
@@ -25,7 +25,7 @@ type ReplicaSpec struct {
 // <dataDir>/<app_id>.<pidx>.<app_type> with plog/, data/ and the
 // checkpoint dirs, and writes the metadata files as Pegasus does. It
 // refuses to reuse an existing replica dir. It returns the replica dir.
-func CreateReplicaDir(dataDir string, r ReplicaSpec) (string, error) {
+func CreateReplicaDir(fsys vfs.FS, dataDir string, r ReplicaSpec) (string, error) {
 	appType := r.AppType
 	if appType == "" {
 		appType = "pegasus"
@@ -33,11 +33,11 @@ func CreateReplicaDir(dataDir string, r ReplicaSpec) (string, error) {
 			appType = r.AppInfo.AppType
 		}
 	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+	if err := fsys.MkdirAll(dataDir, 0o755); err != nil {
 		return "", fmt.Errorf("dataroot: %w", err)
 	}
 	dir := filepath.Join(dataDir, r.Gpid.String()+"."+appType)
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := fsys.Mkdir(dir, 0o755); err != nil {
 		return "", fmt.Errorf("dataroot: %w", err)
 	}
 	dirs := []string{filepath.Join(dir, "plog"), filepath.Join(dir, "data")}
@@ -45,21 +45,21 @@ func CreateReplicaDir(dataDir string, r ReplicaSpec) (string, error) {
 		dirs = append(dirs, filepath.Join(dir, "data", checkpointPrefix+strconv.FormatInt(d, 10)))
 	}
 	for _, d := range dirs {
-		if err := os.Mkdir(d, 0o755); err != nil {
+		if err := fsys.Mkdir(d, 0o755); err != nil {
 			return "", fmt.Errorf("dataroot: %w", err)
 		}
 	}
 	if r.AppInfo != nil {
-		if err := WriteAppInfo(filepath.Join(dir, AppInfoFile), *r.AppInfo); err != nil {
+		if err := WriteAppInfo(fsys, filepath.Join(dir, AppInfoFile), *r.AppInfo); err != nil {
 			return "", err
 		}
 	}
 	if r.InitInfo != nil {
-		if err := WriteInitInfo(filepath.Join(dir, InitInfoFile), *r.InitInfo); err != nil {
+		if err := WriteInitInfo(fsys, filepath.Join(dir, InitInfoFile), *r.InitInfo); err != nil {
 			return "", err
 		}
 	}
-	if err := syncDir(dataDir); err != nil {
+	if err := fsys.SyncDir(dataDir); err != nil {
 		return "", err
 	}
 	return dir, nil

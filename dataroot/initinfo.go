@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 // InitInfoFile is the name of the file inside a replica dir
@@ -111,8 +112,8 @@ func DecodeInitInfo(b []byte) (InitInfo, error) {
 // ReadInitInfo reads and decodes a .init-info file (path is the file, not
 // the replica dir as in replica_init_info::load). A missing file gives an
 // error wrapping fs.ErrNotExist.
-func ReadInitInfo(path string) (*InitInfo, error) {
-	b, err := os.ReadFile(path)
+func ReadInitInfo(fsys vfs.FS, path string) (*InitInfo, error) {
+	b, err := vfs.ReadFile(fsys, path, maxMetaFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("dataroot: read init info: %w", err)
 	}
@@ -125,8 +126,8 @@ func ReadInitInfo(path string) (*InitInfo, error) {
 
 // WriteInitInfo writes ii to path (the file) as replica_init_info::store
 // does: EncodeInitInfo bytes, published atomically via "<path>.tmp".
-func WriteInitInfo(path string, ii InitInfo) error {
-	return writeFileAtomic(path, EncodeInitInfo(ii))
+func WriteInitInfo(fsys vfs.FS, path string, ii InitInfo) error {
+	return writeFileAtomic(fsys, path, EncodeInitInfo(ii))
 }
 
 func indexOf(list []string, s string) int {

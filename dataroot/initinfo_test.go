@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 // TestEncodeInitInfo: json_forwarder<replica_init_info>::encode with
@@ -73,17 +75,17 @@ func TestDecodeInitInfo(t *testing.T) {
 func TestWriteInitInfo(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, InitInfoFile)
-	if _, err := ReadInitInfo(path); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := ReadInitInfo(vfs.OS, path); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
 	}
 	if err := os.WriteFile(path, []byte("old and longer than the new content, which must not survive"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	want := InitInfo{InitBallot: 4, InitDurableDecree: 100, InitOffsetInPrivateLog: 4096}
-	if err := WriteInitInfo(path, want); err != nil {
+	if err := WriteInitInfo(vfs.OS, path, want); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadInitInfo(path)
+	got, err := ReadInitInfo(vfs.OS, path)
 	if err != nil || *got != want {
 		t.Fatalf("read back %+v, %v", got, err)
 	}
@@ -96,7 +98,7 @@ func TestWriteInitInfo(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"init_ballot":x}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadInitInfo(path); !errors.Is(err, ErrBadInitInfo) {
+	if _, err := ReadInitInfo(vfs.OS, path); !errors.Is(err, ErrBadInitInfo) {
 		t.Errorf("corrupt file: %v", err)
 	}
 }

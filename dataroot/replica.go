@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/vfs"
 )
 
 // Replica is one replica dir, <data dir>/<app_id>.<pidx>.<app_type>.
@@ -188,7 +189,7 @@ func scanReplicaDirName(name string) (app, pidx int32, typ string, ok bool) {
 
 // loadReplica reads the metadata of one replica dir; problems are kept in
 // the *Err fields for validation, never returned.
-func loadReplica(dd DataDir, name string, g format.Gpid, appType string) *Replica {
+func loadReplica(fsys vfs.FS, dd DataDir, name string, g format.Gpid, appType string) *Replica {
 	dir := filepath.Join(dd.Path, name)
 	r := &Replica{
 		Gpid:    g,
@@ -197,9 +198,9 @@ func loadReplica(dd DataDir, name string, g format.Gpid, appType string) *Replic
 		DataDir: dd,
 		PlogDir: filepath.Join(dir, "plog"),
 	}
-	r.AppInfo, r.AppInfoErr = ReadAppInfo(filepath.Join(dir, AppInfoFile))
-	r.InitInfo, r.InitInfoErr = ReadInitInfo(filepath.Join(dir, InitInfoFile))
-	cps, err := ListCheckpoints(filepath.Join(dir, "data"))
+	r.AppInfo, r.AppInfoErr = ReadAppInfo(fsys, filepath.Join(dir, AppInfoFile))
+	r.InitInfo, r.InitInfoErr = ReadInitInfo(fsys, filepath.Join(dir, InitInfoFile))
+	cps, err := ListCheckpoints(fsys, filepath.Join(dir, "data"))
 	r.Checkpoints, r.LeftoverCheckpoints, r.DataErr = cps.Decrees, cps.Leftovers, err
 	r.DurableDecree = cps.Durable()
 	return r

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/vfs"
 )
 
 // Options says where a replica server's directories are.
@@ -26,11 +26,14 @@ type Options struct {
 	// "tag:/path,..." or plain paths. Default <Root>/replica/reps, tag
 	// "default".
 	DataDirs string
+	// FS is what the root is read through; nil means vfs.ReadOnly(vfs.OS).
+	FS vfs.FS
 }
 
 // Root is the discovered layout of one replica server.
 type Root struct {
 	Path       string // Options.Root
+	FS         vfs.FS // what it was read through; the logs are read through it too
 	SlogDir    string
 	SlogExists bool // SlogDir is a directory (a 2.6 server has no slog)
 	DataDirs   []DataDir
@@ -60,8 +63,12 @@ func SlogDirFromConfig(coreDataDir, slogDirSetting string) string {
 // fails for bad options or a data dir it cannot list; everything else,
 // including unreadable replica metadata, ends up in the Root.
 func Open(opts Options) (*Root, error) {
+	fsys := opts.FS
+	if fsys == nil {
+		fsys = vfs.ReadOnly(vfs.OS)
+	}
 	if opts.Root != "" {
-		fi, err := os.Stat(opts.Root)
+		fi, err := fsys.Stat(opts.Root)
 		if err != nil {
 			return nil, fmt.Errorf("dataroot: root: %w", err)
 		}
@@ -76,7 +83,7 @@ func Open(opts Options) (*Root, error) {
 		}
 		slog = SlogDirFromConfig(opts.Root, "")
 	}
-	dds, err := ParseDataDirs(opts.DataDirs)
+	dds, err := ParseDataDirs(fsys, opts.DataDirs)
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +94,8 @@ func Open(opts Options) (*Root, error) {
 		dds = []DataDir{{Tag: DefaultTag, Path: filepath.Join(opts.Root, "replica", "reps")}}
 	}
 
-	r := &Root{Path: opts.Root, SlogDir: slog, DataDirs: dds}
-	if fi, err := os.Stat(slog); err == nil {
+	r := &Root{Path: opts.Root, FS: fsys, SlogDir: slog, DataDirs: dds}
+	if fi, err := fsys.Stat(slog); err == nil {
 		r.SlogExists = fi.IsDir()
 		if !r.SlogExists {
 			r.addFinding(slog, SeverityWarning, "slog path exists but is not a directory")
@@ -109,9 +116,12 @@ func Open(opts Options) (*Root, error) {
 // DataDirs is its parent (untagged) and there is no slog (SlogDir "").
 // The dir name must parse; a name Pegasus skips (.err, .gar, ...) is
 // still loaded, with a warning, so such dirs can be inspected.
-func OpenReplica(dir string) (*Root, error) {
+func OpenReplica(fsys vfs.FS, dir string) (*Root, error) {
+	if fsys == nil {
+		fsys = vfs.ReadOnly(vfs.OS)
+	}
 	dir = filepath.Clean(dir)
-	fi, err := os.Stat(dir)
+	fi, err := fsys.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("dataroot: replica: %w", err)
 	}
@@ -124,7 +134,7 @@ func OpenReplica(dir string) (*Root, error) {
 		return nil, err
 	}
 	dd := DataDir{Path: filepath.Dir(dir)}
-	r := &Root{DataDirs: []DataDir{dd}, Replicas: []*Replica{loadReplica(dd, name, g, appType)}}
+	r := &Root{FS: fsys, DataDirs: []DataDir{dd}, Replicas: []*Replica{loadReplica(fsys, dd, name, g, appType)}}
 	if suf, why, ok := invalidSuffix(name); ok {
 		r.addFinding(dir, SeverityWarning, fmt.Sprintf("%s dir (%s); Pegasus skips it (is_data_dir_invalid)", suf, why))
 	}
@@ -135,7 +145,7 @@ func OpenReplica(dir string) (*Root, error) {
 // HEAD load_replicas): every sub-directory, minus invalid suffixes, is a
 // replica candidate.
 func (r *Root) scanDataDir(dd DataDir) error {
-	names, err := subdirs(dd.Path)
+	names, err := subdirs(r.FS, dd.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.addFinding(dd.Path, SeverityWarning, "data dir does not exist (Pegasus would create it empty)")
 		return nil
@@ -160,7 +170,7 @@ func (r *Root) scanDataDir(dd DataDir) error {
 			}
 			continue
 		}
-		r.Replicas = append(r.Replicas, loadReplica(dd, name, g, appType))
+		r.Replicas = append(r.Replicas, loadReplica(r.FS, dd, name, g, appType))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/vfs"
 )
 
 func gp(app, pidx int32) format.Gpid { return format.Gpid{App: app, Partition: pidx} }
@@ -22,7 +23,7 @@ func mkReplica(t *testing.T, dataDir string, g format.Gpid, partitions int32, cp
 	if len(cps) > 0 {
 		ii.InitDurableDecree = cps[0]
 	}
-	dir, err := CreateReplicaDir(dataDir, ReplicaSpec{Gpid: g, AppInfo: &ai, InitInfo: &ii, Checkpoints: cps})
+	dir, err := CreateReplicaDir(vfs.OS, dataDir, ReplicaSpec{Gpid: g, AppInfo: &ai, InitInfo: &ii, Checkpoints: cps})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,10 +94,10 @@ func TestOpenDefaultLayout(t *testing.T) {
 	ai, ii := NewAppInfo("t", 1, 8), InitInfo{InitBallot: 2, InitDurableDecree: 20}
 	d10 := filepath.Join(reps, "1.0.pegasus")
 	mkdirs(t, filepath.Join(d10, "plog"), filepath.Join(d10, "data", "checkpoint.10"), filepath.Join(d10, "data", "checkpoint.20"))
-	if err := WriteAppInfo(filepath.Join(d10, AppInfoFile), ai); err != nil {
+	if err := WriteAppInfo(vfs.OS, filepath.Join(d10, AppInfoFile), ai); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteInitInfo(filepath.Join(d10, InitInfoFile), ii); err != nil {
+	if err := WriteInitInfo(vfs.OS, filepath.Join(d10, InitInfoFile), ii); err != nil {
 		t.Fatal(err)
 	}
 
@@ -242,7 +243,7 @@ func TestSlogDirFromConfig(t *testing.T) {
 func TestOpenReplica(t *testing.T) {
 	reps := t.TempDir()
 	dir := mkReplica(t, reps, gp(4, 2), 8, 9)
-	r, err := OpenReplica(dir + "/")
+	r, err := OpenReplica(vfs.OS, dir+"/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +258,7 @@ func TestOpenReplica(t *testing.T) {
 	if err := os.Rename(dir, errDir); err != nil {
 		t.Fatal(err)
 	}
-	r, err = OpenReplica(errDir)
+	r, err = OpenReplica(vfs.OS, errDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +266,7 @@ func TestOpenReplica(t *testing.T) {
 		t.Errorf("findings %v", r.Findings)
 	}
 	for _, bad := range []string{filepath.Join(reps, "nope"), filepath.Join(errDir, AppInfoFile), reps} {
-		if _, err := OpenReplica(bad); err == nil {
+		if _, err := OpenReplica(vfs.OS, bad); err == nil {
 			t.Errorf("%s: opened", bad)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/vfs"
 )
 
 // TestValidateReplica builds one damaged replica per row and expects
@@ -78,7 +79,7 @@ func TestValidateReplica(t *testing.T) {
 			if tc.spec != nil {
 				tc.spec(&spec)
 			}
-			dir, err := CreateReplicaDir(reps, spec)
+			dir, err := CreateReplicaDir(vfs.OS, reps, spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +136,7 @@ func TestCreateReplicaDir(t *testing.T) {
 	ai.AppType = "custom"
 	ii := InitInfo{InitBallot: 1}
 	spec := ReplicaSpec{Gpid: format.Gpid{App: 5, Partition: 3}, AppInfo: &ai, InitInfo: &ii, Checkpoints: []int64{7, 0}}
-	dir, err := CreateReplicaDir(reps, spec)
+	dir, err := CreateReplicaDir(vfs.OS, reps, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +148,10 @@ func TestCreateReplicaDir(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if _, err := CreateReplicaDir(reps, spec); err == nil {
+	if _, err := CreateReplicaDir(vfs.OS, reps, spec); err == nil {
 		t.Error("existing replica dir reused")
 	}
-	dir, err = CreateReplicaDir(reps, ReplicaSpec{Gpid: format.Gpid{App: 5, Partition: 1}})
+	dir, err = CreateReplicaDir(vfs.OS, reps, ReplicaSpec{Gpid: format.Gpid{App: 5, Partition: 1}})
 	if err != nil || filepath.Base(dir) != "5.1.pegasus" {
 		t.Errorf("bare spec: %s, %v", dir, err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/rrdb"
+	"github.com/waltool/waltool/vfs"
 )
 
 // Options select and format what is printed.
@@ -30,6 +31,15 @@ type Options struct {
 	// Location for mlog_dump timestamps; Pegasus prints local time.
 	Location *time.Location
 	Out, Err io.Writer
+	// FS is what files are read through; nil means vfs.ReadOnly(vfs.OS).
+	FS vfs.FS
+}
+
+func (o Options) fs() vfs.FS {
+	if o.FS == nil {
+		return vfs.ReadOnly(vfs.OS)
+	}
+	return o.FS
 }
 
 // Result counts what a dump saw.
@@ -64,7 +74,7 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 	p := printer{opts: opts, w: out}
 	for _, lf := range files {
 		res.Files++
-		s, err := format.ScanFile(lf, func(m *format.Mutation, pos format.Pos) error {
+		s, err := format.ScanFile(opts.fs(), lf, func(m *format.Mutation, pos format.Pos) error {
 			if opts.MaxBytes > 0 && pos.FileOffset+int64(pos.Size) > opts.MaxBytes {
 				return errLimit
 			}

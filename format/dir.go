@@ -2,9 +2,10 @@ package format
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 // Dir is a log directory (a plog dir or the slog dir) as mutation_log::open
@@ -17,9 +18,9 @@ type Dir struct {
 	DuplicateIndex error
 }
 
-// OpenDir lists a log directory. It only reads the directory.
-func OpenDir(path string) (*Dir, error) {
-	ents, err := os.ReadDir(path)
+// OpenDir lists a log directory through fsys. It only reads the directory.
+func OpenDir(fsys vfs.FS, path string) (*Dir, error) {
+	ents, err := fsys.ReadDir(path)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,8 @@ package format
 import (
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 // LogFile is a log file found in a log directory.
@@ -48,9 +49,9 @@ type FileScan struct {
 // replay of this file ends and where it would start the next file.
 func (s *FileScan) EndOffset() int64 { return s.File.StartOffset + s.ValidBytes }
 
-// ScanFile opens lf read-only and scans it; see Scan.
-func ScanFile(lf LogFile, fn MutationFunc) (*FileScan, error) {
-	f, err := os.Open(lf.Path)
+// ScanFile opens lf read-only through fsys and scans it; see Scan.
+func ScanFile(fsys vfs.FS, lf LogFile, fn MutationFunc) (*FileScan, error) {
+	f, err := fsys.OpenReadOnly(lf.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +129,41 @@ func Scan(src io.Reader, lf LogFile, fn MutationFunc) (*FileScan, error) {
 		s.Blocks++
 		s.ValidBytes = b.End()
 	}
+	return s, nil
+}
+
+// ReadHeader reads and checks only block 0 of lf, through fsys. The scan's
+// Header is nil when block 0 is damaged, and its Err says why; the error is
+// for I/O failures.
+func ReadHeader(fsys vfs.FS, lf LogFile) (*FileScan, error) {
+	f, err := fsys.OpenReadOnly(lf.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s := &FileScan{File: lf}
+	r := NewReader(f, lf.Path, lf.Size)
+	r.headerOnly = true
+	defer r.Release()
+	b, err := r.Next()
+	if err != nil {
+		if _, ok := AsError(err); ok {
+			s.Err = err
+			return s, nil
+		}
+		return nil, err
+	}
+	h, _, err := DecodeFileHeader(b.Body)
+	if err == nil && h.StartOffset != lf.StartOffset {
+		err = fmt.Errorf("%w: start_global_offset %d, file name says %d", ErrBadFileHeader, h.StartOffset, lf.StartOffset)
+	}
+	if err != nil {
+		s.Err = &Error{File: lf.Path, Offset: 0, MutationOffset: -1, Class: Corrupt, Err: err}
+		return s, nil
+	}
+	s.Header = &h
+	s.Blocks = 1
+	s.ValidBytes = b.End()
 	return s, nil
 }
 

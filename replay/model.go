@@ -16,6 +16,8 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/logrules"
+	"github.com/waltool/waltool/vfs"
 )
 
 // Version is a Pegasus server version whose replay differs.
@@ -95,7 +97,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			replayPlog(r, dr, rr)
+			replayPlog(root.FS, r, dr, rr)
 		}()
 	}
 	wg.Wait()
@@ -141,7 +143,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 
 	// The slog, read even for 2.6 to tell what 2.6 loses.
 	if root.SlogExists {
-		res.Slog = replaySlog(root.SlogDir, loaded, notLoaded, res)
+		res.Slog = replaySlog(root.FS, root.SlogDir, loaded, notLoaded, res)
 		res.Slog.Read = opts.Version != V26
 		res.MutationsRead += int64(res.Slog.Mutations)
 		if emitErr != nil {
@@ -240,8 +242,8 @@ func newReplicaFor(dr *dataroot.Replica, opts Options) (*replica, string) {
 
 // replayPlog is the private half of replica::init_app_and_prepare_list:
 // mutation_log::open with replay_condition {gpid: app lcd}.
-func replayPlog(r *replica, dr *dataroot.Replica, rr *ReplicaResult) {
-	dir, err := format.OpenDir(dr.PlogDir)
+func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult) {
+	dir, err := format.OpenDir(fsys, dr.PlogDir)
 	if errors.Is(err, os.ErrNotExist) {
 		return // open creates an empty log
 	}
@@ -249,12 +251,12 @@ func replayPlog(r *replica, dr *dataroot.Replica, rr *ReplicaResult) {
 		r.err = err
 		return
 	}
-	log, err := format.OpenLog(dir)
+	log, err := logrules.Open(fsys, dir)
 	if err != nil {
 		r.err = fmt.Errorf("plog open failed: %w", err)
 		return
 	}
-	begin := format.PrivateReplayStart(log.Headers(), r.gpid, r.app)
+	begin := logrules.PrivateReplayStart(log.Headers(), r.gpid, r.app)
 	if len(log.Files) > 0 {
 		rr.Plog.FirstFile = log.Files[begin].Name()
 	}

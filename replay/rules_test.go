@@ -8,9 +8,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/vfs"
 )
 
 // mu is one logged mutation: ballot, decree, last committed decree.
@@ -43,7 +45,7 @@ func (tr *testRoot) replica(g format.Gpid, durable int64, ii dataroot.InitInfo, 
 	if durable > 0 {
 		cps = []int64{durable}
 	}
-	dir, err := dataroot.CreateReplicaDir(tr.reps(), dataroot.ReplicaSpec{Gpid: g, AppInfo: &ai, InitInfo: &ii, Checkpoints: cps})
+	dir, err := dataroot.CreateReplicaDir(vfs.OS, tr.reps(), dataroot.ReplicaSpec{Gpid: g, AppInfo: &ai, InitInfo: &ii, Checkpoints: cps})
 	if err != nil {
 		tr.t.Fatal(err)
 	}
@@ -271,46 +273,6 @@ func TestV23ConsistencyCheck(t *testing.T) {
 	}
 	if res := tr.run(Options{Version: V24}); res.AllInactive {
 		t.Fatal("2.4 dropped the check")
-	}
-}
-
-// mutation_log::open (shared): files whose header max decrees are all
-// covered by the replicas' committed decrees are not replayed; a replica
-// with a lower header max further back does not unblock a file newer than
-// the one where the walk stopped.
-func TestSlogFileFilter(t *testing.T) {
-	g15 := format.Gpid{App: 1, Partition: 5}
-	files := func(hs ...map[format.Gpid]int64) []format.OpenedFile {
-		var out []format.OpenedFile
-		for i, h := range hs {
-			fh := &format.FileHeader{}
-			for g, d := range h {
-				fh.Entries = append(fh.Entries, format.ReplicaLogInfo{Gpid: g, MaxDecree: d})
-			}
-			out = append(out, format.OpenedFile{LogFile: format.LogFile{Index: int32(i + 1)}, Header: fh})
-		}
-		return out
-	}
-	cases := []struct {
-		name  string
-		files []format.OpenedFile
-		cond  map[format.Gpid]int64
-		want  int
-	}{
-		{"no replica loaded: no filter", files(nil, nil, nil), nil, 0},
-		{"newest is never skipped", files(nil), map[format.Gpid]int64{g14: 100}, 0},
-		{"covered prefix skipped", files(nil, map[format.Gpid]int64{g14: 10}, map[format.Gpid]int64{g14: 20}), map[format.Gpid]int64{g14: 20}, 2},
-		{"one uncovered replica keeps the file", files(nil, map[format.Gpid]int64{g14: 10, g15: 10}, map[format.Gpid]int64{g14: 20, g15: 20}), map[format.Gpid]int64{g14: 30, g15: 15}, 1},
-		{"absent gpid counts as covered", files(nil, nil, map[format.Gpid]int64{g15: 5}), map[format.Gpid]int64{g14: 0}, 2},
-	}
-	for _, c := range cases {
-		hs := make([]*format.FileHeader, len(c.files))
-		for i, f := range c.files {
-			hs[i] = f.Header
-		}
-		if got := format.SharedReplayStart(hs, c.cond); got != c.want {
-			t.Errorf("%s: begin %d, want %d", c.name, got, c.want)
-		}
 	}
 }
 

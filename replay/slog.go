@@ -6,15 +6,17 @@ import (
 	"os"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/logrules"
+	"github.com/waltool/waltool/vfs"
 )
 
 // replaySlog is the shared half of replica_stub::initialize (≤ 2.5):
 // mutation_log::open of the slog with replay_condition = each loaded
 // replica's last committed decree after its plog replay, and the callback
 // that routes each mutation to its replica's replay_mutation.
-func replaySlog(path string, loaded map[format.Gpid]*replica, notLoaded map[format.Gpid]string, res *Result) *SlogResult {
+func replaySlog(fsys vfs.FS, path string, loaded map[format.Gpid]*replica, notLoaded map[format.Gpid]string, res *Result) *SlogResult {
 	sr := &SlogResult{Dir: path}
-	dir, err := format.OpenDir(path)
+	dir, err := format.OpenDir(fsys, path)
 	if errors.Is(err, os.ErrNotExist) {
 		return sr
 	}
@@ -23,7 +25,7 @@ func replaySlog(path string, loaded map[format.Gpid]*replica, notLoaded map[form
 		return sr
 	}
 	sr.Files = len(dir.Files)
-	log, err := format.OpenLog(dir)
+	log, err := logrules.Open(fsys, dir)
 	if err != nil {
 		sr.Error = fmt.Sprintf("slog open failed: %v", err)
 		return sr
@@ -32,7 +34,7 @@ func replaySlog(path string, loaded map[format.Gpid]*replica, notLoaded map[form
 	for g, r := range loaded {
 		cond[g] = r.plist.lcd
 	}
-	begin := format.SharedReplayStart(log.Headers(), cond)
+	begin := logrules.SharedReplayStart(log.Headers(), cond)
 	if len(log.Files) > 0 {
 		sr.FirstFile = log.Files[begin].Name()
 	}

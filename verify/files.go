@@ -15,7 +15,7 @@ func isDir(p string) bool {
 // File verifies a single log file as if it were the only file of its log:
 // a torn tail at its end is tolerated.
 func File(lf format.LogFile, opts Options) (*Report, error) {
-	fr, s, err := scanFile(lf)
+	fr, s, err := scanFile(opts.fs(), lf)
 	if err != nil {
 		return nil, err
 	}

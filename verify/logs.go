@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/logrules"
+	"github.com/waltool/waltool/vfs"
 	"github.com/waltool/waltool/format/rrdb"
 )
 
@@ -27,6 +29,15 @@ type Options struct {
 	// Progress, if set, is called with the size of each file scanned. It
 	// must be safe for concurrent use.
 	Progress func(bytes int64)
+	// FS is what files are read through; nil means vfs.ReadOnly(vfs.OS).
+	FS vfs.FS
+}
+
+func (o Options) fs() vfs.FS {
+	if o.FS == nil {
+		return vfs.ReadOnly(vfs.OS)
+	}
+	return o.FS
 }
 
 // errUnknownCode stops a file scan where Pegasus would abort.
@@ -44,7 +55,7 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 	dirs := make([]*format.Dir, len(specs))
 	var jobs []job
 	for i, sp := range specs {
-		d, err := format.OpenDir(sp.Path)
+		d, err := format.OpenDir(opts.fs(), sp.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -78,7 +89,7 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 			for k := range ch {
 				j := jobs[k]
 				lf := dirs[j.dir].Files[j.file]
-				fr, s, err := scanFile(lf)
+				fr, s, err := scanFile(opts.fs(), lf)
 				if err != nil {
 					errs[k] = err
 					continue
@@ -105,12 +116,12 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 }
 
 // scanFile reads one file and gathers what the dir-level checks need.
-func scanFile(lf format.LogFile) (*FileReport, *format.FileScan, error) {
+func scanFile(fsys vfs.FS, lf format.LogFile) (*FileReport, *format.FileScan, error) {
 	fr := &FileReport{Name: lf.Name(), Path: lf.Path, Index: lf.Index, StartOffset: lf.StartOffset, Bytes: lf.Size, ErrorOffset: -1, Gpids: map[format.Gpid]*GpidStats{}}
 	var last *GpidStats
 	lastGpid := format.Gpid{App: -1}
 	var unknown error
-	s, err := format.ScanFile(lf, func(m *format.Mutation, p format.Pos) error {
+	s, err := format.ScanFile(fsys, lf, func(m *format.Mutation, p format.Pos) error {
 		for i := range m.Updates {
 			if !rrdb.IsKnownCode(m.Updates[i].Code) {
 				unknown = &format.Error{File: lf.Path, Offset: p.BlockOffset, Block: p.Block, MutationOffset: p.FileOffset, Class: format.Corrupt,
@@ -169,7 +180,7 @@ func assemble(r *DirReport, d *format.Dir, scans []*format.FileScan) {
 	for _, name := range d.Ignored {
 		add(Warning, d.Path+"/"+name, -1, "not a log file name; Pegasus skips it")
 	}
-	v := format.Chain(scans)
+	v := logrules.Chain(scans)
 	for i, fr := range r.Files {
 		r.Blocks += fr.Blocks
 		r.Mutations += fr.Mutations
@@ -188,7 +199,7 @@ func assemble(r *DirReport, d *format.Dir, scans []*format.FileScan) {
 			add(Corrupt, fr.Path, fr.ErrorOffset, "%s", describe(scans[i].Err))
 		}
 	}
-	if v.Err != nil && errors.Is(v.Err, format.ErrChain) {
+	if v.Err != nil && errors.Is(v.Err, logrules.ErrChain) {
 		add(Corrupt, d.Path, -1, "%v", v.Err)
 	}
 	// A torn tail in a middle file is fine only if the next file starts

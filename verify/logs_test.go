@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/vfs"
 )
 
 const fixtureDir = "../format/testdata/pegasus"
@@ -69,7 +70,7 @@ func twoFiles(t *testing.T, cut int, start int64) map[string][]byte {
 func scanOne(t *testing.T, b []byte) *format.FileScan {
 	t.Helper()
 	dir := writeFiles(t, map[string][]byte{"log.1.0": b})
-	s, err := format.ScanFile(format.LogFile{Path: filepath.Join(dir, "log.1.0"), Index: 1, Size: int64(len(b))}, nil)
+	s, err := format.ScanFile(vfs.OS, format.LogFile{Path: filepath.Join(dir, "log.1.0"), Index: 1, Size: int64(len(b))}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -301,6 +301,13 @@ func (f *Faulty) MkdirAll(dir string, perm fs.FileMode) error {
 	return f.base.MkdirAll(dir, perm)
 }
 
+func (f *Faulty) Mkdir(dir string, perm fs.FileMode) error {
+	if _, err := f.check(OpCreate, dir); err != nil {
+		return err
+	}
+	return f.base.Mkdir(dir, perm)
+}
+
 func (f *Faulty) OpenDir(dir string) (Dir, error) {
 	if _, err := f.check(OpOpen, dir); err != nil {
 		return nil, err

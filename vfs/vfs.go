@@ -26,6 +26,7 @@
 package vfs
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 )
@@ -69,6 +70,9 @@ type FS interface {
 	Rename(oldname, newname string) error
 	// Remove removes a file or an empty directory.
 	Remove(name string) error
+	// Mkdir creates one directory; it fails with fs.ErrExist if the name
+	// exists. The new name is not durable until SyncDir of its parent.
+	Mkdir(dir string, perm fs.FileMode) error
 	// MkdirAll creates a directory and its parents.
 	MkdirAll(dir string, perm fs.FileMode) error
 	// OpenDir opens a directory handle for Sync and SyncFS.
@@ -104,3 +108,30 @@ type Preallocator interface {
 // info, when the FS can tell; ok is false otherwise. Writers use it to put
 // directories of one disk in one flush group.
 func DeviceID(info fs.FileInfo) (id uint64, ok bool) { return deviceID(info) }
+
+// ReadFile reads a small whole file (replica metadata) through fsys,
+// refusing anything that is not a regular file or is larger than limit
+// bytes, so that a hostile or damaged path (a device, a huge sparse file)
+// cannot make the caller allocate without bound.
+func ReadFile(fsys FS, name string, limit int64) ([]byte, error) {
+	f, err := fsys.OpenReadOnly(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("not a regular file (%s)", st.Mode().Type())}
+	}
+	if st.Size() > limit {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%d bytes, more than the %d this file can hold", st.Size(), limit)}
+	}
+	b := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return b, nil
+}

@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
+
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/verify"
+	"github.com/waltool/waltool/vfs"
 )
 
 // rootFlags locate the parts of a data root that can live elsewhere.
@@ -44,7 +46,7 @@ func resolve(c *cli.Context, path string) (*target, error) {
 		t.what = "log file"
 		return t, nil
 	}
-	if d, err := format.OpenDir(path); err == nil && len(d.Files) > 0 {
+	if d, err := format.OpenDir(readOnlyFS, path); err == nil && len(d.Files) > 0 {
 		spec := verify.DirSpec{Path: path, Kind: verify.Slog}
 		if filepath.Base(path) == "plog" {
 			spec.Kind = verify.Plog
@@ -57,7 +59,7 @@ func resolve(c *cli.Context, path string) (*target, error) {
 		return t, nil
 	}
 	if g, _, err := dataroot.ParseReplicaDirName(filepath.Base(path)); err == nil && isDir(filepath.Join(path, "plog")) {
-		r, err := dataroot.OpenReplica(path)
+		r, err := dataroot.OpenReplica(readOnlyFS, path)
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +140,7 @@ func (t *target) logFiles() ([]format.LogFile, error) {
 	}
 	var files []format.LogFile
 	for _, p := range dirs {
-		d, err := format.OpenDir(p)
+		d, err := format.OpenDir(readOnlyFS, p)
 		if err != nil {
 			return nil, err
 		}
@@ -151,3 +153,7 @@ func isDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
 }
+
+// readOnlyFS is what every read-only command reads its inputs through: a
+// write through it is impossible by construction.
+var readOnlyFS = vfs.ReadOnly(vfs.OS)

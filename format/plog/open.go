@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/logrules"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -40,13 +41,13 @@ type State struct {
 // incomplete to <name>.removed (through fsys, then syncs the dir), picks the
 // replay start with the private-log filter (the last file whose header max
 // decree for g is at most lastCommitted; section 12.1), applies the chain
-// rules of mutation_log::replay with format.Chain, and rebuilds the max
+// rules of mutation_log::replay with logrules.Chain, and rebuilds the max
 // decree from the mutations the replay accepts (log_offset >=
 // validStartOffset). An error means Pegasus would refuse the log: the
 // replica would be moved to .err and re-learned, and a writer must not
 // append to it.
 func ReadState(fsys vfs.FS, dir string, g format.Gpid, validStartOffset, lastCommitted int64) (*State, error) {
-	d, err := format.OpenDir(dir)
+	d, err := format.OpenDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("plog %s: %w", dir, err)
 	}
@@ -58,7 +59,7 @@ func ReadState(fsys vfs.FS, dir string, g format.Gpid, validStartOffset, lastCom
 	maxDecree := map[*format.FileScan]int64{}
 	for _, lf := range d.Files {
 		var m int64
-		s, err := format.ScanFile(lf, func(mu *format.Mutation, _ format.Pos) error {
+		s, err := format.ScanFile(fsys, lf, func(mu *format.Mutation, _ format.Pos) error {
 			// replica::replay_mutation rejects mutations from before the
 			// last reset; rejected ones do not raise the max decree.
 			if mu.Gpid == g && mu.LogOffset >= validStartOffset {
@@ -70,7 +71,7 @@ func ReadState(fsys vfs.FS, dir string, g format.Gpid, validStartOffset, lastCom
 			return nil, fmt.Errorf("plog %s: %w", lf.Path, err)
 		}
 		if s.Header == nil {
-			if e, ok := format.AsError(s.Err); ok && e.Class == format.TornTail && e.Block == 0 {
+			if logrules.SkippedAtOpen(s) {
 				if err := fsys.Rename(lf.Path, lf.Path+".removed"); err != nil {
 					return nil, fmt.Errorf("plog %s: rename file with incomplete block 0: %w", lf.Path, err)
 				}
@@ -98,8 +99,8 @@ func ReadState(fsys vfs.FS, dir string, g format.Gpid, validStartOffset, lastCom
 	for i, s := range open {
 		headers[i] = s.Header
 	}
-	begin := format.PrivateReplayStart(headers, g, lastCommitted)
-	v := format.Chain(open[begin:])
+	begin := logrules.PrivateReplayStart(headers, g, lastCommitted)
+	v := logrules.Chain(open[begin:])
 	if v.Err != nil {
 		return nil, fmt.Errorf("plog %s: Pegasus would refuse this log: %w", dir, v.Err)
 	}

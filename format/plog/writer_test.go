@@ -589,7 +589,7 @@ func TestReadStateFollowsReplayRules(t *testing.T) {
 	}
 	// Everything before the valid start offset is ignored: a reset at the
 	// start of file 3 leaves nothing replayed before it.
-	d, _ := format.OpenDir(r.Dir)
+	d, _ := format.OpenDir(vfs.OS, r.Dir)
 	st, err = ReadState(vfs.OS, r.Dir, g, d.Files[2].StartOffset+1000, 0)
 	if err != nil || st.MaxDecree != 0 {
 		t.Fatalf("%+v %v: want max decree 0 with every mutation before the valid start offset", st, err)

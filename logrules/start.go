@@ -1,6 +1,10 @@
-package format
+package logrules
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/waltool/waltool/format"
+)
 
 // The file filters of mutation_log::open (v2.4.0/v2.5.0
 // src/replica/mutation_log.cpp; same in rdsn 2.3): which file a replay of a
@@ -11,7 +15,7 @@ import "sort"
 // max decree for g is covered by lcd (the app's last committed decree),
 // scanning in index order and stopping at the first file that is not. A
 // header lacking g counts as 0.
-func PrivateReplayStart(headers []*FileHeader, g Gpid, lcd int64) int {
+func PrivateReplayStart(headers []*format.FileHeader, g format.Gpid, lcd int64) int {
 	begin := 0
 	for i, h := range headers {
 		if h.MaxDecree(g) > lcd {
@@ -30,17 +34,17 @@ func PrivateReplayStart(headers []*FileHeader, g Gpid, lcd int64) int {
 // replicas in gpid order and stopping at the first that blocks. Replay
 // starts after the newest skippable file. The newest file is never skipped;
 // with no replica loaded nothing is filtered.
-func SharedReplayStart(headers []*FileHeader, cond map[Gpid]int64) int {
+func SharedReplayStart(headers []*format.FileHeader, cond map[format.Gpid]int64) int {
 	if len(cond) == 0 || len(headers) == 0 {
 		return 0
 	}
-	gpids := make([]Gpid, 0, len(cond))
+	gpids := make([]format.Gpid, 0, len(cond))
 	for g := range cond {
 		gpids = append(gpids, g)
 	}
 	sort.Slice(gpids, func(i, j int) bool { return gpids[i].Less(gpids[j]) })
-	kicked := map[Gpid]bool{}
-	var maxDecrees *FileHeader // header of the file after the current one
+	kicked := map[format.Gpid]bool{}
+	var maxDecrees *format.FileHeader // header of the file after the current one
 	for i := len(headers) - 1; i >= 0; i-- {
 		ignore := i != len(headers)-1
 		if ignore {
@@ -63,13 +67,4 @@ func SharedReplayStart(headers []*FileHeader, cond map[Gpid]int64) int {
 		maxDecrees = headers[i]
 	}
 	return 0
-}
-
-// Headers lists the headers of the opened files, in order.
-func (l *Log) Headers() []*FileHeader {
-	hs := make([]*FileHeader, len(l.Files))
-	for i, f := range l.Files {
-		hs[i] = f.Header
-	}
-	return hs
 }

@@ -1,8 +1,10 @@
-package format
+package logrules
 
 import (
 	"errors"
 	"fmt"
+
+	"github.com/waltool/waltool/format"
 )
 
 // ErrChain marks a failure of the rules that tie the files of one log
@@ -15,16 +17,16 @@ type ChainVerdict struct {
 	// Replayed are the scans Pegasus replays, in order: files whose block 0
 	// was empty or incomplete are skipped (log_file::open_read renames them
 	// .removed), and replay stops at the first fatal file.
-	Replayed []*FileScan
+	Replayed []*format.FileScan
 	// Skipped are the files open_read drops before replay.
-	Skipped []*FileScan
+	Skipped []*format.FileScan
 	// EndOffset is where the log's valid data ends; a writer starts the
 	// next file there.
 	EndOffset int64
 	// Err is nil when Pegasus opens the log, else why it refuses it.
 	Err error
 	// Tolerated lists torn tails Pegasus accepts.
-	Tolerated []*FileScan
+	Tolerated []*format.FileScan
 }
 
 // Chain applies, to scans of every file of one directory in index order,
@@ -32,12 +34,12 @@ type ChainVerdict struct {
 // incomplete, fail on any other first-block error) and then those of
 // mutation_log::replay (see walk). It is the parallel form of Log.Replay:
 // files are scanned independently first, the verdict is drawn after.
-func Chain(scans []*FileScan) ChainVerdict {
+func Chain(scans []*format.FileScan) ChainVerdict {
 	var v ChainVerdict
-	var open []*FileScan
+	var open []*format.FileScan
 	for _, s := range scans {
 		if s.Header == nil {
-			if e, ok := AsError(s.Err); ok && e.Class == TornTail && e.Block == 0 {
+			if SkippedAtOpen(s) {
 				v.Skipped = append(v.Skipped, s)
 				continue
 			}
@@ -46,17 +48,17 @@ func Chain(scans []*FileScan) ChainVerdict {
 		}
 		open = append(open, s)
 	}
-	files := make([]LogFile, len(open))
+	files := make([]format.LogFile, len(open))
 	for i, s := range open {
 		files[i] = s.File
 	}
-	w, err := walk(files, func(i int) (*FileScan, error) { return open[i], nil })
+	w, err := walk(files, func(i int) (*format.FileScan, error) { return open[i], nil })
 	v.Replayed, v.Tolerated, v.EndOffset, v.Err = w.replayed, w.tolerated, w.end, err
 	return v
 }
 
 type walked struct {
-	replayed, tolerated []*FileScan
+	replayed, tolerated []*format.FileScan
 	end                 int64
 	mutations           int
 }
@@ -67,7 +69,7 @@ type walked struct {
 // (ERR_INVALID_DATA); an incomplete block ends a file and is fine if the
 // next file starts there or it is the last ("delay handling"); any other
 // damage stops the replay and fails the open. scan reads file i.
-func walk(files []LogFile, scan func(i int) (*FileScan, error)) (walked, error) {
+func walk(files []format.LogFile, scan func(i int) (*format.FileScan, error)) (walked, error) {
 	var w walked
 	for i := 1; i < len(files); i++ {
 		if files[i].Index != files[i-1].Index+1 {
@@ -94,7 +96,7 @@ func walk(files []LogFile, scan func(i int) (*FileScan, error)) (walked, error) 
 		if s.Err == nil {
 			continue
 		}
-		if e, ok := AsError(s.Err); ok && e.Class == TornTail {
+		if e, ok := format.AsError(s.Err); ok && e.Class == format.TornTail {
 			w.tolerated = append(w.tolerated, s)
 			continue
 		}
