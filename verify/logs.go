@@ -8,9 +8,9 @@ import (
 	"sync"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/format/rrdb"
 	"github.com/waltool/waltool/logrules"
 	"github.com/waltool/waltool/vfs"
-	"github.com/waltool/waltool/format/rrdb"
 )
 
 // DirSpec names a log directory to verify.
