@@ -74,8 +74,8 @@ func TestDamageClassification(t *testing.T) {
 // A log_offset that disagrees with the mutation's position is
 // ERR_INVALID_DATA in mutation_log::replay_block.
 func TestOffsetMismatchIsCorruption(t *testing.T) {
-	m := &Mutation{Gpid: Gpid{1, 1}, Ballot: 1, Decree: 1, Updates: []Update{{Code: "RPC_REPLICATION_WRITE_EMPTY"}}}
-	enc, data := NewEncoder(nil, &FileHeader{Entries: []ReplicaLogInfo{{Gpid: Gpid{1, 1}}}})
+	m := &Mutation{Gpid: Gpid{App: 1, Partition: 1}, Ballot: 1, Decree: 1, Updates: []Update{{Code: "RPC_REPLICATION_WRITE_EMPTY"}}}
+	enc, data := NewEncoder(nil, &FileHeader{Entries: []ReplicaLogInfo{{Gpid: Gpid{App: 1, Partition: 1}}}})
 	body := m.Append(nil)
 	body[32]++ // log_offset
 	at := len(data)
@@ -93,7 +93,7 @@ func TestOffsetMismatchIsCorruption(t *testing.T) {
 // layout (a C++ vptr), whose last header word is a thrift __isset and whose
 // timestamp reads as 0; 1..64 and negative versions make Pegasus abort.
 func TestMutationHeaderVersions(t *testing.T) {
-	m := putMutation(Gpid{1, 2}, 3, 4, 10)
+	m := putMutation(Gpid{App: 1, Partition: 2}, 3, 4, 10)
 	b := m.Append(nil)
 	legacy := append([]byte(nil), b...)
 	copy(legacy[0:8], []byte{0x10, 0x20, 0x30, 0x40, 0x55, 0x7f, 0, 0}) // a user-space vptr

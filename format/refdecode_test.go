@@ -11,7 +11,7 @@ import (
 // independent decoder, which was written from the spec alone.
 func TestLogWriterPassesIndependentDecoder(t *testing.T) {
 	dir := t.TempDir()
-	g := Gpid{5, 2}
+	g := Gpid{App: 5, Partition: 2}
 	w := NewLogWriter(dir, 0, 0, []ReplicaLogInfo{{Gpid: g}}, WriterOptions{MaxFileSize: 3000})
 	d := int64(0)
 	for open := 0; open < 3; open++ {
