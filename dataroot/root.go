@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/vfs"
 )
@@ -45,7 +46,7 @@ type Root struct {
 	// Findings are the problems found while discovering: missing data dirs,
 	// names Pegasus cannot load, duplicate gpids. Validate returns the
 	// per-replica ones.
-	Findings []Finding
+	Findings []finding.Finding
 }
 
 // SlogDirFromConfig returns the slog directory Pegasus 2.4/2.5 uses for a
@@ -98,7 +99,7 @@ func Open(opts Options) (*Root, error) {
 	if fi, err := fsys.Stat(slog); err == nil {
 		r.SlogExists = fi.IsDir()
 		if !r.SlogExists {
-			r.addFinding(slog, SeverityWarning, "slog path exists but is not a directory")
+			r.addFinding(slog, finding.Warning, "slog path exists but is not a directory")
 		}
 	}
 	for _, dd := range dds {
@@ -136,7 +137,7 @@ func OpenReplica(fsys vfs.FS, dir string) (*Root, error) {
 	dd := DataDir{Path: filepath.Dir(dir)}
 	r := &Root{FS: fsys, DataDirs: []DataDir{dd}, Replicas: []*Replica{loadReplica(fsys, dd, name, g, appType)}}
 	if suf, why, ok := invalidSuffix(name); ok {
-		r.addFinding(dir, SeverityWarning, fmt.Sprintf("%s dir (%s); Pegasus skips it (is_data_dir_invalid)", suf, why))
+		r.addFinding(dir, finding.Warning, fmt.Sprintf("%s dir (%s); Pegasus skips it (is_data_dir_invalid)", suf, why))
 	}
 	return r, nil
 }
@@ -147,7 +148,7 @@ func OpenReplica(fsys vfs.FS, dir string) (*Root, error) {
 func (r *Root) scanDataDir(dd DataDir) error {
 	names, err := subdirs(r.FS, dd.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		r.addFinding(dd.Path, SeverityWarning, "data dir does not exist (Pegasus would create it empty)")
+		r.addFinding(dd.Path, finding.Warning, "data dir does not exist (Pegasus would create it empty)")
 		return nil
 	}
 	if err != nil {
@@ -164,9 +165,9 @@ func (r *Root) scanDataDir(dd DataDir) error {
 		if err != nil {
 			r.Skipped = append(r.Skipped, SkippedDir{Path: path, Reason: err.Error()})
 			if errors.Is(err, ErrNonCanonicalName) {
-				r.addFinding(path, SeverityCorrupt, err.Error())
+				r.addFinding(path, finding.Corrupt, err.Error())
 			} else {
-				r.addFinding(path, SeverityWarning, "not a replica dir name; Pegasus logs \"invalid replica dir\" and ignores it")
+				r.addFinding(path, finding.Warning, "not a replica dir name; Pegasus logs \"invalid replica dir\" and ignores it")
 			}
 			continue
 		}
@@ -182,15 +183,15 @@ func (r *Root) findDuplicates() {
 	for i := 1; i < len(r.Replicas); i++ {
 		prev, cur := r.Replicas[i-1], r.Replicas[i]
 		if prev.Gpid == cur.Gpid {
-			r.addFinding(cur.Dir, SeverityCorrupt, fmt.Sprintf(
+			r.Findings = append(r.Findings, finding.New(finding.Corrupt, cur.Dir,
 				"gpid %s is also in %s; if both load, Pegasus aborts (CHECK \"conflict replica dir\")",
-				cur.Gpid, prev.Dir))
+				cur.Gpid, prev.Dir).For(cur.Gpid))
 		}
 	}
 }
 
-func (r *Root) addFinding(path string, sev Severity, msg string) {
-	r.Findings = append(r.Findings, Finding{Path: path, Severity: sev, Message: msg})
+func (r *Root) addFinding(path string, c finding.Class, msg string) {
+	r.Findings = append(r.Findings, finding.New(c, path, "%s", msg))
 }
 
 // Replica returns the replica with gpid g, or nil. When g is in several

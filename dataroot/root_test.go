@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/vfs"
 )
@@ -106,7 +107,7 @@ func TestOpenDefaultLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	findings := append(append([]Finding(nil), r.Findings...), r.Validate()...)
+	findings := append(append([]finding.Finding(nil), r.Findings...), r.Validate()...)
 	if after := snapshot(t, root); !reflect.DeepEqual(before, after) {
 		t.Error("Open or Validate changed the tree")
 	}
@@ -146,19 +147,19 @@ func TestOpenDefaultLayout(t *testing.T) {
 	}
 	wantFindings := []struct {
 		base string
-		sev  Severity
+		sev  finding.Class
 		msg  string
 	}{
-		{"01.0.pegasus", SeverityCorrupt, "2.4 loads it as 1.0.pegasus, 2.5 aborts on it; 2.6 aborts on it"},
-		{"junk", SeverityWarning, "invalid replica dir"},
-		{"data", SeverityWarning, "checkpoint.tmp.5"},
+		{"01.0.pegasus", finding.Corrupt, "2.4 loads it as 1.0.pegasus, 2.5 aborts on it; 2.6 aborts on it"},
+		{"junk", finding.Warning, "invalid replica dir"},
+		{"data", finding.Warning, "checkpoint.tmp.5"},
 	}
 	if len(findings) != len(wantFindings) {
 		t.Fatalf("findings %v", findings)
 	}
 	for i, w := range wantFindings {
 		f := findings[i]
-		if filepath.Base(f.Path) != w.base || f.Severity != w.sev || !strings.Contains(f.Message, w.msg) {
+		if filepath.Base(f.Path) != w.base || f.Class != w.sev || !strings.Contains(f.Message, w.msg) {
 			t.Errorf("finding %d: %v, want %s %s ...%s...", i, f, w.base, w.sev, w.msg)
 		}
 	}
@@ -187,16 +188,16 @@ func TestOpenTaggedDataDirs(t *testing.T) {
 	if got := r.Replica(gp(1, 0)); got.DataDir.Tag != "ssd1" {
 		t.Errorf("lookup of a duplicated gpid gave %s", got.Dir)
 	}
-	want := []Finding{
-		{Path: filepath.Join(base, "ssd3", "replica", "reps"), Severity: SeverityWarning},
-		{Path: dup, Severity: SeverityCorrupt},
+	want := []finding.Finding{
+		{Path: filepath.Join(base, "ssd3", "replica", "reps"), Class: finding.Warning},
+		{Path: dup, Class: finding.Corrupt},
 	}
 	if len(r.Findings) != len(want) {
 		t.Fatalf("findings %v", r.Findings)
 	}
 	for i, w := range want {
-		if r.Findings[i].Path != w.Path || r.Findings[i].Severity != w.Severity {
-			t.Errorf("finding %d: %v, want %s %s", i, r.Findings[i], w.Severity, w.Path)
+		if r.Findings[i].Path != w.Path || r.Findings[i].Class != w.Class {
+			t.Errorf("finding %d: %v, want %s %s", i, r.Findings[i], w.Class, w.Path)
 		}
 	}
 	if !strings.Contains(r.Findings[1].Message, "conflict replica dir") {

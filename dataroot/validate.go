@@ -2,36 +2,17 @@ package dataroot
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
+
+	"github.com/waltool/waltool/finding"
 )
-
-// Severity grades a Finding.
-type Severity string
-
-const (
-	// SeverityCorrupt: Pegasus will refuse the replica, move it to .err,
-	// lose data, or abort the process.
-	SeverityCorrupt Severity = "corrupt"
-	// SeverityWarning: inconsistent or unusual, but not fatal by itself.
-	SeverityWarning Severity = "warning"
-)
-
-// Finding is one problem, located by path.
-type Finding struct {
-	Path     string
-	Severity Severity
-	Message  string
-}
-
-func (f Finding) String() string { return fmt.Sprintf("%s: %s: %s", f.Severity, f.Path, f.Message) }
 
 // Validate returns ValidateReplica for every replica, in gpid order. The
 // discovery findings are not repeated; they are in r.Findings.
-func (r *Root) Validate() []Finding {
-	var out []Finding
+func (r *Root) Validate() []finding.Finding {
+	var out []finding.Finding
 	for _, rep := range r.Replicas {
 		out = append(out, ValidateReplica(rep)...)
 	}
@@ -39,9 +20,9 @@ func (r *Root) Validate() []Finding {
 }
 
 // ValidateReplica runs every per-replica check.
-func ValidateReplica(rep *Replica) []Finding {
-	var out []Finding
-	for _, check := range []func(*Replica) []Finding{
+func ValidateReplica(rep *Replica) []finding.Finding {
+	var out []finding.Finding
+	for _, check := range []func(*Replica) []finding.Finding{
 		CheckAppInfo, CheckAppType, CheckAppID, CheckPartitionIndex,
 		CheckInitInfo, CheckDataDir, CheckDurableDecree,
 	} {
@@ -50,12 +31,13 @@ func ValidateReplica(rep *Replica) []Finding {
 	return out
 }
 
-func one(path string, sev Severity, msg string, args ...any) []Finding {
-	return []Finding{{Path: path, Severity: sev, Message: fmt.Sprintf(msg, args...)}}
+// one is a finding about rep, tied to its gpid.
+func one(rep *Replica, path string, c finding.Class, msg string, args ...any) []finding.Finding {
+	return []finding.Finding{finding.New(c, path, msg, args...).For(rep.Gpid)}
 }
 
 // CheckAppInfo reports a missing or undecodable .app-info.
-func CheckAppInfo(rep *Replica) []Finding {
+func CheckAppInfo(rep *Replica) []finding.Finding {
 	path := filepath.Join(rep.Dir, AppInfoFile)
 	switch err := rep.AppInfoErr; {
 	case err == nil:
@@ -63,34 +45,34 @@ func CheckAppInfo(rep *Replica) []Finding {
 	case errors.Is(err, fs.ErrNotExist):
 		// load_replica / validate_replica_dir return before creating the
 		// replica; the dir stays where it is.
-		return one(path, SeverityCorrupt, "missing; Pegasus does not load the replica")
+		return one(rep, path, finding.Corrupt, "missing; Pegasus does not load the replica")
 	case errors.Is(err, ErrBadMagic):
-		return one(path, SeverityCorrupt, "%v; Pegasus fails with ERR_INVALID_DATA and does not load the replica", err)
+		return one(rep, path, finding.Corrupt, "%v; Pegasus fails with ERR_INVALID_DATA and does not load the replica", err)
 	case errors.Is(err, ErrBadAppInfo):
-		return one(path, SeverityCorrupt, "%v; Pegasus's thrift decoder throws and nothing catches it: the server aborts (derived)", err)
+		return one(rep, path, finding.Corrupt, "%v; Pegasus's thrift decoder throws and nothing catches it: the server aborts (derived)", err)
 	default:
-		return one(path, SeverityCorrupt, "unreadable: %v", err)
+		return one(rep, path, finding.Corrupt, "unreadable: %v", err)
 	}
 }
 
 // CheckAppType: the dir name's app_type must equal .app-info's, or the
 // replica is not loaded ("unmatched app type", all versions).
-func CheckAppType(rep *Replica) []Finding {
+func CheckAppType(rep *Replica) []finding.Finding {
 	if rep.AppInfo == nil || rep.AppInfo.AppType == rep.AppType {
 		return nil
 	}
-	return one(rep.Dir, SeverityCorrupt, "dir name says app type %q, %s says %q; Pegasus does not load the replica",
+	return one(rep, rep.Dir, finding.Corrupt, "dir name says app type %q, %s says %q; Pegasus does not load the replica",
 		rep.AppType, AppInfoFile, rep.AppInfo.AppType)
 }
 
 // CheckAppID: Pegasus takes the gpid from the dir name and never compares
 // it with .app-info's app_id, so a mismatch loads; it suggests a copied
 // or renamed dir.
-func CheckAppID(rep *Replica) []Finding {
+func CheckAppID(rep *Replica) []finding.Finding {
 	if rep.AppInfo == nil || rep.AppInfo.AppID == rep.Gpid.App {
 		return nil
 	}
-	return one(rep.Dir, SeverityWarning, "dir name says app id %d, %s says %d (Pegasus does not check this)",
+	return one(rep, rep.Dir, finding.Warning, "dir name says app id %d, %s says %d (Pegasus does not check this)",
 		rep.Gpid.App, AppInfoFile, rep.AppInfo.AppID)
 }
 
@@ -98,22 +80,22 @@ func CheckAppID(rep *Replica) []Finding {
 // (validate_replica_dir; garbage of an aborted partition split), but
 // v2.4.0 replica::load and v2.5.0 replica_stub::load_replica test
 // partition_count < pidx, so there pidx == partition_count still loads.
-func CheckPartitionIndex(rep *Replica) []Finding {
+func CheckPartitionIndex(rep *Replica) []finding.Finding {
 	if rep.AppInfo == nil {
 		return nil
 	}
 	pidx, n := rep.Gpid.Partition, rep.AppInfo.PartitionCount
 	switch {
 	case pidx > n:
-		return one(rep.Dir, SeverityWarning, "partition index %d > partition_count %d: split garbage, no version loads it", pidx, n)
+		return one(rep, rep.Dir, finding.Warning, "partition index %d > partition_count %d: split garbage, no version loads it", pidx, n)
 	case pidx == n:
-		return one(rep.Dir, SeverityWarning, "partition index %d == partition_count %d: 2.4/2.5 load it (off-by-one), 2.6 ignores it as split garbage", pidx, n)
+		return one(rep, rep.Dir, finding.Warning, "partition index %d == partition_count %d: 2.4/2.5 load it (off-by-one), 2.6 ignores it as split garbage", pidx, n)
 	}
 	return nil
 }
 
 // CheckInitInfo reports a missing or undecodable .init-info.
-func CheckInitInfo(rep *Replica) []Finding {
+func CheckInitInfo(rep *Replica) []finding.Finding {
 	path := filepath.Join(rep.Dir, InitInfoFile)
 	switch err := rep.InitInfoErr; {
 	case err == nil:
@@ -122,27 +104,27 @@ func CheckInitInfo(rep *Replica) []Finding {
 		// v2.4.0 replica_init_info::load: dassert_f(path_exists); v2.5.0 and
 		// HEAD return ERR_PATH_NOT_FOUND, open fails, load_replica renames
 		// the dir to <dir>.<us>.err.
-		return one(path, SeverityCorrupt, "missing; Pegasus 2.4 aborts the process, 2.5+ fail the open and move the replica to .err")
+		return one(rep, path, finding.Corrupt, "missing; Pegasus 2.4 aborts the process, 2.5+ fail the open and move the replica to .err")
 	default:
-		return one(path, SeverityCorrupt, "%v; the open fails and Pegasus moves the replica to .err", err)
+		return one(rep, path, finding.Corrupt, "%v; the open fails and Pegasus moves the replica to .err", err)
 	}
 }
 
 // CheckDataDir: replication_app_base::open_internal fails with
 // ERR_FILE_OPERATION_FAILED when <replica>/data does not exist. Stray
 // checkpoint dirs are only reported, Pegasus deletes them on start.
-func CheckDataDir(rep *Replica) []Finding {
-	var out []Finding
+func CheckDataDir(rep *Replica) []finding.Finding {
+	var out []finding.Finding
 	data := filepath.Join(rep.Dir, "data")
 	if rep.DataErr != nil {
 		if errors.Is(rep.DataErr, fs.ErrNotExist) {
-			out = append(out, one(data, SeverityCorrupt, "missing; the app open fails and Pegasus moves the replica to .err")...)
+			out = append(out, one(rep, data, finding.Corrupt, "missing; the app open fails and Pegasus moves the replica to .err")...)
 		} else {
-			out = append(out, one(data, SeverityCorrupt, "unreadable: %v", rep.DataErr)...)
+			out = append(out, one(rep, data, finding.Corrupt, "unreadable: %v", rep.DataErr)...)
 		}
 	}
 	if len(rep.LeftoverCheckpoints) > 0 {
-		out = append(out, one(data, SeverityWarning, "stray checkpoint dirs %s; Pegasus deletes them on start (parse_checkpoints)",
+		out = append(out, one(rep, data, finding.Warning, "stray checkpoint dirs %s; Pegasus deletes them on start (parse_checkpoints)",
 			strings.Join(rep.LeftoverCheckpoints, ", "))...)
 	}
 	return out
@@ -155,11 +137,11 @@ func CheckDataDir(rep *Replica) []Finding {
 // Pegasus compares after pegasus_server_impl::start, which may first
 // create checkpoint.<pegasus_last_flushed_decree> from RocksDB (not read
 // here), so the message names that escape.
-func CheckDurableDecree(rep *Replica) []Finding {
+func CheckDurableDecree(rep *Replica) []finding.Finding {
 	if rep.InitInfo == nil || rep.DataErr != nil || rep.DurableDecree >= rep.InitInfo.InitDurableDecree {
 		return nil
 	}
-	return one(rep.Dir, SeverityCorrupt,
+	return one(rep, rep.Dir, finding.Corrupt,
 		"durable decree %d (largest data/checkpoint.<d>) < init_durable_decree %d: the open fails with ERR_INCOMPLETE_DATA "+
 			"unless RocksDB's last flushed decree is >= %d; checkpoints appear to be lost",
 		rep.DurableDecree, rep.InitInfo.InitDurableDecree, rep.InitInfo.InitDurableDecree)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/vfs"
 )
@@ -17,58 +18,58 @@ func TestValidateReplica(t *testing.T) {
 		name   string
 		spec   func(*ReplicaSpec)
 		damage func(t *testing.T, dir string)
-		sev    Severity // "" means no finding
+		sev    finding.Class // finding.None: no finding
 		msg    string
 	}{
 		{name: "healthy"},
 		{name: "healthy without checkpoints", spec: func(s *ReplicaSpec) { s.Checkpoints, s.InitInfo.InitDurableDecree = nil, 0 }},
 		{ // replica_stub::load_replica: load app-info failed
 			name: "missing .app-info", spec: func(s *ReplicaSpec) { s.AppInfo = nil },
-			sev: SeverityCorrupt, msg: "does not load",
+			sev: finding.Corrupt, msg: "does not load",
 		},
 		{ // replica_app_info::load: magic != 0xdeadbeef gives ERR_INVALID_DATA
 			name: "bad magic", damage: poke(AppInfoFile, 4, 0),
-			sev: SeverityCorrupt, msg: "ERR_INVALID_DATA",
+			sev: finding.Corrupt, msg: "ERR_INVALID_DATA",
 		},
 		{ // unmarshall(..., DSF_THRIFT_JSON) throws
 			name: "bad thrift JSON", damage: poke(AppInfoFile, 12, '['),
-			sev: SeverityCorrupt, msg: "server aborts",
+			sev: finding.Corrupt, msg: "server aborts",
 		},
 		{ // "unmatched app type"
 			name: "app type", spec: func(s *ReplicaSpec) { s.AppType = "other" },
-			sev: SeverityCorrupt, msg: `app type "other"`,
+			sev: finding.Corrupt, msg: `app type "other"`,
 		},
 		{ // no version compares app_id
 			name: "app id", spec: func(s *ReplicaSpec) { s.AppInfo.AppID = 9 },
-			sev: SeverityWarning, msg: "app id 1, .app-info says 9",
+			sev: finding.Warning, msg: "app id 1, .app-info says 9",
 		},
 		{ // 2.4/2.5: partition_count < pidx; HEAD: pidx >= partition_count
 			name: "pidx == partition_count", spec: func(s *ReplicaSpec) { s.AppInfo.PartitionCount = 2 },
-			sev: SeverityWarning, msg: "2.4/2.5 load it",
+			sev: finding.Warning, msg: "2.4/2.5 load it",
 		},
 		{
 			name: "pidx > partition_count", spec: func(s *ReplicaSpec) { s.AppInfo.PartitionCount = 1 },
-			sev: SeverityWarning, msg: "no version loads it",
+			sev: finding.Warning, msg: "no version loads it",
 		},
 		{ // v2.4.0 dassert_f(path_exists); v2.5.0 ERR_PATH_NOT_FOUND
 			name: "missing .init-info", spec: func(s *ReplicaSpec) { s.InitInfo = nil },
-			sev: SeverityCorrupt, msg: "2.4 aborts",
+			sev: finding.Corrupt, msg: "2.4 aborts",
 		},
 		{ // json_forwarder decode fails
 			name: "bad .init-info", damage: poke(InitInfoFile, 0, '['),
-			sev: SeverityCorrupt, msg: "moves the replica to .err",
+			sev: finding.Corrupt, msg: "moves the replica to .err",
 		},
 		{ // open_internal: directory_exists(_dir_data)
 			name: "missing data/", damage: func(t *testing.T, dir string) { rmAll(t, filepath.Join(dir, "data")) },
-			sev: SeverityCorrupt, msg: "the app open fails",
+			sev: finding.Corrupt, msg: "the app open fails",
 		},
 		{ // open_internal: last_durable_decree() >= init_durable_decree
 			name: "checkpoints lost", damage: func(t *testing.T, dir string) { rmAll(t, filepath.Join(dir, "data", "checkpoint.30")) },
-			sev: SeverityCorrupt, msg: "durable decree 10 (largest data/checkpoint.<d>) < init_durable_decree 30",
+			sev: finding.Corrupt, msg: "durable decree 10 (largest data/checkpoint.<d>) < init_durable_decree 30",
 		},
 		{ // parse_checkpoints deletes names containing "checkpoint"
 			name: "stray checkpoint", damage: func(t *testing.T, dir string) { mkdirs(t, filepath.Join(dir, "data", "checkpoint.030")) },
-			sev: SeverityWarning, msg: "checkpoint.030",
+			sev: finding.Warning, msg: "checkpoint.030",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,13 +95,13 @@ func TestValidateReplica(t *testing.T) {
 				t.Fatalf("replicas %v, skipped %v", r.Replicas, r.Skipped)
 			}
 			got := r.Validate()
-			if tc.sev == "" {
+			if tc.sev == finding.None {
 				if len(got) != 0 {
 					t.Errorf("findings %v", got)
 				}
 				return
 			}
-			if len(got) != 1 || got[0].Severity != tc.sev || !strings.Contains(got[0].Message, tc.msg) {
+			if len(got) != 1 || got[0].Class != tc.sev || !strings.Contains(got[0].Message, tc.msg) {
 				t.Errorf("findings %v, want one %s containing %q", got, tc.sev, tc.msg)
 			}
 		})

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/waltool/waltool/finding"
 )
 
 // scanBytes scans data as log.1.0.
@@ -25,7 +27,7 @@ func TestDamageClassification(t *testing.T) {
 	cases := []struct {
 		name       string
 		data       []byte
-		class      Class
+		class      finding.Class
 		cause      error
 		offset     int64 // header offset of the failing block
 		validBytes int64

@@ -1,10 +1,10 @@
 package format
 
 import (
-	"fmt"
 	"path/filepath"
 	"sort"
 
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -42,7 +42,7 @@ func OpenDir(fsys vfs.FS, path string) (*Dir, error) {
 			return nil, err
 		}
 		if prev, dup := seen[idx]; dup && d.DuplicateIndex == nil {
-			d.DuplicateIndex = fmt.Errorf("%s: files %s and %s share index %d (Pegasus aborts)", path, prev, name, idx)
+			d.DuplicateIndex = finding.New(finding.Corrupt, path, "files %s and %s share index %d (Pegasus aborts)", prev, name, idx)
 		}
 		seen[idx] = name
 		d.Files = append(d.Files, LogFile{Path: filepath.Join(path, name), Index: idx, StartOffset: start, Size: info.Size()})

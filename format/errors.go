@@ -3,33 +3,19 @@ package format
 import (
 	"errors"
 	"fmt"
+
+	"github.com/waltool/waltool/finding"
 )
 
-// Class says what Pegasus itself does with a damaged log, which is what an
-// operator needs to know: Pegasus decides the class, not taste.
-type Class int
-
+// The classes of the codec's errors, the finding classes Pegasus's reader
+// gives them: an incomplete block is a torn tail (ERR_INCOMPLETE_DATA:
+// tolerated at the end of a log, see logrules), anything else that does not
+// check out is corrupt (ERR_INVALID_DATA or a CHECK abort: the log is
+// refused and the replica moves to .err).
 const (
-	// TornTail is an incomplete block header or body at the end of a file
-	// (ERR_INCOMPLETE_DATA): Pegasus tolerates it at the end of the last file,
-	// and in a middle file when the next file starts exactly where the valid
-	// data ends (mutation_log::replay, src/replica/mutation_log_replay.cpp).
-	TornTail Class = iota + 1
-	// Corrupt is bad magic, a CRC mismatch, a bad file header, a mutation that
-	// does not parse or sits at the wrong offset (ERR_INVALID_DATA or a CHECK
-	// abort): Pegasus refuses to open the log and moves the replica to .err.
-	Corrupt
+	TornTail = finding.TornTail
+	Corrupt  = finding.Corrupt
 )
-
-func (c Class) String() string {
-	switch c {
-	case TornTail:
-		return "torn-tail"
-	case Corrupt:
-		return "corrupt"
-	}
-	return "unknown"
-}
 
 // Sentinel causes; match them with errors.Is through any wrapping.
 var (
@@ -51,7 +37,7 @@ type Error struct {
 	Offset         int64
 	Block          int
 	MutationOffset int64
-	Class          Class
+	Class          finding.Class
 	Err            error
 }
 
@@ -64,6 +50,16 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Finding is e as a finding: at the offset of the failed block, with the
+// block and mutation in the message.
+func (e *Error) Finding() finding.Finding {
+	msg := fmt.Sprintf("block %d: %v", e.Block, e.Err)
+	if e.MutationOffset >= 0 {
+		msg = fmt.Sprintf("block %d, mutation at offset %d: %v", e.Block, e.MutationOffset, e.Err)
+	}
+	return finding.Finding{Class: e.Class, Path: e.File, Offset: e.Offset, Message: msg, Err: e}
+}
 
 // Is makes errors.Is(err, ErrTornTail / ErrCorruption) test the class.
 func (e *Error) Is(target error) bool {

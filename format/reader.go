@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/waltool/waltool/finding"
 )
 
 // readChunk is how much a Reader asks the file for at a time. Blocks are
@@ -182,7 +184,7 @@ func (r *Reader) release() {
 
 var bufPool = sync.Pool{New: func() any { return new([readChunk]byte) }}
 
-func (r *Reader) fail(c Class, err error) error {
+func (r *Reader) fail(c finding.Class, err error) error {
 	r.err = &Error{File: r.name, Offset: r.off, Block: r.block, MutationOffset: -1, Class: c, Err: err}
 	return r.err
 }

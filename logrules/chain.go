@@ -2,13 +2,13 @@ package logrules
 
 import (
 	"errors"
-	"fmt"
 
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 )
 
-// ErrChain marks a failure of the rules that tie the files of one log
-// together: index continuity and start offsets.
+// ErrChain is the cause of the Corrupt findings the rules that tie the
+// files of one log together return: index continuity and start offsets.
 var ErrChain = errors.New("log chain broken")
 
 // ChainVerdict is what Pegasus's mutation_log::open and mutation_log::replay
@@ -73,8 +73,8 @@ func walk(files []format.LogFile, scan func(i int) (*format.FileScan, error)) (w
 	var w walked
 	for i := 1; i < len(files); i++ {
 		if files[i].Index != files[i-1].Index+1 {
-			return w, fmt.Errorf("%w: %s: log file with index %d is missing (Pegasus: ERR_OBJECT_NOT_FOUND)",
-				ErrChain, files[i].Path, files[i-1].Index+1)
+			return w, finding.New(finding.Corrupt, files[i].Path, "log file with index %d is missing (Pegasus: ERR_OBJECT_NOT_FOUND)",
+				files[i-1].Index+1).Because(ErrChain)
 		}
 	}
 	if len(files) == 0 {
@@ -83,8 +83,8 @@ func walk(files []format.LogFile, scan func(i int) (*format.FileScan, error)) (w
 	w.end = files[0].StartOffset
 	for i, f := range files {
 		if f.StartOffset != w.end {
-			return w, fmt.Errorf("%w: %s starts at global offset %d, the previous file's valid data ends at %d (Pegasus: ERR_INVALID_DATA)",
-				ErrChain, f.Path, f.StartOffset, w.end)
+			return w, finding.New(finding.Corrupt, f.Path, "starts at global offset %d, the previous file's valid data ends at %d (Pegasus: ERR_INVALID_DATA)",
+				f.StartOffset, w.end).Because(ErrChain)
 		}
 		s, err := scan(i)
 		if err != nil {

@@ -201,6 +201,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	}
 
 	res.Replicas = results
+	res.collectFindings(root, reps)
 	res.OK = res.Abort == ""
 	for _, rr := range results {
 		if rr.Error != "" || len(rr.Lost) > 0 {
@@ -222,7 +223,7 @@ func workers(n int) int {
 // does, or says why the server would not load it.
 func newReplicaFor(dr *dataroot.Replica, opts Options) (*replica, string) {
 	for _, f := range dataroot.ValidateReplica(dr) {
-		if f.Severity == dataroot.SeverityCorrupt {
+		if f.Class.Fatal() {
 			return nil, "not loaded: " + f.Message
 		}
 	}

@@ -1,6 +1,9 @@
 package replay
 
-import "github.com/waltool/waltool/decrees"
+import (
+	"github.com/waltool/waltool/decrees"
+	"github.com/waltool/waltool/finding"
+)
 
 // Result is what a server of one version recovers from a data root.
 type Result struct {
@@ -20,6 +23,11 @@ type Result struct {
 	// decrees disagree: every replica is marked inactive (not transient)
 	// and must learn from its peers.
 	AllInactive bool `json:"all_inactive,omitempty"`
+	// Findings locate every reason the result is not OK (file, offset,
+	// gpid), and the warnings: orphans, 2.3's inactive replicas.
+	Findings []finding.Finding `json:"findings"`
+
+	abortErr error // the CHECK behind Abort, when the slog replay hit it
 }
 
 // ReplicaResult is one replica's replay.
@@ -85,4 +93,6 @@ type SlogResult struct {
 	EndOffset int64  `json:"end_offset"`
 	Error     string `json:"error,omitempty"`
 	Read      bool   `json:"read"` // false for 2.6, which ignores it
+
+	err error // behind Error
 }

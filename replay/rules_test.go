@@ -11,6 +11,7 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/vfs"
 )
@@ -201,6 +202,14 @@ func TestMissingDecreeAborts(t *testing.T) {
 	res := tr.run(Options{})
 	if res.OK || !strings.Contains(res.Abort, "mutation 2 is missing") || !strings.Contains(res.Replicas[0].Error, "missing") {
 		t.Fatalf("%+v %+v", res, res.Replicas[0])
+	}
+	// The finding names the replica and the log it was replaying.
+	if len(res.Findings) != 1 {
+		t.Fatalf("findings %+v", res.Findings)
+	}
+	f := res.Findings[0]
+	if f.Class != finding.Corrupt || f.Gpid == nil || *f.Gpid != g14 || !strings.HasSuffix(f.Path, "/plog") || !strings.Contains(f.Message, "aborts the server") {
+		t.Fatalf("finding %+v", f)
 	}
 }
 

@@ -21,13 +21,13 @@ func replaySlog(fsys vfs.FS, path string, loaded map[format.Gpid]*replica, notLo
 		return sr
 	}
 	if err != nil {
-		sr.Error = err.Error()
+		sr.Error, sr.err = err.Error(), err
 		return sr
 	}
 	sr.Files = len(dir.Files)
 	log, err := logrules.Open(fsys, dir)
 	if err != nil {
-		sr.Error = fmt.Sprintf("slog open failed: %v", err)
+		sr.Error, sr.err = fmt.Sprintf("slog open failed: %v", err), err
 		return sr
 	}
 	cond := map[format.Gpid]int64{}
@@ -73,9 +73,9 @@ func replaySlog(fsys vfs.FS, path string, loaded map[format.Gpid]*replica, notLo
 	sr.Mutations = rep.Mutations
 	sr.EndOffset = rep.EndOffset
 	if abort != nil {
-		res.Abort = fmt.Sprintf("slog replay: %v", abort)
+		res.Abort, res.abortErr = fmt.Sprintf("slog replay: %v", abort), abort
 	} else if err != nil {
-		sr.Error = fmt.Sprintf("slog replay failed: %v", err)
+		sr.Error, sr.err = fmt.Sprintf("slog replay failed: %v", err), err
 	}
 	for _, o := range orphans {
 		res.Orphans = append(res.Orphans, *o)

@@ -1,14 +1,14 @@
 package verify
 
 import (
-	"os"
 	"path/filepath"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/vfs"
 )
 
-func isDir(p string) bool {
-	st, err := os.Stat(p)
+func isDir(fsys vfs.FS, p string) bool {
+	st, err := fsys.Stat(p)
 	return err == nil && st.IsDir()
 }
 

@@ -3,10 +3,12 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
 
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/rrdb"
 	"github.com/waltool/waltool/logrules"
@@ -155,15 +157,11 @@ func scanFile(fsys vfs.FS, lf format.LogFile) (*FileReport, *format.FileScan, er
 	fr.Blocks = s.Blocks
 	fr.Mutations = s.Mutations
 	fr.ValidBytes = s.ValidBytes
-	fr.Status = FileOK
 	if s.Err != nil {
 		e, _ := format.AsError(s.Err)
 		fr.Error = s.Err.Error()
 		fr.ErrorOffset = e.Offset
-		fr.Status = FileCorrupt
-		if e.Class == format.TornTail {
-			fr.Status = FileTornTail
-		}
+		fr.Status = e.Class
 	}
 	return fr, s, nil
 }
@@ -171,14 +169,17 @@ func scanFile(fsys vfs.FS, lf format.LogFile) (*FileReport, *format.FileScan, er
 // assemble applies the rules that span files: what Pegasus replays, where
 // it stops, and the header and ownership checks.
 func assemble(r *DirReport, d *format.Dir, scans []*format.FileScan) {
-	add := func(sev Severity, path string, off int64, format string, args ...any) {
-		r.Findings = append(r.Findings, Finding{Severity: sev, Path: path, Offset: off, Message: fmt.Sprintf(format, args...)})
+	add := func(f finding.Finding) {
+		if r.Owner != nil && f.Gpid == nil {
+			f = f.For(*r.Owner)
+		}
+		r.Findings = append(r.Findings, f)
 	}
 	if d.DuplicateIndex != nil {
-		add(Corrupt, d.Path, -1, "%v", d.DuplicateIndex)
+		add(finding.From(d.DuplicateIndex, d.Path))
 	}
 	for _, name := range d.Ignored {
-		add(Warning, d.Path+"/"+name, -1, "not a log file name; Pegasus skips it")
+		add(finding.New(finding.Warning, filepath.Join(d.Path, name), "not a log file name; Pegasus skips it"))
 	}
 	v := logrules.Chain(scans)
 	for i, fr := range r.Files {
@@ -188,19 +189,20 @@ func assemble(r *DirReport, d *format.Dir, scans []*format.FileScan) {
 		for g, st := range fr.Gpids {
 			mergeStats(r.Gpids, g, st)
 		}
-		switch fr.Status {
-		case FileTornTail:
-			msg := "incomplete last block; Pegasus replays up to the last whole block"
-			if fr.Blocks == 0 {
-				msg = "incomplete file header; Pegasus skips the file (renaming it .removed)"
+		if scans[i].Err != nil {
+			f := finding.From(scans[i].Err, fr.Path)
+			if f.Class == finding.TornTail {
+				msg := "incomplete last block; Pegasus replays up to the last whole block"
+				if fr.Blocks == 0 {
+					msg = "incomplete file header; Pegasus skips the file (renaming it .removed)"
+				}
+				f.Message = msg + ": " + f.Message
 			}
-			add(TornTail, fr.Path, fr.ErrorOffset, "%s: %s", msg, describe(scans[i].Err))
-		case FileCorrupt:
-			add(Corrupt, fr.Path, fr.ErrorOffset, "%s", describe(scans[i].Err))
+			add(f)
 		}
 	}
 	if v.Err != nil && errors.Is(v.Err, logrules.ErrChain) {
-		add(Corrupt, d.Path, -1, "%v", v.Err)
+		add(finding.From(v.Err, d.Path))
 	}
 	// A torn tail in a middle file is fine only if the next file starts
 	// where its valid data ends; Chain reports the mismatch on the next
@@ -219,12 +221,7 @@ func assemble(r *DirReport, d *format.Dir, scans []*format.FileScan) {
 	}
 	r.EndOffset = v.EndOffset
 	checkHeaders(r, scans, add)
-	r.OK = true
-	for _, f := range r.Findings {
-		if f.Severity == Corrupt {
-			r.OK = false
-		}
-	}
+	r.OK = !finding.AnyFatal(r.Findings)
 }
 
 func mergeStats(m map[format.Gpid]*GpidStats, g format.Gpid, st *GpidStats) {
@@ -245,7 +242,7 @@ func mergeStats(m map[format.Gpid]*GpidStats, g format.Gpid, st *GpidStats) {
 // after a restart it can be lower than the true maximum of older files, and
 // a learning reset can set it to the learned point, but a plain writer never
 // sets it higher, so a higher value is worth a look, not an error.
-func checkHeaders(r *DirReport, scans []*format.FileScan, add func(Severity, string, int64, string, ...any)) {
+func checkHeaders(r *DirReport, scans []*format.FileScan, add func(finding.Finding)) {
 	seen := map[format.Gpid]int64{}
 	complete := len(scans) > 0 && scans[0].File.Index == 1 // nothing was garbage-collected before
 	for i, s := range scans {
@@ -255,38 +252,24 @@ func checkHeaders(r *DirReport, scans []*format.FileScan, add func(Severity, str
 		fr := r.Files[i]
 		if r.Kind == Plog && r.Owner != nil {
 			if len(s.Header.Entries) != 1 || s.Header.Entries[0].Gpid != *r.Owner {
-				add(Warning, fr.Path, 0, "plog header lists %d entries, expected exactly the owner %s", len(s.Header.Entries), r.Owner)
+				add(finding.New(finding.Warning, fr.Path, "plog header lists %d entries, expected exactly the owner %s", len(s.Header.Entries), r.Owner).At(0))
 			}
 			for g, st := range fr.Gpids {
 				if g != *r.Owner {
-					add(Warning, fr.Path, -1, "%d mutations of gpid %s in the plog of %s", st.Mutations, g, r.Owner)
+					add(finding.New(finding.Warning, fr.Path, "%d mutations of gpid %s in the plog of %s", st.Mutations, g, r.Owner))
 				}
 			}
 		}
 		for _, e := range s.Header.Entries {
 			if e.ValidStartOffset > s.File.StartOffset {
-				add(Warning, fr.Path, 0, "header valid_start_offset %d of %s is past the file start %d", e.ValidStartOffset, e.Gpid, s.File.StartOffset)
+				add(finding.New(finding.Warning, fr.Path, "header valid_start_offset %d of %s is past the file start %d", e.ValidStartOffset, e.Gpid, s.File.StartOffset).At(0).For(e.Gpid))
 			}
 			if complete && e.MaxDecree > seen[e.Gpid] {
-				add(Warning, fr.Path, 0, "header max_decree %d of %s is above the %d of the files before it (a learning reset, or a damaged header)", e.MaxDecree, e.Gpid, seen[e.Gpid])
+				add(finding.New(finding.Warning, fr.Path, "header max_decree %d of %s is above the %d of the files before it (a learning reset, or a damaged header)", e.MaxDecree, e.Gpid, seen[e.Gpid]).At(0).For(e.Gpid))
 			}
 		}
 		for g, st := range fr.Gpids {
 			seen[g] = max(seen[g], st.MaxDecree)
 		}
 	}
-}
-
-// describe says what is wrong without repeating the file and offset that
-// the finding already carries.
-func describe(err error) string {
-	e, ok := format.AsError(err)
-	if !ok {
-		return err.Error()
-	}
-	s := fmt.Sprintf("block %d: %v", e.Block, e.Err)
-	if e.MutationOffset >= 0 {
-		s = fmt.Sprintf("block %d, mutation at offset %d: %v", e.Block, e.MutationOffset, e.Err)
-	}
-	return s
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/vfs"
 )
@@ -77,10 +78,10 @@ func scanOne(t *testing.T, b []byte) *format.FileScan {
 	return s
 }
 
-func severities(r *DirReport) map[Severity]int {
-	m := map[Severity]int{}
+func severities(r *DirReport) map[finding.Class]int {
+	m := map[finding.Class]int{}
 	for _, f := range r.Findings {
-		m[f.Severity]++
+		m[f.Class]++
 	}
 	return m
 }
@@ -94,17 +95,17 @@ func TestLogDirRules(t *testing.T) {
 		name       string
 		files      map[string][]byte
 		ok         bool
-		sev        map[Severity]int
+		sev        map[finding.Class]int
 		lastIntact int64
 	}{
-		{"real Pegasus plog", map[string][]byte{"log.1.0": real}, true, map[Severity]int{}, 7},
-		{"torn tail of the last file is tolerated", map[string][]byte{"log.1.0": real[:len(real)-3]}, true, map[Severity]int{TornTail: 1}, 6},
-		{"bad CRC mid-file refuses the log", map[string][]byte{"log.1.0": flip(real, 600)}, false, map[Severity]int{Corrupt: 1}, 4},
-		{"renamed files are skipped", map[string][]byte{"log.1.0": real, "log.2.917.removed": real}, true, map[Severity]int{Warning: 1}, 7},
-		{"torn middle file with the next file at its valid end (what Pegasus writes after a crash)", twoFiles(t, 500, -1), true, map[Severity]int{TornTail: 1}, 8},
-		{"next file not at the previous valid end", twoFiles(t, 0, 1), false, map[Severity]int{Corrupt: 1}, 5},
-		{"missing index (check_log_files_continuity)", renameSecond(twoFiles(t, 0, -1), 3), false, map[Severity]int{Corrupt: 1}, 0},
-		{"empty last file is skipped", map[string][]byte{"log.1.0": real, "log.2.917": nil}, true, map[Severity]int{TornTail: 1}, 7},
+		{"real Pegasus plog", map[string][]byte{"log.1.0": real}, true, map[finding.Class]int{}, 7},
+		{"torn tail of the last file is tolerated", map[string][]byte{"log.1.0": real[:len(real)-3]}, true, map[finding.Class]int{finding.TornTail: 1}, 6},
+		{"bad CRC mid-file refuses the log", map[string][]byte{"log.1.0": flip(real, 600)}, false, map[finding.Class]int{finding.Corrupt: 1}, 4},
+		{"renamed files are skipped", map[string][]byte{"log.1.0": real, "log.2.917.removed": real}, true, map[finding.Class]int{finding.Warning: 1}, 7},
+		{"torn middle file with the next file at its valid end (what Pegasus writes after a crash)", twoFiles(t, 500, -1), true, map[finding.Class]int{finding.TornTail: 1}, 8},
+		{"next file not at the previous valid end", twoFiles(t, 0, 1), false, map[finding.Class]int{finding.Corrupt: 1}, 5},
+		{"missing index (check_log_files_continuity)", renameSecond(twoFiles(t, 0, -1), 3), false, map[finding.Class]int{finding.Corrupt: 1}, 0},
+		{"empty last file is skipped", map[string][]byte{"log.1.0": real, "log.2.917": nil}, true, map[finding.Class]int{finding.TornTail: 1}, 7},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -127,8 +128,11 @@ func TestLogDirRules(t *testing.T) {
 				t.Errorf("last intact decree %+v, want %d", st, c.lastIntact)
 			}
 			for _, f := range r.Findings {
-				if f.Severity != Warning && f.Path == "" {
+				if f.Class != finding.Warning && f.Path == "" {
 					t.Errorf("finding without a path: %+v", f)
+				}	// Every finding of a plog dir belongs to its owner.
+				if f.Gpid == nil || *f.Gpid != g {
+					t.Errorf("finding without the owner's gpid: %+v", f)
 				}
 			}
 		})
@@ -172,7 +176,7 @@ func TestUnknownTaskCodeIsCorrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := reps[0].Files[0]
-	if reps[0].OK || f.Status != FileCorrupt || f.ErrorOffset != 60+115 {
+	if reps[0].OK || f.Status != finding.Corrupt || f.ErrorOffset != 60+115 {
 		t.Fatalf("%+v", f)
 	}
 }

@@ -5,38 +5,15 @@
 package verify
 
 import (
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 )
 
-// Severity of a finding, named after what Pegasus does about it.
-type Severity string
-
-const (
-	// TornTail: an incomplete block at the end of a file that Pegasus
-	// tolerates (it replays up to the last whole block).
-	TornTail Severity = "torn-tail"
-	// Corrupt: Pegasus refuses the log (the replica goes to .err, or the
-	// slog open fails), or aborts.
-	Corrupt Severity = "corrupt"
-	// Warning: Pegasus opens the log, but something deserves a look.
-	Warning Severity = "warning"
-)
-
-// Finding is one problem, located as exactly as it can be.
-type Finding struct {
-	Severity Severity `json:"severity"`
-	Path     string   `json:"path"`
-	// Offset is the file offset of the first bad block, -1 if the finding
-	// is not about a position in a file.
-	Offset  int64  `json:"offset"`
-	Message string `json:"message"`
-}
-
 // Report is the result of a verification.
 type Report struct {
-	OK       bool         `json:"ok"`
-	Dirs     []*DirReport `json:"dirs"`
-	Findings []Finding    `json:"findings"` // findings outside log dirs: metadata, orphans
+	OK       bool              `json:"ok"`
+	Dirs     []*DirReport      `json:"dirs"`
+	Findings []finding.Finding `json:"findings"` // findings outside log dirs: metadata, orphans
 }
 
 // Kind of log directory.
@@ -56,7 +33,7 @@ type DirReport struct {
 	Gpids    map[format.Gpid]*GpidStats `json:"gpids"`
 	Files    []*FileReport              `json:"files"`
 	Ignored  []string                   `json:"ignored,omitempty"` // names Pegasus skips
-	Findings []Finding                  `json:"findings"`
+	Findings []finding.Finding          `json:"findings"`
 	// EndOffset is the global offset where the valid data of the log ends,
 	// and where Pegasus would start its next file.
 	EndOffset int64 `json:"end_offset"`
@@ -77,27 +54,20 @@ type GpidStats struct {
 	LastIntactDecree int64 `json:"last_intact_decree"`
 }
 
-// FileStatus is the verdict on one file.
-type FileStatus string
-
-const (
-	FileOK       FileStatus = "ok"
-	FileTornTail FileStatus = "torn-tail"
-	FileCorrupt  FileStatus = "corrupt"
-)
-
 // FileReport describes one log file.
 type FileReport struct {
-	Name        string     `json:"name"`
-	Path        string     `json:"path"`
-	Index       int32      `json:"index"`
-	StartOffset int64      `json:"start_offset"`
-	Status      FileStatus `json:"status"`
-	Blocks      int        `json:"blocks"`
-	Mutations   int        `json:"mutations"`
-	Bytes       int64      `json:"bytes"`       // file size
-	ValidBytes  int64      `json:"valid_bytes"` // length of the valid prefix
-	Error       string     `json:"error"`
+	Name        string `json:"name"`
+	Path        string `json:"path"`
+	Index       int32  `json:"index"`
+	StartOffset int64  `json:"start_offset"`
+	// Status is the class of the file's first damage, finding.None
+	// ("ok") for a clean file.
+	Status     finding.Class `json:"status"`
+	Blocks     int           `json:"blocks"`
+	Mutations  int           `json:"mutations"`
+	Bytes      int64         `json:"bytes"`       // file size
+	ValidBytes int64         `json:"valid_bytes"` // length of the valid prefix
+	Error      string        `json:"error"`
 	// ErrorOffset is the file offset of the first bad block (-1: none).
 	ErrorOffset int64                      `json:"error_offset"`
 	Header      *format.FileHeader         `json:"header,omitempty"`

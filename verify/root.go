@@ -1,23 +1,27 @@
 package verify
 
 import (
-	"fmt"
+	"path/filepath"
 	"sort"
 
 	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 )
 
 // Root verifies a whole data root: the slog, every replica's plog, the
 // replica metadata, and the checks that tie them together.
 func Root(root *dataroot.Root, opts Options) (*Report, error) {
+	if opts.FS == nil {
+		opts.FS = root.FS
+	}
 	var specs []DirSpec
 	if root.SlogExists {
 		specs = append(specs, DirSpec{Path: root.SlogDir, Kind: Slog})
 	}
 	plogOf := map[*dataroot.Replica]int{}
 	for _, rep := range root.Replicas {
-		if !isDir(rep.PlogDir) {
+		if !isDir(opts.fs(), rep.PlogDir) {
 			continue
 		}
 		g := rep.Gpid
@@ -29,16 +33,8 @@ func Root(root *dataroot.Root, opts Options) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Dirs: dirs}
-	add := func(sev Severity, path string, format string, args ...any) {
-		rep.Findings = append(rep.Findings, Finding{Severity: sev, Path: path, Offset: -1, Message: fmt.Sprintf(format, args...)})
-	}
-	for _, f := range append(append([]dataroot.Finding(nil), root.Findings...), root.Validate()...) {
-		sev := Warning
-		if f.Severity == dataroot.SeverityCorrupt {
-			sev = Corrupt
-		}
-		add(sev, f.Path, "%s", f.Message)
-	}
+	add := func(f finding.Finding) { rep.Findings = append(rep.Findings, f) }
+	rep.Findings = append(append(rep.Findings, root.Findings...), root.Validate()...)
 
 	var slog *DirReport
 	if root.SlogExists {
@@ -50,13 +46,13 @@ func Root(root *dataroot.Root, opts Options) (*Report, error) {
 			continue
 		}
 		if i, ok := plogOf[r]; ok {
-			checkInitOffset(add, r.Dir+"/.init-info", "init_offset_in_private_log", ii.InitOffsetInPrivateLog, dirs[i], Corrupt,
+			checkInitOffset(add, r, "init_offset_in_private_log", ii.InitOffsetInPrivateLog, dirs[i], finding.Corrupt,
 				"the plog lost data written after the replica's last reset, and whatever is appended now lies below the offset and would be ignored on the next replay")
 		} else if ii.InitOffsetInPrivateLog > 0 {
-			add(Corrupt, r.PlogDir, "plog dir missing although init_offset_in_private_log is %d", ii.InitOffsetInPrivateLog)
+			add(finding.New(finding.Corrupt, r.PlogDir, "plog dir missing although init_offset_in_private_log is %d", ii.InitOffsetInPrivateLog).For(r.Gpid))
 		}
 		if slog != nil && len(slog.Files) > 0 {
-			checkInitOffset(add, r.Dir+"/.init-info", "init_offset_in_shared_log", ii.InitOffsetInSharedLog, slog, Warning,
+			checkInitOffset(add, r, "init_offset_in_shared_log", ii.InitOffsetInSharedLog, slog, finding.Warning,
 				"every slog mutation of this replica would be ignored")
 		}
 	}
@@ -71,8 +67,8 @@ func Root(root *dataroot.Root, opts Options) (*Report, error) {
 		sort.Slice(orphans, func(i, j int) bool { return orphans[i].Less(orphans[j]) })
 		for _, g := range orphans {
 			st := slog.Gpids[g]
-			add(Warning, slog.Path, "orphan gpid %s: %d slog mutations (decrees %d..%d) have no replica dir; replay drops them",
-				g, st.Mutations, st.MinDecree, st.MaxDecree)
+			add(finding.New(finding.Warning, slog.Path, "orphan gpid %s: %d slog mutations (decrees %d..%d) have no replica dir; replay drops them",
+				g, st.Mutations, st.MinDecree, st.MaxDecree).For(g))
 		}
 	}
 
@@ -80,22 +76,19 @@ func Root(root *dataroot.Root, opts Options) (*Report, error) {
 	for _, d := range dirs {
 		rep.OK = rep.OK && d.OK
 	}
-	for _, f := range rep.Findings {
-		if f.Severity == Corrupt {
-			rep.OK = false
-		}
-	}
+	rep.OK = rep.OK && !finding.AnyFatal(rep.Findings)
 	return rep, nil
 }
 
 // checkInitOffset checks that a replica's init offset in a log lies inside
 // that log: replay ignores mutations below it (replica::replay_mutation), so
 // an offset past the end of the valid data means lost or ignored writes.
-func checkInitOffset(add func(Severity, string, string, ...any), path, field string, off int64, d *DirReport, sev Severity, why string) {
+func checkInitOffset(add func(finding.Finding), r *dataroot.Replica, field string, off int64, d *DirReport, c finding.Class, why string) {
 	if len(d.Files) == 0 {
 		return
 	}
 	if off > d.EndOffset {
-		add(sev, path, "%s %d is past the end %d of the valid data in %s: %s", field, off, d.EndOffset, d.Path, why)
+		add(finding.New(c, filepath.Join(r.Dir, dataroot.InitInfoFile), "%s %d is past the end %d of the valid data in %s: %s",
+			field, off, d.EndOffset, d.Path, why).For(r.Gpid))
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"sync/atomic"
 
 	"github.com/urfave/cli/v2"
+
 	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/verify"
 )
@@ -113,12 +115,12 @@ func jsonReport(r *verify.Report) any {
 	}
 	findings := r.Findings
 	if findings == nil {
-		findings = []verify.Finding{}
+		findings = []finding.Finding{}
 	}
 	return struct {
-		OK       bool             `json:"ok"`
-		Dirs     []jsonDir        `json:"dirs"`
-		Findings []verify.Finding `json:"findings"`
+		OK       bool              `json:"ok"`
+		Dirs     []jsonDir         `json:"dirs"`
+		Findings []finding.Finding `json:"findings"`
 	}{r.OK, dirs, findings}
 }
 
@@ -157,12 +159,12 @@ func printReport(w io.Writer, r *verify.Report) {
 	}
 }
 
-func printFinding(w io.Writer, f verify.Finding) {
+func printFinding(w io.Writer, f finding.Finding) {
 	at := ""
 	if f.Offset >= 0 {
 		at = fmt.Sprintf(" at offset %d", f.Offset)
 	}
-	fmt.Fprintf(w, "  %s: %s%s: %s\n", strings.ToUpper(string(f.Severity)), f.Path, at, f.Message)
+	fmt.Fprintf(w, "  %s: %s%s: %s\n", strings.ToUpper(f.Class.String()), f.Path, at, f.Message)
 }
 
 func humanBytes(n int64) string {

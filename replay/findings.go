@@ -1,0 +1,79 @@
+package replay
+
+import (
+	"errors"
+	"path/filepath"
+
+	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/decrees"
+	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/gpid"
+)
+
+// collectFindings turns the verdicts already in res into located findings:
+// the file and offset where a log is refused, the metadata that keeps a
+// replica from loading, the decrees a version loses, each with its gpid.
+// reps[i] is the model of root.Replicas[i], nil when it was not loaded.
+func (res *Result) collectFindings(root *dataroot.Root, reps []*replica) {
+	res.Findings = []finding.Finding{}
+	add := func(f finding.Finding) { res.Findings = append(res.Findings, f) }
+	slogDir := root.SlogDir
+	if res.Slog != nil && res.Slog.err != nil {
+		add(failure("the slog is refused, and with it every replica (moved to .err)", res.Slog.err, slogDir))
+	}
+	if res.abortErr != nil {
+		add(failure("the slog replay aborts the server", res.abortErr, slogDir))
+	}
+	for i, dr := range root.Replicas {
+		rr, r := res.Replicas[i], reps[i]
+		switch {
+		case r == nil:
+			add(notLoaded(dr, rr.Error))
+		case r.err != nil:
+			what := "the plog is refused: the replica moves to .err"
+			if errors.Is(r.err, ErrAbort) {
+				what = "replaying the plog aborts the server"
+			}
+			add(failure(what, r.err, dr.PlogDir).For(dr.Gpid))
+		case len(rr.Lost) > 0:
+			add(finding.New(finding.Corrupt, dr.Dir, "under %s, decrees %s are lost: only the slog holds them", res.ServerVersion,
+				decrees.Format(rr.Lost)).For(dr.Gpid))
+		case rr.LogIncomplete:
+			add(finding.New(finding.Warning, dr.Dir, "slog and plog max decrees differ: 2.3 marks every replica inactive, to learn from its peers").For(dr.Gpid))
+		}
+	}
+	for _, o := range res.Orphans {
+		f := finding.New(finding.Warning, slogDir, "%d slog mutations (decrees %d..%d) of a replica that is not loaded are dropped: %s",
+			o.Mutations, o.MinDecree, o.MaxDecree, o.Reason)
+		if g, err := gpid.Parse(o.Gpid); err == nil {
+			f = f.For(g)
+		}
+		add(f)
+	}
+}
+
+// notLoaded is why the server does not load dr: the fatal finding of its
+// metadata when there is one, else the replay model's reason.
+func notLoaded(dr *dataroot.Replica, why string) finding.Finding {
+	for _, f := range dataroot.ValidateReplica(dr) {
+		if f.Class.Fatal() {
+			return f
+		}
+	}
+	return finding.New(finding.Corrupt, filepath.Join(dr.Dir, dataroot.InitInfoFile), "%s", why).For(dr.Gpid)
+}
+
+// failure locates err: where the codec or the chain rules found damage,
+// or, for a CHECK of the prepare list, the log being replayed. An error
+// nobody located is waltool failing to read (finding.Error).
+func failure(what string, err error, path string) finding.Finding {
+	f := finding.From(err, path)
+	if errors.Is(err, ErrAbort) {
+		f.Class = finding.Corrupt
+		f.Message = err.Error()
+	}
+	if f.Class != finding.Error {
+		f.Message = what + ": " + f.Message
+	}
+	return f
+}
