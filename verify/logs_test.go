@@ -130,7 +130,7 @@ func TestLogDirRules(t *testing.T) {
 			for _, f := range r.Findings {
 				if f.Class != finding.Warning && f.Path == "" {
 					t.Errorf("finding without a path: %+v", f)
-				}	// Every finding of a plog dir belongs to its owner.
+				} // Every finding of a plog dir belongs to its owner.
 				if f.Gpid == nil || *f.Gpid != g {
 					t.Errorf("finding without the owner's gpid: %+v", f)
 				}
