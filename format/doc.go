@@ -2,7 +2,8 @@
 // shared log (slog) and the private logs (plog): file names, blocks, the
 // chained CRC-32C, the file header and mutation records, read and written
 // byte-for-byte as Pegasus 2.3 to 2.6 do. It has no policy: which files a
-// server replays, garbage-collects or ignores lives in replay/ and gc/.
+// server opens, where its replay starts and how files chain live in
+// logrules/; what it recovers, collects or ignores in replay/ and gc/.
 //
 // A log file is a sequence of blocks with no padding and no trailer:
 //
