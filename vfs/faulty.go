@@ -17,6 +17,7 @@ type Op string
 const (
 	OpCreate   Op = "create"
 	OpOpen     Op = "open"
+	OpRead     Op = "read" // File.Read and File.ReadAt of files from OpenReadOnly
 	OpWrite    Op = "write"
 	OpSync     Op = "sync"     // File.Sync (fdatasync)
 	OpSyncDir  Op = "syncdir"  // Dir.Sync and FS.SyncDir
@@ -45,7 +46,8 @@ type Fault struct {
 	// Err is returned by the failing operation; nil means ErrInjected.
 	Err error
 	// Short, for OpWrite, writes this many bytes of the buffer before
-	// failing: a torn write.
+	// failing: a torn write. For OpRead, it is the file offset where reads
+	// start failing, as on a bad sector (use Times: -1 to keep it bad).
 	Short int
 }
 
@@ -248,8 +250,44 @@ func (f *Faulty) OpenReadOnly(name string) (File, error) {
 	if _, err := f.check(OpOpen, name); err != nil {
 		return nil, err
 	}
-	return f.base.OpenReadOnly(name)
+	file, err := f.base.OpenReadOnly(name)
+	if err != nil {
+		return nil, err
+	}
+	return &faultyReader{File: file, fs: f, path: filepath.Clean(name)}, nil
 }
+
+// faultyReader fails reads on demand. A fault's Short is the file offset
+// where the bad region starts: a read is served up to it and then fails,
+// as on a bad sector, so readers see an error mid-file at a known offset.
+type faultyReader struct {
+	File
+	fs   *Faulty
+	path string
+	pos  int64 // of Read; ReadAt does not move it
+}
+
+func (r *faultyReader) Read(p []byte) (int, error) {
+	if bad, err := r.fs.check(OpRead, r.path); err != nil {
+		n, _ := r.File.Read(p[:clamp(int64(bad)-r.pos, len(p))])
+		r.pos += int64(n)
+		return n, err
+	}
+	n, err := r.File.Read(p)
+	r.pos += int64(n)
+	return n, err
+}
+
+func (r *faultyReader) ReadAt(p []byte, off int64) (int, error) {
+	if bad, err := r.fs.check(OpRead, r.path); err != nil {
+		n, _ := r.File.ReadAt(p[:clamp(int64(bad)-off, len(p))], off)
+		return n, err
+	}
+	return r.File.ReadAt(p, off)
+}
+
+// clamp is n bounded to [0, limit].
+func clamp(n int64, limit int) int { return int(max(0, min(n, int64(limit)))) }
 
 func (f *Faulty) Create(name string) (File, error) {
 	if _, err := f.check(OpCreate, name); err != nil {
