@@ -96,30 +96,14 @@ func verifyTarget(t *target, opts verify.Options) (*verify.Report, error) {
 	return &verify.Report{OK: dirs[0].OK, Dirs: dirs}, nil
 }
 
-// jsonDir is the JSON shape of a DirReport: gpid keys as "1.4".
-type jsonDir struct {
-	*verify.DirReport
-	Gpids map[string]*verify.GpidStats `json:"gpids"`
-}
-
-func jsonReport(r *verify.Report) any {
-	dirs := make([]jsonDir, len(r.Dirs))
-	for i, d := range r.Dirs {
-		m := map[string]*verify.GpidStats{}
-		for g, st := range d.Gpids {
-			m[g.String()] = st
-		}
-		dirs[i] = jsonDir{d, m}
+// jsonReport is the --json document: findings as [] rather than null
+// (gpid keys print as "1.4" through format.Gpid.MarshalText).
+func jsonReport(r *verify.Report) *verify.Report {
+	out := *r
+	if out.Findings == nil {
+		out.Findings = []verify.Finding{}
 	}
-	findings := r.Findings
-	if findings == nil {
-		findings = []verify.Finding{}
-	}
-	return struct {
-		OK       bool             `json:"ok"`
-		Dirs     []jsonDir        `json:"dirs"`
-		Findings []verify.Finding `json:"findings"`
-	}{r.OK, dirs, findings}
+	return &out
 }
 
 func printReport(w io.Writer, r *verify.Report) {
