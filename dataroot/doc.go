@@ -2,7 +2,10 @@
 // server: the shared-log (slog) directory, the data dirs, and the replica
 // dirs in them with their .init-info, .app-info and checkpoint directories.
 //
-// Discovery (Open and the Read* functions) only reads: it never creates,
+// Resolve decides what a path an operator gives names (a log file, a log
+// dir, a replica dir or a data root) and lists the log dirs it covers.
+//
+// Discovery (Resolve, Open and the Read* functions) only reads: it never creates,
 // renames, deletes or writes anything, even where Pegasus itself would
 // (it deletes stray checkpoint dirs and renames failed replicas to *.err on
 // start). Those situations are reported as Findings instead.

@@ -33,9 +33,6 @@ func NewEncoder(dst []byte, h *FileHeader) (*Encoder, []byte) {
 	return e, dst
 }
 
-// StartOffset is the global offset of the file's first byte.
-func (e *Encoder) StartOffset() int64 { return e.start }
-
 // State is the committed state: the file's size and CRC chain.
 func (e *Encoder) State() EncoderState { return e.state }
 

@@ -10,12 +10,13 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
-	"sync"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/internal/par"
 	"github.com/waltool/waltool/logrules"
 	"github.com/waltool/waltool/vfs"
 )
@@ -47,7 +48,8 @@ type Options struct {
 	// we cannot read RocksDB).
 	DurableDecrees map[format.Gpid]int64
 	// Emit, if set, receives the recovered mutation stream of EmitGpid in
-	// commit order: committed mutations first, then the prepared ones.
+	// commit order: committed mutations first, then the prepared ones. It
+	// is called from one goroutine at a time.
 	EmitGpid *format.Gpid
 	Emit     func(m *format.Mutation, committed bool) error
 	// MaxPrepareCount is max_mutation_count_in_prepare_list (110).
@@ -73,8 +75,6 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 
 	// Load and replay every plog; replicas are independent, as the
 	// server's parallel LPC_REPLICATION_INIT_LOAD tasks are.
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, workers(opts.Workers))
 	for i, dr := range root.Replicas {
 		rr := &ReplicaResult{Gpid: dr.Gpid.String(), Dir: dr.Dir, SlogOnlyDecrees: []decrees.Range{}, Prepared: []decrees.Range{}, Holes: []decrees.Range{}, LostIfSlogIgnored: []decrees.Range{}, Lost: []decrees.Range{}}
 		results[i] = rr
@@ -84,23 +84,29 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 			continue
 		}
 		reps[i] = r
-		if opts.EmitGpid != nil && *opts.EmitGpid == r.gpid && opts.Emit != nil {
-			r.keepMutations = true
-			r.emit = func(m *format.Mutation) {
-				if err := opts.Emit(m, true); err != nil && emitErr == nil {
-					emitErr = err
+	}
+	// One replica emits, so Emit is never called from two goroutines: with
+	// several dirs of the gpid (the server aborts, "conflict replica dir"),
+	// the last one loaded in root order, which is the one kept below for
+	// the slog and the prepared tail (unless its plog fails to replay).
+	if opts.EmitGpid != nil && opts.Emit != nil {
+		for _, r := range slices.Backward(reps) {
+			if r != nil && r.gpid == *opts.EmitGpid {
+				r.keepMutations = true
+				r.emit = func(m *format.Mutation) {
+					if err := opts.Emit(m, true); err != nil && emitErr == nil {
+						emitErr = err
+					}
 				}
+				break
 			}
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			replayPlog(root.FS, r, dr, rr)
-		}()
 	}
-	wg.Wait()
+	par.Each(len(reps), workers(opts.Workers), func(i int) {
+		if r := reps[i]; r != nil {
+			replayPlog(root.FS, r, root.Replicas[i], results[i])
+		}
+	})
 	if emitErr != nil {
 		return nil, emitErr
 	}

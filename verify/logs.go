@@ -20,6 +20,9 @@ type DirSpec struct {
 	Path  string
 	Kind  Kind
 	Owner *format.Gpid // plog: the replica that owns it, if known
+	// Dir is the dir's listing when the caller already has it (a
+	// dataroot.Target); nil: LogDirs lists Path.
+	Dir *format.Dir
 }
 
 // Options tune a verification.
@@ -57,9 +60,12 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 	dirs := make([]*format.Dir, len(specs))
 	var jobs []job
 	for i, sp := range specs {
-		d, err := format.OpenDir(opts.fs(), sp.Path)
-		if err != nil {
-			return nil, err
+		d := sp.Dir
+		if d == nil {
+			var err error
+			if d, err = format.OpenDir(opts.fs(), sp.Path); err != nil {
+				return nil, err
+			}
 		}
 		dirs[i] = d
 		reps[i] = &DirReport{Path: sp.Path, Kind: sp.Kind, Owner: sp.Owner, Gpids: map[format.Gpid]*GpidStats{}, Ignored: d.Ignored}

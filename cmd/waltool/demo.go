@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/waltool/waltool/fixtures"
 )
 
 func demoCommand() *cli.Command {
@@ -83,7 +85,7 @@ func expandDemoArg(a, root, damaged string) string {
 		if a == "@datadirs-damaged" {
 			r = damaged
 		}
-		m, err := readManifest(r)
+		m, err := fixtures.ReadManifest(r)
 		if err != nil {
 			return ""
 		}

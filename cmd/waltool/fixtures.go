@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 	"github.com/waltool/waltool/fixtures"
@@ -53,13 +51,4 @@ func fixturesCommand() *cli.Command {
 			},
 		}},
 	}
-}
-
-func readManifest(root string) (*fixtures.Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(root, "manifest.json"))
-	if err != nil {
-		return nil, err
-	}
-	var m fixtures.Manifest
-	return &m, json.Unmarshal(b, &m)
 }

@@ -45,8 +45,8 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if t.root == nil {
-		return fmt.Errorf("%s is a %s; replay needs a data root or a replica dir", t.path, t.what)
+	if t.Root == nil {
+		return fmt.Errorf("%s is a %s; replay needs a data root or a replica dir", t.Path, t.What())
 	}
 	opts := replay.Options{Version: v}
 	if p := c.String("durable-decrees"); p != "" {
@@ -70,7 +70,7 @@ func runReplay(c *cli.Context) error {
 			return emitJSON(out, m, committed)
 		}
 	}
-	res, err := replay.Run(t.root, opts)
+	res, err := replay.Run(t.Root, opts)
 	if err != nil {
 		return err
 	}

@@ -44,11 +44,7 @@ func runVerify(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		files, err := t.logFiles()
-		if err != nil {
-			return err
-		}
-		for _, f := range files {
+		for _, f := range t.Files() {
 			total += f.Size
 		}
 		targets = append(targets, t)
@@ -85,43 +81,31 @@ func runVerify(c *cli.Context) error {
 
 func verifyTarget(t *target, opts verify.Options) (*verify.Report, error) {
 	switch {
-	case t.root != nil:
-		return verify.Root(t.root, opts)
-	case t.dir != nil:
-		dirs, err := verify.LogDirs([]verify.DirSpec{*t.dir}, opts)
-		if err != nil {
-			return nil, err
-		}
-		return &verify.Report{OK: dirs[0].OK, Dirs: dirs}, nil
-	default:
-		return verify.File(*t.file, opts)
+	case t.Root != nil:
+		return verify.Root(t.Root, opts)
+	case t.File != nil:
+		return verify.File(*t.File, opts)
 	}
+	ld := t.Logs[0]
+	spec := verify.DirSpec{Path: t.Path, Kind: verify.Slog, Owner: ld.Owner, Dir: ld.Dir}
+	if ld.Kind == dataroot.PlogDirTarget {
+		spec.Kind = verify.Plog
+	}
+	dirs, err := verify.LogDirs([]verify.DirSpec{spec}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &verify.Report{OK: dirs[0].OK, Dirs: dirs}, nil
 }
 
-// jsonDir is the JSON shape of a DirReport: gpid keys as "1.4".
-type jsonDir struct {
-	*verify.DirReport
-	Gpids map[string]*verify.GpidStats `json:"gpids"`
-}
-
-func jsonReport(r *verify.Report) any {
-	dirs := make([]jsonDir, len(r.Dirs))
-	for i, d := range r.Dirs {
-		m := map[string]*verify.GpidStats{}
-		for g, st := range d.Gpids {
-			m[g.String()] = st
-		}
-		dirs[i] = jsonDir{d, m}
+// jsonReport is the --json document: findings as [] rather than null
+// (gpid keys print as "1.4" through format.Gpid.MarshalText).
+func jsonReport(r *verify.Report) *verify.Report {
+	out := *r
+	if out.Findings == nil {
+		out.Findings = []finding.Finding{}
 	}
-	findings := r.Findings
-	if findings == nil {
-		findings = []finding.Finding{}
-	}
-	return struct {
-		OK       bool              `json:"ok"`
-		Dirs     []jsonDir         `json:"dirs"`
-		Findings []finding.Finding `json:"findings"`
-	}{r.OK, dirs, findings}
+	return &out
 }
 
 func printReport(w io.Writer, r *verify.Report) {
@@ -179,5 +163,3 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
-
-var _ = dataroot.Open
