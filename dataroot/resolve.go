@@ -44,6 +44,9 @@ type LogDir struct {
 	Kind  Kind // SlogDirTarget or PlogDirTarget
 	Dir   *format.Dir
 	Owner *format.Gpid // of a plog, when its replica dir name says
+	// Replica is the replica whose plog this is, when the dir was listed
+	// as part of a Root.
+	Replica *Replica
 }
 
 // What describes the target for messages: "log file", "plog dir",
@@ -126,7 +129,8 @@ func Resolve(fsys vfs.FS, path string, opts Options) (*Target, error) {
 			return nil, err
 		}
 		t.Kind, t.Root = ReplicaTarget, r
-		return t, t.listLogs(fsys)
+		t.Logs, err = r.LogDirs()
+		return t, err
 	}
 	opts.Root, opts.FS = p, fsys
 	switch {
@@ -146,7 +150,8 @@ func Resolve(fsys vfs.FS, path string, opts Options) (*Target, error) {
 		return nil, fmt.Errorf("%s: no log file, log dir, replica dir or data root here (no %s, no replicas under %v)", p, r.SlogDir, r.DataDirs)
 	}
 	t.Kind, t.Root = RootTarget, r
-	return t, t.listLogs(fsys)
+	t.Logs, err = r.LogDirs()
+	return t, err
 }
 
 // cleanPath cleans p lexically; a path with no name left (".", "..",
@@ -175,28 +180,29 @@ func absPath(p string) string {
 	return p
 }
 
-// listLogs lists the slog and every replica's plog of t.Root.
-func (t *Target) listLogs(fsys vfs.FS) error {
-	r := t.Root
+// LogDirs lists the slog (when it exists) and every replica's plog that is
+// a directory, in Replicas order, through r.FS.
+func (r *Root) LogDirs() ([]LogDir, error) {
+	var out []LogDir
 	if r.SlogExists {
-		d, err := format.OpenDir(fsys, r.SlogDir)
+		d, err := format.OpenDir(r.FS, r.SlogDir)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		t.Logs = append(t.Logs, LogDir{Kind: SlogDirTarget, Dir: d})
+		out = append(out, LogDir{Kind: SlogDirTarget, Dir: d})
 	}
 	for _, rep := range r.Replicas {
-		if !isDir(fsys, rep.PlogDir) {
+		if !isDir(r.FS, rep.PlogDir) {
 			continue
 		}
-		d, err := format.OpenDir(fsys, rep.PlogDir)
+		d, err := format.OpenDir(r.FS, rep.PlogDir)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		g := rep.Gpid
-		t.Logs = append(t.Logs, LogDir{Kind: PlogDirTarget, Dir: d, Owner: &g})
+		out = append(out, LogDir{Kind: PlogDirTarget, Dir: d, Owner: &g, Replica: rep})
 	}
-	return nil
+	return out, nil
 }
 
 // holdsReplicaDirs reports whether the listed dir d holds a directory

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"path/filepath"
 	"sort"
 
@@ -9,24 +10,57 @@ import (
 	"github.com/waltool/waltool/format"
 )
 
+// Target verifies whatever t names: a log file, a log dir, a replica or a
+// data root, using the listings t already holds.
+func Target(t *dataroot.Target, opts Options) (*Report, error) {
+	switch {
+	case t.File != nil:
+		return File(*t.File, opts)
+	case t.Root != nil:
+		return root(t.Root, t.Logs, opts)
+	case len(t.Logs) != 1:
+		return nil, fmt.Errorf("verify: %s: nothing to verify", t.Path)
+	}
+	dirs, err := LogDirs([]DirSpec{spec(t.Logs[0])}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Report{OK: dirs[0].OK, Dirs: dirs}, nil
+}
+
 // Root verifies a whole data root: the slog, every replica's plog, the
 // replica metadata, and the checks that tie them together.
-func Root(root *dataroot.Root, opts Options) (*Report, error) {
+func Root(r *dataroot.Root, opts Options) (*Report, error) {
+	logs, err := r.LogDirs()
+	if err != nil {
+		return nil, err
+	}
+	return root(r, logs, opts)
+}
+
+func spec(ld dataroot.LogDir) DirSpec {
+	s := DirSpec{Path: ld.Dir.Path, Kind: Slog, Owner: ld.Owner, Dir: ld.Dir}
+	if ld.Kind == dataroot.PlogDirTarget {
+		s.Kind = Plog
+	}
+	return s
+}
+
+// root verifies r, whose log dirs logs lists (r.LogDirs).
+func root(root *dataroot.Root, logs []dataroot.LogDir, opts Options) (*Report, error) {
 	if opts.FS == nil {
 		opts.FS = root.FS
 	}
-	var specs []DirSpec
-	if root.SlogExists {
-		specs = append(specs, DirSpec{Path: root.SlogDir, Kind: Slog})
-	}
+	specs := make([]DirSpec, len(logs))
 	plogOf := map[*dataroot.Replica]int{}
-	for _, rep := range root.Replicas {
-		if !isDir(opts.fs(), rep.PlogDir) {
-			continue
+	slogAt := -1
+	for i, ld := range logs {
+		specs[i] = spec(ld)
+		if ld.Replica != nil {
+			plogOf[ld.Replica] = i
+		} else if ld.Kind == dataroot.SlogDirTarget {
+			slogAt = i
 		}
-		g := rep.Gpid
-		plogOf[rep] = len(specs)
-		specs = append(specs, DirSpec{Path: rep.PlogDir, Kind: Plog, Owner: &g})
 	}
 	dirs, err := LogDirs(specs, opts)
 	if err != nil {
@@ -37,8 +71,8 @@ func Root(root *dataroot.Root, opts Options) (*Report, error) {
 	rep.Findings = append(append(rep.Findings, root.Findings...), root.Validate()...)
 
 	var slog *DirReport
-	if root.SlogExists {
-		slog = dirs[0]
+	if slogAt >= 0 {
+		slog = dirs[slogAt]
 	}
 	for _, r := range root.Replicas {
 		ii := r.InitInfo

@@ -10,7 +10,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/verify"
@@ -55,7 +54,7 @@ func runVerify(c *cli.Context) error {
 
 	all := &verify.Report{OK: true}
 	for _, t := range targets {
-		r, err := verifyTarget(t, opts)
+		r, err := verify.Target(t.Target, opts)
 		if err != nil {
 			return err
 		}
@@ -77,25 +76,6 @@ func runVerify(c *cli.Context) error {
 		return findings("")
 	}
 	return nil
-}
-
-func verifyTarget(t *target, opts verify.Options) (*verify.Report, error) {
-	switch {
-	case t.Root != nil:
-		return verify.Root(t.Root, opts)
-	case t.File != nil:
-		return verify.File(*t.File, opts)
-	}
-	ld := t.Logs[0]
-	spec := verify.DirSpec{Path: t.Path, Kind: verify.Slog, Owner: ld.Owner, Dir: ld.Dir}
-	if ld.Kind == dataroot.PlogDirTarget {
-		spec.Kind = verify.Plog
-	}
-	dirs, err := verify.LogDirs([]verify.DirSpec{spec}, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &verify.Report{OK: dirs[0].OK, Dirs: dirs}, nil
 }
 
 // jsonReport is the --json document: findings as [] rather than null
