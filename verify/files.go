@@ -4,13 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/waltool/waltool/format"
-	"github.com/waltool/waltool/vfs"
 )
-
-func isDir(fsys vfs.FS, p string) bool {
-	st, err := fsys.Stat(p)
-	return err == nil && st.IsDir()
-}
 
 // File verifies a single log file as if it were the only file of its log:
 // a torn tail at its end is tolerated.
