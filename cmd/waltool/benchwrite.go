@@ -24,6 +24,7 @@ import (
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/plog"
 	"github.com/waltool/waltool/format/rrdb"
+	"github.com/waltool/waltool/format/slog"
 	"github.com/waltool/waltool/verify"
 	"github.com/waltool/waltool/vfs"
 )
@@ -343,50 +344,6 @@ func workload(cfg benchWriteConfig, do func(client int, g format.Gpid, m *format
 	return load{recs: recs, elapsed: elapsed, before: before, after: after}, nil
 }
 
-// groupCommit is the leader/follower batching every mode uses for its
-// logs: requests that arrive while a write is in flight queue up and go
-// out together in the next one, as in Pegasus's mutation_log (one
-// outstanding write, a pending batch filling meanwhile).
-type groupCommit struct {
-	mu      sync.Mutex
-	pending []*gcReq
-	writing bool
-	flush   func(ms []*format.Mutation) error
-	scratch []*format.Mutation
-	writes  int64
-}
-
-type gcReq struct {
-	m    *format.Mutation
-	done chan error
-}
-
-func (g *groupCommit) do(m *format.Mutation, done chan error) error {
-	g.mu.Lock()
-	g.pending = append(g.pending, &gcReq{m: m, done: done})
-	if !g.writing {
-		g.writing = true
-		for len(g.pending) > 0 {
-			batch := g.pending
-			g.pending = nil
-			g.mu.Unlock()
-			g.scratch = g.scratch[:0]
-			for _, r := range batch {
-				g.scratch = append(g.scratch, r.m)
-			}
-			err := g.flush(g.scratch)
-			g.writes++
-			for _, r := range batch {
-				r.done <- err
-			}
-			g.mu.Lock()
-		}
-		g.writing = false
-	}
-	g.mu.Unlock()
-	return <-done
-}
-
 // countingFile counts the syncs of a file written by format.LogWriter.
 // Its Sync is fsync, as Pegasus's log_file::flush (rdsn's file::flush calls
 // fsync, not fdatasync).
@@ -403,18 +360,18 @@ func (f countingFile) Sync() error {
 	return f.File.Sync()
 }
 
-func createCounting(syncs *atomic.Int64) func(string) (format.WriteFile, error) {
-	return func(path string) (format.WriteFile, error) {
-		f, err := vfs.OS.Create(path)
-		if err != nil {
-			return nil, err
-		}
-		if err := vfs.OS.SyncDir(filepath.Dir(path)); err != nil {
-			f.Close()
-			return nil, err
-		}
-		return countingFile{f, syncs}, nil
+// countingFS creates countingFiles.
+type countingFS struct {
+	vfs.FS
+	syncs *atomic.Int64
+}
+
+func (c countingFS) Create(path string) (vfs.File, error) {
+	f, err := c.FS.Create(path)
+	if err != nil {
+		return nil, err
 	}
+	return countingFile{f, c.syncs}, nil
 }
 
 func gpidOf(r int) format.Gpid { return format.Gpid{App: 1, Partition: int32(r)} }
@@ -459,13 +416,8 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 			infos = append(infos, format.ReplicaLogInfo{Gpid: gpidOf(r)})
 		}
 		var syncs atomic.Int64
-		lw := format.NewLogWriter(dir, 0, 0, infos, format.WriterOptions{Sync: sync, Create: createCounting(&syncs)})
-		gc := &groupCommit{flush: func(ms []*format.Mutation) error { return lw.Append(ms...) }}
-		dones := make([]chan error, cfg.Clients)
-		for i := range dones {
-			dones[i] = make(chan error, 1)
-		}
-		ld, err := workload(cfg, func(c int, _ format.Gpid, m *format.Mutation) error { return gc.do(m, dones[c]) })
+		lw := slog.NewWriter(dir, 0, 0, infos, format.WriterOptions{Sync: sync, FS: countingFS{vfs.OS, &syncs}})
+		ld, err := workload(cfg, func(_ int, _ format.Gpid, m *format.Mutation) error { return lw.Append(m) })
 		if err != nil {
 			return res, err
 		}
@@ -473,7 +425,7 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 			return res, err
 		}
 		res = summarize(mode, cfg, ld)
-		res.Streams, res.Writes, res.Syncs, res.Bytes = 1, gc.writes, syncs.Load(), lw.EndOffset()
+		res.Streams, res.Writes, res.Syncs, res.Bytes = 1, lw.Writes(), syncs.Load(), lw.EndOffset()
 		specs = append(specs, verify.DirSpec{Path: dir, Kind: verify.Slog})
 
 	case "plog-per-file":
@@ -481,23 +433,19 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 		// mutation_log_private writes its pending batch and fsyncs it, on
 		// its own, one outstanding write per log.
 		var syncs atomic.Int64
-		lws := make([]*format.LogWriter, cfg.Replicas)
-		gcs := make([]*groupCommit, cfg.Replicas)
+		// Its append path is the shared log's (one outstanding write, a
+		// pending batch): a slog.Writer with its replica alone registered,
+		// fed its mutations alone, writes exactly its plog.
+		lws := make([]*slog.Writer, cfg.Replicas)
 		for r := range cfg.Replicas {
 			dir := plogDir(r)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return res, err
 			}
-			lw := format.NewLogWriter(dir, 0, 0, []format.ReplicaLogInfo{{Gpid: gpidOf(r)}}, format.WriterOptions{Sync: sync, Create: createCounting(&syncs)})
-			lws[r] = lw
-			gcs[r] = &groupCommit{flush: func(ms []*format.Mutation) error { return lw.Append(ms...) }}
+			lws[r] = slog.NewWriter(dir, 0, 0, []format.ReplicaLogInfo{{Gpid: gpidOf(r)}}, format.WriterOptions{Sync: sync, FS: countingFS{vfs.OS, &syncs}})
 		}
-		dones := make([]chan error, cfg.Clients)
-		for i := range dones {
-			dones[i] = make(chan error, 1)
-		}
-		ld, err := workload(cfg, func(c int, g format.Gpid, m *format.Mutation) error {
-			return gcs[g.Partition].do(m, dones[c])
+		ld, err := workload(cfg, func(_ int, g format.Gpid, m *format.Mutation) error {
+			return lws[g.Partition].Append(m)
 		})
 		if err != nil {
 			return res, err
@@ -508,7 +456,7 @@ func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
 			if err := lw.Close(); err != nil {
 				return res, err
 			}
-			res.Writes += gcs[r].writes
+			res.Writes += lw.Writes()
 			res.Bytes += lw.EndOffset()
 			g := gpidOf(r)
 			specs = append(specs, verify.DirSpec{Path: plogDir(r), Kind: verify.Plog, Owner: &g})
