@@ -2,22 +2,14 @@ package format
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 // DefaultMaxFileSize is log_private_file_size_mb's default (32 MiB).
 const DefaultMaxFileSize = 32 << 20
-
-// WriteFile is the part of a file a log writer uses; tests substitute
-// files that fail on demand.
-type WriteFile interface {
-	io.Writer
-	Sync() error
-	Close() error
-}
 
 // WriterOptions configure a LogWriter.
 type WriterOptions struct {
@@ -28,25 +20,63 @@ type WriterOptions struct {
 	// Sync fsyncs each batch (plog_force_flush=true); Pegasus's default
 	// is false.
 	Sync bool
-	// Create opens a new file for writing; it must fail if the file
-	// exists, as log_file::create_write does. Default: os.OpenFile with
-	// O_CREATE|O_EXCL, followed by an fsync of the directory.
-	Create func(path string) (WriteFile, error)
+	// FS creates each new file: FS.Create refuses an existing name
+	// (O_CREAT|O_EXCL), as log_file::create_write does; then FS.SyncDir
+	// makes the name durable. nil means vfs.OS.
+	FS vfs.FS
+	// DeferDirSync skips the directory fsync after a create: the caller
+	// makes the name durable itself (format/plog in its next flush round)
+	// or not at all (fixtures).
+	DeferDirSync bool
 }
+
+// Header is what each new file's header lists: one entry per replica
+// registered with the log (a plog's owner alone; every replica of the
+// server in the shared log), with its in-memory max decree and valid start
+// offset (mutation_log::create_new_log_file). The LogWriter keeps the max
+// decrees current; the caller owns the set of entries.
+type Header interface {
+	// Entry is g's entry, which the writer raises to the decree of each
+	// mutation of g it issues; nil means g is not listed (its decrees
+	// are not tracked).
+	Entry(g Gpid) *ReplicaLogInfo
+	// Entries lists the entries in any order; the writer copies them and
+	// sorts them by gpid.
+	Entries() []ReplicaLogInfo
+}
+
+// Entries is a fixed set of header entries, such as a plog's single entry
+// for its owner. The writer raises the max decrees in place, so whoever
+// holds the slice sees the in-memory max decrees.
+type Entries []ReplicaLogInfo
+
+// Entry is g's entry, or nil.
+func (e Entries) Entry(g Gpid) *ReplicaLogInfo {
+	for i := range e {
+		if e[i].Gpid == g {
+			return &e[i]
+		}
+	}
+	return nil
+}
+
+// Entries returns e.
+func (e Entries) Entries() []ReplicaLogInfo { return e }
 
 // LogWriter appends mutations to one log directory as a Pegasus
 // mutation_log does: no file is created until the first batch after open,
 // which starts log.<last+1>.<end>; files rotate at MaxFileSize; each new
-// file's header carries the in-memory max decree and valid start offset of
-// every registered gpid. It is not safe for concurrent use.
+// file's header lists the entries of its Header. It is not safe for
+// concurrent use; format/slog and format/plog build the shared log and the
+// parallel plog writer on it.
 type LogWriter struct {
 	dir       string
 	opts      WriterOptions
 	lastIndex int32
 	end       int64 // global end offset of written data
-	infos     map[Gpid]*ReplicaLogInfo
+	hdr       Header
 
-	cur          WriteFile
+	cur          vfs.File
 	enc          *Encoder
 	buf          []byte
 	switchDemand bool
@@ -55,34 +85,25 @@ type LogWriter struct {
 
 // NewLogWriter prepares to append to dir, whose last file has index
 // lastIndex (0 for an empty dir) and whose valid data ends at global offset
-// end. infos are the gpids registered with the log and their header values.
-func NewLogWriter(dir string, lastIndex int32, end int64, infos []ReplicaLogInfo, opts WriterOptions) *LogWriter {
+// end, with a fixed set of header entries (a copy of entries): a plog's
+// header lists its owner alone. Mutations of gpids not listed are written
+// but not tracked in headers; format/slog keeps the shared log's set.
+func NewLogWriter(dir string, lastIndex int32, end int64, entries []ReplicaLogInfo, opts WriterOptions) *LogWriter {
+	return NewLogWriterWith(dir, lastIndex, end, Entries(slices.Clone(entries)), opts)
+}
+
+// NewLogWriterWith is NewLogWriter with the header entries kept by h.
+func NewLogWriterWith(dir string, lastIndex int32, end int64, h Header, opts WriterOptions) *LogWriter {
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = DefaultMaxFileSize
 	}
-	if opts.Create == nil {
-		opts.Create = createExclusive
+	if opts.FS == nil {
+		opts.FS = vfs.OS
 	}
-	w := &LogWriter{dir: dir, opts: opts, lastIndex: lastIndex, end: end, infos: map[Gpid]*ReplicaLogInfo{}}
-	for _, in := range infos {
-		w.Register(in)
+	if h == nil {
+		h = Entries(nil)
 	}
-	return w
-}
-
-// Register adds g to the header map (or replaces its values), as opening a
-// replica registers it with the shared log.
-func (w *LogWriter) Register(in ReplicaLogInfo) {
-	c := in
-	w.infos[in.Gpid] = &c
-}
-
-// ResetReplica sets g's valid start offset to the current end and its max
-// decree to maxDecree (mutation_log::on_partition_reset, used by learning),
-// and returns the new valid start offset.
-func (w *LogWriter) ResetReplica(g Gpid, maxDecree int64) int64 {
-	w.infos[g] = &ReplicaLogInfo{Gpid: g, MaxDecree: maxDecree, ValidStartOffset: w.end}
-	return w.end
+	return &LogWriter{dir: dir, opts: opts, lastIndex: lastIndex, end: end, hdr: h}
 }
 
 // SwitchFile makes the next batch start a new file (demand_switch_file).
@@ -93,14 +114,6 @@ func (w *LogWriter) EndOffset() int64 { return w.end }
 
 // LastIndex is the index of the newest file.
 func (w *LogWriter) LastIndex() int32 { return w.lastIndex }
-
-// MaxDecree is the in-memory max decree of g.
-func (w *LogWriter) MaxDecree(g Gpid) int64 {
-	if in := w.infos[g]; in != nil {
-		return in.MaxDecree
-	}
-	return 0
-}
 
 // Append writes one batch. Each mutation's LogOffset is assigned.
 func (w *LogWriter) Append(ms ...*Mutation) error {
@@ -120,12 +133,9 @@ func (w *LogWriter) Append(ms ...*Mutation) error {
 	// Pegasus raises the in-memory max decree when the batch is issued,
 	// so the next file's header covers every mutation of earlier files.
 	for _, m := range ms {
-		in := w.infos[m.Gpid]
-		if in == nil {
-			in = &ReplicaLogInfo{Gpid: m.Gpid}
-			w.infos[m.Gpid] = in
+		if in := w.hdr.Entry(m.Gpid); in != nil {
+			in.MaxDecree = max(in.MaxDecree, m.Decree)
 		}
-		in.MaxDecree = max(in.MaxDecree, m.Decree)
 	}
 	if _, err := w.cur.Write(w.buf); err != nil {
 		return w.fail(err)
@@ -137,6 +147,19 @@ func (w *LogWriter) Append(ms ...*Mutation) error {
 	}
 	w.enc.Commit(st)
 	w.end = w.enc.EndOffset()
+	return nil
+}
+
+// StartFile creates the next file now, with its header block alone, as
+// mutation_log::create_new_log_file does; the next batch is appended to it
+// (unless a switch is demanded again, or the size limit is reached).
+func (w *LogWriter) StartFile() error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.newFile(); err != nil {
+		return w.fail(err)
+	}
 	return nil
 }
 
@@ -179,14 +202,26 @@ func (w *LogWriter) newFile() error {
 		w.cur = nil
 	}
 	h := &FileHeader{Version: FileHeaderVersion, StartOffset: w.end}
-	for _, in := range w.infos {
-		h.Entries = append(h.Entries, *in)
-	}
-	sort.Slice(h.Entries, func(i, j int) bool { return h.Entries[i].Gpid.Less(h.Entries[j].Gpid) })
+	h.Entries = slices.Clone(w.hdr.Entries())
+	slices.SortFunc(h.Entries, func(a, b ReplicaLogInfo) int {
+		switch {
+		case a.Gpid.Less(b.Gpid):
+			return -1
+		case b.Gpid.Less(a.Gpid):
+			return 1
+		}
+		return 0
+	})
 	path := filepath.Join(w.dir, FileName(w.lastIndex+1, w.end))
-	f, err := w.opts.Create(path)
+	f, err := w.opts.FS.Create(path)
 	if err != nil {
 		return err
+	}
+	if !w.opts.DeferDirSync {
+		if err := w.opts.FS.SyncDir(w.dir); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	enc, block0 := NewEncoder(w.buf[:0], h)
 	if _, err := f.Write(block0); err != nil {
@@ -198,27 +233,4 @@ func (w *LogWriter) newFile() error {
 	w.end = enc.EndOffset()
 	w.switchDemand = false
 	return nil
-}
-
-func createExclusive(path string) (WriteFile, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := SyncDir(filepath.Dir(path)); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
-// SyncDir fsyncs a directory so that a created, renamed or removed name in
-// it survives a crash.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

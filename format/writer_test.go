@@ -166,3 +166,45 @@ func errorsUnwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+// The writer creates its files through the FS of its options and makes
+// each name durable with a directory fsync, unless the caller defers it;
+// a fixed set of header entries (a plog's owner) is raised in place and
+// lists no other gpid.
+func TestLogWriterFSAndFixedEntries(t *testing.T) {
+	for _, deferSync := range []bool{false, true} {
+		dir := t.TempDir()
+		fsys := vfs.NewFaulty(vfs.OS)
+		g, other := Gpid{2, 3}, Gpid{9, 9}
+		hdr := Entries{{Gpid: g, ValidStartOffset: 0}}
+		w := NewLogWriterWith(dir, 0, 0, hdr, WriterOptions{FS: fsys, DeferDirSync: deferSync})
+		if err := w.Append(putMutation(g, 1, 5, 10), putMutation(other, 1, 50, 10)); err != nil {
+			t.Fatal(err)
+		}
+		if hdr[0].MaxDecree != 5 {
+			t.Fatalf("owner's max decree %d, want 5", hdr[0].MaxDecree)
+		}
+		w.SwitchFile()
+		if err := w.Append(putMutation(g, 1, 6, 10)); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		if fsys.Count(vfs.OpCreate) != 2 {
+			t.Fatalf("%d creates through the FS", fsys.Count(vfs.OpCreate))
+		}
+		if _, named := fsys.Synced(filepath.Join(dir, "log.1.0")); named == deferSync {
+			t.Fatalf("DeferDirSync %v: name durable %v", deferSync, named)
+		}
+		ld, err := OpenDir(vfs.OS, dir)
+		if err != nil || len(ld.Files) != 2 {
+			t.Fatal(ld, err)
+		}
+		s, err := ScanFile(vfs.OS, ld.Files[1], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Header.Entries; len(got) != 1 || got[0] != (ReplicaLogInfo{g, 5, 0}) {
+			t.Fatalf("header %+v: want the owner alone, max decree 5", got)
+		}
+	}
+}

@@ -1,39 +1,19 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"github.com/waltool/waltool/internal/latency"
 	"io"
-	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sys/unix"
 
-	"github.com/waltool/waltool/format"
-	"github.com/waltool/waltool/format/plog"
-	"github.com/waltool/waltool/format/rrdb"
-	"github.com/waltool/waltool/verify"
-	"github.com/waltool/waltool/vfs"
+	"github.com/waltool/waltool/benchmark"
 )
-
-// The write benchmark reproduces, on one machine, the comparison published
-// with Pegasus's shared-log removal (XiaoMi/rdsn#1019): durable 1000-byte
-// writes from many clients to many replicas, through one shared log or
-// through per-replica private logs. docs/writer.md has the model.
-
-var benchWriteModes = []string{"shared-log", "plog-per-file", "plog-parallel", "raw-rounds", "raw-fsync", "etcd-wal"}
 
 func benchWriteCommand() *cli.Command {
 	return &cli.Command{
@@ -71,79 +51,14 @@ func benchWriteCommand() *cli.Command {
 	}
 }
 
-// benchWriteConfig is the workload, shared by every mode.
-type benchWriteConfig struct {
-	Replicas    int           `json:"replicas"`
-	Clients     int           `json:"clients"`
-	ValueSize   int           `json:"value_size"`
-	Duration    time.Duration `json:"-"`
-	Seconds     float64       `json:"duration_s"`
-	Dirs        []string      `json:"dirs"`
-	Sync        string        `json:"sync"`
-	Flush       string        `json:"flush"`
-	Parallelism int           `json:"parallelism"`
-	Neighbour   int           `json:"neighbour_mbps,omitempty"`
-	Writeback   bool          `json:"start_writeback,omitempty"`
-	Preallocate bool          `json:"preallocate,omitempty"`
-	Cores       int           `json:"cores"`
-	Verify      bool          `json:"-"`
-	Keep        bool          `json:"-"`
-}
-
-type benchWriteResult struct {
-	Mode    string     `json:"mode"`
-	Streams int        `json:"streams"` // files written concurrently: 1 for the shared log
-	Clients int        `json:"clients"`
-	Sync    string     `json:"sync"`
-	Flush   string     `json:"flush,omitempty"`
-	Ops     int64      `json:"ops"`
-	Seconds float64    `json:"seconds"`
-	QPS     float64    `json:"qps"`
-	Lat     latency.US `json:"lat_us"`
-	// Writes and Syncs count write(2) batches and flush calls (fdatasync,
-	// fsync, syncfs), where the mode can tell: ops per sync is the batching.
-	Writes int64 `json:"writes,omitempty"`
-	Syncs  int64 `json:"syncs,omitempty"`
-	Bytes  int64 `json:"bytes,omitempty"`
-	// Rounds are plog-parallel's flush rounds (each may make several sync
-	// calls), and Round the mean time of a round's phases in µs: waiting
-	// for requests, writing them, flushing.
-	Rounds int64       `json:"rounds,omitempty"`
-	Round  *roundTimes `json:"round_us,omitempty"`
-	// Device is the disks' work per op while the mode ran.
-	Device  *deviceUse `json:"device,omitempty"`
-	Skipped string     `json:"skipped,omitempty"`
-}
-
-type roundTimes struct {
-	Settle float64 `json:"settle"`
-	Write  float64 `json:"write"`
-	Flush  float64 `json:"flush"`
-}
-
-type benchWriteReport struct {
-	Config  benchWriteConfig   `json:"config"`
-	Results []benchWriteResult `json:"results"`
-	// Ratios are qps ratios "a/b" between the modes run.
-	Ratios map[string]float64 `json:"ratios"`
-}
-
 func benchWrite(c *cli.Context) error {
-	cfg := benchWriteConfig{
+	cfg := benchmark.WriteConfig{
 		Replicas: c.Int("replicas"), Clients: c.Int("clients"), ValueSize: c.Int("value-size"),
 		Duration: c.Duration("duration"), Sync: c.String("sync"), Flush: c.String("flush"),
-		Parallelism: c.Int("parallelism"), Neighbour: c.Int("neighbour-mbps"), Writeback: c.Bool("start-writeback"), Preallocate: c.Bool("preallocate"), Cores: runtime.GOMAXPROCS(0), Verify: c.Bool("verify"), Keep: c.Bool("keep"),
+		Parallelism: c.Int("parallelism"), Neighbour: c.Int("neighbour-mbps"), Writeback: c.Bool("start-writeback"),
+		Preallocate: c.Bool("preallocate"), Cores: runtime.GOMAXPROCS(0), Verify: c.Bool("verify"), Keep: c.Bool("keep"),
 	}
 	cfg.Seconds = cfg.Duration.Seconds()
-	if cfg.Replicas < 1 || cfg.Clients < 1 || cfg.ValueSize < 0 || cfg.Duration <= 0 {
-		return fmt.Errorf("bench write: --replicas and --clients must be positive, --duration too")
-	}
-	if cfg.Sync != "none" && cfg.Sync != "batch" {
-		return fmt.Errorf("bench write: --sync %q: want none or batch", cfg.Sync)
-	}
-	if cfg.Flush != "fdatasync" && cfg.Flush != "syncfs" {
-		return fmt.Errorf("bench write: --flush %q: want fdatasync or syncfs", cfg.Flush)
-	}
 	for _, d := range strings.Split(c.String("dirs"), ",") {
 		if d = strings.TrimSpace(d); d != "" {
 			cfg.Dirs = append(cfg.Dirs, d)
@@ -152,72 +67,49 @@ func benchWrite(c *cli.Context) error {
 	if len(cfg.Dirs) == 0 {
 		cfg.Dirs = []string{os.TempDir()}
 	}
-	var modes []string
-	for _, m := range strings.Split(c.String("modes"), ",") {
-		m = strings.TrimSpace(m)
-		if m == "" {
+	if err := cfg.Check(); err != nil {
+		return fmt.Errorf("bench write: %w", err)
+	}
+	all := benchmark.WriteModes(benchmark.EtcdWAL{Bin: c.String("etcd-bin"), Log: c.App.ErrWriter})
+	var names []string
+	for _, m := range all {
+		names = append(names, m.Name())
+	}
+	var modes []benchmark.WriteMode
+	for _, name := range strings.Split(c.String("modes"), ",") {
+		if name = strings.TrimSpace(name); name == "" {
 			continue
 		}
-		if !slices.Contains(benchWriteModes, m) {
-			return fmt.Errorf("bench write: unknown mode %q (modes: %s)", m, strings.Join(benchWriteModes, ", "))
+		i := slices.Index(names, name)
+		if i < 0 {
+			return fmt.Errorf("bench write: unknown mode %q (modes: %s)", name, strings.Join(names, ", "))
 		}
-		modes = append(modes, m)
+		modes = append(modes, all[i])
 	}
 	for _, d := range cfg.Dirs {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
-		var st unix.Statfs_t
-		if unix.Statfs(d, &st) == nil && st.Type == unix.TMPFS_MAGIC {
+		if benchmark.OnTmpfs(d) {
 			fmt.Fprintf(c.App.ErrWriter, "waltool: warning: %s is a tmpfs: flushes cost nothing there\n", d)
 		}
 	}
-	rep := benchWriteReport{Config: cfg, Ratios: map[string]float64{}}
-	for _, mode := range modes {
-		if !c.Bool("json") {
-			fmt.Fprintf(c.App.ErrWriter, "running %s for %s...\n", mode, cfg.Duration)
-		}
-		var res benchWriteResult
-		var err error
-		stopNeighbour := startNeighbour(cfg)
-		if mode == "etcd-wal" {
-			res, err = runEtcdWAL(c, cfg)
-		} else {
-			res, err = runWriteMode(mode, cfg)
-		}
-		if nerr := stopNeighbour(); err == nil {
-			err = nerr
-		}
-		if err != nil {
-			return fmt.Errorf("bench write: %s: %w", mode, err)
-		}
-		rep.Results = append(rep.Results, res)
+	var progress io.Writer
+	if !c.Bool("json") {
+		progress = c.App.ErrWriter
 	}
-	qps := map[string]float64{}
-	for _, r := range rep.Results {
-		if r.Skipped == "" {
-			qps[r.Mode] = r.QPS
-		}
-	}
-	for _, pair := range [][2]string{
-		{"plog-parallel", "plog-per-file"}, {"plog-parallel", "shared-log"}, {"plog-parallel", "etcd-wal"},
-		{"plog-per-file", "shared-log"}, {"shared-log", "raw-fsync"}, {"plog-parallel", "raw-fsync"},
-		{"plog-parallel", "raw-rounds"}, {"raw-rounds", "shared-log"},
-	} {
-		if a, b := qps[pair[0]], qps[pair[1]]; a > 0 && b > 0 {
-			rep.Ratios[pair[0]+"/"+pair[1]] = a / b
-		}
+	rep, err := benchmark.RunWrite(cfg, modes, progress)
+	if err != nil {
+		return fmt.Errorf("bench write: %w", err)
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(c, rep)
 	}
 	printBenchWrite(c.App.Writer, rep)
 	return nil
 }
 
-func printBenchWrite(w io.Writer, rep benchWriteReport) {
+func printBenchWrite(w io.Writer, rep benchmark.WriteReport) {
 	cfg := rep.Config
 	fmt.Fprintf(w, "%d clients, %d replicas, %d-byte values, sync=%s, %s per mode, %d cores, dirs %s\n",
 		cfg.Clients, cfg.Replicas, cfg.ValueSize, cfg.Sync, cfg.Duration, cfg.Cores, strings.Join(cfg.Dirs, ","))
@@ -268,456 +160,5 @@ func printBenchWrite(w io.Writer, rep benchWriteReport) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		fmt.Fprintf(w, "qps %-28s %.2f\n", k, rep.Ratios[k])
-	}
-}
-
-// recorder collects one client's latencies.
-type recorder struct {
-	lat []int64 // ns
-}
-
-// load is what one run of the workload measured.
-type load struct {
-	recs          []*recorder
-	elapsed       time.Duration
-	before, after devSnapshot // the disks' counters around the run
-}
-
-func summarize(mode string, cfg benchWriteConfig, ld load) benchWriteResult {
-	var all []int64
-	for _, r := range ld.recs {
-		all = append(all, r.lat...)
-	}
-	res := benchWriteResult{Mode: mode, Clients: cfg.Clients, Sync: cfg.Sync, Ops: int64(len(all)), Seconds: ld.elapsed.Seconds()}
-	res.QPS = float64(res.Ops) / ld.elapsed.Seconds()
-	res.Lat = latency.Of(all)
-	res.Device = ld.after.use(ld.before, res.Ops, ld.elapsed)
-	return res
-}
-
-// workload runs cfg.Clients clients for cfg.Duration; each op picks a
-// replica at random and calls do with a PUT mutation of that replica (the
-// mutation and its data are the client's own and reused after do
-// returns).
-func workload(cfg benchWriteConfig, do func(client int, g format.Gpid, m *format.Mutation) error) (load, error) {
-	recs := make([]*recorder, cfg.Clients)
-	devs := devices(cfg.Dirs)
-	before := snapshotDevices(devs)
-	var decrees = make([]atomic.Int64, cfg.Replicas)
-	var stop atomic.Bool
-	var firstErr atomic.Pointer[error]
-	var wg sync.WaitGroup
-	start := time.Now()
-	for c := range cfg.Clients {
-		recs[c] = &recorder{lat: make([]int64, 0, 1<<14)}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(c), 42))
-			value := bytes.Repeat([]byte{'v'}, cfg.ValueSize)
-			data := rrdb.EncodePut(rrdb.Put{HashKey: []byte(fmt.Sprintf("client%06d", c)), SortKey: []byte("sortkey0"), Value: value}, 0)
-			m := &format.Mutation{Ballot: 1, Updates: []format.Update{{Code: "RPC_RRDB_RRDB_PUT", SerializationType: 1, Data: data}}}
-			for !stop.Load() {
-				r := rng.IntN(cfg.Replicas)
-				g := format.Gpid{App: 1, Partition: int32(r)}
-				d := decrees[r].Add(1)
-				m.Gpid, m.Decree, m.LastCommittedDecree, m.Timestamp = g, d, d-1, time.Now().UnixMicro()
-				t0 := time.Now()
-				if err := do(c, g, m); err != nil {
-					firstErr.CompareAndSwap(nil, &err)
-					stop.Store(true)
-					return
-				}
-				recs[c].lat = append(recs[c].lat, int64(time.Since(t0)))
-			}
-		}()
-	}
-	time.Sleep(cfg.Duration)
-	stop.Store(true)
-	wg.Wait()
-	elapsed := time.Since(start)
-	after := snapshotDevices(devs)
-	if p := firstErr.Load(); p != nil {
-		return load{}, *p
-	}
-	return load{recs: recs, elapsed: elapsed, before: before, after: after}, nil
-}
-
-// groupCommit is the leader/follower batching every mode uses for its
-// logs: requests that arrive while a write is in flight queue up and go
-// out together in the next one, as in Pegasus's mutation_log (one
-// outstanding write, a pending batch filling meanwhile).
-type groupCommit struct {
-	mu      sync.Mutex
-	pending []*gcReq
-	writing bool
-	flush   func(ms []*format.Mutation) error
-	scratch []*format.Mutation
-	writes  int64
-}
-
-type gcReq struct {
-	m    *format.Mutation
-	done chan error
-}
-
-func (g *groupCommit) do(m *format.Mutation, done chan error) error {
-	g.mu.Lock()
-	g.pending = append(g.pending, &gcReq{m: m, done: done})
-	if !g.writing {
-		g.writing = true
-		for len(g.pending) > 0 {
-			batch := g.pending
-			g.pending = nil
-			g.mu.Unlock()
-			g.scratch = g.scratch[:0]
-			for _, r := range batch {
-				g.scratch = append(g.scratch, r.m)
-			}
-			err := g.flush(g.scratch)
-			g.writes++
-			for _, r := range batch {
-				r.done <- err
-			}
-			g.mu.Lock()
-		}
-		g.writing = false
-	}
-	g.mu.Unlock()
-	return <-done
-}
-
-// countingFile counts the syncs of a file written by format.LogWriter.
-// Its Sync is fsync, as Pegasus's log_file::flush (rdsn's file::flush calls
-// fsync, not fdatasync).
-type countingFile struct {
-	vfs.File
-	syncs *atomic.Int64
-}
-
-func (f countingFile) Sync() error {
-	f.syncs.Add(1)
-	if fs, ok := f.File.(interface{ Fsync() error }); ok {
-		return fs.Fsync()
-	}
-	return f.File.Sync()
-}
-
-func createCounting(syncs *atomic.Int64) func(string) (format.WriteFile, error) {
-	return func(path string) (format.WriteFile, error) {
-		f, err := vfs.OS.Create(path)
-		if err != nil {
-			return nil, err
-		}
-		if err := vfs.OS.SyncDir(filepath.Dir(path)); err != nil {
-			f.Close()
-			return nil, err
-		}
-		return countingFile{f, syncs}, nil
-	}
-}
-
-func gpidOf(r int) format.Gpid { return format.Gpid{App: 1, Partition: int32(r)} }
-
-// runWriteMode runs one in-process mode in fresh directories.
-func runWriteMode(mode string, cfg benchWriteConfig) (benchWriteResult, error) {
-	var runDirs []string
-	for _, d := range cfg.Dirs {
-		rd, err := os.MkdirTemp(d, "waltool-bench-"+mode+"-")
-		if err != nil {
-			return benchWriteResult{}, err
-		}
-		runDirs = append(runDirs, rd)
-	}
-	defer func() {
-		if !cfg.Keep {
-			for _, rd := range runDirs {
-				os.RemoveAll(rd)
-			}
-		}
-		// Leave no dirty pages behind for the next mode to flush.
-		unix.Sync()
-	}()
-	// Start from a quiet disk.
-	unix.Sync()
-	plogDir := func(r int) string {
-		return filepath.Join(runDirs[r%len(runDirs)], "reps", fmt.Sprintf("1.%d.pegasus", r), "plog")
-	}
-	sync := cfg.Sync == "batch"
-	var res benchWriteResult
-	var specs []verify.DirSpec
-	switch mode {
-	case "shared-log":
-		// Pegasus 2.3: every replica registered in one shared log, whose
-		// headers list them all; one writer, one outstanding write.
-		dir := filepath.Join(runDirs[0], "slog")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return res, err
-		}
-		var infos []format.ReplicaLogInfo
-		for r := range cfg.Replicas {
-			infos = append(infos, format.ReplicaLogInfo{Gpid: gpidOf(r)})
-		}
-		var syncs atomic.Int64
-		lw := format.NewLogWriter(dir, 0, 0, infos, format.WriterOptions{Sync: sync, Create: createCounting(&syncs)})
-		gc := &groupCommit{flush: func(ms []*format.Mutation) error { return lw.Append(ms...) }}
-		dones := make([]chan error, cfg.Clients)
-		for i := range dones {
-			dones[i] = make(chan error, 1)
-		}
-		ld, err := workload(cfg, func(c int, _ format.Gpid, m *format.Mutation) error { return gc.do(m, dones[c]) })
-		if err != nil {
-			return res, err
-		}
-		if err := lw.Close(); err != nil {
-			return res, err
-		}
-		res = summarize(mode, cfg, ld)
-		res.Streams, res.Writes, res.Syncs, res.Bytes = 1, gc.writes, syncs.Load(), lw.EndOffset()
-		specs = append(specs, verify.DirSpec{Path: dir, Kind: verify.Slog})
-
-	case "plog-per-file":
-		// Pegasus 2.4+ with plog_force_flush=true: each replica's
-		// mutation_log_private writes its pending batch and fsyncs it, on
-		// its own, one outstanding write per log.
-		var syncs atomic.Int64
-		lws := make([]*format.LogWriter, cfg.Replicas)
-		gcs := make([]*groupCommit, cfg.Replicas)
-		for r := range cfg.Replicas {
-			dir := plogDir(r)
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return res, err
-			}
-			lw := format.NewLogWriter(dir, 0, 0, []format.ReplicaLogInfo{{Gpid: gpidOf(r)}}, format.WriterOptions{Sync: sync, Create: createCounting(&syncs)})
-			lws[r] = lw
-			gcs[r] = &groupCommit{flush: func(ms []*format.Mutation) error { return lw.Append(ms...) }}
-		}
-		dones := make([]chan error, cfg.Clients)
-		for i := range dones {
-			dones[i] = make(chan error, 1)
-		}
-		ld, err := workload(cfg, func(c int, g format.Gpid, m *format.Mutation) error {
-			return gcs[g.Partition].do(m, dones[c])
-		})
-		if err != nil {
-			return res, err
-		}
-		res = summarize(mode, cfg, ld)
-		res.Streams, res.Syncs = cfg.Replicas, syncs.Load()
-		for r, lw := range lws {
-			if err := lw.Close(); err != nil {
-				return res, err
-			}
-			res.Writes += gcs[r].writes
-			res.Bytes += lw.EndOffset()
-			g := gpidOf(r)
-			specs = append(specs, verify.DirSpec{Path: plogDir(r), Kind: verify.Plog, Owner: &g})
-		}
-
-	case "plog-parallel":
-		opts := plog.Options{Sync: plog.SyncNone, DiskParallelism: cfg.Parallelism, StartWriteback: cfg.Writeback, Preallocate: cfg.Preallocate}
-		if sync {
-			opts.Sync = plog.SyncBatch
-		}
-		if cfg.Flush == "syncfs" {
-			opts.Flush = plog.FlushSyncfs
-		}
-		var reps []plog.Replica
-		for r := range cfg.Replicas {
-			reps = append(reps, plog.Replica{Gpid: gpidOf(r), Dir: plogDir(r)})
-		}
-		w, err := plog.Open(reps, opts)
-		if err != nil {
-			return res, err
-		}
-		ld, err := workload(cfg, func(_ int, g format.Gpid, m *format.Mutation) error { return w.Append(g, m) })
-		if err != nil {
-			w.Close()
-			return res, err
-		}
-		stats := w.Stats()
-		if err := w.Close(); err != nil {
-			return res, err
-		}
-		res = summarize(mode, cfg, ld)
-		res.Streams, res.Flush = cfg.Replicas, cfg.Flush
-		var settle, write, flush time.Duration
-		var batchRounds int64
-		for _, st := range stats {
-			res.Writes += st.Writes
-			res.Syncs += st.Syncs
-			res.Bytes += st.Bytes
-			res.Rounds += st.Rounds
-			settle, write, flush = settle+st.SettleTime, write+st.WriteTime, flush+st.FlushTime
-			if st.Requests > 0 {
-				batchRounds += st.Rounds
-			}
-		}
-		if batchRounds > 0 {
-			n := float64(batchRounds) * 1e3
-			res.Round = &roundTimes{Settle: float64(settle) / n, Write: float64(write) / n, Flush: float64(flush) / n}
-		}
-		for r := range cfg.Replicas {
-			g := gpidOf(r)
-			specs = append(specs, verify.DirSpec{Path: plogDir(r), Kind: verify.Plog, Owner: &g})
-		}
-
-	case "raw-rounds":
-		return runRawRounds(cfg, plogDir, runDirs)
-
-	case "raw-fsync":
-		// No log format at all: each client appends 4 KiB to its own file
-		// and fdatasyncs it. The rate the device gives independent
-		// durable writes.
-		files := make([]vfs.File, cfg.Clients)
-		for i := range files {
-			f, err := vfs.OS.Create(filepath.Join(runDirs[i%len(runDirs)], fmt.Sprintf("raw.%d", i)))
-			if err != nil {
-				return res, err
-			}
-			defer f.Close()
-			files[i] = f
-		}
-		buf := bytes.Repeat([]byte{'r'}, 4096)
-		var syncs atomic.Int64
-		ld, err := workload(cfg, func(c int, _ format.Gpid, _ *format.Mutation) error {
-			if _, err := files[c].Write(buf); err != nil {
-				return err
-			}
-			if !sync {
-				return nil
-			}
-			syncs.Add(1)
-			return files[c].Sync()
-		})
-		if err != nil {
-			return res, err
-		}
-		res = summarize(mode, cfg, ld)
-		res.Streams, res.Syncs, res.Writes, res.Bytes = cfg.Clients, syncs.Load(), res.Ops, res.Ops*4096
-	}
-	if cfg.Verify && len(specs) > 0 {
-		reps, err := verify.LogDirs(specs, verify.Options{})
-		if err != nil {
-			return res, err
-		}
-		for _, r := range reps {
-			if !r.OK {
-				return res, fmt.Errorf("%s fails verify: %+v", r.Path, r.Findings)
-			}
-		}
-	}
-	return res, nil
-}
-
-// runEtcdWAL runs the bench/ module's etcdwal binary on the same workload
-// and reads its JSON result. The etcd module lives in its own Go module so
-// that the main module does not depend on etcd.
-func runEtcdWAL(c *cli.Context, cfg benchWriteConfig) (benchWriteResult, error) {
-	skip := func(why string) (benchWriteResult, error) {
-		fmt.Fprintf(c.App.ErrWriter, "waltool: etcd-wal skipped: %s\n", why)
-		return benchWriteResult{Mode: "etcd-wal", Clients: cfg.Clients, Sync: cfg.Sync, Skipped: why}, nil
-	}
-	bin := c.String("etcd-bin")
-	if bin == "" {
-		src := findBenchModule()
-		if src == "" {
-			return skip("bench/ module not found (run from the waltool source tree, or pass --etcd-bin)")
-		}
-		tmp, err := os.MkdirTemp("", "waltool-etcdwal-")
-		if err != nil {
-			return benchWriteResult{}, err
-		}
-		defer os.RemoveAll(tmp)
-		bin = filepath.Join(tmp, "etcdwal")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/etcdwal")
-		build.Dir = src
-		if out, err := build.CombinedOutput(); err != nil {
-			return skip(fmt.Sprintf("building %s/cmd/etcdwal failed (is go.etcd.io/etcd reachable?): %v: %s", src, err, strings.TrimSpace(string(out))))
-		}
-	}
-	args := []string{
-		"--replicas", fmt.Sprint(cfg.Replicas), "--clients", fmt.Sprint(cfg.Clients),
-		"--value-size", fmt.Sprint(cfg.ValueSize), "--duration", cfg.Duration.String(),
-		"--dirs", strings.Join(cfg.Dirs, ","), "--sync", cfg.Sync,
-	}
-	if cfg.Keep {
-		args = append(args, "--keep")
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stderr = c.App.ErrWriter
-	out, err := cmd.Output()
-	if err != nil {
-		return benchWriteResult{}, fmt.Errorf("%s: %w", bin, err)
-	}
-	var rep struct {
-		Results []benchWriteResult `json:"results"`
-	}
-	if err := json.Unmarshal(out, &rep); err != nil || len(rep.Results) != 1 {
-		return benchWriteResult{}, fmt.Errorf("%s: unexpected output %q: %v", bin, out, err)
-	}
-	return rep.Results[0], nil
-}
-
-// startNeighbour starts writing cfg.Neighbour MB/s of buffered data to a
-// file in the first dir, wrapping at 1 GiB, and returns how to stop it.
-// The kernel writes it back when it likes; syncfs has to write it all.
-func startNeighbour(cfg benchWriteConfig) func() error {
-	if cfg.Neighbour <= 0 {
-		return func() error { return nil }
-	}
-	path := filepath.Join(cfg.Dirs[0], fmt.Sprintf("waltool-bench-neighbour-%d", os.Getpid()))
-	f, err := os.Create(path)
-	if err != nil {
-		return func() error { return err }
-	}
-	quit, done := make(chan struct{}), make(chan error, 1)
-	go func() {
-		chunk := bytes.Repeat([]byte{'n'}, 1<<20)
-		t := time.NewTicker(time.Second / time.Duration(cfg.Neighbour))
-		defer t.Stop()
-		var off int64
-		for {
-			select {
-			case <-quit:
-				done <- nil
-				return
-			case <-t.C:
-			}
-			if _, err := f.WriteAt(chunk, off); err != nil {
-				done <- err
-				return
-			}
-			off = (off + int64(len(chunk))) % (1 << 30)
-		}
-	}()
-	return func() error {
-		close(quit)
-		err := <-done
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-}
-
-// findBenchModule looks for bench/go.mod in the working directory and its
-// parents.
-func findBenchModule() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		p := filepath.Join(dir, "bench")
-		if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(p, "cmd", "etcdwal")); err == nil {
-				return p
-			}
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			return ""
-		}
-		dir = up
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/waltool/waltool/vfs"
 )
 
-// file is one plog file being written. format.LogWriter writes to it (as
-// its format.WriteFile) while the stream's write token is held; the disk's
+// file is one plog file being written. format.LogWriter writes to it (it
+// is what streamFS.Create returns) while the stream's write token is held; the disk's
 // flusher syncs it. It keeps what the flusher needs: how much was written,
 // whether the name is durable yet, and whether LogWriter has moved on to a
 // newer file.

@@ -237,9 +237,10 @@ func (w *Writer) openStream(r Replica) (*stream, string, error) {
 		return nil, "", err
 	}
 	s := &stream{g: r.Gpid, dir: dir, w: w, end: st.EndOffset, lastIndex: st.LastIndex, maxDecree: st.MaxDecree}
-	s.lw = format.NewLogWriter(dir, st.LastIndex, st.EndOffset,
-		[]format.ReplicaLogInfo{{Gpid: r.Gpid, MaxDecree: st.MaxDecree, ValidStartOffset: r.ValidStartOffset}},
-		format.WriterOptions{MaxFileSize: w.opts.MaxFileSize, Create: s.create})
+	// A plog's header lists its owner alone.
+	s.hdr = format.Entries{{Gpid: r.Gpid, MaxDecree: st.MaxDecree, ValidStartOffset: r.ValidStartOffset}}
+	s.lw = format.NewLogWriterWith(dir, st.LastIndex, st.EndOffset, s.hdr,
+		format.WriterOptions{MaxFileSize: w.opts.MaxFileSize, FS: streamFS{w.fs, s}, DeferDirSync: true})
 	return s, key, nil
 }
 
@@ -266,8 +267,8 @@ func (w *Writer) Append(g format.Gpid, ms ...*format.Mutation) error {
 		return nil
 	}
 	for _, m := range ms {
-		// A plog header has exactly one entry; LogWriter would register a
-		// foreign gpid in it.
+		// A plog holds its owner's mutations alone, and its header has
+		// exactly one entry.
 		if m.Gpid != g {
 			return fmt.Errorf("%w: %s in the plog of %s (decree %d)", ErrWrongGpid, m.Gpid, g, m.Decree)
 		}
@@ -395,6 +396,7 @@ type stream struct {
 	// Owned by the token holder (SyncNone, SyncPeriodic) or the disk's
 	// flusher (SyncBatch).
 	lw      *format.LogWriter
+	hdr     format.Entries // the header's one entry, kept by lw
 	cur     *file
 	files   []*file // every file opened, for the final close
 	scratch []*format.Mutation
@@ -405,12 +407,20 @@ type stream struct {
 	roundFile *file
 }
 
-// create is LogWriter's Create hook: O_EXCL through the FS. The name is
-// made durable by the next flush round (a dir fsync, or the syncfs), not
-// here, so that a rotation does not add a synchronous fsync to the write
-// path; no batch of the file is acknowledged before that round.
-func (s *stream) create(path string) (format.WriteFile, error) {
-	f, err := s.w.fs.Create(path)
+// streamFS is the FS a stream's LogWriter creates its files through:
+// O_EXCL through the writer's FS, each file wrapped for the flusher. The
+// LogWriter does not fsync the dir (DeferDirSync): the name is made durable
+// by the next flush round (a dir fsync, or the syncfs), so that a rotation
+// does not add a synchronous fsync to the write path; no batch of the file
+// is acknowledged before that round.
+type streamFS struct {
+	vfs.FS
+	s *stream
+}
+
+func (fs streamFS) Create(path string) (vfs.File, error) {
+	s := fs.s
+	f, err := fs.FS.Create(path)
 	if err != nil {
 		return nil, err
 	}
@@ -496,7 +506,7 @@ func (s *stream) writeRound() {
 		s.round = s.round[:0]
 		return
 	}
-	s.end, s.lastIndex, s.maxDecree = s.lw.EndOffset(), s.lw.LastIndex(), s.lw.MaxDecree(s.g)
+	s.end, s.lastIndex, s.maxDecree = s.lw.EndOffset(), s.lw.LastIndex(), s.hdr[0].MaxDecree
 	s.mu.Unlock()
 	s.roundFile = f
 	s.d.mu.Lock()
@@ -525,7 +535,7 @@ func (s *stream) writeLoop() {
 				r.done <- s.err
 			}
 		} else {
-			s.end, s.lastIndex, s.maxDecree = s.lw.EndOffset(), s.lw.LastIndex(), s.lw.MaxDecree(s.g)
+			s.end, s.lastIndex, s.maxDecree = s.lw.EndOffset(), s.lw.LastIndex(), s.hdr[0].MaxDecree
 			s.d.written(f, batch, mutations, bytes)
 		}
 		clear(batch)

@@ -1,4 +1,4 @@
-package main
+package benchmark
 
 import (
 	"bytes"
@@ -10,10 +10,24 @@ import (
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/rrdb"
 	"github.com/waltool/waltool/internal/par"
+	"github.com/waltool/waltool/verify"
 	"github.com/waltool/waltool/vfs"
 )
 
-// runRawRounds is the raw-rounds mode: the I/O that plog-parallel's rounds
+// RawRounds is the ceiling of per-replica plogs flushed in shared rounds
+// on these disks: plog-parallel's I/O alone (see run).
+type RawRounds struct{}
+
+func (RawRounds) Name() string { return "raw-rounds" }
+
+func (m RawRounds) Run(cfg WriteConfig) (WriteResult, error) {
+	return inRunDirs(cfg, m.Name(), func(rd runDirs) (WriteResult, []verify.DirSpec, error) {
+		res, err := m.run(cfg, rd)
+		return res, nil, err
+	})
+}
+
+// run is the raw-rounds mode: the I/O that plog-parallel's rounds
 // make, with no writer, no log format and no clients to wait for. Each
 // round picks a replica for each of cfg.Clients appends (as the clients
 // do), writes one record per pick to that replica's file (the picks of one
@@ -27,8 +41,8 @@ import (
 // (every dir first, then each file by the round that first writes to it),
 // because that decides where ext4 puts their inodes, and so how many
 // inode-table blocks a round writes back.
-func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []string) (benchWriteResult, error) {
-	res := benchWriteResult{Mode: "raw-rounds", Clients: cfg.Clients, Sync: cfg.Sync, Flush: cfg.Flush, Streams: cfg.Replicas}
+func (RawRounds) run(cfg WriteConfig, rd runDirs) (WriteResult, error) {
+	res := WriteResult{Mode: "raw-rounds", Clients: cfg.Clients, Sync: cfg.Sync, Flush: cfg.Flush, Streams: cfg.Replicas}
 	// One record: a PUT of the workload in its own block (header included).
 	data := rrdb.EncodePut(rrdb.Put{HashKey: []byte("client000000"), SortKey: []byte("sortkey0"), Value: bytes.Repeat([]byte{'v'}, cfg.ValueSize)}, 0)
 	m := &format.Mutation{Gpid: gpidOf(0), Ballot: 1, Decree: 1, Updates: []format.Update{{Code: "RPC_RRDB_RRDB_PUT", SerializationType: 1, Data: data}}}
@@ -46,13 +60,13 @@ func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []st
 		}
 	}()
 	for r := range files {
-		if err := os.MkdirAll(plogDir(r), 0o755); err != nil {
+		if err := os.MkdirAll(rd.plog(r), 0o755); err != nil {
 			return res, err
 		}
 	}
 	// create is a file's creation by the first round that picks it.
 	create := func(r int) error {
-		f, err := vfs.OS.Create(filepath.Join(plogDir(r), "log.1.0"))
+		f, err := vfs.OS.Create(filepath.Join(rd.plog(r), "log.1.0"))
 		if err != nil {
 			return err
 		}
@@ -63,9 +77,9 @@ func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []st
 		return nil
 	}
 
-	disks := make([]vfs.Dir, len(runDirs))
-	for i, rd := range runDirs {
-		d, err := vfs.OS.OpenDir(rd)
+	disks := make([]vfs.Dir, len(rd))
+	for i, dir := range rd {
+		d, err := vfs.OS.OpenDir(dir)
 		if err != nil {
 			return res, err
 		}
@@ -81,7 +95,7 @@ func runRawRounds(cfg benchWriteConfig, plogDir func(r int) string, runDirs []st
 		if cfg.Flush == "fdatasync" {
 			return forEach(written, cfg.Parallelism, func(r int) error {
 				if !named[r] {
-					if err := vfs.OS.SyncDir(plogDir(r)); err != nil {
+					if err := vfs.OS.SyncDir(rd.plog(r)); err != nil {
 						return err
 					}
 					named[r] = true

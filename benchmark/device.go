@@ -1,4 +1,4 @@
-package main
+package benchmark
 
 import (
 	"fmt"
@@ -11,13 +11,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// deviceUse is what the block devices holding the benchmark's dirs did
+// DeviceUse is what the block devices holding the benchmark's dirs did
 // while a mode ran, from the kernel's I/O accounting
 // (/sys/dev/block/MAJ:MIN/stat, Documentation/block/stat.rst): requests as
 // the device saw them, after the block layer merged them. It shows the
 // physics behind a mode's qps: how many device writes and cache flushes
 // each acknowledged write costs, and whether the device was ever idle.
-type deviceUse struct {
+type DeviceUse struct {
 	Devices []string `json:"devices"`
 	// Per acknowledged op: write requests, KiB written, cache flushes.
 	Writes  float64 `json:"writes_per_op"`
@@ -88,11 +88,11 @@ func snapshotDevices(paths []string) devSnapshot {
 }
 
 // use is the devices' work between before and s, per op.
-func (s devSnapshot) use(before devSnapshot, ops int64, elapsed time.Duration) *deviceUse {
+func (s devSnapshot) use(before devSnapshot, ops int64, elapsed time.Duration) *DeviceUse {
 	if s == nil || before == nil || ops <= 0 || elapsed <= 0 {
 		return nil
 	}
-	u := &deviceUse{}
+	u := &DeviceUse{}
 	var writes, sectors, flushes int64
 	for p, st := range s {
 		b, ok := before[p]
