@@ -175,7 +175,7 @@ func TestLogWriterFSAndFixedEntries(t *testing.T) {
 	for _, deferSync := range []bool{false, true} {
 		dir := t.TempDir()
 		fsys := vfs.NewFaulty(vfs.OS)
-		g, other := Gpid{2, 3}, Gpid{9, 9}
+		g, other := Gpid{App: 2, Partition: 3}, Gpid{App: 9, Partition: 9}
 		hdr := Entries{{Gpid: g, ValidStartOffset: 0}}
 		w := NewLogWriterWith(dir, 0, 0, hdr, WriterOptions{FS: fsys, DeferDirSync: deferSync})
 		if err := w.Append(putMutation(g, 1, 5, 10), putMutation(other, 1, 50, 10)); err != nil {
