@@ -78,7 +78,7 @@ func benchVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ct.Path = t.path
+	ct.Path = t.Path
 	res, err := ct.Verify(files, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return err
@@ -109,7 +109,7 @@ func benchCeiling(c *cli.Context) error {
 		return printJSON(c, res)
 	}
 	fmt.Fprintf(c.App.Writer, "%s: %d files, %s read + CRC-32C on %d cores in %.3f s = %.2f GB/s\n",
-		t.path, res.Files, humanBytes(res.Bytes), res.Cores, res.Seconds, res.GBps)
+		t.Path, res.Files, humanBytes(res.Bytes), res.Cores, res.Seconds, res.GBps)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/urfave/cli/v2"
+
 	"github.com/waltool/waltool/dump"
 	"github.com/waltool/waltool/format"
 )

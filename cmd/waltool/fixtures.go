@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v2"
+
 	"github.com/waltool/waltool/fixtures"
 )
 

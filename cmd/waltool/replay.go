@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
+
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/dump"
 	"github.com/waltool/waltool/format"

@@ -18,25 +18,15 @@ func rootFlags() []cli.Flag {
 	}
 }
 
-// target is a resolved PATH argument.
-type target struct {
-	*dataroot.Target
-	path string // Target.Path, the name bench.go reads
-}
-
 // resolve says what a PATH argument names (dataroot.Resolve, with the
 // root flags).
-func resolve(c *cli.Context, path string) (*target, error) {
-	t, err := dataroot.Resolve(readOnlyFS, path, dataroot.Options{SlogDir: c.String("slog-dir"), DataDirs: c.String("data-dirs")})
-	if err != nil {
-		return nil, err
-	}
-	return &target{Target: t, path: t.Path}, nil
+func resolve(c *cli.Context, path string) (*dataroot.Target, error) {
+	return dataroot.Resolve(readOnlyFS, path, dataroot.Options{SlogDir: c.String("slog-dir"), DataDirs: c.String("data-dirs")})
 }
 
 // onePathFiles resolves the single PATH argument of a command and returns
 // its log files.
-func onePathFiles(c *cli.Context) (*target, []format.LogFile, error) {
+func onePathFiles(c *cli.Context) (*dataroot.Target, []format.LogFile, error) {
 	if c.NArg() != 1 {
 		return nil, nil, fmt.Errorf("%s takes one PATH", c.Command.FullName())
 	}

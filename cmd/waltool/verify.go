@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/verify"
@@ -36,7 +37,7 @@ func runVerify(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return fmt.Errorf("verify takes at least one PATH")
 	}
-	var targets []*target
+	var targets []*dataroot.Target
 	var total int64
 	for _, p := range c.Args().Slice() {
 		t, err := resolve(c, p)
@@ -54,7 +55,7 @@ func runVerify(c *cli.Context) error {
 
 	all := &verify.Report{OK: true}
 	for _, t := range targets {
-		r, err := verify.Target(t.Target, opts)
+		r, err := verify.Target(t, opts)
 		if err != nil {
 			return err
 		}
