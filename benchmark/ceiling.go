@@ -1,11 +1,12 @@
 package benchmark
 
 import (
+	"errors"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/internal/par"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -13,46 +14,41 @@ import (
 // CRC-32C over the bytes if crc is set, and returns how long it took.
 func ReadAll(files []format.LogFile, workers int, crc bool) (time.Duration, error) {
 	start := time.Now()
-	ch := make(chan format.LogFile)
-	errs := make(chan error, len(files))
-	var wg sync.WaitGroup
-	for i := 0; i < max(1, workers); i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 1<<20)
-			var sum uint32
-			for lf := range ch {
-				f, err := vfs.OS.OpenReadOnly(lf.Path)
-				if err != nil {
-					errs <- err
-					continue
-				}
-				for {
-					n, err := f.Read(buf)
-					if crc {
-						sum = format.CRC(sum, buf[:n])
-					}
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						errs <- err
-						break
-					}
-				}
-				f.Close()
-			}
-			_ = sum
-		}()
+	errs := make([]error, len(files))
+	bufs := make(chan []byte, max(1, workers))
+	par.Each(len(files), max(1, workers), func(i int) {
+		var buf []byte
+		select {
+		case buf = <-bufs:
+		default:
+			buf = make([]byte, 1<<20)
+		}
+		defer func() { bufs <- buf }()
+		errs[i] = readFile(files[i].Path, buf, crc)
+	})
+	return time.Since(start), errors.Join(errs...)
+}
+
+// readFile reads path through buf, running CRC-32C over it if crc is set.
+func readFile(path string, buf []byte, crc bool) error {
+	f, err := vfs.OS.OpenReadOnly(path)
+	if err != nil {
+		return err
 	}
-	for _, f := range files {
-		ch <- f
+	defer f.Close()
+	var sum uint32
+	for {
+		n, err := f.Read(buf)
+		if crc {
+			sum = format.CRC(sum, buf[:n])
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
-	close(ch)
-	wg.Wait()
-	close(errs)
-	return time.Since(start), <-errs
 }
 
 // Ceiling is the physical ceiling of reading a set of log files: every

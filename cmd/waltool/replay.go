@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -14,6 +13,7 @@ import (
 	"github.com/waltool/waltool/dump"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/vfs"
 )
 
 func replayCommand() *cli.Command {
@@ -51,7 +51,7 @@ func runReplay(c *cli.Context) error {
 	}
 	opts := replay.Options{Version: v}
 	if p := c.String("durable-decrees"); p != "" {
-		b, err := os.ReadFile(p)
+		b, err := vfs.ReadFile(readOnlyFS, p, 64<<20)
 		if err != nil {
 			return err
 		}
