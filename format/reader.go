@@ -26,9 +26,11 @@ func (b *Block) End() int64 { return b.Offset + BlockHeaderSize + int64(len(b.Bo
 
 // Reader reads the blocks of one log file in order, checking magic, length
 // and the CRC chain the way log_file::read_next_log_block does, and
-// classifying each failure the way Pegasus reacts to it. Memory is bounded
-// by the largest block; a length field is trusted for an allocation only
-// after it has been checked against the bytes the file still holds.
+// classifying each failure the way Pegasus reacts to it. Its buffer comes
+// from a pool shared by all readers: a read chunk, or for a file with a
+// larger block, at most twice that block and never more than the file. A
+// length field is trusted for an allocation only after it has been checked
+// against the bytes the file still holds.
 type Reader struct {
 	src  io.Reader
 	name string // for errors
