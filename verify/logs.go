@@ -54,24 +54,13 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 	fsys := opts.fs()
 	reps := make([]*DirReport, len(specs))
 	dirs := make([]*format.Dir, len(specs))
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	// Listing a dir stats every file in it, and a root has a plog dir per
-	// replica.
-	errs := make([]error, len(specs))
-	par.Each(len(specs), workers, func(i int) {
-		dirs[i], errs[i] = format.OpenDir(fsys, specs[i].Path)
-	})
-	for _, err := range errs {
+	var jobs []job
+	for i, sp := range specs {
+		d, err := format.OpenDir(fsys, sp.Path)
 		if err != nil {
 			return nil, err
 		}
-	}
-	var jobs []job
-	for i, sp := range specs {
-		d := dirs[i]
+		dirs[i] = d
 		reps[i] = &DirReport{Path: sp.Path, Kind: sp.Kind, Owner: sp.Owner, Gpids: map[format.Gpid]*GpidStats{}, Ignored: d.Ignored}
 		reps[i].Files = make([]*FileReport, len(d.Files))
 		for j := range d.Files {
@@ -83,11 +72,15 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 		scans[i] = make([]*format.FileScan, len(dirs[i].Files))
 	}
 
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	// Largest files first, so that one big file does not start last.
 	sort.SliceStable(jobs, func(a, b int) bool {
 		return dirs[jobs[a].dir].Files[jobs[a].file].Size > dirs[jobs[b].dir].Files[jobs[b].file].Size
 	})
-	errs = make([]error, len(jobs))
+	errs := make([]error, len(jobs))
 	par.Each(len(jobs), workers, func(k int) {
 		j := jobs[k]
 		lf := dirs[j.dir].Files[j.file]
