@@ -51,12 +51,11 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 		dir  int
 		file int
 	}
-	fsys := opts.fs()
 	reps := make([]*DirReport, len(specs))
 	dirs := make([]*format.Dir, len(specs))
 	var jobs []job
 	for i, sp := range specs {
-		d, err := format.OpenDir(fsys, sp.Path)
+		d, err := format.OpenDir(opts.fs(), sp.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -80,6 +79,7 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 	sort.SliceStable(jobs, func(a, b int) bool {
 		return dirs[jobs[a].dir].Files[jobs[a].file].Size > dirs[jobs[b].dir].Files[jobs[b].file].Size
 	})
+	fsys := opts.fs()
 	errs := make([]error, len(jobs))
 	par.Each(len(jobs), workers, func(k int) {
 		j := jobs[k]
