@@ -45,6 +45,7 @@ func BenchmarkReaderBlocks(b *testing.B) {
 		if r.Err() != nil {
 			b.Fatal(r.Err())
 		}
+		r.Release()
 	}
 }
 

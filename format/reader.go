@@ -28,15 +28,18 @@ func (b *Block) End() int64 { return b.Offset + BlockHeaderSize + int64(len(b.Bo
 
 // Reader reads the blocks of one log file in order, checking magic, length
 // and the CRC chain the way log_file::read_next_log_block does, and
-// classifying each failure the way Pegasus reacts to it. Memory is bounded
-// by the largest block; a length field is trusted for an allocation only
-// after it has been checked against the bytes the file still holds.
+// classifying each failure the way Pegasus reacts to it. Its buffer comes
+// from a pool shared by all readers: a read chunk, or for a file with a
+// larger block, at most twice that block and never more than the file. A
+// length field is trusted for an allocation only after it has been checked
+// against the bytes the file still holds.
 type Reader struct {
 	src  io.Reader
 	name string // for errors
 	size int64  // bytes in the file, from stat
 
-	buf      []byte // buf[r:w] holds unread bytes
+	bufp     *[]byte // pooled; buf is *bufp while the reader holds it
+	buf      []byte  // buf[r:w] holds unread bytes
 	r, w     int
 	consumed int64 // file offset of buf[0]
 
@@ -53,13 +56,6 @@ func NewReader(src io.Reader, name string, size int64) *Reader {
 	return &Reader{src: src, name: name, size: size}
 }
 
-// Offset is the file offset just past the last valid block: where Pegasus
-// would start the next file after a torn tail.
-func (r *Reader) Offset() int64 { return r.off }
-
-// Blocks is the number of valid blocks read so far.
-func (r *Reader) Blocks() int { return r.block }
-
 // Err returns the sticky error, nil after a clean end.
 func (r *Reader) Err() error {
 	if r.err == io.EOF {
@@ -71,61 +67,79 @@ func (r *Reader) Err() error {
 // Next returns the next valid block, io.EOF at a clean end of file, or an
 // *Error classed TornTail or Corrupt. Once it fails it keeps failing.
 func (r *Reader) Next() (*Block, error) {
+	b := new(Block)
+	if err := r.next(b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// next is Next into a caller's Block, so that a scan allocates nothing per
+// block.
+func (r *Reader) next(blk *Block) error {
 	if r.err != nil {
-		return nil, r.err
+		return r.err
 	}
 	left := r.size - r.off
 	if left == 0 {
 		if r.block == 0 {
 			// An empty file: Pegasus's open_read gets ERR_HANDLE_EOF on the
 			// first block and skips (renames) the file.
-			return nil, r.fail(TornTail, ErrEmptyFile)
+			return r.fail(TornTail, ErrEmptyFile)
 		}
 		r.err = io.EOF
-		return nil, io.EOF
+		return io.EOF
 	}
 	if left < BlockHeaderSize {
-		return nil, r.fail(TornTail, fmt.Errorf("%w: %d of %d header bytes", ErrTornTail, left, BlockHeaderSize))
+		return r.fail(TornTail, fmt.Errorf("%w: %d of %d header bytes", ErrTornTail, left, BlockHeaderSize))
 	}
 	hb, err := r.fill(BlockHeaderSize)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	h := DecodeBlockHeader(hb)
 	if h.Magic != Magic {
-		return nil, r.fail(Corrupt, fmt.Errorf("%w: %#08x", ErrBadMagic, h.Magic))
+		return r.fail(Corrupt, fmt.Errorf("%w: %#08x", ErrBadMagic, h.Magic))
 	}
 	// A negative length is converted to a huge size_t by Pegasus's
 	// file_streamer::read_next, whose behaviour is then undefined: no
 	// version tolerates it, so it is corruption.
 	if h.Length < 0 {
-		return nil, r.fail(Corrupt, fmt.Errorf("%w: negative body length %d", ErrCorruption, h.Length))
+		return r.fail(Corrupt, fmt.Errorf("%w: negative body length %d", ErrCorruption, h.Length))
 	}
 	// A length past the end makes the stream read come up short, which
 	// read_next_log_block reports as ERR_INCOMPLETE_DATA: a torn tail.
 	if int64(h.Length) > left-BlockHeaderSize {
-		return nil, r.fail(TornTail, fmt.Errorf("%w: body length %d, %d bytes left", ErrTornTail, h.Length, left-BlockHeaderSize))
+		return r.fail(TornTail, fmt.Errorf("%w: body length %d, %d bytes left", ErrTornTail, h.Length, left-BlockHeaderSize))
 	}
 	b, err := r.fill(BlockHeaderSize + int(h.Length))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	body := b[BlockHeaderSize:]
 	if got := CRC(r.chain, body); got != h.BodyCRC {
-		return nil, r.fail(Corrupt, fmt.Errorf("%w: stored %#08x, computed %#08x", ErrCRCMismatch, h.BodyCRC, got))
+		return r.fail(Corrupt, fmt.Errorf("%w: stored %#08x, computed %#08x", ErrCRCMismatch, h.BodyCRC, got))
 	}
-	blk := &Block{Index: r.block, Offset: r.off, Header: h, Body: body}
+	*blk = Block{Index: r.block, Offset: r.off, Header: h, Body: body}
 	r.chain = h.BodyCRC
 	r.r += len(b)
 	r.off += int64(len(b))
 	r.block++
-	return blk, nil
+	return nil
 }
 
 // fill makes n bytes at the current offset available without consuming them.
+// The caller has checked n against the bytes the file holds, so n may size
+// a buffer.
 func (r *Reader) fill(n int) ([]byte, error) {
 	if r.w-r.r >= n {
 		return r.buf[r.r : r.r+n], nil
+	}
+	if r.buf == nil {
+		// The pooled buffer, seen no larger than the file.
+		r.bufp = bufPool.Get().(*[]byte)
+		k := int(min(int64(len(*r.bufp)), r.size))
+		r.buf = (*r.bufp)[:k:k]
 	}
 	if r.r > 0 {
 		copy(r.buf, r.buf[r.r:r.w])
@@ -134,25 +148,23 @@ func (r *Reader) fill(n int) ([]byte, error) {
 		r.r = 0
 	}
 	if len(r.buf) < n {
-		var nb []byte
-		chunk := readChunk
-		if r.headerOnly {
-			chunk = 4 << 10
-		}
-		if want := max(n, min(chunk, int(r.size))); want == readChunk {
-			nb = bufPool.Get().(*[readChunk]byte)[:]
-		} else {
-			nb = make([]byte, max(n, min(chunk, int(r.size))))
-		}
+		// A block larger than the pooled chunk: grow once, and keep the
+		// larger buffer in the pool for the next file.
+		nb := make([]byte, max(n, int(min(2*int64(len(r.buf)), r.size-r.consumed))))
 		copy(nb, r.buf[:r.w])
-		r.release()
+		*r.bufp = nb
 		r.buf = nb
 	}
+	// Never ask for more than the file holds: a short read then is a file
+	// that shrank under us, not a torn tail. Reading only a header, ask for
+	// a few KiB.
+	end := len(r.buf)
+	if r.headerOnly {
+		end = min(end, max(n, headerChunk))
+	}
+	end = int(min(int64(end), r.size-r.consumed))
 	for r.w < n {
-		// Never ask for more than the file holds: a short read then is a
-		// file that shrank under us, not a torn tail.
-		want := min(len(r.buf), int(r.size-r.consumed))
-		m, err := r.src.Read(r.buf[r.w:want])
+		m, err := r.src.Read(r.buf[r.w:end])
 		r.w += m
 		if r.w >= n {
 			break
@@ -168,21 +180,26 @@ func (r *Reader) fill(n int) ([]byte, error) {
 	return r.buf[r.r : r.r+n], nil
 }
 
+// headerChunk is what ReadHeader asks the file for: block 0 of a slog with
+// dozens of replicas fits.
+const headerChunk = 4 << 10
+
 // Release returns the reader's buffer for reuse; the last Block's Body is
-// invalid afterwards. Scanning many files allocates one chunk per worker,
-// not one per file.
+// invalid afterwards. Scanning many files uses one buffer per goroutine, of
+// whatever size the files are, not one per file.
 func (r *Reader) Release() {
-	r.release()
-	r.buf, r.r, r.w = nil, 0, 0
-}
-
-func (r *Reader) release() {
-	if cap(r.buf) == readChunk && len(r.buf) == readChunk {
-		bufPool.Put((*[readChunk]byte)(r.buf))
+	if r.bufp != nil {
+		bufPool.Put(r.bufp)
 	}
+	r.bufp, r.buf, r.r, r.w = nil, nil, 0, 0
 }
 
-var bufPool = sync.Pool{New: func() any { return new([readChunk]byte) }}
+// bufPool holds *[]byte of at least readChunk bytes; a buffer grown for a
+// larger block goes back at its grown size.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, readChunk)
+	return &b
+}}
 
 func (r *Reader) fail(c finding.Class, err error) error {
 	r.err = &Error{File: r.name, Offset: r.off, Block: r.block, MutationOffset: -1, Class: c, Err: err}

@@ -76,8 +76,10 @@ func Scan(src io.Reader, lf LogFile, fn MutationFunc) (*FileScan, error) {
 	r := NewReader(src, lf.Path, lf.Size)
 	defer r.Release()
 	var m Mutation
+	var blk Block
+	b := &blk
 	for {
-		b, err := r.Next()
+		err := r.next(b)
 		if err == io.EOF {
 			break
 		}
@@ -145,8 +147,8 @@ func ReadHeader(fsys vfs.FS, lf LogFile) (*FileScan, error) {
 	r := NewReader(f, lf.Path, lf.Size)
 	r.headerOnly = true
 	defer r.Release()
-	b, err := r.Next()
-	if err != nil {
+	var b Block
+	if err := r.next(&b); err != nil {
 		if _, ok := AsError(err); ok {
 			s.Err = err
 			return s, nil

@@ -6,11 +6,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"sync"
 
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/rrdb"
+	"github.com/waltool/waltool/internal/par"
 	"github.com/waltool/waltool/logrules"
 	"github.com/waltool/waltool/vfs"
 )
@@ -87,33 +87,21 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 	sort.SliceStable(jobs, func(a, b int) bool {
 		return dirs[jobs[a].dir].Files[jobs[a].file].Size > dirs[jobs[b].dir].Files[jobs[b].file].Size
 	})
-	ch := make(chan int)
+	fsys := opts.fs()
 	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range ch {
-				j := jobs[k]
-				lf := dirs[j.dir].Files[j.file]
-				fr, s, err := scanFile(opts.fs(), lf)
-				if err != nil {
-					errs[k] = err
-					continue
-				}
-				reps[j.dir].Files[j.file], scans[j.dir][j.file] = fr, s
-				if opts.Progress != nil {
-					opts.Progress(lf.Size)
-				}
-			}
-		}()
-	}
-	for k := range jobs {
-		ch <- k
-	}
-	close(ch)
-	wg.Wait()
+	par.Each(len(jobs), workers, func(k int) {
+		j := jobs[k]
+		lf := dirs[j.dir].Files[j.file]
+		fr, s, err := scanFile(fsys, lf)
+		if err != nil {
+			errs[k] = err
+			return
+		}
+		reps[j.dir].Files[j.file], scans[j.dir][j.file] = fr, s
+		if opts.Progress != nil {
+			opts.Progress(lf.Size)
+		}
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -129,13 +117,22 @@ func scanFile(fsys vfs.FS, lf format.LogFile) (*FileReport, *format.FileScan, er
 	var last *GpidStats
 	lastGpid := format.Gpid{App: -1}
 	var unknown error
+	// The codes of one file are nearly always one or two; DecodeMutation
+	// interns them, so comparing with the last known one is usually a
+	// pointer comparison.
+	var known string
 	s, err := format.ScanFile(fsys, lf, func(m *format.Mutation, p format.Pos) error {
 		for i := range m.Updates {
-			if !rrdb.IsKnownCode(m.Updates[i].Code) {
+			c := m.Updates[i].Code
+			if c == known {
+				continue
+			}
+			if !rrdb.IsKnownCode(c) {
 				unknown = &format.Error{File: lf.Path, Offset: p.BlockOffset, Block: p.Block, MutationOffset: p.FileOffset, Class: format.Corrupt,
-					Err: fmt.Errorf("%w %q in update %d of decree %d: the server aborts on replay", errUnknownCode, m.Updates[i].Code, i, m.Decree)}
+					Err: fmt.Errorf("%w %q in update %d of decree %d: the server aborts on replay", errUnknownCode, c, i, m.Decree)}
 				return errUnknownCode
 			}
+			known = c
 		}
 		if m.Gpid != lastGpid {
 			lastGpid = m.Gpid

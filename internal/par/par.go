@@ -1,6 +1,6 @@
 // Package par runs independent pieces of work on a bounded number of
 // goroutines: the writes and flushes of a plog round, the files of a
-// benchmark round.
+// benchmark round, the files verify scans.
 package par
 
 import (
