@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/plog"
 	"github.com/waltool/waltool/format/slog"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/verify"
 	"github.com/waltool/waltool/vfs"
 )
@@ -116,7 +117,7 @@ func (m SharedLog) Run(cfg WriteConfig) (WriteResult, error) {
 		}
 		var syncs atomic.Int64
 		w := slog.NewWriter(dir, 0, 0, infos, format.WriterOptions{Sync: cfg.Sync == "batch", FS: countingFS{vfs.OS, &syncs}})
-		ld, err := workload(cfg, func(_ int, _ format.Gpid, mu *format.Mutation) error { return w.Append(mu) })
+		ld, err := workload(cfg, func(_ int, _ gpid.Gpid, mu *format.Mutation) error { return w.Append(mu) })
 		if err != nil {
 			return WriteResult{}, nil, err
 		}
@@ -150,7 +151,7 @@ func (m PlogPerFile) Run(cfg WriteConfig) (WriteResult, error) {
 			}
 			ws[r] = slog.NewWriter(dir, 0, 0, []format.ReplicaLogInfo{{Gpid: gpidOf(r)}}, format.WriterOptions{Sync: cfg.Sync == "batch", FS: countingFS{vfs.OS, &syncs}})
 		}
-		ld, err := workload(cfg, func(_ int, g format.Gpid, mu *format.Mutation) error {
+		ld, err := workload(cfg, func(_ int, g gpid.Gpid, mu *format.Mutation) error {
 			return ws[g.Partition].Append(mu)
 		})
 		if err != nil {
@@ -195,7 +196,7 @@ func (m PlogParallel) Run(cfg WriteConfig) (WriteResult, error) {
 		if err != nil {
 			return WriteResult{}, nil, err
 		}
-		ld, err := workload(cfg, func(_ int, g format.Gpid, mu *format.Mutation) error { return w.Append(g, mu) })
+		ld, err := workload(cfg, func(_ int, g gpid.Gpid, mu *format.Mutation) error { return w.Append(g, mu) })
 		if err != nil {
 			w.Close()
 			return WriteResult{}, nil, err
@@ -251,7 +252,7 @@ func (m RawFsync) Run(cfg WriteConfig) (WriteResult, error) {
 		}
 		buf := bytes.Repeat([]byte{'r'}, 4096)
 		var syncs atomic.Int64
-		ld, err := workload(cfg, func(c int, _ format.Gpid, _ *format.Mutation) error {
+		ld, err := workload(cfg, func(c int, _ gpid.Gpid, _ *format.Mutation) error {
 			if _, err := files[c].Write(buf); err != nil {
 				return err
 			}

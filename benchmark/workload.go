@@ -10,6 +10,7 @@ import (
 
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/rrdb"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/latency"
 )
 
@@ -37,13 +38,13 @@ func summarize(mode string, cfg WriteConfig, ld load) WriteResult {
 	return res
 }
 
-func gpidOf(r int) format.Gpid { return format.Gpid{App: 1, Partition: int32(r)} }
+func gpidOf(r int) gpid.Gpid { return gpid.Gpid{App: 1, Partition: int32(r)} }
 
 // workload runs cfg.Clients clients for cfg.Duration; each op picks a
 // replica at random and calls do with a PUT mutation of that replica (the
 // mutation and its data are the client's own and reused after do
 // returns).
-func workload(cfg WriteConfig, do func(client int, g format.Gpid, m *format.Mutation) error) (load, error) {
+func workload(cfg WriteConfig, do func(client int, g gpid.Gpid, m *format.Mutation) error) (load, error) {
 	recs := make([]*recorder, cfg.Clients)
 	devs := devices(cfg.Dirs)
 	before := snapshotDevices(devs)

@@ -5,14 +5,14 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
 // ReplicaSpec describes a replica dir for CreateReplicaDir. Nil metadata
 // is left out, so broken layouts can be built on purpose.
 type ReplicaSpec struct {
-	Gpid format.Gpid
+	Gpid gpid.Gpid
 	// AppType is the dir name's suffix; "" means AppInfo.AppType, or
 	// "pegasus" without an AppInfo.
 	AppType     string

@@ -7,13 +7,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
 // Replica is one replica dir, <data dir>/<app_id>.<pidx>.<app_type>.
 type Replica struct {
-	Gpid    format.Gpid
+	Gpid    gpid.Gpid
 	AppType string // from the dir name
 	Dir     string
 	DataDir DataDir
@@ -83,7 +83,7 @@ var ErrNonCanonicalName = errors.New("dataroot: non-canonical replica dir name")
 // itself creates: decimal ids without sign or leading zeros that fit
 // int32. Other names some version still parses give an error wrapping
 // ErrNonCanonicalName.
-func ParseReplicaDirName(name string) (format.Gpid, string, error) {
+func ParseReplicaDirName(name string) (gpid.Gpid, string, error) {
 	a, rest, ok1 := strings.Cut(name, ".")
 	p, typ, ok2 := strings.Cut(rest, ".")
 	split := ok1 && ok2 && typ != ""
@@ -91,7 +91,7 @@ func ParseReplicaDirName(name string) (format.Gpid, string, error) {
 		app, okA := canonicalInt32(a)
 		pidx, okP := canonicalInt32(p)
 		if okA && okP {
-			return format.Gpid{App: app, Partition: pidx}, typ, nil
+			return gpid.Gpid{App: app, Partition: pidx}, typ, nil
 		}
 	}
 	var how []string
@@ -106,9 +106,9 @@ func ParseReplicaDirName(name string) (format.Gpid, string, error) {
 		}
 	}
 	if len(how) > 0 {
-		return format.Gpid{}, "", fmt.Errorf("%w %q: %s", ErrNonCanonicalName, name, strings.Join(how, "; "))
+		return gpid.Gpid{}, "", fmt.Errorf("%w %q: %s", ErrNonCanonicalName, name, strings.Join(how, "; "))
 	}
-	return format.Gpid{}, "", fmt.Errorf("dataroot: %q is not <app_id>.<partition_index>.<app_type>", name)
+	return gpid.Gpid{}, "", fmt.Errorf("dataroot: %q is not <app_id>.<partition_index>.<app_type>", name)
 }
 
 // strtoul32 is HEAD's buf2uint32: strtoull(s, &end, 0) must consume all of
@@ -189,7 +189,7 @@ func scanReplicaDirName(name string) (app, pidx int32, typ string, ok bool) {
 
 // loadReplica reads the metadata of one replica dir; problems are kept in
 // the *Err fields for validation, never returned.
-func loadReplica(fsys vfs.FS, dd DataDir, name string, g format.Gpid, appType string) *Replica {
+func loadReplica(fsys vfs.FS, dd DataDir, name string, g gpid.Gpid, appType string) *Replica {
 	dir := filepath.Join(dd.Path, name)
 	r := &Replica{
 		Gpid:    g,

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 )
 
 // TestParseReplicaDirName: the first rows are HEAD's
@@ -19,31 +19,31 @@ func TestParseReplicaDirName(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		want    int
-		gpid    format.Gpid
+		gpid    gpid.Gpid
 		appType string
 	}{
-		{"", invalid, format.Gpid{}, ""},
-		{"1.2.pegasus", ok, format.Gpid{App: 1, Partition: 2}, "pegasus"},
-		{"1234.56789.pegasus", ok, format.Gpid{App: 1234, Partition: 56789}, "pegasus"},
-		{"1.2.another", ok, format.Gpid{App: 1, Partition: 2}, "another"},
-		{"1.2.another.pegasus", ok, format.Gpid{App: 1, Partition: 2}, "another.pegasus"},
-		{"1.2.another_pegasus", ok, format.Gpid{App: 1, Partition: 2}, "another_pegasus"},
-		{"1.pegasus", invalid, format.Gpid{}, ""},
-		{"pegasus", invalid, format.Gpid{}, ""},
-		{"1.2a.pegasus", invalid, format.Gpid{}, ""},
-		{"1.-2.pegasus", nonCanonical, format.Gpid{}, ""}, // HEAD rejects it; 2.4's %d reads -2
-		{"0.0.pegasus", ok, format.Gpid{}, "pegasus"},
-		{"2147483647.0.pegasus", ok, format.Gpid{App: 2147483647}, "pegasus"},
-		{"2147483648.0.pegasus", nonCanonical, format.Gpid{}, ""}, // 2.6: uint32, cast to int32
-		{"1.2.", invalid, format.Gpid{}, ""},
-		{"1..pegasus", invalid, format.Gpid{}, ""},
-		{"08.2.pegasus", nonCanonical, format.Gpid{}, ""}, // 2.4: %d reads 8; 2.6: bad octal
-		{"0x.2.pegasus", invalid, format.Gpid{}, ""},
-		{"01.2.pegasus", nonCanonical, format.Gpid{}, ""},
-		{"+1.2.pegasus", nonCanonical, format.Gpid{}, ""},
-		{" 1.2.pegasus", nonCanonical, format.Gpid{}, ""},
-		{"0x1.2.pegasus", nonCanonical, format.Gpid{}, ""}, // 2.6: strtoull base 0
-		{"slog", invalid, format.Gpid{}, ""},
+		{"", invalid, gpid.Gpid{}, ""},
+		{"1.2.pegasus", ok, gpid.Gpid{App: 1, Partition: 2}, "pegasus"},
+		{"1234.56789.pegasus", ok, gpid.Gpid{App: 1234, Partition: 56789}, "pegasus"},
+		{"1.2.another", ok, gpid.Gpid{App: 1, Partition: 2}, "another"},
+		{"1.2.another.pegasus", ok, gpid.Gpid{App: 1, Partition: 2}, "another.pegasus"},
+		{"1.2.another_pegasus", ok, gpid.Gpid{App: 1, Partition: 2}, "another_pegasus"},
+		{"1.pegasus", invalid, gpid.Gpid{}, ""},
+		{"pegasus", invalid, gpid.Gpid{}, ""},
+		{"1.2a.pegasus", invalid, gpid.Gpid{}, ""},
+		{"1.-2.pegasus", nonCanonical, gpid.Gpid{}, ""}, // HEAD rejects it; 2.4's %d reads -2
+		{"0.0.pegasus", ok, gpid.Gpid{}, "pegasus"},
+		{"2147483647.0.pegasus", ok, gpid.Gpid{App: 2147483647}, "pegasus"},
+		{"2147483648.0.pegasus", nonCanonical, gpid.Gpid{}, ""}, // 2.6: uint32, cast to int32
+		{"1.2.", invalid, gpid.Gpid{}, ""},
+		{"1..pegasus", invalid, gpid.Gpid{}, ""},
+		{"08.2.pegasus", nonCanonical, gpid.Gpid{}, ""}, // 2.4: %d reads 8; 2.6: bad octal
+		{"0x.2.pegasus", invalid, gpid.Gpid{}, ""},
+		{"01.2.pegasus", nonCanonical, gpid.Gpid{}, ""},
+		{"+1.2.pegasus", nonCanonical, gpid.Gpid{}, ""},
+		{" 1.2.pegasus", nonCanonical, gpid.Gpid{}, ""},
+		{"0x1.2.pegasus", nonCanonical, gpid.Gpid{}, ""}, // 2.6: strtoull base 0
+		{"slog", invalid, gpid.Gpid{}, ""},
 	} {
 		g, typ, err := ParseReplicaDirName(tc.name)
 		switch tc.want {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -43,7 +44,7 @@ type Target struct {
 type LogDir struct {
 	Kind  Kind // SlogDirTarget or PlogDirTarget
 	Dir   *format.Dir
-	Owner *format.Gpid // of a plog, when its replica dir name says
+	Owner *gpid.Gpid // of a plog, when its replica dir name says
 	// Replica is the replica whose plog this is, when the dir was listed
 	// as part of a Root.
 	Replica *Replica

@@ -8,7 +8,7 @@ import (
 	"sort"
 
 	"github.com/waltool/waltool/finding"
-	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -196,7 +196,7 @@ func (r *Root) addFinding(path string, c finding.Class, msg string) {
 
 // Replica returns the replica with gpid g, or nil. When g is in several
 // dirs it returns the first in data-dir order.
-func (r *Root) Replica(g format.Gpid) *Replica {
+func (r *Root) Replica(g gpid.Gpid) *Replica {
 	i := sort.Search(len(r.Replicas), func(i int) bool { return !r.Replicas[i].Gpid.Less(g) })
 	if i < len(r.Replicas) && r.Replicas[i].Gpid == g {
 		return r.Replicas[i]

@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"github.com/waltool/waltool/finding"
-	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
-func gp(app, pidx int32) format.Gpid { return format.Gpid{App: app, Partition: pidx} }
+func gp(app, pidx int32) gpid.Gpid { return gpid.Gpid{App: app, Partition: pidx} }
 
 // mkReplica builds a healthy replica dir with CreateReplicaDir.
-func mkReplica(t *testing.T, dataDir string, g format.Gpid, partitions int32, cps ...int64) string {
+func mkReplica(t *testing.T, dataDir string, g gpid.Gpid, partitions int32, cps ...int64) string {
 	t.Helper()
 	ai := NewAppInfo("t", g.App, partitions)
 	ii := InitInfo{InitBallot: 1}
@@ -118,11 +118,11 @@ func TestOpenDefaultLayout(t *testing.T) {
 	if want := []DataDir{{Tag: DefaultTag, Path: reps}}; !reflect.DeepEqual(r.DataDirs, want) {
 		t.Errorf("data dirs %v", r.DataDirs)
 	}
-	var got []format.Gpid
+	var got []gpid.Gpid
 	for _, rep := range r.Replicas {
 		got = append(got, rep.Gpid)
 	}
-	if want := []format.Gpid{gp(1, 0), gp(1, 1), gp(2, 3)}; !reflect.DeepEqual(got, want) {
+	if want := []gpid.Gpid{gp(1, 0), gp(1, 1), gp(2, 3)}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("replicas %v, want %v", got, want)
 	}
 	rep := r.Replica(gp(1, 0))

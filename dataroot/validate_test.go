@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/waltool/waltool/finding"
-	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -76,7 +76,7 @@ func TestValidateReplica(t *testing.T) {
 			reps := t.TempDir()
 			ai := NewAppInfo("t", 1, 4)
 			ii := InitInfo{InitBallot: 3, InitDurableDecree: 30, InitOffsetInPrivateLog: 100}
-			spec := ReplicaSpec{Gpid: format.Gpid{App: 1, Partition: 2}, AppInfo: &ai, InitInfo: &ii, Checkpoints: []int64{10, 30}}
+			spec := ReplicaSpec{Gpid: gpid.Gpid{App: 1, Partition: 2}, AppInfo: &ai, InitInfo: &ii, Checkpoints: []int64{10, 30}}
 			if tc.spec != nil {
 				tc.spec(&spec)
 			}
@@ -136,7 +136,7 @@ func TestCreateReplicaDir(t *testing.T) {
 	ai := NewAppInfo("t", 5, 4)
 	ai.AppType = "custom"
 	ii := InitInfo{InitBallot: 1}
-	spec := ReplicaSpec{Gpid: format.Gpid{App: 5, Partition: 3}, AppInfo: &ai, InitInfo: &ii, Checkpoints: []int64{7, 0}}
+	spec := ReplicaSpec{Gpid: gpid.Gpid{App: 5, Partition: 3}, AppInfo: &ai, InitInfo: &ii, Checkpoints: []int64{7, 0}}
 	dir, err := CreateReplicaDir(vfs.OS, reps, spec)
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestCreateReplicaDir(t *testing.T) {
 	if _, err := CreateReplicaDir(vfs.OS, reps, spec); err == nil {
 		t.Error("existing replica dir reused")
 	}
-	dir, err = CreateReplicaDir(vfs.OS, reps, ReplicaSpec{Gpid: format.Gpid{App: 5, Partition: 1}})
+	dir, err = CreateReplicaDir(vfs.OS, reps, ReplicaSpec{Gpid: gpid.Gpid{App: 5, Partition: 1}})
 	if err != nil || filepath.Base(dir) != "5.1.pegasus" {
 		t.Errorf("bare spec: %s, %v", dir, err)
 	}

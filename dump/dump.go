@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/rrdb"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -21,7 +23,7 @@ type Options struct {
 	JSON     bool // JSON Lines instead of mlog_dump text
 	Detailed bool // decode each update's request (mlog_dump -d)
 	// Gpids, if not empty, keeps only these replicas' mutations.
-	Gpids []format.Gpid
+	Gpids []gpid.Gpid
 	// FromDecree and ToDecree bound the decrees printed, both inclusive;
 	// ToDecree < 0 means no upper bound.
 	FromDecree, ToDecree int64
@@ -67,7 +69,7 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 	if opts.Location == nil {
 		opts.Location = time.Local
 	}
-	want := map[format.Gpid]bool{}
+	want := map[gpid.Gpid]bool{}
 	for _, g := range opts.Gpids {
 		want[g] = true
 	}
@@ -92,7 +94,7 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 		if err == nil && s.Err != nil {
 			out.Flush()
 			e, _ := format.AsError(s.Err)
-			if e.Class == format.TornTail {
+			if e.Class == finding.TornTail {
 				res.TornTails++
 				fmt.Fprintf(opts.Err, "%s: offset %d: torn tail (Pegasus tolerates it): %v\n", lf.Path, e.Offset, e.Err)
 			} else {

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"sync"
 	"testing"
+
+	"github.com/waltool/waltool/gpid"
 )
 
 // benchLog is a 64 MiB file of 1 KiB PUT mutations in batches of 16, the
 // shape of a busy plog. Built once.
 var benchLog = sync.OnceValue(func() []byte {
-	g := Gpid{App: 1, Partition: 1}
+	g := gpid.Gpid{App: 1, Partition: 1}
 	enc, out := NewEncoder(make([]byte, 0, 65<<20), &FileHeader{Entries: []ReplicaLogInfo{{Gpid: g}}})
 	var d int64
 	for len(out) < 64<<20 {
@@ -68,7 +70,7 @@ func BenchmarkScan(b *testing.B) {
 }
 
 func BenchmarkEncodeBatch(b *testing.B) {
-	g := Gpid{App: 1, Partition: 1}
+	g := gpid.Gpid{App: 1, Partition: 1}
 	batch := make([]*Mutation, 16)
 	for i := range batch {
 		batch[i] = putMutation(g, 1, int64(i+1), 1000)

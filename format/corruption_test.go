@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/gpid"
 )
 
 // scanBytes scans data as log.1.0.
@@ -33,25 +34,25 @@ func TestDamageClassification(t *testing.T) {
 		validBytes int64
 		mutations  int
 	}{
-		{"empty file (ERR_HANDLE_EOF on block 0)", nil, TornTail, ErrEmptyFile, 0, 0, 0},
-		{"15 bytes (ERR_INCOMPLETE_DATA)", good[:15], TornTail, ErrTornTail, 0, 0, 0},
-		{"17 bytes: body cut (ERR_INCOMPLETE_DATA)", good[:17], TornTail, ErrTornTail, 0, 0, 0},
-		{"magic 0xfeadbeef (ERR_INVALID_DATA)", mut(func(b []byte) []byte { b[3] = 0xfe; return b }), Corrupt, ErrBadMagic, 0, 0, 0},
-		{"body_crc 0 (ERR_INVALID_DATA)", mut(func(b []byte) []byte { copy(b[8:12], []byte{0, 0, 0, 0}); return b }), Corrupt, ErrCRCMismatch, 0, 0, 0},
-		{"bitflip in block 3 body", mut(func(b []byte) []byte { b[600] ^= 0x10; return b }), Corrupt, ErrCRCMismatch, 551, 551, 4},
-		{"7 bytes overwritten mid-file (fail_skip_real_corrupted_file)", mut(func(b []byte) []byte { copy(b[len(b)/2:], "xxxxxx\x00"); return b }), Corrupt, ErrCRCMismatch, 436, 436, 3},
-		{"torn last block body", good[:len(good)-5], TornTail, ErrTornTail, 802, 802, 6},
-		{"torn last block header", good[:802+9], TornTail, ErrTornTail, 802, 802, 6},
-		{"16 zero bytes after the end", append(append([]byte(nil), good...), make([]byte, 16)...), Corrupt, ErrBadMagic, 917, 917, 7},
-		{"15 zero bytes after the end (a short header)", append(append([]byte(nil), good...), make([]byte, 15)...), TornTail, ErrTornTail, 917, 917, 7},
-		{"zero-filled tail over the last block", mut(func(b []byte) []byte { clear(b[802:]); return b }), Corrupt, ErrBadMagic, 802, 802, 6},
-		{"length bigger than the file (ERR_INCOMPLETE_DATA)", mut(func(b []byte) []byte { b[802+6] = 0x7f; return b }), TornTail, ErrTornTail, 802, 802, 6},
-		{"negative length (undefined in file_streamer::read_next)", mut(func(b []byte) []byte { b[802+7] = 0x80; return b }), Corrupt, ErrCorruption, 802, 802, 6},
+		{"empty file (ERR_HANDLE_EOF on block 0)", nil, finding.TornTail, ErrEmptyFile, 0, 0, 0},
+		{"15 bytes (ERR_INCOMPLETE_DATA)", good[:15], finding.TornTail, ErrTornTail, 0, 0, 0},
+		{"17 bytes: body cut (ERR_INCOMPLETE_DATA)", good[:17], finding.TornTail, ErrTornTail, 0, 0, 0},
+		{"magic 0xfeadbeef (ERR_INVALID_DATA)", mut(func(b []byte) []byte { b[3] = 0xfe; return b }), finding.Corrupt, ErrBadMagic, 0, 0, 0},
+		{"body_crc 0 (ERR_INVALID_DATA)", mut(func(b []byte) []byte { copy(b[8:12], []byte{0, 0, 0, 0}); return b }), finding.Corrupt, ErrCRCMismatch, 0, 0, 0},
+		{"bitflip in block 3 body", mut(func(b []byte) []byte { b[600] ^= 0x10; return b }), finding.Corrupt, ErrCRCMismatch, 551, 551, 4},
+		{"7 bytes overwritten mid-file (fail_skip_real_corrupted_file)", mut(func(b []byte) []byte { copy(b[len(b)/2:], "xxxxxx\x00"); return b }), finding.Corrupt, ErrCRCMismatch, 436, 436, 3},
+		{"torn last block body", good[:len(good)-5], finding.TornTail, ErrTornTail, 802, 802, 6},
+		{"torn last block header", good[:802+9], finding.TornTail, ErrTornTail, 802, 802, 6},
+		{"16 zero bytes after the end", append(append([]byte(nil), good...), make([]byte, 16)...), finding.Corrupt, ErrBadMagic, 917, 917, 7},
+		{"15 zero bytes after the end (a short header)", append(append([]byte(nil), good...), make([]byte, 15)...), finding.TornTail, ErrTornTail, 917, 917, 7},
+		{"zero-filled tail over the last block", mut(func(b []byte) []byte { clear(b[802:]); return b }), finding.Corrupt, ErrBadMagic, 802, 802, 6},
+		{"length bigger than the file (ERR_INCOMPLETE_DATA)", mut(func(b []byte) []byte { b[802+6] = 0x7f; return b }), finding.TornTail, ErrTornTail, 802, 802, 6},
+		{"negative length (undefined in file_streamer::read_next)", mut(func(b []byte) []byte { b[802+7] = 0x80; return b }), finding.Corrupt, ErrCorruption, 802, 802, 6},
 		{"header start offset differs from the name", mut(func(b []byte) []byte {
 			b[24] = 1
 			BlockHeader{Magic, 44, CRC(0, b[16:60]), 0}.Put(b)
 			return b[:60]
-		}), Corrupt, ErrBadFileHeader, 0, 0, 0},
+		}), finding.Corrupt, ErrBadFileHeader, 0, 0, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -76,8 +77,8 @@ func TestDamageClassification(t *testing.T) {
 // A log_offset that disagrees with the mutation's position is
 // ERR_INVALID_DATA in mutation_log::replay_block.
 func TestOffsetMismatchIsCorruption(t *testing.T) {
-	m := &Mutation{Gpid: Gpid{App: 1, Partition: 1}, Ballot: 1, Decree: 1, Updates: []Update{{Code: "RPC_REPLICATION_WRITE_EMPTY"}}}
-	enc, data := NewEncoder(nil, &FileHeader{Entries: []ReplicaLogInfo{{Gpid: Gpid{App: 1, Partition: 1}}}})
+	m := &Mutation{Gpid: gpid.Gpid{App: 1, Partition: 1}, Ballot: 1, Decree: 1, Updates: []Update{{Code: "RPC_REPLICATION_WRITE_EMPTY"}}}
+	enc, data := NewEncoder(nil, &FileHeader{Entries: []ReplicaLogInfo{{Gpid: gpid.Gpid{App: 1, Partition: 1}}}})
 	body := m.Append(nil)
 	body[32]++ // log_offset
 	at := len(data)
@@ -86,7 +87,7 @@ func TestOffsetMismatchIsCorruption(t *testing.T) {
 	BlockHeader{Magic, int32(len(body)), CRC(enc.State().Chain, body), uint32(at)}.Put(data[at:])
 	s := scanBytes(t, data)
 	e, ok := AsError(s.Err)
-	if !ok || e.Class != Corrupt || !errors.Is(s.Err, ErrOffsetMismatch) || e.MutationOffset != 76 || e.Offset != 60 {
+	if !ok || e.Class != finding.Corrupt || !errors.Is(s.Err, ErrOffsetMismatch) || e.MutationOffset != 76 || e.Offset != 60 {
 		t.Fatalf("got %v", s.Err)
 	}
 }
@@ -95,7 +96,7 @@ func TestOffsetMismatchIsCorruption(t *testing.T) {
 // layout (a C++ vptr), whose last header word is a thrift __isset and whose
 // timestamp reads as 0; 1..64 and negative versions make Pegasus abort.
 func TestMutationHeaderVersions(t *testing.T) {
-	m := putMutation(Gpid{App: 1, Partition: 2}, 3, 4, 10)
+	m := putMutation(gpid.Gpid{App: 1, Partition: 2}, 3, 4, 10)
 	b := m.Append(nil)
 	legacy := append([]byte(nil), b...)
 	copy(legacy[0:8], []byte{0x10, 0x20, 0x30, 0x40, 0x55, 0x7f, 0, 0}) // a user-space vptr

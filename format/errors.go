@@ -7,16 +7,6 @@ import (
 	"github.com/waltool/waltool/finding"
 )
 
-// The classes of the codec's errors, the finding classes Pegasus's reader
-// gives them: an incomplete block is a torn tail (ERR_INCOMPLETE_DATA:
-// tolerated at the end of a log, see logrules), anything else that does not
-// check out is corrupt (ERR_INVALID_DATA or a CHECK abort: the log is
-// refused and the replica moves to .err).
-const (
-	TornTail = finding.TornTail
-	Corrupt  = finding.Corrupt
-)
-
 // Sentinel causes; match them with errors.Is through any wrapping.
 var (
 	ErrTornTail       = errors.New("torn tail")
@@ -65,9 +55,9 @@ func (e *Error) Finding() finding.Finding {
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrTornTail:
-		return e.Class == TornTail
+		return e.Class == finding.TornTail
 	case ErrCorruption:
-		return e.Class == Corrupt
+		return e.Class == finding.Corrupt
 	}
 	return false
 }

@@ -3,6 +3,8 @@ package format
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/waltool/waltool/gpid"
 )
 
 // FileHeaderVersion is log_file_header.version; written as 1, never checked.
@@ -15,9 +17,9 @@ const FileHeaderVersion = 1
 // restart it can be lower: only replayed mutations raise it).
 // ValidStartOffset is the replica's init offset in this log (.init-info).
 type ReplicaLogInfo struct {
-	Gpid             Gpid  `json:"gpid"`
-	MaxDecree        int64 `json:"max_decree"`
-	ValidStartOffset int64 `json:"valid_start_offset"`
+	Gpid             gpid.Gpid `json:"gpid"`
+	MaxDecree        int64     `json:"max_decree"`
+	ValidStartOffset int64     `json:"valid_start_offset"`
 }
 
 // FileHeader is the body of block 0 (log_file::write_file_header):
@@ -44,7 +46,7 @@ func (h *FileHeader) Size() int { return fileHeaderFixed + fileHeaderEntry*len(h
 
 // Lookup returns the entry of g. A header lacking g counts as max decree 0
 // in every Pegasus rule that reads it (log_file::previous_log_max_decree).
-func (h *FileHeader) Lookup(g Gpid) (ReplicaLogInfo, bool) {
+func (h *FileHeader) Lookup(g gpid.Gpid) (ReplicaLogInfo, bool) {
 	for _, e := range h.Entries {
 		if e.Gpid == g {
 			return e, true
@@ -54,7 +56,7 @@ func (h *FileHeader) Lookup(g Gpid) (ReplicaLogInfo, bool) {
 }
 
 // MaxDecree is the header's max decree for g, 0 when absent.
-func (h *FileHeader) MaxDecree(g Gpid) int64 {
+func (h *FileHeader) MaxDecree(g gpid.Gpid) int64 {
 	e, _ := h.Lookup(g)
 	return e.MaxDecree
 }
@@ -97,7 +99,7 @@ func DecodeFileHeader(b []byte) (FileHeader, int, error) {
 	p := b[fileHeaderFixed:]
 	for i := range h.Entries {
 		e := &h.Entries[i]
-		e.Gpid = GpidFromUint64(binary.LittleEndian.Uint64(p[0:]))
+		e.Gpid = gpid.FromUint64(binary.LittleEndian.Uint64(p[0:]))
 		e.MaxDecree = int64(binary.LittleEndian.Uint64(p[8:]))
 		e.ValidStartOffset = int64(binary.LittleEndian.Uint64(p[16:]))
 		p = p[fileHeaderEntry:]

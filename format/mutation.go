@@ -3,6 +3,8 @@ package format
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/waltool/waltool/gpid"
 )
 
 // MutationHeaderSize is the fixed part of a mutation record: seven int64s.
@@ -27,7 +29,7 @@ type Update struct {
 // Ballot precedes decree on disk, whatever the C++ comment says.
 type Mutation struct {
 	Version             int64
-	Gpid                Gpid
+	Gpid                gpid.Gpid
 	Ballot              int64
 	Decree              int64
 	LogOffset           int64
@@ -86,7 +88,7 @@ func DecodeMutation(b []byte, m *Mutation) (int, error) {
 		return 0, fmt.Errorf("%w: %d bytes left, header needs %d", ErrBadMutation, len(b), MutationHeaderSize+4)
 	}
 	m.Version = int64(le.Uint64(b[0:]))
-	m.Gpid = GpidFromUint64(le.Uint64(b[8:]))
+	m.Gpid = gpid.FromUint64(le.Uint64(b[8:]))
 	m.Ballot = int64(le.Uint64(b[16:]))
 	m.Decree = int64(le.Uint64(b[24:]))
 	m.LogOffset = int64(le.Uint64(b[32:]))

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/waltool/waltool/gpid"
 )
 
 // fixtureDir holds the three log files written by a real Pegasus server
@@ -43,13 +45,13 @@ type wantBlock struct {
 // an independent decode recorded in docs/pegasus-log-format.md §16.
 var pegasusFixtures = []struct {
 	name       string
-	gpid       Gpid
+	gpid       gpid.Gpid
 	blocks     []wantBlock
 	muts       []wantMutation
 	timestamps []int64 // µs
 }{
 	{
-		name: "log.1.0.handle_real_private_log", gpid: Gpid{App: 1, Partition: 4},
+		name: "log.1.0.handle_real_private_log", gpid: gpid.Gpid{App: 1, Partition: 4},
 		blocks: []wantBlock{{0, 44, 0x548f2abc}, {60, 360, 0x4232df4a}, {436, 99, 0x2d701f0b}, {551, 120, 0xb76791c2}, {687, 99, 0x5c408113}, {802, 99, 0xd70241cc}},
 		muts: []wantMutation{
 			{1, 76, 3, 1, 0, "RPC_RRDB_RRDB_PUT", 31, 120},
@@ -63,7 +65,7 @@ var pegasusFixtures = []struct {
 		timestamps: []int64{1521010430135992, 1521010432977391, 1521010435209335, 1521010629560751, 1521010675941346, 1521010829563428, 1521010929565137},
 	},
 	{
-		name: "log.1.0.handle_real_private_log2", gpid: Gpid{App: 1, Partition: 4},
+		name: "log.1.0.handle_real_private_log2", gpid: gpid.Gpid{App: 1, Partition: 4},
 		blocks: []wantBlock{{0, 44, 0x548f2abc}, {60, 99, 0x4064e460}, {175, 120, 0xe0dbf085}, {311, 99, 0x3b5ea3dc}},
 		muts: []wantMutation{
 			{1, 76, 3, 1, 0, "RPC_REPLICATION_WRITE_EMPTY", 0, 99},
@@ -73,7 +75,7 @@ var pegasusFixtures = []struct {
 		timestamps: []int64{1528799166332891, 1528799206967074, 1528799366334207},
 	},
 	{
-		name: "log.1.0.all_loaded_are_write_empties", gpid: Gpid{App: 1, Partition: 5},
+		name: "log.1.0.all_loaded_are_write_empties", gpid: gpid.Gpid{App: 1, Partition: 5},
 		blocks: []wantBlock{{0, 44, 0x63ccdd01}, {60, 99, 0x0e1a7ce0}, {175, 99, 0x79f8abfb}, {290, 99, 0x2bb72b5d}},
 		muts: []wantMutation{
 			{1, 76, 3, 1, 0, "RPC_REPLICATION_WRITE_EMPTY", 0, 99},

@@ -85,13 +85,13 @@ func (r *Reader) next(blk *Block) error {
 		if r.block == 0 {
 			// An empty file: Pegasus's open_read gets ERR_HANDLE_EOF on the
 			// first block and skips (renames) the file.
-			return r.fail(TornTail, ErrEmptyFile)
+			return r.fail(finding.TornTail, ErrEmptyFile)
 		}
 		r.err = io.EOF
 		return io.EOF
 	}
 	if left < BlockHeaderSize {
-		return r.fail(TornTail, fmt.Errorf("%w: %d of %d header bytes", ErrTornTail, left, BlockHeaderSize))
+		return r.fail(finding.TornTail, fmt.Errorf("%w: %d of %d header bytes", ErrTornTail, left, BlockHeaderSize))
 	}
 	hb, err := r.fill(BlockHeaderSize)
 	if err != nil {
@@ -99,18 +99,18 @@ func (r *Reader) next(blk *Block) error {
 	}
 	h := DecodeBlockHeader(hb)
 	if h.Magic != Magic {
-		return r.fail(Corrupt, fmt.Errorf("%w: %#08x", ErrBadMagic, h.Magic))
+		return r.fail(finding.Corrupt, fmt.Errorf("%w: %#08x", ErrBadMagic, h.Magic))
 	}
 	// A negative length is converted to a huge size_t by Pegasus's
 	// file_streamer::read_next, whose behaviour is then undefined: no
 	// version tolerates it, so it is corruption.
 	if h.Length < 0 {
-		return r.fail(Corrupt, fmt.Errorf("%w: negative body length %d", ErrCorruption, h.Length))
+		return r.fail(finding.Corrupt, fmt.Errorf("%w: negative body length %d", ErrCorruption, h.Length))
 	}
 	// A length past the end makes the stream read come up short, which
 	// read_next_log_block reports as ERR_INCOMPLETE_DATA: a torn tail.
 	if int64(h.Length) > left-BlockHeaderSize {
-		return r.fail(TornTail, fmt.Errorf("%w: body length %d, %d bytes left", ErrTornTail, h.Length, left-BlockHeaderSize))
+		return r.fail(finding.TornTail, fmt.Errorf("%w: body length %d, %d bytes left", ErrTornTail, h.Length, left-BlockHeaderSize))
 	}
 	b, err := r.fill(BlockHeaderSize + int(h.Length))
 	if err != nil {
@@ -118,7 +118,7 @@ func (r *Reader) next(blk *Block) error {
 	}
 	body := b[BlockHeaderSize:]
 	if got := CRC(r.chain, body); got != h.BodyCRC {
-		return r.fail(Corrupt, fmt.Errorf("%w: stored %#08x, computed %#08x", ErrCRCMismatch, h.BodyCRC, got))
+		return r.fail(finding.Corrupt, fmt.Errorf("%w: stored %#08x, computed %#08x", ErrCRCMismatch, h.BodyCRC, got))
 	}
 	*blk = Block{Index: r.block, Offset: r.off, Header: h, Body: body}
 	r.chain = h.BodyCRC

@@ -3,11 +3,13 @@ package format
 import (
 	"bytes"
 	"testing"
+
+	"github.com/waltool/waltool/gpid"
 )
 
 // encodeLog is a file of n 1 KiB PUTs of one gpid, in batches of 16.
 func encodeLog(n int) []byte {
-	g := Gpid{App: 1, Partition: 1}
+	g := gpid.Gpid{App: 1, Partition: 1}
 	enc, out := NewEncoder(nil, &FileHeader{Entries: []ReplicaLogInfo{{Gpid: g}}})
 	for d := int64(1); d <= int64(n); d += 16 {
 		var batch []*Mutation
@@ -51,9 +53,9 @@ func TestScanAllocationsDoNotGrowWithTheFile(t *testing.T) {
 func TestReaderGrowsForALargeBlock(t *testing.T) {
 	var ms []*Mutation
 	for d := int64(1); d <= 1100; d++ {
-		ms = append(ms, putMutation(Gpid{App: 1, Partition: 0}, 1, d, 1024))
+		ms = append(ms, putMutation(gpid.Gpid{App: 1, Partition: 0}, 1, d, 1024))
 	}
-	enc, data := NewEncoder(nil, &FileHeader{Entries: []ReplicaLogInfo{{Gpid: Gpid{App: 1, Partition: 0}}}})
+	enc, data := NewEncoder(nil, &FileHeader{Entries: []ReplicaLogInfo{{Gpid: gpid.Gpid{App: 1, Partition: 0}}}})
 	data, st := enc.Batch(data, ms)
 	enc.Commit(st)
 	for range 2 {

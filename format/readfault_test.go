@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -14,7 +15,7 @@ import (
 // bytes were not seen, so nothing can be said about what Pegasus would do.
 func TestReadFaultIsAnIOErrorWithFileAndOffset(t *testing.T) {
 	dir := t.TempDir()
-	g := Gpid{App: 1, Partition: 2}
+	g := gpid.Gpid{App: 1, Partition: 2}
 	w := NewLogWriter(dir, 0, 0, []ReplicaLogInfo{{Gpid: g}}, WriterOptions{})
 	for d := int64(1); d <= 50; d++ {
 		if err := w.Append(putMutation(g, 1, d, 100)); err != nil {

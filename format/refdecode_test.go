@@ -3,6 +3,7 @@ package format
 import (
 	"testing"
 
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/refdecode"
 )
 
@@ -11,7 +12,7 @@ import (
 // independent decoder, which was written from the spec alone.
 func TestLogWriterPassesIndependentDecoder(t *testing.T) {
 	dir := t.TempDir()
-	g := Gpid{App: 5, Partition: 2}
+	g := gpid.Gpid{App: 5, Partition: 2}
 	w := NewLogWriter(dir, 0, 0, []ReplicaLogInfo{{Gpid: g}}, WriterOptions{MaxFileSize: 3000})
 	d := int64(0)
 	for open := 0; open < 3; open++ {

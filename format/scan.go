@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -98,7 +99,7 @@ func Scan(src io.Reader, lf LogFile, fn MutationFunc) (*FileScan, error) {
 				err = fmt.Errorf("%w: start_global_offset %d, file name says %d", ErrBadFileHeader, h.StartOffset, lf.StartOffset)
 			}
 			if err != nil {
-				s.Err = &Error{File: lf.Path, Offset: b.Offset, Block: 0, MutationOffset: -1, Class: Corrupt, Err: err}
+				s.Err = &Error{File: lf.Path, Offset: b.Offset, Block: 0, MutationOffset: -1, Class: finding.Corrupt, Err: err}
 				break
 			}
 			s.Header = &h
@@ -112,7 +113,7 @@ func Scan(src io.Reader, lf LogFile, fn MutationFunc) (*FileScan, error) {
 				err = fmt.Errorf("%w: mutation says %d, its global offset is %d", ErrOffsetMismatch, m.LogOffset, lf.StartOffset+mutOff)
 			}
 			if err != nil {
-				s.Err = &Error{File: lf.Path, Offset: b.Offset, Block: b.Index, MutationOffset: mutOff, Class: Corrupt, Err: err}
+				s.Err = &Error{File: lf.Path, Offset: b.Offset, Block: b.Index, MutationOffset: mutOff, Class: finding.Corrupt, Err: err}
 				ok = false
 				break
 			}
@@ -160,7 +161,7 @@ func ReadHeader(fsys vfs.FS, lf LogFile) (*FileScan, error) {
 		err = fmt.Errorf("%w: start_global_offset %d, file name says %d", ErrBadFileHeader, h.StartOffset, lf.StartOffset)
 	}
 	if err != nil {
-		s.Err = &Error{File: lf.Path, Offset: 0, MutationOffset: -1, Class: Corrupt, Err: err}
+		s.Err = &Error{File: lf.Path, Offset: 0, MutationOffset: -1, Class: finding.Corrupt, Err: err}
 		return s, nil
 	}
 	s.Header = &h

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -39,7 +40,7 @@ type Header interface {
 	// Entry is g's entry, which the writer raises to the decree of each
 	// mutation of g it issues; nil means g is not listed (its decrees
 	// are not tracked).
-	Entry(g Gpid) *ReplicaLogInfo
+	Entry(g gpid.Gpid) *ReplicaLogInfo
 	// Entries lists the entries in any order; the writer copies them and
 	// sorts them by gpid.
 	Entries() []ReplicaLogInfo
@@ -51,7 +52,7 @@ type Header interface {
 type Entries []ReplicaLogInfo
 
 // Entry is g's entry, or nil.
-func (e Entries) Entry(g Gpid) *ReplicaLogInfo {
+func (e Entries) Entry(g gpid.Gpid) *ReplicaLogInfo {
 	for i := range e {
 		if e[i].Gpid == g {
 			return &e[i]

@@ -10,10 +10,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
-func putMutation(g Gpid, ballot, decree int64, value int) *Mutation {
+func putMutation(g gpid.Gpid, ballot, decree int64, value int) *Mutation {
 	return &Mutation{
 		Gpid: g, Ballot: ballot, Decree: decree, LastCommittedDecree: decree - 1, Timestamp: 1700000000000000 + decree,
 		Updates: []Update{{Code: "RPC_RRDB_RRDB_PUT", SerializationType: 1, Data: bytes.Repeat([]byte{byte(decree)}, value)}},
@@ -26,9 +27,9 @@ func putMutation(g Gpid, ballot, decree int64, value int) *Mutation {
 func TestBatchSplitsBlocksAtOneMiB(t *testing.T) {
 	var ms []*Mutation
 	for d := int64(1); d <= 1024; d++ {
-		ms = append(ms, putMutation(Gpid{App: 1, Partition: 0}, 1, d, 1024))
+		ms = append(ms, putMutation(gpid.Gpid{App: 1, Partition: 0}, 1, d, 1024))
 	}
-	enc, data := NewEncoder(nil, &FileHeader{Entries: []ReplicaLogInfo{{Gpid: Gpid{App: 1, Partition: 0}}}})
+	enc, data := NewEncoder(nil, &FileHeader{Entries: []ReplicaLogInfo{{Gpid: gpid.Gpid{App: 1, Partition: 0}}}})
 	data, st := enc.Batch(data, ms)
 	enc.Commit(st)
 	if st.Size != int64(len(data)) {
@@ -63,13 +64,13 @@ func TestBatchSplitsBlocksAtOneMiB(t *testing.T) {
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	h := &FileHeader{StartOffset: 12345, Entries: []ReplicaLogInfo{{Gpid{App: 2, Partition: 7}, 9, 100}, {Gpid{App: 1, Partition: 3}, 0, 0}}}
+	h := &FileHeader{StartOffset: 12345, Entries: []ReplicaLogInfo{{gpid.Gpid{App: 2, Partition: 7}, 9, 100}, {gpid.Gpid{App: 1, Partition: 3}, 0, 0}}}
 	enc, data := NewEncoder(nil, h)
 	var want []*Mutation
 	for batch := 0; batch < 50; batch++ {
 		var ms []*Mutation
 		for i := rng.IntN(20) + 1; i > 0; i-- {
-			m := putMutation(Gpid{App: int32(rng.IntN(3)), Partition: int32(rng.IntN(8))}, rng.Int64N(9), rng.Int64N(1e6), rng.IntN(5000))
+			m := putMutation(gpid.Gpid{App: int32(rng.IntN(3)), Partition: int32(rng.IntN(8))}, rng.Int64N(9), rng.Int64N(1e6), rng.IntN(5000))
 			m.Updates = append(m.Updates, Update{Code: "RPC_RRDB_RRDB_REMOVE", SerializationType: 1, Data: []byte("k")})
 			ms = append(ms, m)
 		}
@@ -102,7 +103,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 // file at or over the size limit is closed before the next batch.
 func TestLogWriterFilesAndHeaders(t *testing.T) {
 	dir := t.TempDir()
-	g := Gpid{App: 3, Partition: 1}
+	g := gpid.Gpid{App: 3, Partition: 1}
 	w := NewLogWriter(dir, 4, 5000, []ReplicaLogInfo{{Gpid: g, MaxDecree: 10, ValidStartOffset: 700}}, WriterOptions{MaxFileSize: 4096})
 	for d := int64(11); d <= 40; d++ {
 		if err := w.Append(putMutation(g, 2, d, 300)); err != nil {
@@ -175,7 +176,7 @@ func TestLogWriterFSAndFixedEntries(t *testing.T) {
 	for _, deferSync := range []bool{false, true} {
 		dir := t.TempDir()
 		fsys := vfs.NewFaulty(vfs.OS)
-		g, other := Gpid{App: 2, Partition: 3}, Gpid{App: 9, Partition: 9}
+		g, other := gpid.Gpid{App: 2, Partition: 3}, gpid.Gpid{App: 9, Partition: 9}
 		hdr := Entries{{Gpid: g, ValidStartOffset: 0}}
 		w := NewLogWriterWith(dir, 0, 0, hdr, WriterOptions{FS: fsys, DeferDirSync: deferSync})
 		if err := w.Append(putMutation(g, 1, 5, 10), putMutation(other, 1, 50, 10)); err != nil {

@@ -96,7 +96,7 @@ func walk(files []format.LogFile, scan func(i int) (*format.FileScan, error)) (w
 		if s.Err == nil {
 			continue
 		}
-		if e, ok := format.AsError(s.Err); ok && e.Class == format.TornTail {
+		if e, ok := format.AsError(s.Err); ok && e.Class == finding.TornTail {
 			w.tolerated = append(w.tolerated, s)
 			continue
 		}

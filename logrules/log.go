@@ -1,6 +1,7 @@
 package logrules
 
 import (
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/vfs"
 )
@@ -14,7 +15,7 @@ func SkippedAtOpen(s *format.FileScan) bool {
 		return false
 	}
 	e, ok := format.AsError(s.Err)
-	return ok && e.Class == format.TornTail && e.Block == 0
+	return ok && e.Class == finding.TornTail && e.Block == 0
 }
 
 // OpenedFile is a log file whose header block read cleanly.

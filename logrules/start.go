@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 )
 
 // The file filters of mutation_log::open (v2.4.0/v2.5.0
@@ -15,7 +16,7 @@ import (
 // max decree for g is covered by lcd (the app's last committed decree),
 // scanning in index order and stopping at the first file that is not. A
 // header lacking g counts as 0.
-func PrivateReplayStart(headers []*format.FileHeader, g format.Gpid, lcd int64) int {
+func PrivateReplayStart(headers []*format.FileHeader, g gpid.Gpid, lcd int64) int {
 	begin := 0
 	for i, h := range headers {
 		if h.MaxDecree(g) > lcd {
@@ -34,16 +35,16 @@ func PrivateReplayStart(headers []*format.FileHeader, g format.Gpid, lcd int64) 
 // replicas in gpid order and stopping at the first that blocks. Replay
 // starts after the newest skippable file. The newest file is never skipped;
 // with no replica loaded nothing is filtered.
-func SharedReplayStart(headers []*format.FileHeader, cond map[format.Gpid]int64) int {
+func SharedReplayStart(headers []*format.FileHeader, cond map[gpid.Gpid]int64) int {
 	if len(cond) == 0 || len(headers) == 0 {
 		return 0
 	}
-	gpids := make([]format.Gpid, 0, len(cond))
+	gpids := make([]gpid.Gpid, 0, len(cond))
 	for g := range cond {
 		gpids = append(gpids, g)
 	}
 	sort.Slice(gpids, func(i, j int) bool { return gpids[i].Less(gpids[j]) })
-	kicked := map[format.Gpid]bool{}
+	kicked := map[gpid.Gpid]bool{}
 	var maxDecrees *format.FileHeader // header of the file after the current one
 	for i := len(headers) - 1; i >= 0; i-- {
 		ignore := i != len(headers)-1

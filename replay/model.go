@@ -16,6 +16,7 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/par"
 	"github.com/waltool/waltool/logrules"
 	"github.com/waltool/waltool/vfs"
@@ -46,11 +47,11 @@ type Options struct {
 	// DurableDecrees overrides the durable decree derived from checkpoint
 	// dirs (RocksDB's pegasus_last_flushed_decree is what the server uses;
 	// we cannot read RocksDB).
-	DurableDecrees map[format.Gpid]int64
+	DurableDecrees map[gpid.Gpid]int64
 	// Emit, if set, receives the recovered mutation stream of EmitGpid in
 	// commit order: committed mutations first, then the prepared ones. It
 	// is called from one goroutine at a time.
-	EmitGpid *format.Gpid
+	EmitGpid *gpid.Gpid
 	Emit     func(m *format.Mutation, committed bool) error
 	// MaxPrepareCount is max_mutation_count_in_prepare_list (110).
 	MaxPrepareCount int
@@ -69,8 +70,8 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	res := &Result{ServerVersion: opts.Version, Replicas: []*ReplicaResult{}, Orphans: []Orphan{}}
 	reps := make([]*replica, len(root.Replicas))
 	results := make([]*ReplicaResult, len(root.Replicas))
-	loaded := map[format.Gpid]*replica{}
-	notLoaded := map[format.Gpid]string{}
+	loaded := map[gpid.Gpid]*replica{}
+	notLoaded := map[gpid.Gpid]string{}
 	var emitErr error
 
 	// Load and replay every plog; replicas are independent, as the
@@ -137,7 +138,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 		prepared  decrees.Set
 		entries   []*entry
 	}
-	plogOnly := map[format.Gpid]*snap{}
+	plogOnly := map[gpid.Gpid]*snap{}
 	for g, r := range loaded {
 		c, p := r.snapshot()
 		_, es := r.recovered()

@@ -3,11 +3,12 @@ package replay
 import (
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 )
 
 // replica is the part of a Pegasus replica that log replay touches.
 type replica struct {
-	gpid          format.Gpid
+	gpid          gpid.Gpid
 	ballot        int64
 	app           int64 // the app's last committed decree (RocksDB)
 	durable       int64
@@ -31,7 +32,7 @@ type replica struct {
 	err              error
 }
 
-func newReplica(g format.Gpid, durable, ballot, initPrivate, initShared int64, maxCount int) *replica {
+func newReplica(g gpid.Gpid, durable, ballot, initPrivate, initShared int64, maxCount int) *replica {
 	r := &replica{gpid: g, ballot: ballot, app: durable, durable: durable, initPrivate: initPrivate, initShared: initShared}
 	r.plist = newPrepareList(durable, maxCount, r.execute)
 	return r

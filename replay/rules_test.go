@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -39,7 +40,7 @@ func (tr *testRoot) slog() string { return filepath.Join(tr.root, "replica", "sl
 
 // replica creates replica g with a durable decree (checkpoint) and its
 // plog; each write is one batch; initPrivate is .init-info's offset.
-func (tr *testRoot) replica(g format.Gpid, durable int64, ii dataroot.InitInfo, plog []write) *format.LogWriter {
+func (tr *testRoot) replica(g gpid.Gpid, durable int64, ii dataroot.InitInfo, plog []write) *format.LogWriter {
 	tr.t.Helper()
 	ai := dataroot.NewAppInfo("t", g.App, 8)
 	var cps []int64
@@ -55,7 +56,7 @@ func (tr *testRoot) replica(g format.Gpid, durable int64, ii dataroot.InitInfo, 
 	return w
 }
 
-func writeAll(t *testing.T, w *format.LogWriter, g format.Gpid, ws []write) {
+func writeAll(t *testing.T, w *format.LogWriter, g gpid.Gpid, ws []write) {
 	t.Helper()
 	for _, x := range ws {
 		if x.newFile {
@@ -98,7 +99,7 @@ func seq(b, from, to int64) []write {
 	return ws
 }
 
-var g14 = format.Gpid{App: 1, Partition: 4}
+var g14 = gpid.Gpid{App: 1, Partition: 4}
 
 func rg(a, b int64) decrees.Range { return decrees.Range{First: a, Last: b} }
 
@@ -125,7 +126,7 @@ func TestDurableDecreeSkipsApplied(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	// --durable-decrees overrides the checkpoint dirs.
-	r = tr.run(Options{DurableDecrees: map[format.Gpid]int64{g14: 8}}).Replicas[0]
+	r = tr.run(Options{DurableDecrees: map[gpid.Gpid]int64{g14: 8}}).Replicas[0]
 	if r.DurableDecree != 8 || r.CommittedDecree != 9 {
 		t.Fatalf("%+v", r)
 	}
@@ -261,7 +262,7 @@ func TestSlogInitOffsetAndOrphans(t *testing.T) {
 	writeAll(t, sw, g14, seq(1, 1, 6))
 	// A restart: the new file's header carries 1.4's max decree.
 	sw = format.NewLogWriter(tr.slog(), sw.LastIndex(), sw.EndOffset(), []format.ReplicaLogInfo{{Gpid: g14, MaxDecree: 6}}, format.WriterOptions{})
-	writeAll(t, sw, format.Gpid{App: 9, Partition: 0}, seq(1, 1, 2))
+	writeAll(t, sw, gpid.Gpid{App: 9, Partition: 0}, seq(1, 1, 2))
 	res := tr.run(Options{})
 	r := res.Replicas[0]
 	if r.Slog.Mutations != 2 || r.Slog.MinDecree != 5 || len(res.Orphans) != 1 || res.Orphans[0].Gpid != "9.0" || res.Orphans[0].Mutations != 2 {

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/logrules"
 	"github.com/waltool/waltool/vfs"
 )
@@ -14,7 +15,7 @@ import (
 // mutation_log::open of the slog with replay_condition = each loaded
 // replica's last committed decree after its plog replay, and the callback
 // that routes each mutation to its replica's replay_mutation.
-func replaySlog(fsys vfs.FS, path string, loaded map[format.Gpid]*replica, notLoaded map[format.Gpid]string, res *Result) *SlogResult {
+func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoaded map[gpid.Gpid]string, res *Result) *SlogResult {
 	sr := &SlogResult{Dir: path}
 	dir, err := format.OpenDir(fsys, path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -30,7 +31,7 @@ func replaySlog(fsys vfs.FS, path string, loaded map[format.Gpid]*replica, notLo
 		sr.Error, sr.err = fmt.Sprintf("slog open failed: %v", err), err
 		return sr
 	}
-	cond := map[format.Gpid]int64{}
+	cond := map[gpid.Gpid]int64{}
 	for g, r := range loaded {
 		cond[g] = r.plist.lcd
 	}
@@ -38,7 +39,7 @@ func replaySlog(fsys vfs.FS, path string, loaded map[format.Gpid]*replica, notLo
 	if len(log.Files) > 0 {
 		sr.FirstFile = log.Files[begin].Name()
 	}
-	orphans := map[format.Gpid]*Orphan{}
+	orphans := map[gpid.Gpid]*Orphan{}
 	var abort error
 	rep, err := log.Replay(begin, func(m *format.Mutation, _ format.Pos) error {
 		r := loaded[m.Gpid]

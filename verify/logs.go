@@ -10,6 +10,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/rrdb"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/par"
 	"github.com/waltool/waltool/logrules"
 	"github.com/waltool/waltool/vfs"
@@ -19,7 +20,7 @@ import (
 type DirSpec struct {
 	Path  string
 	Kind  Kind
-	Owner *format.Gpid // plog: the replica that owns it, if known
+	Owner *gpid.Gpid // plog: the replica that owns it, if known
 	// Dir is the dir's listing when the caller already has it (a
 	// dataroot.Target); nil: LogDirs lists Path.
 	Dir *format.Dir
@@ -68,7 +69,7 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 			}
 		}
 		dirs[i] = d
-		reps[i] = &DirReport{Path: sp.Path, Kind: sp.Kind, Owner: sp.Owner, Gpids: map[format.Gpid]*GpidStats{}, Ignored: d.Ignored}
+		reps[i] = &DirReport{Path: sp.Path, Kind: sp.Kind, Owner: sp.Owner, Gpids: map[gpid.Gpid]*GpidStats{}, Ignored: d.Ignored}
 		reps[i].Files = make([]*FileReport, len(d.Files))
 		for j := range d.Files {
 			jobs = append(jobs, job{i, j})
@@ -113,9 +114,9 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 
 // scanFile reads one file and gathers what the dir-level checks need.
 func scanFile(fsys vfs.FS, lf format.LogFile) (*FileReport, *format.FileScan, error) {
-	fr := &FileReport{Name: lf.Name(), Path: lf.Path, Index: lf.Index, StartOffset: lf.StartOffset, Bytes: lf.Size, ErrorOffset: -1, Gpids: map[format.Gpid]*GpidStats{}}
+	fr := &FileReport{Name: lf.Name(), Path: lf.Path, Index: lf.Index, StartOffset: lf.StartOffset, Bytes: lf.Size, ErrorOffset: -1, Gpids: map[gpid.Gpid]*GpidStats{}}
 	var last *GpidStats
-	lastGpid := format.Gpid{App: -1}
+	lastGpid := gpid.Gpid{App: -1}
 	var unknown error
 	// The codes of one file are nearly always one or two; DecodeMutation
 	// interns them, so comparing with the last known one is usually a
@@ -128,7 +129,7 @@ func scanFile(fsys vfs.FS, lf format.LogFile) (*FileReport, *format.FileScan, er
 				continue
 			}
 			if !rrdb.IsKnownCode(c) {
-				unknown = &format.Error{File: lf.Path, Offset: p.BlockOffset, Block: p.Block, MutationOffset: p.FileOffset, Class: format.Corrupt,
+				unknown = &format.Error{File: lf.Path, Offset: p.BlockOffset, Block: p.Block, MutationOffset: p.FileOffset, Class: finding.Corrupt,
 					Err: fmt.Errorf("%w %q in update %d of decree %d: the server aborts on replay", errUnknownCode, c, i, m.Decree)}
 				return errUnknownCode
 			}
@@ -227,7 +228,7 @@ func assemble(r *DirReport, d *format.Dir, scans []*format.FileScan) {
 	r.OK = !finding.AnyFatal(r.Findings)
 }
 
-func mergeStats(m map[format.Gpid]*GpidStats, g format.Gpid, st *GpidStats) {
+func mergeStats(m map[gpid.Gpid]*GpidStats, g gpid.Gpid, st *GpidStats) {
 	cur := m[g]
 	if cur == nil {
 		c := *st
@@ -246,7 +247,7 @@ func mergeStats(m map[format.Gpid]*GpidStats, g format.Gpid, st *GpidStats) {
 // a learning reset can set it to the learned point, but a plain writer never
 // sets it higher, so a higher value is worth a look, not an error.
 func checkHeaders(r *DirReport, scans []*format.FileScan, add func(finding.Finding)) {
-	seen := map[format.Gpid]int64{}
+	seen := map[gpid.Gpid]int64{}
 	complete := len(scans) > 0 && scans[0].File.Index == 1 // nothing was garbage-collected before
 	for i, s := range scans {
 		if s.Header == nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -38,7 +39,7 @@ func writeFiles(t *testing.T, files map[string][]byte) string {
 func twoFiles(t *testing.T, cut int, start int64) map[string][]byte {
 	t.Helper()
 	dir := t.TempDir()
-	g := format.Gpid{App: 1, Partition: 4}
+	g := gpid.Gpid{App: 1, Partition: 4}
 	w := format.NewLogWriter(dir, 0, 0, []format.ReplicaLogInfo{{Gpid: g}}, format.WriterOptions{})
 	for d := int64(1); d <= 5; d++ {
 		m := &format.Mutation{Gpid: g, Ballot: 1, Decree: d, LastCommittedDecree: d - 1, Updates: []format.Update{{Code: "RPC_REPLICATION_WRITE_EMPTY"}}}
@@ -89,7 +90,7 @@ func severities(r *DirReport) map[finding.Class]int {
 // The directory rules of mutation_log::open and mutation_log::replay
 // (src/replica/mutation_log.cpp, mutation_log_replay.cpp).
 func TestLogDirRules(t *testing.T) {
-	g := format.Gpid{App: 1, Partition: 4}
+	g := gpid.Gpid{App: 1, Partition: 4}
 	real := realPlog(t)
 	cases := []struct {
 		name       string
@@ -160,7 +161,7 @@ func flip(b []byte, at int) []byte {
 
 func TestUnknownTaskCodeIsCorrupt(t *testing.T) {
 	dir := t.TempDir()
-	g := format.Gpid{App: 2, Partition: 0}
+	g := gpid.Gpid{App: 2, Partition: 0}
 	w := format.NewLogWriter(dir, 0, 0, []format.ReplicaLogInfo{{Gpid: g}}, format.WriterOptions{})
 	ok := &format.Mutation{Gpid: g, Ballot: 1, Decree: 1, Updates: []format.Update{{Code: "RPC_REPLICATION_WRITE_EMPTY"}}}
 	bad := &format.Mutation{Gpid: g, Ballot: 1, Decree: 2, LastCommittedDecree: 1, Updates: []format.Update{{Code: "RPC_NOT_REGISTERED"}}}

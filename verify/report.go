@@ -7,6 +7,7 @@ package verify
 import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 )
 
 // Report is the result of a verification.
@@ -26,14 +27,14 @@ const (
 
 // DirReport describes one log directory.
 type DirReport struct {
-	Path  string       `json:"path"`
-	Kind  Kind         `json:"kind"`
-	Owner *format.Gpid `json:"owner,omitempty"` // the replica of a plog dir, when known
+	Path  string     `json:"path"`
+	Kind  Kind       `json:"kind"`
+	Owner *gpid.Gpid `json:"owner,omitempty"` // the replica of a plog dir, when known
 	// Gpids has per-replica statistics over the files' valid data.
-	Gpids    map[format.Gpid]*GpidStats `json:"gpids"`
-	Files    []*FileReport              `json:"files"`
-	Ignored  []string                   `json:"ignored,omitempty"` // names Pegasus skips
-	Findings []finding.Finding          `json:"findings"`
+	Gpids    map[gpid.Gpid]*GpidStats `json:"gpids"`
+	Files    []*FileReport            `json:"files"`
+	Ignored  []string                 `json:"ignored,omitempty"` // names Pegasus skips
+	Findings []finding.Finding        `json:"findings"`
 	// EndOffset is the global offset where the valid data of the log ends,
 	// and where Pegasus would start its next file.
 	EndOffset int64 `json:"end_offset"`
@@ -69,7 +70,7 @@ type FileReport struct {
 	ValidBytes int64         `json:"valid_bytes"` // length of the valid prefix
 	Error      string        `json:"error"`
 	// ErrorOffset is the file offset of the first bad block (-1: none).
-	ErrorOffset int64                      `json:"error_offset"`
-	Header      *format.FileHeader         `json:"header,omitempty"`
-	Gpids       map[format.Gpid]*GpidStats `json:"-"`
+	ErrorOffset int64                    `json:"error_offset"`
+	Header      *format.FileHeader       `json:"header,omitempty"`
+	Gpids       map[gpid.Gpid]*GpidStats `json:"-"`
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
-	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 )
 
 // Target verifies whatever t names: a log file, a log dir, a replica or a
@@ -92,7 +92,7 @@ func root(root *dataroot.Root, logs []dataroot.LogDir, opts Options) (*Report, e
 	}
 
 	if slog != nil {
-		var orphans []format.Gpid
+		var orphans []gpid.Gpid
 		for g := range slog.Gpids {
 			if root.Replica(g) == nil {
 				orphans = append(orphans, g)

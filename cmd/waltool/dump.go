@@ -6,7 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/dump"
-	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 )
 
 func dumpCommand() *cli.Command {
@@ -35,7 +35,7 @@ func dumpCommand() *cli.Command {
 				Out: c.App.Writer, Err: c.App.ErrWriter,
 			}
 			for _, s := range c.StringSlice("gpid") {
-				g, err := format.ParseGpid(s)
+				g, err := gpid.Parse(s)
 				if err != nil {
 					return err
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/dump"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
 )
@@ -62,7 +63,7 @@ func runReplay(c *cli.Context) error {
 	out := bufio.NewWriter(c.App.Writer)
 	defer out.Flush()
 	if s := c.String("emit"); s != "" {
-		g, err := format.ParseGpid(s)
+		g, err := gpid.Parse(s)
 		if err != nil {
 			return err
 		}

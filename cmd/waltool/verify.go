@@ -12,7 +12,7 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
-	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/verify"
 )
 
@@ -80,7 +80,7 @@ func runVerify(c *cli.Context) error {
 }
 
 // jsonReport is the --json document: findings as [] rather than null
-// (gpid keys print as "1.4" through format.Gpid.MarshalText).
+// (gpid keys print as "1.4" through gpid.Gpid.MarshalText).
 func jsonReport(r *verify.Report) *verify.Report {
 	out := *r
 	if out.Findings == nil {
@@ -97,7 +97,7 @@ func printReport(w io.Writer, r *verify.Report) {
 		}
 		fmt.Fprintf(w, "%s %s: %s, %d files, %d blocks, %d mutations, %s, end offset %d\n",
 			d.Kind, d.Path, status, len(d.Files), d.Blocks, d.Mutations, humanBytes(d.Bytes), d.EndOffset)
-		gpids := make([]format.Gpid, 0, len(d.Gpids))
+		gpids := make([]gpid.Gpid, 0, len(d.Gpids))
 		for g := range d.Gpids {
 			gpids = append(gpids, g)
 		}

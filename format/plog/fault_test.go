@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -190,7 +190,7 @@ func TestPowerLossKeepsAcknowledgedBatches(t *testing.T) {
 				t.Fatal(err)
 			}
 			var mu sync.Mutex
-			acked := map[format.Gpid][]int64{}
+			acked := map[gpid.Gpid][]int64{}
 			var wg sync.WaitGroup
 			for c := 0; c < 6; c++ {
 				wg.Add(1)

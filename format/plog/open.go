@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/logrules"
 	"github.com/waltool/waltool/vfs"
 )
@@ -46,7 +47,7 @@ type State struct {
 // validStartOffset). An error means Pegasus would refuse the log: the
 // replica would be moved to .err and re-learned, and a writer must not
 // append to it.
-func ReadState(fsys vfs.FS, dir string, g format.Gpid, validStartOffset, lastCommitted int64) (*State, error) {
+func ReadState(fsys vfs.FS, dir string, g gpid.Gpid, validStartOffset, lastCommitted int64) (*State, error) {
 	d, err := format.OpenDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("plog %s: %w", dir, err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -113,7 +114,7 @@ type Options struct {
 
 // Replica is one replica whose plog the Writer owns.
 type Replica struct {
-	Gpid format.Gpid
+	Gpid gpid.Gpid
 	// Dir is the plog dir, <data dir>/<app>.<pidx>.<type>/plog; created if
 	// missing.
 	Dir string
@@ -160,7 +161,7 @@ var (
 type Writer struct {
 	opts    Options
 	fs      vfs.FS
-	streams map[format.Gpid]*stream
+	streams map[gpid.Gpid]*stream
 	disks   []*disk
 
 	mu     sync.RWMutex
@@ -183,7 +184,7 @@ func Open(replicas []Replica, opts Options) (*Writer, error) {
 	if opts.SyncInterval <= 0 {
 		opts.SyncInterval = 100 * time.Millisecond
 	}
-	w := &Writer{opts: opts, fs: opts.FS, streams: map[format.Gpid]*stream{}}
+	w := &Writer{opts: opts, fs: opts.FS, streams: map[gpid.Gpid]*stream{}}
 	disks := map[string]*disk{}
 	for _, r := range replicas {
 		if _, dup := w.streams[r.Gpid]; dup {
@@ -252,7 +253,7 @@ func (w *Writer) openStream(r Replica) (*stream, string, error) {
 // Append to it fails (Pegasus too gives up on a replica whose log failed:
 // it is closed and re-learned). Reopening the Writer continues the plog
 // after its last valid block.
-func (w *Writer) Append(g format.Gpid, ms ...*format.Mutation) error {
+func (w *Writer) Append(g gpid.Gpid, ms ...*format.Mutation) error {
 	w.mu.RLock()
 	closed := w.closed
 	w.mu.RUnlock()
@@ -328,7 +329,7 @@ type ReplicaState struct {
 }
 
 // Replica reports g's stream.
-func (w *Writer) Replica(g format.Gpid) (ReplicaState, bool) {
+func (w *Writer) Replica(g gpid.Gpid) (ReplicaState, bool) {
 	s := w.streams[g]
 	if s == nil {
 		return ReplicaState{}, false
@@ -378,7 +379,7 @@ var requestPool = sync.Pool{New: func() any { return &request{done: make(chan er
 
 // stream is one replica's plog.
 type stream struct {
-	g   format.Gpid
+	g   gpid.Gpid
 	dir string
 	w   *Writer
 	d   *disk

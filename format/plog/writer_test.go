@@ -14,13 +14,14 @@ import (
 
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/rrdb"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/refdecode"
 	"github.com/waltool/waltool/verify"
 	"github.com/waltool/waltool/vfs"
 )
 
 // put is a client PUT as a primary logs it: one update, thrift-binary.
-func put(g format.Gpid, decree int64, value int) *format.Mutation {
+func put(g gpid.Gpid, decree int64, value int) *format.Mutation {
 	v := make([]byte, value)
 	for i := range v {
 		v[i] = byte('a' + (int(decree)+i)%26)
@@ -37,7 +38,7 @@ func put(g format.Gpid, decree int64, value int) *format.Mutation {
 func replicas(dataDirs []string, n int) []Replica {
 	var rs []Replica
 	for i := 0; i < n; i++ {
-		g := format.Gpid{App: 1, Partition: int32(i)}
+		g := gpid.Gpid{App: 1, Partition: int32(i)}
 		dd := dataDirs[i%len(dataDirs)]
 		rs = append(rs, Replica{Gpid: g, Dir: filepath.Join(dd, fmt.Sprintf("1.%d.pegasus", i), "plog")})
 	}
@@ -321,7 +322,7 @@ func TestConcurrentAppends(t *testing.T) {
 			}
 			const clients, each = 8, 60
 			var mu sync.Mutex
-			next := map[format.Gpid]int64{}
+			next := map[gpid.Gpid]int64{}
 			var wg sync.WaitGroup
 			for c := 0; c < clients; c++ {
 				wg.Add(1)
@@ -482,7 +483,7 @@ func TestAppendRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, other := rs[0].Gpid, format.Gpid{App: 9, Partition: 9}
+	g, other := rs[0].Gpid, gpid.Gpid{App: 9, Partition: 9}
 	if err := w.Append(g, put(other, 1, 1)); !errors.Is(err, ErrWrongGpid) {
 		t.Fatalf("foreign mutation: %v, want ErrWrongGpid (a plog header has one entry)", err)
 	}

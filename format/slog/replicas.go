@@ -1,6 +1,9 @@
 package slog
 
-import "github.com/waltool/waltool/format"
+import (
+	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
+)
 
 // Replicas is the shared log's header map (mutation_log::_shared_log_info_map):
 // each replica registered with the log, with the in-memory max decree and
@@ -10,12 +13,12 @@ import "github.com/waltool/waltool/format"
 // mutation_log::update_max_decree does in the shared log. Not safe for
 // concurrent use: Writer guards it.
 type Replicas struct {
-	m map[format.Gpid]*format.ReplicaLogInfo
+	m map[gpid.Gpid]*format.ReplicaLogInfo
 }
 
 // NewReplicas registers infos.
 func NewReplicas(infos []format.ReplicaLogInfo) *Replicas {
-	r := &Replicas{m: map[format.Gpid]*format.ReplicaLogInfo{}}
+	r := &Replicas{m: map[gpid.Gpid]*format.ReplicaLogInfo{}}
 	for _, in := range infos {
 		r.Register(in)
 	}
@@ -30,7 +33,7 @@ func (r *Replicas) Register(in format.ReplicaLogInfo) {
 }
 
 // MaxDecree is g's in-memory max decree (0 if g is not registered).
-func (r *Replicas) MaxDecree(g format.Gpid) int64 {
+func (r *Replicas) MaxDecree(g gpid.Gpid) int64 {
 	if in := r.m[g]; in != nil {
 		return in.MaxDecree
 	}
@@ -38,7 +41,7 @@ func (r *Replicas) MaxDecree(g format.Gpid) int64 {
 }
 
 // Entry is g's entry, registered on first use.
-func (r *Replicas) Entry(g format.Gpid) *format.ReplicaLogInfo {
+func (r *Replicas) Entry(g gpid.Gpid) *format.ReplicaLogInfo {
 	in := r.m[g]
 	if in == nil {
 		in = &format.ReplicaLogInfo{Gpid: g}

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 )
 
 // Writer appends to a shared log as Pegasus ≤ 2.3's mutation_log_shared
@@ -128,7 +129,7 @@ func (w *Writer) Register(in format.ReplicaLogInfo) {
 // ResetReplica sets g's valid start offset to the current end and its max
 // decree to maxDecree (mutation_log::on_partition_reset, used by learning),
 // and returns the new valid start offset.
-func (w *Writer) ResetReplica(g format.Gpid, maxDecree int64) int64 {
+func (w *Writer) ResetReplica(g gpid.Gpid, maxDecree int64) int64 {
 	var end int64
 	w.exclusive(func() {
 		end = w.lw.EndOffset()
@@ -138,7 +139,7 @@ func (w *Writer) ResetReplica(g format.Gpid, maxDecree int64) int64 {
 }
 
 // MaxDecree is g's in-memory max decree: what the next file's header says.
-func (w *Writer) MaxDecree(g format.Gpid) int64 {
+func (w *Writer) MaxDecree(g gpid.Gpid) int64 {
 	var d int64
 	w.exclusive(func() { d = w.reps.MaxDecree(g) })
 	return d

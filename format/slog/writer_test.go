@@ -8,21 +8,22 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/refdecode"
 	"github.com/waltool/waltool/vfs"
 )
 
-func put(g format.Gpid, decree int64, value int) *format.Mutation {
+func put(g gpid.Gpid, decree int64, value int) *format.Mutation {
 	return &format.Mutation{
 		Gpid: g, Ballot: 1, Decree: decree, LastCommittedDecree: decree - 1, Timestamp: 1700000000000000 + decree,
 		Updates: []format.Update{{Code: "RPC_RRDB_RRDB_PUT", SerializationType: 1, Data: bytes.Repeat([]byte{byte(decree)}, value)}},
 	}
 }
 
-func entries(f *refdecode.File) map[format.Gpid][2]int64 {
-	out := map[format.Gpid][2]int64{}
+func entries(f *refdecode.File) map[gpid.Gpid][2]int64 {
+	out := map[gpid.Gpid][2]int64{}
 	for _, e := range f.Entries {
-		out[format.Gpid{App: e.App, Partition: e.Partition}] = [2]int64{e.MaxDecree, e.ValidStartOffset}
+		out[gpid.Gpid{App: e.App, Partition: e.Partition}] = [2]int64{e.MaxDecree, e.ValidStartOffset}
 	}
 	return out
 }
@@ -34,7 +35,7 @@ func entries(f *refdecode.File) map[format.Gpid][2]int64 {
 // the log's end and sets its max decree.
 func TestSharedHeaders(t *testing.T) {
 	dir := t.TempDir()
-	g1, g2, g3 := format.Gpid{App: 1, Partition: 0}, format.Gpid{App: 1, Partition: 1}, format.Gpid{App: 2, Partition: 0}
+	g1, g2, g3 := gpid.Gpid{App: 1, Partition: 0}, gpid.Gpid{App: 1, Partition: 1}, gpid.Gpid{App: 2, Partition: 0}
 	w := NewWriter(dir, 0, 0, []format.ReplicaLogInfo{{Gpid: g2}}, format.WriterOptions{MaxFileSize: 2000})
 	w.Register(format.ReplicaLogInfo{Gpid: g1})
 	var d1, d2 int64
@@ -73,22 +74,22 @@ func TestSharedHeaders(t *testing.T) {
 	if n < 3 {
 		t.Fatalf("%d files", n)
 	}
-	if got := entries(ld.Files[0]); !cmp.Equal(got, map[format.Gpid][2]int64{g1: {0, 0}, g2: {0, 0}}) {
+	if got := entries(ld.Files[0]); !cmp.Equal(got, map[gpid.Gpid][2]int64{g1: {0, 0}, g2: {0, 0}}) {
 		t.Errorf("first header %v", got)
 	}
 	for _, f := range ld.Files {
 		for i := 1; i < len(f.Entries); i++ {
 			a, b := f.Entries[i-1], f.Entries[i]
-			if !(format.Gpid{App: a.App, Partition: a.Partition}).Less(format.Gpid{App: b.App, Partition: b.Partition}) {
+			if !(gpid.Gpid{App: a.App, Partition: a.Partition}).Less(gpid.Gpid{App: b.App, Partition: b.Partition}) {
 				t.Errorf("%s: entries not sorted by gpid: %+v", f.Name, f.Entries)
 			}
 		}
 	}
 	// Each header covers every mutation of the files before it.
-	maxd := map[format.Gpid]int64{g1: 0, g2: 0}
+	maxd := map[gpid.Gpid]int64{g1: 0, g2: 0}
 	for i, f := range ld.Files[:n-1] {
 		for _, m := range f.Mutations {
-			g := format.Gpid{App: m.App, Partition: m.Partition}
+			g := gpid.Gpid{App: m.App, Partition: m.Partition}
 			maxd[g] = max(maxd[g], m.Decree)
 		}
 		got := entries(ld.Files[i+1])
@@ -118,7 +119,7 @@ func TestGroupCommit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := format.Gpid{App: 1, Partition: int32(c)}
+			g := gpid.Gpid{App: 1, Partition: int32(c)}
 			for d := int64(1); d <= per; d++ {
 				if err := w.Append(put(g, d, 100)); err != nil {
 					t.Error(err)
@@ -161,7 +162,7 @@ func TestGroupCommit(t *testing.T) {
 func TestHeaderOnlyFile(t *testing.T) {
 	dir := t.TempDir()
 	fsys := vfs.NewFaulty(vfs.OS)
-	g := format.Gpid{App: 3, Partition: 2}
+	g := gpid.Gpid{App: 3, Partition: 2}
 	w := NewWriter(dir, 4, 5000, []format.ReplicaLogInfo{{Gpid: g, MaxDecree: 9, ValidStartOffset: 100}}, format.WriterOptions{FS: fsys})
 	if err := w.StartFile(); err != nil {
 		t.Fatal(err)
@@ -177,7 +178,7 @@ func TestHeaderOnlyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Mutations) != 0 || len(f.Blocks) != 1 || f.Tail != refdecode.TailClean || !cmp.Equal(entries(f), map[format.Gpid][2]int64{g: {9, 100}}) {
+	if len(f.Mutations) != 0 || len(f.Blocks) != 1 || f.Tail != refdecode.TailClean || !cmp.Equal(entries(f), map[gpid.Gpid][2]int64{g: {9, 100}}) {
 		t.Fatalf("%+v", f)
 	}
 	if size, named := fsys.Synced(dir + "/" + name); !named || size != f.Size {
