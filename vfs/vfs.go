@@ -1,7 +1,10 @@
-// Package vfs is the filesystem behind every writer of the suite: a small
-// interface, the OS implementation (fdatasync through golang.org/x/sys/unix,
-// syncfs for a whole filesystem), and Faulty, which injects write, sync and
-// create failures, short writes and crashes for tests.
+// Package vfs is the one way the suite touches the filesystem, for reading
+// and for writing: a small interface; the OS implementation (fdatasync
+// through golang.org/x/sys/unix, syncfs for a whole filesystem); ReadOnly,
+// which every read-only command gets, so that a write from dump, verify,
+// replay or a dry run is impossible by construction; and Faulty, which
+// injects read, write, sync and create failures, short writes and crashes
+// for tests.
 //
 // It is a leaf package: the codec, the writers and the migration tool all
 // depend on it, and it depends on none of them, so test fakes cannot create
