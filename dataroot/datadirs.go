@@ -56,21 +56,24 @@ func ParseDataDirs(fsys vfs.FS, s string) ([]DataDir, error) {
 	}
 	switch tagged {
 	case len(items):
-		return parseTaggedDataDirs(items)
+		return parseTaggedDataDirs(items, ReplicaApp)
 	case 0:
 		return resolvePlainDataDirs(fsys, items)
 	}
 	return nil, fmt.Errorf("dataroot: data dirs %q: mixes tag:path items and plain paths", s)
 }
 
-func parseTaggedDataDirs(items []string) ([]DataDir, error) {
+// parseTaggedDataDirs is the loop of get_data_dir_and_tag over
+// "tag:path" items, for the server app named app: <path>/<app>/reps, paths
+// joined as utils::filesystem::path_combine does (pathCombine).
+func parseTaggedDataDirs(items []string, app string) ([]DataDir, error) {
 	var out []DataDir
 	for _, it := range items {
 		tp := splitArgs(it, ':')
 		if len(tp) != 2 {
 			return nil, fmt.Errorf("dataroot: invalid data_dir item %q: want tag:path", it)
 		}
-		dd := DataDir{Tag: tp[0], Path: filepath.Join(tp[1], "replica", "reps")}
+		dd := DataDir{Tag: tp[0], Path: pathCombine(pathCombine(tp[1], app), "reps")}
 		for _, prev := range out {
 			if prev.Path == dd.Path {
 				return nil, fmt.Errorf("dataroot: data_dir item %q: dir %s listed twice", it, tp[1])
@@ -111,6 +114,34 @@ func resolveRepsDir(fsys vfs.FS, p string) string {
 		return nested
 	}
 	return p
+}
+
+// pathCombine is utils::filesystem::path_combine (v2.5.0
+// src/utils/filesystem.cpp): a + "/" + b (either alone when the other is
+// empty), then get_normalized_path: runs of '/' become one and a trailing
+// '/' is dropped. Unlike filepath.Join it keeps "." and ".." elements, so
+// the strings compare as the server's do (the data-dir conflict check, the
+// black list's prefix match).
+func pathCombine(a, b string) string {
+	p := a
+	switch {
+	case a == "":
+		p = b
+	case b != "":
+		p = a + "/" + b
+	}
+	var sb strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 && p[i-1] == '/' {
+			continue
+		}
+		sb.WriteByte(p[i])
+	}
+	out := sb.String()
+	if len(out) > 1 && out[len(out)-1] == '/' {
+		out = out[:len(out)-1]
+	}
+	return out
 }
 
 // splitArgs is utils::split_args(input, output, sep) with

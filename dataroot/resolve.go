@@ -137,11 +137,19 @@ func Resolve(fsys vfs.FS, path string, opts Options) (*Target, error) {
 	switch {
 	case filepath.Base(p) == "replica" && (isDir(fsys, filepath.Join(p, "slog")) || isDir(fsys, filepath.Join(p, "reps"))):
 		opts.Root = filepath.Dir(p)
-	case opts.DataDirs == "" && !isDir(fsys, filepath.Join(p, "replica")) && holdsReplicaDirs(fsys, d):
-		opts.DataDirs = p
-		if opts.SlogDir == "" {
-			opts.SlogDir = filepath.Join(filepath.Dir(p), "slog") // <data_dir>/replica/{reps,slog}
+	case opts.DataDirs == "" && (opts.Server == nil || opts.Server.DataDirs.Value == "") &&
+		!isDir(fsys, filepath.Join(p, "replica")) && holdsReplicaDirs(fsys, d):
+		// A reps dir: <data_dir>/replica/{reps,slog}.
+		s := ServerSettings{}
+		if opts.Server != nil {
+			s = *opts.Server
 		}
+		s.DataDirs = Setting{Value: p, From: FromPath, Detail: "ROOT (a reps dir)"}
+		if opts.SlogDir == "" && s.SlogDir.Value == "" {
+			opts.SlogDir = filepath.Join(filepath.Dir(p), "slog")
+			s.SlogDirExact = Setting{From: FromPath, Detail: "ROOT/../slog (ROOT is a reps dir)"}
+		}
+		opts.Server = &s
 	}
 	r, err := Open(opts)
 	if err != nil {
@@ -186,9 +194,13 @@ func absPath(p string) string {
 func (r *Root) LogDirs() ([]LogDir, error) {
 	var out []LogDir
 	if r.SlogExists {
-		d, err := format.OpenDir(r.FS, r.SlogDir)
-		if err != nil {
-			return nil, err
+		d := r.slogListing
+		r.slogListing = nil
+		if d == nil {
+			var err error
+			if d, err = format.OpenDir(r.FS, r.SlogDir); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, LogDir{Kind: SlogDirTarget, Dir: d})
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
 )
@@ -19,14 +20,22 @@ type Options struct {
 	// defaults below and may be empty when both are given.
 	Root string
 	// SlogDir is the shared-log directory itself, the one holding
-	// log.<index>.<offset> files. Default <Root>/replica/slog. Note that
-	// Pegasus's [replication] slog_dir = X means X/replica/slog instead;
-	// SlogDirFromConfig converts.
+	// log.<index>.<offset> files, overriding Server.SlogDir. (Pegasus's
+	// [replication] slog_dir = X means X/replica/slog: that is
+	// Server.SlogDir.)
 	SlogDir string
 	// DataDirs is a data-dir list as ParseDataDirs reads it: Pegasus's
-	// "tag:/path,..." or plain paths. Default <Root>/replica/reps, tag
-	// "default".
+	// "tag:/path,..." or plain paths, overriding Server.DataDirs. Default
+	// <Root>/replica/reps, tag "default".
 	DataDirs string
+	// Server are the server's own settings (its config.ini, the flags
+	// named after its keys): Open derives the dirs from them as the server
+	// does (ServerDirs) and records where each came from in Root.Sources.
+	Server *ServerSettings
+	// NoSlog states that the server has no slog (a root that never ran a
+	// Pegasus <= 2.5): the slog dir is not read, and a missing one is no
+	// finding; one that holds log files is.
+	NoSlog bool
 	// FS is what the root is read through; nil means vfs.ReadOnly(vfs.OS).
 	FS vfs.FS
 }
@@ -36,23 +45,29 @@ type Root struct {
 	Path       string // Options.Root
 	FS         vfs.FS // what it was read through; the logs are read through it too
 	SlogDir    string
-	SlogExists bool // SlogDir is a directory (a 2.6 server has no slog)
+	SlogExists bool // SlogDir is a directory that can be listed (and not NoSlog)
 	DataDirs   []DataDir
+	// Sources are the slog dir and data dirs and where each came from
+	// (config, flag, path, default), for every report to print.
+	Sources Sources
 	// Replicas are sorted by gpid; gpids present in several dirs appear
 	// once per dir (see Findings).
 	Replicas []*Replica
 	// Skipped are data-dir entries not loaded as replicas, sorted by path.
 	Skipped []SkippedDir
-	// Findings are the problems found while discovering: missing data dirs,
-	// names Pegasus cannot load, duplicate gpids. Validate returns the
-	// per-replica ones.
+	// Findings are the problems found while discovering: a slog dir or a
+	// data dir that is missing or cannot be read, names Pegasus cannot
+	// load, duplicate gpids. Validate returns the per-replica ones.
 	Findings []finding.Finding
+
+	slogListing *format.Dir // checkSlog's listing, handed to LogDirs once
 }
 
 // SlogDirFromConfig returns the slog directory Pegasus 2.4/2.5 uses for a
 // [core] data_dir and a [replication] slog_dir setting
 // (replication_options::initialize): <data_dir>/replica/slog when the
-// setting is empty, else <slog_dir>/replica/slog.
+// setting is empty, else <slog_dir>/replica/slog. ServerDirs derives
+// every dir with the same rules.
 func SlogDirFromConfig(coreDataDir, slogDirSetting string) string {
 	if slogDirSetting == "" {
 		return filepath.Join(coreDataDir, "replica", "slog")
@@ -61,8 +76,9 @@ func SlogDirFromConfig(coreDataDir, slogDirSetting string) string {
 }
 
 // Open discovers the directories of a replica server. It only reads. It
-// fails for bad options or a data dir it cannot list; everything else,
-// including unreadable replica metadata, ends up in the Root.
+// fails for bad options (settings the server itself refuses); everything
+// else, including dirs that cannot be read and unreadable replica
+// metadata, ends up in the Root as findings.
 func Open(opts Options) (*Root, error) {
 	fsys := opts.FS
 	if fsys == nil {
@@ -77,40 +93,95 @@ func Open(opts Options) (*Root, error) {
 			return nil, fmt.Errorf("dataroot: root %s is not a directory", opts.Root)
 		}
 	}
-	slog := opts.SlogDir
-	if slog == "" {
-		if opts.Root == "" {
-			return nil, errors.New("dataroot: need a root or a slog dir")
-		}
-		slog = SlogDirFromConfig(opts.Root, "")
+	var s ServerSettings
+	if opts.Server != nil {
+		s = *opts.Server
 	}
-	dds, err := ParseDataDirs(fsys, opts.DataDirs)
+	if s.RootFrom.From == "" {
+		s.RootFrom = Setting{From: FromPath, Detail: "ROOT"}
+	}
+	exactSlog := opts.SlogDir
+	if exactSlog != "" {
+		s.SlogDir = Setting{Value: "", From: FromPath}
+	}
+	if opts.DataDirs != "" {
+		s.DataDirs = Setting{Value: opts.DataDirs, From: FromFlag, Detail: "data dirs"}
+	}
+	if opts.Root == "" && (exactSlog == "" && s.SlogDir.Value == "") {
+		return nil, errors.New("dataroot: need a root or a slog dir")
+	}
+	if opts.Root == "" && len(splitArgs(s.DataDirs.Value, ',')) == 0 {
+		return nil, errors.New("dataroot: need a root or data dirs")
+	}
+	root := opts.Root
+	if root == "" {
+		root = "." // only the derivations ServerDirs does not use need it
+	}
+	src, dds, err := ServerDirs(fsys, root, s)
 	if err != nil {
 		return nil, err
 	}
-	if len(dds) == 0 {
-		if opts.Root == "" {
-			return nil, errors.New("dataroot: need a root or data dirs")
+	if exactSlog != "" {
+		src.SlogDir = DirSource{Path: exactSlog, From: FromPath, Detail: "the slog dir itself"}
+		if opts.Server != nil && opts.Server.SlogDirExact.Detail != "" {
+			src.SlogDir.Detail = opts.Server.SlogDirExact.Detail
 		}
-		dds = []DataDir{{Tag: DefaultTag, Path: filepath.Join(opts.Root, "replica", "reps")}}
 	}
+	src.NoSlog = opts.NoSlog
+	slog := src.SlogDir.Path
 
-	r := &Root{Path: opts.Root, FS: fsys, SlogDir: slog, DataDirs: dds}
-	if fi, err := fsys.Stat(slog); err == nil {
-		r.SlogExists = fi.IsDir()
-		if !r.SlogExists {
-			r.addFinding(slog, finding.Warning, "slog path exists but is not a directory")
-		}
-	}
+	r := &Root{Path: opts.Root, FS: fsys, SlogDir: slog, DataDirs: dds, Sources: src}
+	r.checkSlog(opts.NoSlog)
 	for _, dd := range dds {
-		if err := r.scanDataDir(dd); err != nil {
-			return nil, err
-		}
+		r.scanDataDir(dd)
 	}
 	sort.SliceStable(r.Replicas, func(i, j int) bool { return r.Replicas[i].Gpid.Less(r.Replicas[j].Gpid) })
 	sort.Slice(r.Skipped, func(i, j int) bool { return r.Skipped[i].Path < r.Skipped[j].Path })
 	r.findDuplicates()
 	return r, nil
+}
+
+// SlogHint is what to do when the slog is not where it was looked for.
+const SlogHint = "point at it with --config (the server's config.ini) or --slog-dir (the value of [replication] slog_dir, i.e. the dir holding replica/slog), or state that this server has none with --no-slog"
+
+// checkSlog decides SlogExists, and makes a finding of a slog dir that is
+// missing (a warning: a 2.6 server has none, and a <= 2.5 server creates
+// it empty, but then nothing says what the slog held), not a directory,
+// a symlink loop or unreadable (errors: waltool cannot tell what it holds).
+// With noSlog it only checks that the dir holds no log files.
+func (r *Root) checkSlog(noSlog bool) {
+	slog := r.SlogDir
+	if noSlog {
+		if d, err := format.OpenDir(r.FS, slog); err == nil && len(d.Files) > 0 {
+			r.addFinding(slog, finding.Error, fmt.Sprintf("--no-slog, but this dir holds %d slog files: drop --no-slog to read them", len(d.Files)))
+		}
+		return
+	}
+	fi, err := r.FS.Stat(slog)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.addFinding(slog, finding.Warning, "slog dir does not exist, so no slog was read; if this server ran Pegasus <= 2.5, its slog is elsewhere: "+SlogHint)
+	case err != nil:
+		r.addFinding(slog, finding.Error, fmt.Sprintf("slog dir cannot be read (%v), so what it holds is unknown; %s", unwrapPath(err), SlogHint))
+	case !fi.IsDir():
+		r.addFinding(slog, finding.Error, "slog path is not a directory (the server cannot open its slog); "+SlogHint)
+	default:
+		d, err := format.OpenDir(r.FS, slog)
+		if err != nil {
+			r.addFinding(slog, finding.Error, fmt.Sprintf("slog dir cannot be listed (%v), so what it holds is unknown", unwrapPath(err)))
+			return
+		}
+		r.SlogExists, r.slogListing = true, d
+	}
+}
+
+// unwrapPath drops the path of a *fs.PathError (the finding has it).
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // OpenReplica opens one replica dir as a Root holding just that replica:
@@ -145,14 +216,20 @@ func OpenReplica(fsys vfs.FS, dir string) (*Root, error) {
 // scanDataDir mirrors the loop in replica_stub::initialize (v2.4.0/v2.5.0;
 // HEAD load_replicas): every sub-directory, minus invalid suffixes, is a
 // replica candidate.
-func (r *Root) scanDataDir(dd DataDir) error {
+//
+// A data dir that does not exist or cannot be listed is an error finding:
+// the server would create a missing one empty and drop the slog mutations
+// of whatever replicas it held, and a mistyped data_dirs entry looks just
+// like that, so nothing can be said about its replicas.
+func (r *Root) scanDataDir(dd DataDir) {
 	names, err := subdirs(r.FS, dd.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		r.addFinding(dd.Path, finding.Warning, "data dir does not exist (Pegasus would create it empty)")
-		return nil
+		r.addFinding(dd.Path, finding.Error, "data dir does not exist, so its replicas (if any) are not covered: check [replication] data_dirs / --data-dirs (a mistyped path?); the server would create it empty and drop the slog mutations of the replicas it held")
+		return
 	}
 	if err != nil {
-		return err
+		r.addFinding(dd.Path, finding.Error, fmt.Sprintf("data dir cannot be listed (%v), so its replicas are not covered", unwrapPath(errors.Unwrap(err))))
+		return
 	}
 	for _, name := range names {
 		path := filepath.Join(dd.Path, name)
@@ -173,7 +250,6 @@ func (r *Root) scanDataDir(dd DataDir) error {
 		}
 		r.Replicas = append(r.Replicas, loadReplica(r.FS, dd, name, g, appType))
 	}
-	return nil
 }
 
 // findDuplicates reports a gpid found in more than one replica dir. If

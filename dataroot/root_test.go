@@ -189,7 +189,8 @@ func TestOpenTaggedDataDirs(t *testing.T) {
 		t.Errorf("lookup of a duplicated gpid gave %s", got.Dir)
 	}
 	want := []finding.Finding{
-		{Path: filepath.Join(base, "ssd3", "replica", "reps"), Class: finding.Warning},
+		{Path: slog, Class: finding.Warning}, // no slog there: said, not silently OK
+		{Path: filepath.Join(base, "ssd3", "replica", "reps"), Class: finding.Error},
 		{Path: dup, Class: finding.Corrupt},
 	}
 	if len(r.Findings) != len(want) {
@@ -200,8 +201,8 @@ func TestOpenTaggedDataDirs(t *testing.T) {
 			t.Errorf("finding %d: %v, want %s %s", i, r.Findings[i], w.Class, w.Path)
 		}
 	}
-	if !strings.Contains(r.Findings[1].Message, "conflict replica dir") {
-		t.Errorf("duplicate message: %s", r.Findings[1].Message)
+	if !strings.Contains(r.Findings[2].Message, "conflict replica dir") {
+		t.Errorf("duplicate message: %s", r.Findings[2].Message)
 	}
 }
 
