@@ -128,12 +128,15 @@ func Open(opts Options) (*Root, error) {
 		}
 	}
 	src.NoSlog = opts.NoSlog
+	if opts.Root != "" {
+		src.Root = DirSource{Path: opts.Root, From: s.RootFrom.from(), Detail: s.RootFrom.Detail}
+	}
 	slog := src.SlogDir.Path
 
 	r := &Root{Path: opts.Root, FS: fsys, SlogDir: slog, DataDirs: dds, Sources: src}
 	r.checkSlog(opts.NoSlog)
-	for _, dd := range dds {
-		r.scanDataDir(dd)
+	for i, dd := range dds {
+		r.Sources.DataDirs[i].State = r.scanDataDir(dd)
 	}
 	sort.SliceStable(r.Replicas, func(i, j int) bool { return r.Replicas[i].Gpid.Less(r.Replicas[j].Gpid) })
 	sort.Slice(r.Skipped, func(i, j int) bool { return r.Skipped[i].Path < r.Skipped[j].Path })
@@ -155,19 +158,24 @@ func (r *Root) checkSlog(noSlog bool) {
 		if d, err := format.OpenDir(r.FS, slog); err == nil && len(d.Files) > 0 {
 			r.addFinding(slog, finding.Error, fmt.Sprintf("--no-slog, but this dir holds %d slog files: drop --no-slog to read them", len(d.Files)))
 		}
+		r.Sources.SlogDir.State = "not read"
 		return
 	}
 	fi, err := r.FS.Stat(slog)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		r.Sources.SlogDir.State = "missing"
 		r.addFinding(slog, finding.Warning, "slog dir does not exist, so no slog was read; if this server ran Pegasus <= 2.5, its slog is elsewhere: "+SlogHint)
 	case err != nil:
+		r.Sources.SlogDir.State = "unreadable"
 		r.addFinding(slog, finding.Error, fmt.Sprintf("slog dir cannot be read (%v), so what it holds is unknown; %s", unwrapPath(err), SlogHint))
 	case !fi.IsDir():
+		r.Sources.SlogDir.State = "not a directory"
 		r.addFinding(slog, finding.Error, "slog path is not a directory (the server cannot open its slog); "+SlogHint)
 	default:
 		d, err := format.OpenDir(r.FS, slog)
 		if err != nil {
+			r.Sources.SlogDir.State = "unreadable"
 			r.addFinding(slog, finding.Error, fmt.Sprintf("slog dir cannot be listed (%v), so what it holds is unknown", unwrapPath(err)))
 			return
 		}
@@ -221,15 +229,16 @@ func OpenReplica(fsys vfs.FS, dir string) (*Root, error) {
 // the server would create a missing one empty and drop the slog mutations
 // of whatever replicas it held, and a mistyped data_dirs entry looks just
 // like that, so nothing can be said about its replicas.
-func (r *Root) scanDataDir(dd DataDir) {
+// It returns the dir's DirSource.State.
+func (r *Root) scanDataDir(dd DataDir) string {
 	names, err := subdirs(r.FS, dd.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.addFinding(dd.Path, finding.Error, "data dir does not exist, so its replicas (if any) are not covered: check [replication] data_dirs / --data-dirs (a mistyped path?); the server would create it empty and drop the slog mutations of the replicas it held")
-		return
+		return "missing"
 	}
 	if err != nil {
 		r.addFinding(dd.Path, finding.Error, fmt.Sprintf("data dir cannot be listed (%v), so its replicas are not covered", unwrapPath(errors.Unwrap(err))))
-		return
+		return "unreadable"
 	}
 	for _, name := range names {
 		path := filepath.Join(dd.Path, name)
@@ -250,6 +259,7 @@ func (r *Root) scanDataDir(dd DataDir) {
 		}
 		r.Replicas = append(r.Replicas, loadReplica(r.FS, dd, name, g, appType))
 	}
+	return ""
 }
 
 // findDuplicates reports a gpid found in more than one replica dir. If

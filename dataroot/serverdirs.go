@@ -77,10 +77,15 @@ type DirSource struct {
 	From string `json:"from"`
 	// Detail says which key, flag or rule gave the path.
 	Detail string `json:"detail,omitempty"`
+	// State is "" when the dir was read, else "missing", "unreadable" or
+	// "not a directory" (Root.Findings say more), or "not read" (--no-slog).
+	State string `json:"state,omitempty"`
 }
 
 // Sources are the dirs a Root was read from and where each came from.
 type Sources struct {
+	// Root is the [core] data_dir the defaults derive from.
+	Root     DirSource   `json:"root"`
 	SlogDir  DirSource   `json:"slog_dir"`
 	DataDirs []DirSource `json:"data_dirs"`
 	// BlackListed are data dirs the config lists that the black list

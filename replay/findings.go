@@ -18,6 +18,23 @@ func (res *Result) collectFindings(root *dataroot.Root, reps []*replica) {
 	res.Findings = []finding.Finding{}
 	add := func(f finding.Finding) { res.Findings = append(res.Findings, f) }
 	slogDir := root.SlogDir
+	// The dirs that could not be read: whatever they hold is not covered.
+	dirs := map[string]bool{slogDir: true}
+	for _, d := range root.Sources.DataDirs {
+		dirs[d.Path] = true
+	}
+	for _, f := range root.Findings {
+		if f.Gpid == nil && dirs[f.Path] && (f.Class.Fatal() || f.Path != slogDir) {
+			add(f)
+		}
+	}
+	if res.NoSlogRead != "" {
+		where, how := slogDir, SlogHint
+		if slogDir == "" {
+			where, how = root.Replicas[0].Dir, "replay the data root that holds it (with --config or --slog-dir if its slog is elsewhere), or state that the server has no slog with --no-slog"
+		}
+		add(finding.New(finding.Error, where, "no slog was read (%s), so whether it holds writes the plogs lack is unknown and nothing can be called safe: %s", res.NoSlogRead, how))
+	}
 	if res.Slog != nil && res.Slog.err != nil {
 		add(failure("the slog is refused, and with it every replica (moved to .err)", res.Slog.err, slogDir))
 	}
@@ -45,12 +62,25 @@ func (res *Result) collectFindings(root *dataroot.Root, reps []*replica) {
 	for _, o := range res.Orphans {
 		f := finding.New(finding.Warning, slogDir, "%d slog mutations (decrees %d..%d) of a replica that is not loaded are dropped: %s",
 			o.Mutations, o.MinDecree, o.MaxDecree, o.Reason)
+		if o.Reason == ReasonNoReplicaDir {
+			f.Message += "; " + OrphanHint
+		}
 		if g, err := gpid.Parse(o.Gpid); err == nil {
 			f = f.For(g)
 		}
 		add(f)
 	}
 }
+
+// SlogHint says how to point replay at a slog it did not find.
+const SlogHint = dataroot.SlogHint
+
+// ReasonNoReplicaDir is an Orphan's Reason when no data dir read holds a
+// replica dir of its gpid.
+const ReasonNoReplicaDir = "no replica dir"
+
+// OrphanHint is what an orphan of ReasonNoReplicaDir may mean.
+const OrphanHint = "if its replica is on a data dir that was not read, the verdict does not cover it: check [replication] data_dirs / --data-dirs"
 
 // notLoaded is why the server does not load dr: the fatal finding of its
 // metadata when there is one, else the replay model's reason.

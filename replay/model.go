@@ -15,6 +15,7 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/par"
@@ -171,6 +172,8 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 		rr.LostIfSlogIgnored = lost(full.committed, &full.prepared, po.committed, &po.prepared)
 		switch {
 		case opts.Version == V26:
+			// HEAD (2.6) has no slog code: nothing is appended from it.
+			rr.AppendedFromSlog = 0
 			rr.CommittedDecree = po.committed
 			rr.Prepared = po.prepared.Ranges()
 			rr.Lost = rr.LostIfSlogIgnored
@@ -208,8 +211,13 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	}
 
 	res.Replicas = results
+	if root.Path != "" {
+		src := root.Sources
+		res.ServerDirs = &src
+	}
+	res.NoSlogRead = noSlogRead(root)
 	res.collectFindings(root, reps)
-	res.OK = res.Abort == ""
+	res.OK = res.Abort == "" && !finding.AnyFatal(res.Findings)
 	for _, rr := range results {
 		if rr.Error != "" || len(rr.Lost) > 0 {
 			res.OK = false
@@ -347,4 +355,20 @@ func above(rs []decrees.Range, d int64) []decrees.Range {
 		}
 	}
 	return out
+}
+
+// noSlogRead says why no slog was read when the server may have one, ""
+// when one was read or the operator stated there is none (--no-slog).
+func noSlogRead(root *dataroot.Root) string {
+	switch {
+	case root.SlogExists || root.Sources.NoSlog:
+		return ""
+	case root.SlogDir == "":
+		return "a replica dir replayed alone reads no slog"
+	}
+	st := root.Sources.SlogDir.State
+	if st == "" {
+		st = "not read"
+	}
+	return fmt.Sprintf("slog dir %s: %s", root.SlogDir, st)
 }

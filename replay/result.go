@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/finding"
 )
@@ -26,6 +27,13 @@ type Result struct {
 	// Findings locate every reason the result is not OK (file, offset,
 	// gpid), and the warnings: orphans, 2.3's inactive replicas.
 	Findings []finding.Finding `json:"findings"`
+	// ServerDirs are the slog dir and data dirs replayed and where each
+	// came from (config, flag, path, default); absent for a replica dir.
+	ServerDirs *dataroot.Sources `json:"server_dirs,omitempty"`
+	// NoSlogRead is set when no slog was read although the server may
+	// have one (missing, unreadable, or a replica dir replayed alone):
+	// then nothing can be called safe, and OK is false.
+	NoSlogRead string `json:"no_slog_read,omitempty"`
 
 	abortErr error // the CHECK behind Abort, when the slog replay hit it
 }
@@ -50,7 +58,8 @@ type ReplicaResult struct {
 		MaxDecree int64 `json:"max_decree"`
 	} `json:"slog"`
 	// AppendedFromSlog counts the slog mutations the server appends to
-	// this replica's plog (decree above the plog's max_commit_on_disk).
+	// this replica's plog (decree above the plog's max_commit_on_disk);
+	// 0 under 2.6, which never reads the slog.
 	AppendedFromSlog int64 `json:"appended_from_slog"`
 	// SlogOnlyDecrees are decrees above the durable decree that the slog
 	// holds for this replica and its plog does not.

@@ -80,7 +80,10 @@ func (tr *testRoot) slogWriter() *format.LogWriter {
 
 func (tr *testRoot) run(opts Options) *Result {
 	tr.t.Helper()
-	r, err := dataroot.Open(dataroot.Options{Root: tr.root})
+	// A test root without a slog dir states so, as an operator does with
+	// --no-slog; otherwise replay cannot call anything safe.
+	_, err := os.Stat(tr.slog())
+	r, err := dataroot.Open(dataroot.Options{Root: tr.root, NoSlog: os.IsNotExist(err)})
 	if err != nil {
 		tr.t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 		if r == nil || r.err != nil {
 			o := orphans[m.Gpid]
 			if o == nil {
-				why := "no replica dir"
+				why := ReasonNoReplicaDir
 				if w, ok := notLoaded[m.Gpid]; ok {
 					why = "replica not loaded: " + w
 				}

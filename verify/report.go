@@ -5,6 +5,7 @@
 package verify
 
 import (
+	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
@@ -15,6 +16,9 @@ type Report struct {
 	OK       bool              `json:"ok"`
 	Dirs     []*DirReport      `json:"dirs"`
 	Findings []finding.Finding `json:"findings"` // findings outside log dirs: metadata, orphans
+	// ServerDirs are, per data root verified, its slog dir and data dirs
+	// and where each came from (config, flag, path, default).
+	ServerDirs []dataroot.Sources `json:"server_dirs,omitempty"`
 }
 
 // Kind of log directory.

@@ -1,13 +1,16 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sort"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/vfs"
 )
 
 // Target verifies whatever t names: a log file, a log dir, a replica or a
@@ -67,6 +70,9 @@ func root(root *dataroot.Root, logs []dataroot.LogDir, opts Options) (*Report, e
 		return nil, err
 	}
 	rep := &Report{Dirs: dirs}
+	if root.Path != "" {
+		rep.ServerDirs = []dataroot.Sources{root.Sources}
+	}
 	add := func(f finding.Finding) { rep.Findings = append(rep.Findings, f) }
 	rep.Findings = append(append(rep.Findings, root.Findings...), root.Validate()...)
 
@@ -77,11 +83,18 @@ func root(root *dataroot.Root, logs []dataroot.LogDir, opts Options) (*Report, e
 	for _, r := range root.Replicas {
 		ii := r.InitInfo
 		if ii == nil {
+			if _, ok := plogOf[r]; !ok {
+				if f, bad := plogNotDir(root.FS, r); bad {
+					add(f)
+				}
+			}
 			continue
 		}
 		if i, ok := plogOf[r]; ok {
 			checkInitOffset(add, r, "init_offset_in_private_log", ii.InitOffsetInPrivateLog, dirs[i], finding.Corrupt,
 				"the plog lost data written after the replica's last reset, and whatever is appended now lies below the offset and would be ignored on the next replay")
+		} else if f, bad := plogNotDir(root.FS, r); bad {
+			add(f)
 		} else if ii.InitOffsetInPrivateLog > 0 {
 			add(finding.New(finding.Corrupt, r.PlogDir, "plog dir missing although init_offset_in_private_log is %d", ii.InitOffsetInPrivateLog).For(r.Gpid))
 		}
@@ -101,7 +114,7 @@ func root(root *dataroot.Root, logs []dataroot.LogDir, opts Options) (*Report, e
 		sort.Slice(orphans, func(i, j int) bool { return orphans[i].Less(orphans[j]) })
 		for _, g := range orphans {
 			st := slog.Gpids[g]
-			add(finding.New(finding.Warning, slog.Path, "orphan gpid %s: %d slog mutations (decrees %d..%d) have no replica dir; replay drops them",
+			add(finding.New(finding.Warning, slog.Path, "orphan gpid %s: %d slog mutations (decrees %d..%d) have no replica dir in the data dirs read; replay drops them (if its replica is on a data dir not listed, check [replication] data_dirs / --data-dirs)",
 				g, st.Mutations, st.MinDecree, st.MaxDecree).For(g))
 		}
 	}
@@ -125,4 +138,30 @@ func checkInitOffset(add func(finding.Finding), r *dataroot.Replica, field strin
 		add(finding.New(c, filepath.Join(r.Dir, dataroot.InitInfoFile), "%s %d is past the end %d of the valid data in %s: %s",
 			field, off, d.EndOffset, d.Path, why).For(r.Gpid))
 	}
+}
+
+// plogNotDir is the finding for a replica whose plog exists but is not a
+// directory that can be listed (a regular file, a symlink loop, no
+// permission). The server's mutation_log::open (v2.5.0
+// src/replica/mutation_log.cpp) creates the dir only when the path does
+// not exist, then lists it: this replica fails to open. A missing plog is
+// not such a finding (the server creates it empty).
+func plogNotDir(fsys vfs.FS, r *dataroot.Replica) (finding.Finding, bool) {
+	fi, err := fsys.Stat(r.PlogDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return finding.Finding{}, false
+	case err != nil:
+		return finding.New(finding.Error, r.PlogDir, "plog cannot be read (%v): what it holds is unknown, and the server cannot open it", errors.Unwrap(err)).For(r.Gpid).Because(err), true
+	case !fi.IsDir():
+		what := "a regular file"
+		if !fi.Mode().IsRegular() {
+			what = fi.Mode().Type().String()
+		}
+		return finding.New(finding.Corrupt, r.PlogDir, "plog is not a directory (%s): the server's mutation_log::open fails and the replica does not open", what).For(r.Gpid), true
+	}
+	if _, err := fsys.ReadDir(r.PlogDir); err != nil {
+		return finding.New(finding.Error, r.PlogDir, "plog cannot be listed (%v): what it holds is unknown", errors.Unwrap(err)).For(r.Gpid).Because(err), true
+	}
+	return finding.Finding{}, false
 }

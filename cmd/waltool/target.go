@@ -2,39 +2,145 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/serverconfig"
 	"github.com/waltool/waltool/vfs"
 )
 
-// rootFlags locate the parts of a data root that can live elsewhere.
+// rootFlags locate the parts of a data root that can live elsewhere, with
+// the server's own config and the meaning of its keys.
 func rootFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "slog-dir", Usage: "shared-log directory (the one holding log.* files; default ROOT/replica/slog)"},
-		&cli.StringFlag{Name: "data-dirs", Usage: "data dirs as in Pegasus's [replication] data_dirs (tag:/path,tag2:/path2) or plain paths (default ROOT/replica/reps)"},
+		&cli.StringFlag{Name: "config", Usage: "the replica server's config.ini: [core] data_dir is the root (when no PATH is given), [replication] slog_dir, data_dirs and data_dirs_black_list_file place the dirs, as the server derives them"},
+		&cli.StringFlag{Name: "cargs", Usage: "the server's -cargs 'k1=v1;k2=v2': fills %k1% (and the deployment's %{k1}) in --config"},
+		&cli.StringFlag{Name: "slog-dir", Usage: "[replication] slog_dir: the slog is SLOG_DIR/replica/slog (a dir that itself holds log files is read as the slog); overrides --config"},
+		&cli.StringFlag{Name: "data-dirs", Usage: "[replication] data_dirs, tag:/path,tag2:/path2 (each path holding replica/reps), or plain paths; overrides --config"},
+		&cli.BoolFlag{Name: "no-slog", Usage: "this server has no slog (it never ran Pegasus <= 2.5): do not look for one"},
 	}
+}
+
+// rootRefFlags are the root flags to pass on to a child waltool (bench).
+var rootRefFlags = []string{"config", "cargs", "slog-dir", "data-dirs"}
+
+// rootOptions turns the root flags into dataroot.Options: --config's keys
+// first, then --slog-dir and --data-dirs over them. It returns the root
+// the config names ([core] data_dir), for commands given no PATH.
+func rootOptions(c *cli.Context) (dataroot.Options, string, error) {
+	s := dataroot.ServerSettings{}
+	root := ""
+	if cfg := c.String("config"); cfg != "" {
+		b, err := vfs.ReadFile(readOnlyFS, cfg, 16<<20)
+		if err != nil {
+			return dataroot.Options{}, "", fmt.Errorf("--config: %w", err)
+		}
+		conf, err := serverconfig.Parse(cfg, b, c.String("cargs"))
+		if err != nil {
+			return dataroot.Options{}, "", fmt.Errorf("--config: %w", err)
+		}
+		if root, s, err = dataroot.SettingsFromConfig(conf); err != nil {
+			return dataroot.Options{}, "", fmt.Errorf("--config: %w", err)
+		}
+	} else if c.IsSet("cargs") {
+		return dataroot.Options{}, "", fmt.Errorf("--cargs fills the macros of --config: give --config too")
+	}
+	if c.IsSet("slog-dir") {
+		s.SlogDir = dataroot.Setting{Value: c.String("slog-dir"), From: dataroot.FromFlag, Detail: "--slog-dir"}
+	}
+	if c.IsSet("data-dirs") {
+		s.DataDirs = dataroot.Setting{Value: c.String("data-dirs"), From: dataroot.FromFlag, Detail: "--data-dirs"}
+	}
+	return dataroot.Options{Server: &s, NoSlog: c.Bool("no-slog")}, root, nil
+}
+
+// rootPaths are a command's PATH arguments, or, with none and --config,
+// the [core] data_dir the config names.
+func rootPaths(c *cli.Context) ([]string, error) {
+	if c.NArg() > 0 {
+		return c.Args().Slice(), nil
+	}
+	if c.String("config") == "" {
+		return nil, nil
+	}
+	_, root, err := rootOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	return []string{root}, nil
 }
 
 // resolve says what a PATH argument names (dataroot.Resolve, with the
-// root flags).
+// root flags). A PATH given with --config stands for its [core] data_dir.
 func resolve(c *cli.Context, path string) (*dataroot.Target, error) {
-	return dataroot.Resolve(readOnlyFS, path, dataroot.Options{SlogDir: c.String("slog-dir"), DataDirs: c.String("data-dirs")})
+	opts, root, err := rootOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	if c.String("config") != "" && path != root {
+		opts.Server.RootFrom = dataroot.Setting{Value: path, From: dataroot.FromPath, Detail: "ROOT"}
+	} else if c.String("config") != "" {
+		opts.Server.RootFrom.Value = path
+	}
+	return dataroot.Resolve(readOnlyFS, path, opts)
 }
 
-// onePathFiles resolves the single PATH argument of a command and returns
-// its log files.
+// onePathFiles resolves the single PATH argument of a command (or the root
+// of --config) and returns its log files.
 func onePathFiles(c *cli.Context) (*dataroot.Target, []format.LogFile, error) {
-	if c.NArg() != 1 {
-		return nil, nil, fmt.Errorf("%s takes one PATH", c.Command.FullName())
+	paths, err := rootPaths(c)
+	if err != nil {
+		return nil, nil, err
 	}
-	t, err := resolve(c, c.Args().First())
+	if len(paths) != 1 {
+		return nil, nil, fmt.Errorf("%s takes one PATH (or --config)", c.Command.FullName())
+	}
+	t, err := resolve(c, paths[0])
 	if err != nil {
 		return nil, nil, err
 	}
 	return t, t.Files(), nil
+}
+
+// printDirs prints the "dirs:" header of a data root: the slog dir and
+// each data dir, where each came from, and the state of one not read.
+func printDirs(w io.Writer, src dataroot.Sources) {
+	line := func(head string, d dataroot.DirSource) {
+		tag := ""
+		if d.Tag != "" {
+			tag = d.Tag + ":"
+		}
+		fmt.Fprintf(w, "%s %s%s (%s", head, tag, d.Path, d.From)
+		if d.Detail != "" {
+			fmt.Fprintf(w, ": %s", d.Detail)
+		}
+		fmt.Fprint(w, ")")
+		if d.State != "" {
+			fmt.Fprintf(w, " %s", strings.ToUpper(d.State))
+		}
+		fmt.Fprintln(w)
+	}
+	line("dirs: slog", src.SlogDir)
+	for _, d := range src.DataDirs {
+		line("      data", d)
+	}
+	for _, d := range src.BlackListed {
+		d.State = "not loaded"
+		line("      data", d)
+	}
+}
+
+// dirsJSON is the "dirs" object of the JSON reports: Sources with [] for
+// no data dirs.
+func dirsJSON(src dataroot.Sources) *dataroot.Sources {
+	if src.DataDirs == nil {
+		src.DataDirs = []dataroot.DirSource{}
+	}
+	return &src
 }
 
 // readOnlyFS is what every read-only command reads its inputs through: a
