@@ -129,6 +129,7 @@ func Resolve(fsys vfs.FS, path string, opts Options) (*Target, error) {
 		if err != nil {
 			return nil, err
 		}
+		r.Sources.NoSlog = opts.NoSlog
 		t.Kind, t.Root = ReplicaTarget, r
 		t.Logs, err = r.LogDirs()
 		return t, err

@@ -3,6 +3,7 @@
 // src/rdsn/src/utils/configuration.cpp, v2.5.0 and HEAD
 // src/utils/configuration.cpp, rdsn v2.3.0 src/utils/configuration.cpp;
 // the same code in all of them), with the server's -cargs arguments.
+// An item "k=" (empty value) fills %{k} with nothing (see parseCargs).
 //
 // It is a leaf package: it parses bytes, and what the keys mean (the slog
 // dir, the data dirs) is dataroot's business (dataroot.ServerDirs).
@@ -73,12 +74,14 @@ func Parse(file string, data []byte, cargs string) (*Config, error) {
 		return nil, fmt.Errorf("%s: empty file (the server refuses it: configuration::load)", file)
 	}
 	text := string(data) + "\n"
-	args, err := ParseCargs(cargs)
+	args, err := parseCargs(cargs, true)
 	if err != nil {
 		return nil, err
 	}
 	for _, kv := range args {
-		text = strings.ReplaceAll(text, "%"+kv[0]+"%", kv[1])
+		if kv[1] != "" { // "k=" is for %{k} only (see parseCargs)
+			text = strings.ReplaceAll(text, "%"+kv[0]+"%", kv[1])
+		}
 		// The deployment's %{k} form (see the package comment).
 		text = strings.ReplaceAll(text, "%{"+kv[0]+"}", kv[1])
 	}
@@ -180,10 +183,20 @@ func splitArgs(s string, sep byte) []string {
 
 // ParseCargs parses -cargs "k1=v1;k2=v2" as configuration::load does:
 // ',' is a separator too, each item must be exactly key=value.
-func ParseCargs(s string) ([][2]string, error) {
+func ParseCargs(s string) ([][2]string, error) { return parseCargs(s, false) }
+
+// parseCargs is ParseCargs; with emptyOK, an item "k=" gives k an empty
+// value, which Parse uses for the deployment's %{k} macros only (run.sh
+// fills %{slog.dir} with nothing: `sed -i 's/%{slog.dir}//g'`), never for
+// %k%, since the server's -cargs refuses "k=" (split_args drops the empty
+// piece): an unprovided %k% value is "" anyway.
+func parseCargs(s string, emptyOK bool) ([][2]string, error) {
 	var out [][2]string
 	for _, kv := range splitArgs(strings.ReplaceAll(s, ",", ";"), ';') {
 		vs := splitArgs(kv, '=')
+		if emptyOK && len(vs) == 1 && strings.HasSuffix(kv, "=") && strings.Count(kv, "=") == 1 {
+			vs = append(vs, "")
+		}
 		if len(vs) != 2 {
 			hint := ""
 			if strings.Contains(s, ",") {

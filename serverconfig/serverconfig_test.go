@@ -50,6 +50,11 @@ func TestParseLikeConfigurationLoad(t *testing.T) {
 	if u := c.Unfilled("replication.slog_dir", "core.data_dir"); len(u) != 0 {
 		t.Errorf("unfilled %v", u)
 	}
+	// "k=" fills the deployment's %{k} with nothing, as run.sh's sed does.
+	c3, err := Parse("config.ini", []byte(ini), "slog.dir=")
+	if v, _ := c3.Get("replication", "slog_dir"); err != nil || v.Value != "" || len(c3.Unfilled("replication.slog_dir")) != 0 {
+		t.Errorf("slog.dir= gives %q %v", v.Value, err)
+	}
 	c2, _ := Parse("config.ini", []byte(ini), "")
 	if u := c2.Unfilled("replication.slog_dir", "core.data_dir"); !reflect.DeepEqual(u, []string{"%{slog.dir}"}) {
 		t.Errorf("unfilled without cargs: %v", u)

@@ -55,10 +55,13 @@ func childTarget(c *cli.Context) (benchmark.Target, error) {
 		return benchmark.Target{}, err
 	}
 	t := benchmark.Target{Exe: exe, Path: c.Args().First(), Runs: c.Int("runs")}
-	for _, f := range []string{"slog-dir", "data-dirs"} {
+	for _, f := range rootRefFlags {
 		if v := c.String(f); v != "" {
 			t.Flags = append(t.Flags, "--"+f, v)
 		}
+	}
+	if c.Bool("no-slog") {
+		t.Flags = append(t.Flags, "--no-slog")
 	}
 	return t, nil
 }

@@ -25,10 +25,11 @@ func dumpCommand() *cli.Command {
 			&cli.Int64Flag{Name: "max-bytes", Usage: "read at most this many bytes of each file"},
 		}, rootFlags()...),
 		Action: func(c *cli.Context) error {
-			_, files, err := onePathFiles(c)
+			t, files, err := onePathFiles(c)
 			if err != nil {
 				return err
 			}
+			dirsFatal := dirFindings(c.App.ErrWriter, t)
 			opts := dump.Options{
 				JSON: c.Bool("json"), Detailed: c.Bool("detailed"),
 				FromDecree: c.Int64("from-decree"), ToDecree: c.Int64("to-decree"), MaxBytes: c.Int64("max-bytes"),
@@ -44,6 +45,9 @@ func dumpCommand() *cli.Command {
 			_, err = dump.Files(files, opts)
 			if errors.Is(err, dump.ErrDamaged) {
 				return findings("%v", err)
+			}
+			if err == nil && dirsFatal {
+				return findings("")
 			}
 			return err
 		},

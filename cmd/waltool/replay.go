@@ -11,6 +11,7 @@ import (
 
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/dump"
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/replay"
@@ -21,10 +22,11 @@ func replayCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "show what a Pegasus server of a given version recovers from a data root, and what it would lose",
-		ArgsUsage: "ROOT (a data root or a replica dir)",
+		ArgsUsage: "[ROOT] (a data root or a replica dir; default: --config's [core] data_dir)",
 		Description: "An exact offline model of the server's startup replay: every plog, then the slog (<= 2.5),\n" +
 			"with the prepare-list rules. Read-only. Exit 0 when every replica opens and nothing is lost\n" +
-			"under the chosen version, 1 otherwise.",
+			"under the chosen version, 1 otherwise, and 1 when no slog was read (missing, unreadable) unless\n" +
+			"--no-slog states the server has none.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "2.3, 2.4, 2.5 or 2.6 (2.6 ignores the slog)"},
 			&cli.StringFlag{Name: "durable-decrees", Usage: "JSON file mapping \"1.4\" to the app's durable decree (default: the largest data/checkpoint.<d>)"},
@@ -36,14 +38,18 @@ func replayCommand() *cli.Command {
 }
 
 func runReplay(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("replay takes one ROOT")
+	paths, err := rootPaths(c)
+	if err != nil {
+		return err
+	}
+	if len(paths) != 1 {
+		return fmt.Errorf("replay takes one ROOT (or --config)")
 	}
 	v, err := replay.ParseVersion(c.String("server-version"))
 	if err != nil {
 		return err
 	}
-	t, err := resolve(c, c.Args().First())
+	t, err := resolve(c, paths[0])
 	if err != nil {
 		return err
 	}
@@ -79,6 +85,9 @@ func runReplay(c *cli.Context) error {
 	switch {
 	case opts.Emit != nil:
 	case c.Bool("json"):
+		if res.ServerDirs != nil {
+			res.ServerDirs = dirsJSON(*res.ServerDirs)
+		}
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
@@ -118,6 +127,9 @@ func emitJSON(w io.Writer, m *format.Mutation, committed bool) error {
 }
 
 func printReplay(w io.Writer, res *replay.Result) {
+	if res.ServerDirs != nil {
+		printDirs(w, *res.ServerDirs)
+	}
 	fmt.Fprintf(w, "Pegasus %s replay", res.ServerVersion)
 	if res.Slog != nil {
 		read := "read"
@@ -125,6 +137,10 @@ func printReplay(w io.Writer, res *replay.Result) {
 			read = "IGNORED by this version"
 		}
 		fmt.Fprintf(w, " (slog %s: %d files, %d mutations, %s)", res.Slog.Dir, res.Slog.Files, res.Slog.Mutations, read)
+	} else if res.NoSlogRead != "" {
+		fmt.Fprintf(w, " (NO SLOG READ: %s)", res.NoSlogRead)
+	} else {
+		fmt.Fprint(w, " (no slog: --no-slog)")
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -150,15 +166,61 @@ func printReplay(w io.Writer, res *replay.Result) {
 	for _, o := range res.Orphans {
 		fmt.Fprintf(w, "orphan %s: %d slog mutations (decrees %d..%d) dropped: %s\n", o.Gpid, o.Mutations, o.MinDecree, o.MaxDecree, o.Reason)
 	}
+	if n := noReplicaDir(res.Orphans); n > 0 {
+		fmt.Fprintf(w, "  %d orphan gpids have no replica dir here: %s\n", n, replay.OrphanHint)
+	}
+	for _, f := range res.Findings {
+		if f.Gpid == nil && f.Class == finding.Error { // the dirs not read
+			printFinding(w, f)
+		}
+	}
+	fmt.Fprintln(w, coverage(res))
 	if res.Abort != "" {
 		fmt.Fprintf(w, "ABORT: the server crashes while replaying: %s\n", res.Abort)
 	}
 	if res.Slog != nil && res.Slog.Error != "" {
 		fmt.Fprintf(w, "SLOG ERROR: %s\n", res.Slog.Error)
 	}
-	if res.OK {
+	switch {
+	case res.OK:
 		fmt.Fprintf(w, "OK: every replica opens and nothing is lost under %s\n", res.ServerVersion)
-	} else {
+	case res.NoSlogRead != "":
+		fmt.Fprintf(w, "FAILED: no slog was read (%s), so nothing can be called safe under %s (see the ERROR above)\n", res.NoSlogRead, res.ServerVersion)
+	default:
 		fmt.Fprintf(w, "FAILED: under %s at least one replica fails to open or loses data\n", res.ServerVersion)
 	}
+}
+
+func noReplicaDir(os []replay.Orphan) int {
+	n := 0
+	for _, o := range os {
+		if o.Reason == replay.ReasonNoReplicaDir {
+			n++
+		}
+	}
+	return n
+}
+
+// coverage says which replicas the verdict covers: those in the data
+// dirs read, and not the slog gpids without a replica dir.
+func coverage(res *replay.Result) string {
+	dirs := "the replica dir given"
+	if res.ServerDirs != nil {
+		read := 0
+		for _, d := range res.ServerDirs.DataDirs {
+			if d.State == "" {
+				read++
+			}
+		}
+		dirs = fmt.Sprintf("%d of %d data dirs", read, len(res.ServerDirs.DataDirs))
+	}
+	n := fmt.Sprintf("%d replica dirs", len(res.Replicas))
+	if len(res.Replicas) == 1 {
+		n = "1 replica dir"
+	}
+	s := fmt.Sprintf("the verdict covers the %s found in %s", n, dirs)
+	if n := noReplicaDir(res.Orphans); n > 0 {
+		s += fmt.Sprintf(", not the %d slog gpids without one", n)
+	}
+	return s
 }

@@ -124,7 +124,12 @@ func printDirs(w io.Writer, src dataroot.Sources) {
 		}
 		fmt.Fprintln(w)
 	}
-	line("dirs: slog", src.SlogDir)
+	head := "dirs:"
+	if src.Root.Path != "" {
+		line("dirs: root", src.Root)
+		head = "     "
+	}
+	line(head+" slog", src.SlogDir)
 	for _, d := range src.DataDirs {
 		line("      data", d)
 	}
@@ -132,6 +137,34 @@ func printDirs(w io.Writer, src dataroot.Sources) {
 		d.State = "not loaded"
 		line("      data", d)
 	}
+}
+
+// dirFindings prints, for a data root, the dirs header and the findings
+// about the dirs themselves (a slog or data dir missing or unreadable) on
+// w, and reports whether one of them is fatal: commands that read a root
+// without reporting on it (dump) still say what they could not read.
+func dirFindings(w io.Writer, t *dataroot.Target) bool {
+	if t.Root == nil || t.Root.Path == "" {
+		return false
+	}
+	printDirs(w, t.Root.Sources)
+	fatal := false
+	for _, f := range t.Root.Findings {
+		if f.Gpid == nil && (f.Path == t.Root.SlogDir || isDataDir(t.Root, f.Path)) {
+			printFinding(w, f)
+			fatal = fatal || f.Class.Fatal()
+		}
+	}
+	return fatal
+}
+
+func isDataDir(r *dataroot.Root, p string) bool {
+	for _, d := range r.DataDirs {
+		if d.Path == p {
+			return true
+		}
+	}
+	return false
 }
 
 // dirsJSON is the "dirs" object of the JSON reports: Sources with [] for

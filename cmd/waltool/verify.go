@@ -20,7 +20,7 @@ func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "check log files, dirs, replicas or data roots as a Pegasus server would read them",
-		ArgsUsage: "PATH... (log files, plog or slog dirs, replica dirs, data roots)",
+		ArgsUsage: "PATH... (log files, plog or slog dirs, replica dirs, data roots; default: --config's [core] data_dir)",
 		Description: "Every finding names the file and byte offset and is classed torn-tail (Pegasus tolerates it),\n" +
 			"corrupt (Pegasus refuses the replica or slog) or warning. Read-only; uses every core across files.\n" +
 			"Exit 0 when nothing Pegasus would refuse was found (torn tails allowed), 1 otherwise, 2 on usage or I/O errors.",
@@ -34,12 +34,16 @@ func verifyCommand() *cli.Command {
 }
 
 func runVerify(c *cli.Context) error {
-	if c.NArg() == 0 {
-		return fmt.Errorf("verify takes at least one PATH")
+	paths, err := rootPaths(c)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return fmt.Errorf("verify takes at least one PATH (or --config)")
 	}
 	var targets []*dataroot.Target
 	var total int64
-	for _, p := range c.Args().Slice() {
+	for _, p := range paths {
 		t, err := resolve(c, p)
 		if err != nil {
 			return err
@@ -61,6 +65,7 @@ func runVerify(c *cli.Context) error {
 		}
 		all.Dirs = append(all.Dirs, r.Dirs...)
 		all.Findings = append(all.Findings, r.Findings...)
+		all.ServerDirs = append(all.ServerDirs, r.ServerDirs...)
 		all.OK = all.OK && r.OK
 	}
 	bar.Finish()
@@ -86,10 +91,16 @@ func jsonReport(r *verify.Report) *verify.Report {
 	if out.Findings == nil {
 		out.Findings = []finding.Finding{}
 	}
+	for i, src := range out.ServerDirs {
+		out.ServerDirs[i] = *dirsJSON(src)
+	}
 	return &out
 }
 
 func printReport(w io.Writer, r *verify.Report) {
+	for _, src := range r.ServerDirs {
+		printDirs(w, src)
+	}
 	for _, d := range r.Dirs {
 		status := "ok"
 		if !d.OK {
