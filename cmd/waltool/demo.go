@@ -30,40 +30,56 @@ func demoCommand() *cli.Command {
 			}
 			root := filepath.Join(tmp, "root")
 			damaged := filepath.Join(tmp, "damaged")
+			config := filepath.Join(tmp, "config.ini")
 			steps := []struct {
 				say  string
 				args []string
 				want int // expected exit status
 			}{
 				{"Generate a Pegasus 2.3-style data root: one shared log (slog) holding every replica's writes,\n" +
-					"and one private log (plog) per replica lagging behind it.",
+					"and one private log (plog) per replica lagging behind it, on two data dirs.",
 					[]string{"fixtures", "gen", "--out", root, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--data-dirs", "2"}, 0},
-				{"Verify every log and replica of the root, as the server would read them (read-only).",
-					[]string{"verify", "--data-dirs", "@datadirs", root}, 0},
+				{"The server's own config.ini, as Pegasus ships it: [core] data_dir = %{app.dir}, [replication]\n" +
+					"slog_dir and data_dirs (written beside the root as " + config + ").",
+					[]string{"@show-config"}, 0},
+				{"Verify every log and replica of the server that config describes, as it would read them\n" +
+					"(read-only). --cargs fills the config's macros, as the server's -cargs; the dirs header says\n" +
+					"which slog dir and data dirs were read and where each came from.",
+					[]string{"verify", "--config", config, "--cargs", "app.dir=" + root}, 0},
 				{"Dump the first mutations of one replica's plog, decoded (mlog_dump -d format).",
 					[]string{"dump", "-d", "--to-decree", "2", "@plog"}, 0},
 				{"The same as JSON Lines for scripts.",
 					[]string{"dump", "--json", "--to-decree", "1", "@plog"}, 0},
-				{"Replay it as a Pegasus 2.4 server would at startup: plogs first, then the slog, whose tail\n" +
-					"the plogs lack (SLOG-ONLY) and which the server appends back to them (APPENDED).",
-					[]string{"replay", "--data-dirs", "@datadirs", root}, 0},
-				{"A 2.6 server ignores the slog: what only the slog holds is lost. Exit 1.",
-					[]string{"replay", "--server-version", "2.6", "--data-dirs", "@datadirs", root}, 1},
+				{"The operator's question: is it safe to start this server under a new version? Replay it as\n" +
+					"a Pegasus 2.4 server would at startup: plogs first, then the slog, whose tail the plogs lack\n" +
+					"(SLOG-ONLY) and which the server appends back to them (APPENDED).",
+					[]string{"replay", "--config", config, "--cargs", "app.dir=" + root}, 0},
+				{"A 2.6 server ignores the slog: what only the slog holds is lost. Exit 1: not safe.",
+					[]string{"replay", "--server-version", "2.6", "--config", config, "--cargs", "app.dir=" + root}, 1},
+				{"Pointed at the wrong slog dir (--slog-dir takes [replication] slog_dir: DIR/replica/slog), no\n" +
+					"slog is read, and replay refuses to call anything safe. Exit 1.",
+					[]string{"replay", "--server-version", "2.6", "--config", config, "--cargs", "app.dir=" + root, "--slog-dir", filepath.Join(tmp, "nowhere")}, 1},
 				{"Generate the same root with one bit flipped in a plog.",
 					[]string{"fixtures", "gen", "--out", damaged, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--data-dirs", "2", "--corrupt", "bitflip"}, 0},
 				{"Verify finds it, names the file and byte offset, and exits 1.",
-					[]string{"verify", "--data-dirs", "@datadirs-damaged", damaged}, 1},
-				{"Write benchmark (short): durable writes through one shared log (Pegasus 2.3), per-replica plogs\n" +
-					"syncing on their own (2.4+ with plog_force_flush), the parallel plog writer (group commit\n" +
-					"per disk), and raw-rounds, the writer's I/O with nothing else: its ceiling on this disk. Every\n" +
-					"log written is verified. See docs/writer.md for the full runs.",
-					[]string{"bench", "write", "--duration", "1s", "--replicas", "16", "--clients", "16",
-						"--modes", "shared-log,plog-per-file,plog-parallel,raw-rounds", "--verify", "--dirs", tmp}, 0},
+					[]string{"verify", "--config", config, "--cargs", "app.dir=" + damaged}, 1},
 			}
 			for _, s := range steps {
 				args := make([]string, len(s.args))
 				for i, a := range s.args {
 					args[i] = expandDemoArg(a, root, damaged)
+				}
+				if len(args) == 1 && args[0] == "@show-config" {
+					m, err := fixtures.ReadManifest(root)
+					if err != nil {
+						return err
+					}
+					ini := fixtures.ServerConfigINI(m)
+					if err := os.WriteFile(config, []byte(ini), 0o644); err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.Writer, "\n# %s\n$ cat %s\n%s", strings.ReplaceAll(s.say, "\n", "\n# "), config, ini)
+					continue
 				}
 				fmt.Fprintf(c.App.Writer, "\n# %s\n$ waltool %s\n", strings.ReplaceAll(s.say, "\n", "\n# "), strings.Join(args, " "))
 				code := run(append([]string{"waltool"}, args...), c.App.Writer, c.App.Writer)
@@ -78,19 +94,8 @@ func demoCommand() *cli.Command {
 }
 
 // expandDemoArg fills in values known only once the sample exists.
-func expandDemoArg(a, root, damaged string) string {
-	switch a {
-	case "@datadirs", "@datadirs-damaged":
-		r := root
-		if a == "@datadirs-damaged" {
-			r = damaged
-		}
-		m, err := fixtures.ReadManifest(r)
-		if err != nil {
-			return ""
-		}
-		return m.DataDirs
-	case "@plog":
+func expandDemoArg(a, root, _ string) string {
+	if a == "@plog" {
 		matches, _ := filepath.Glob(filepath.Join(root, "replica", "reps", "*", "plog"))
 		if len(matches) > 0 {
 			return matches[0]
