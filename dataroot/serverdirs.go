@@ -138,8 +138,8 @@ func ServerDirs(fsys vfs.FS, coreDataDir string, s ServerSettings) (Sources, []D
 		appDir = pathCombine(abs, app)
 	}
 	rootWhat := "[core] data_dir"
-	if s.RootFrom.Detail != "" {
-		rootWhat = s.RootFrom.Detail
+	if s.RootFrom.from() == FromPath {
+		rootWhat = "ROOT"
 	}
 
 	// The slog dir.
