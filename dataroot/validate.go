@@ -3,7 +3,9 @@ package dataroot
 import (
 	"errors"
 	"io/fs"
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/waltool/waltool/finding"
@@ -138,6 +140,18 @@ func CheckDataDir(rep *Replica) []finding.Finding {
 // create checkpoint.<pegasus_last_flushed_decree> from RocksDB (not read
 // here), so the message names that escape.
 func CheckDurableDecree(rep *Replica) []finding.Finding {
+	if rep.DataErr == nil && rep.DurableDecree == math.MaxInt64 {
+		// pegasus_server_impl::start (v2.4.0/v2.5.0) compares the largest
+		// checkpoint with RocksDB's last flushed decree and, when they
+		// differ, calls async_checkpoint, whose
+		// CHECK_LE(last_durable, last_flushed) fails for a durable decree
+		// above anything RocksDB can have flushed. No replica ever reaches
+		// decree 2^63-1 (its next decree would overflow).
+		return one(rep, filepath.Join(rep.Dir, "data", checkpointPrefix+strconv.FormatInt(rep.DurableDecree, 10)), finding.Corrupt,
+			"checkpoint decree %d is the largest int64, which no replica reaches: pegasus_server_impl::async_checkpoint "+
+				"CHECK_LE(last_durable, last_flushed) aborts the server unless RocksDB flushed that very decree; a forged or damaged dir name",
+			rep.DurableDecree)
+	}
 	if rep.InitInfo == nil || rep.DataErr != nil || rep.DurableDecree >= rep.InitInfo.InitDurableDecree {
 		return nil
 	}

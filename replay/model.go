@@ -8,6 +8,7 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -303,24 +304,18 @@ func fillReplica(rr *ReplicaResult, r *replica) {
 }
 
 // lost returns the decrees recovered with the slog and not without it.
+// Ranges, never loops over decrees: a decree may be anywhere in int64.
 func lost(fullCommitted int64, fullPrepared *decrees.Set, committed int64, prepared *decrees.Set) []decrees.Range {
 	var full, part decrees.Set
-	lo := min(fullCommitted, committed) + 1
-	for d := lo; d <= fullCommitted; d++ {
-		full.Add(d)
-	}
-	for d := lo; d <= committed; d++ {
-		part.Add(d)
+	if lo := min(fullCommitted, committed); lo < math.MaxInt64 {
+		full.AddRange(lo+1, fullCommitted)
+		part.AddRange(lo+1, committed)
 	}
 	for _, rg := range fullPrepared.Ranges() {
-		for d := rg.First; d <= rg.Last; d++ {
-			full.Add(d)
-		}
+		full.AddRange(rg.First, rg.Last)
 	}
 	for _, rg := range prepared.Ranges() {
-		for d := rg.First; d <= rg.Last; d++ {
-			part.Add(d)
-		}
+		part.AddRange(rg.First, rg.Last)
 	}
 	return full.Minus(&part)
 }
@@ -328,12 +323,14 @@ func lost(fullCommitted int64, fullPrepared *decrees.Set, committed int64, prepa
 // holes are the decrees missing between committed and the last prepared.
 func holes(committed int64, prepared []decrees.Range) []decrees.Range {
 	out := []decrees.Range{}
-	next := committed + 1
 	for _, r := range prepared {
-		if r.First > next {
-			out = append(out, decrees.Range{First: next, Last: r.First - 1})
+		if r.Last <= committed {
+			continue
 		}
-		next = r.Last + 1
+		if r.First > committed+1 { // committed < r.Last, so +1 exists
+			out = append(out, decrees.Range{First: committed + 1, Last: r.First - 1})
+		}
+		committed = r.Last
 	}
 	return out
 }
@@ -342,7 +339,7 @@ func holes(committed int64, prepared []decrees.Range) []decrees.Range {
 func above(rs []decrees.Range, d int64) []decrees.Range {
 	out := []decrees.Range{}
 	for _, r := range rs {
-		if r.Last > d {
+		if r.Last > d { // so d+1 exists
 			out = append(out, decrees.Range{First: max(r.First, d+1), Last: r.Last})
 		}
 	}

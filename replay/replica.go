@@ -1,6 +1,8 @@
 package replay
 
 import (
+	"math"
+
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
@@ -42,7 +44,7 @@ func newReplica(g gpid.Gpid, durable, ballot, initPrivate, initShared int64, max
 // committed decree only if it is the next one; otherwise it skips it
 // silently (after a reset jump the list runs ahead of the app).
 func (r *replica) execute(e *entry) {
-	if r.app+1 != e.decree {
+	if r.app == math.MaxInt64 || r.app+1 != e.decree {
 		return
 	}
 	r.app = e.decree
