@@ -11,6 +11,7 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
 )
 
@@ -103,4 +104,26 @@ func findingsText(res *Result) string {
 		b.WriteString(f.Error() + "\n")
 	}
 	return b.String()
+}
+
+// Issue 9: two valid plog files sharing index 2 made replay print "plog
+// open failed" and treat the replica as moved to .err, with no ABORT:
+// mutation_log::open CHECK-fails ("invalid log_index"), which aborts the
+// server.
+func TestDuplicatePlogIndexAborts(t *testing.T) {
+	tr := newRoot(t)
+	w := tr.replica(g14, 0, dataroot.InitInfo{InitBallot: 1}, seq(1, 1, 3))
+	_ = w
+	reps, _ := filepath.Glob(filepath.Join(tr.reps(), "1.4.*", "plog"))
+	w2 := format.NewLogWriter(reps[0], 1, 1<<20, []format.ReplicaLogInfo{{Gpid: g14}}, format.WriterOptions{})
+	writeAll(t, w2, g14, seq(1, 4, 4))
+	w3 := format.NewLogWriter(reps[0], 1, 2<<20, []format.ReplicaLogInfo{{Gpid: g14}}, format.WriterOptions{})
+	writeAll(t, w3, g14, seq(1, 4, 4))
+	res := tr.run(Options{})
+	if res.OK || !strings.Contains(res.Abort, "invalid log_index") {
+		t.Fatalf("abort %q, replicas %+v", res.Abort, res.Replicas[0])
+	}
+	if !strings.Contains(findingsText(res), "aborts the server") {
+		t.Fatalf("findings: %s", findingsText(res))
+	}
 }

@@ -260,6 +260,10 @@ func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult
 		r.err = err
 		return
 	}
+	if dir.DuplicateIndex != nil {
+		r.err = fmt.Errorf("%w: %w", ErrAbort, dir.DuplicateIndex)
+		return
+	}
 	log, err := logrules.Open(fsys, dir)
 	if err != nil {
 		r.err = fmt.Errorf("plog open failed: %w", err)

@@ -26,6 +26,11 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 		return sr
 	}
 	sr.Files = len(dir.Files)
+	if dir.DuplicateIndex != nil {
+		abort := fmt.Errorf("%w: %w", ErrAbort, dir.DuplicateIndex)
+		res.Abort, res.abortErr = fmt.Sprintf("slog open: %v", abort), abort
+		return sr
+	}
 	log, err := logrules.Open(fsys, dir)
 	if err != nil {
 		sr.Error, sr.err = fmt.Sprintf("slog open failed: %v", err), err
