@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"runtime"
 	"slices"
 	"sort"
 
@@ -104,7 +103,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 			}
 		}
 	}
-	par.Each(len(reps), workers(opts.Workers), func(i int) {
+	par.Each(len(reps), par.Workers(opts.Workers, len(reps)), func(i int) {
 		if r := reps[i]; r != nil {
 			replayPlog(root.FS, r, root.Replicas[i], results[i])
 		}
@@ -218,13 +217,6 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	}
 	sort.Slice(res.Orphans, func(i, j int) bool { return res.Orphans[i].Gpid < res.Orphans[j].Gpid })
 	return res, nil
-}
-
-func workers(n int) int {
-	if n <= 0 {
-		return runtime.GOMAXPROCS(0)
-	}
-	return n
 }
 
 // newReplicaFor sets a replica up as replica::init_app_and_prepare_list

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"runtime"
 	"sort"
 
 	"github.com/waltool/waltool/finding"
@@ -81,10 +80,7 @@ func LogDirs(specs []DirSpec, opts Options) ([]*DirReport, error) {
 		scans[i] = make([]*format.FileScan, len(dirs[i].Files))
 	}
 
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers := par.Workers(opts.Workers, len(jobs))
 	// Largest files first, so that one big file does not start last.
 	sort.SliceStable(jobs, func(a, b int) bool {
 		return dirs[jobs[a].dir].Files[jobs[a].file].Size > dirs[jobs[b].dir].Files[jobs[b].file].Size
