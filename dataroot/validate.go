@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/vfs"
 )
 
 // Validate returns ValidateReplica for every replica, in gpid order. The
@@ -52,9 +53,20 @@ func CheckAppInfo(rep *Replica) []finding.Finding {
 		return one(rep, path, finding.Corrupt, "%v; Pegasus fails with ERR_INVALID_DATA and does not load the replica", err)
 	case errors.Is(err, ErrBadAppInfo):
 		return one(rep, path, finding.Corrupt, "%v; Pegasus's thrift decoder throws and nothing catches it: the server aborts (derived)", err)
+	case readFailed(err):
+		return one(rep, path, finding.Error, "cannot read it: %v", err)
 	default:
 		return one(rep, path, finding.Corrupt, "unreadable: %v", err)
 	}
+}
+
+// readFailed reports whether err is waltool failing to read a file
+// (permissions, I/O), which says nothing about what Pegasus would do, as
+// opposed to a file that is missing, not a regular file, too large or
+// undecodable, which is what Pegasus would find too.
+func readFailed(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, vfs.ErrNotRegular) && !errors.Is(err, vfs.ErrTooLarge)
 }
 
 // CheckAppType: the dir name's app_type must equal .app-info's, or the
@@ -107,6 +119,8 @@ func CheckInitInfo(rep *Replica) []finding.Finding {
 		// HEAD return ERR_PATH_NOT_FOUND, open fails, load_replica renames
 		// the dir to <dir>.<us>.err.
 		return one(rep, path, finding.Corrupt, "missing; Pegasus 2.4 aborts the process, 2.5+ fail the open and move the replica to .err")
+	case readFailed(err):
+		return one(rep, path, finding.Error, "cannot read it: %v", err)
 	default:
 		return one(rep, path, finding.Corrupt, "%v; the open fails and Pegasus moves the replica to .err", err)
 	}
@@ -121,6 +135,8 @@ func CheckDataDir(rep *Replica) []finding.Finding {
 	if rep.DataErr != nil {
 		if errors.Is(rep.DataErr, fs.ErrNotExist) {
 			out = append(out, one(rep, data, finding.Corrupt, "missing; the app open fails and Pegasus moves the replica to .err")...)
+		} else if readFailed(rep.DataErr) {
+			out = append(out, one(rep, data, finding.Error, "cannot list it: %v", rep.DataErr)...)
 		} else {
 			out = append(out, one(rep, data, finding.Corrupt, "unreadable: %v", rep.DataErr)...)
 		}

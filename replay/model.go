@@ -161,6 +161,9 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 
 	for i, r := range reps {
 		rr := results[i]
+		if r != nil && r.err != nil && rr.Error == "" {
+			rr.Error = "the slog replay aborts the server here: " + r.err.Error()
+		}
 		if r == nil || r.err != nil {
 			continue
 		}
@@ -265,10 +268,12 @@ func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult
 	if len(log.Files) > 0 {
 		rr.Plog.FirstFile = log.Files[begin].Name()
 	}
-	rep, err := log.Replay(begin, func(m *format.Mutation, _ format.Pos) error {
+	files := log.Files[begin:]
+	rep, err := log.Replay(begin, func(m *format.Mutation, pos format.Pos) error {
+		r.plogRead++
 		ok, err := r.replayMutation(m, true)
 		if err != nil {
-			return err
+			return locate(files, m, pos, err)
 		}
 		if ok {
 			r.plogMaxDecree = max(r.plogMaxDecree, m.Decree)
@@ -279,7 +284,6 @@ func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult
 		return nil
 	})
 	rr.Plog.EndOffset = rep.EndOffset
-	r.plogRead = int64(rep.Mutations)
 	if err != nil {
 		r.err = fmt.Errorf("plog replay failed: %w", err)
 	}

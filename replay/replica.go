@@ -32,6 +32,7 @@ type replica struct {
 	appendedMax      int64
 	plogRead         int64 // mutations the plog replay delivered
 	err              error
+	slogAbort        bool // err is a CHECK the slog replay hit (located there)
 }
 
 func newReplica(g gpid.Gpid, durable, ballot, initPrivate, initShared int64, maxCount int) *replica {
