@@ -12,6 +12,14 @@ import (
 // aborts the whole process (not just the replica) while replaying.
 var ErrAbort = errors.New("the server aborts (CHECK failure)")
 
+// stuckError is a state in which the server's replay loops forever
+// instead of aborting; to an operator it is the same verdict as ErrAbort
+// (the server never comes up), so errors.Is(err, ErrAbort) holds.
+type stuckError struct{ msg string }
+
+func (e *stuckError) Error() string        { return "the server hangs (replay never ends): " + e.msg }
+func (e *stuckError) Is(target error) bool { return target == ErrAbort }
+
 // DefaultMaxPrepareCount is [replication] max_mutation_count_in_prepare_list.
 const DefaultMaxPrepareCount = 110
 
@@ -155,6 +163,14 @@ func (p *prepareList) prepare(e *entry) error {
 		}
 	}
 	for span(p.minDecree(), e.decree) >= p.maxCount && e.decree > p.minDecree() && p.lcd > p.minDecree() {
+		if p.count() == 0 {
+			// pop_min on an empty cache moves nothing, so the server's
+			// loop never ends. Reached after a mutation whose
+			// last_committed_decree was not below its own decree reset
+			// the list past it (a damaged or forged log).
+			return &stuckError{fmt.Sprintf("prepare_list::prepare: decree %d: the pop_min loop never ends (empty cache, min_decree %d below last_committed_decree %d)",
+				e.decree, p.minDecree(), p.lcd)}
+		}
 		p.popMin()
 	}
 	ok, err := p.put(e)
