@@ -3,7 +3,9 @@ package dataroot
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
+	"syscall"
 
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
@@ -95,11 +97,19 @@ func Resolve(fsys vfs.FS, path string, opts Options) (*Target, error) {
 		return nil, err
 	}
 	st, err := fsys.Stat(p)
+	if (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP)) && isDanglingSymlink(fsys, p) {
+		return nil, &fs.PathError{Op: "open", Path: p, Err: fmt.Errorf("%w (a dangling symlink or a symlink loop)", vfs.ErrNotRegular)}
+	}
 	if err != nil {
 		return nil, err
 	}
 	t := &Target{Path: p}
 	if !st.IsDir() {
+		if !st.Mode().IsRegular() {
+			// Never opened: a FIFO would block the open, a device read
+			// without end.
+			return nil, &fs.PathError{Op: "open", Path: p, Err: vfs.NotRegular(st.Mode().Type())}
+		}
 		idx, start, err := format.ParseFileName(filepath.Base(p))
 		if err != nil {
 			return nil, fmt.Errorf("%s: not a log file name (log.<index>.<start_offset>): a renamed copy can be read as log.1.0", p)
@@ -157,6 +167,9 @@ func Resolve(fsys vfs.FS, path string, opts Options) (*Target, error) {
 		return nil, err
 	}
 	if !r.SlogExists && len(r.Replicas) == 0 {
+		if _, _, err := format.ParseFileName(filepath.Base(p)); err == nil {
+			return nil, &fs.PathError{Op: "open", Path: p, Err: fmt.Errorf("%w (a directory) although named like a log file", vfs.ErrNotRegular)}
+		}
 		return nil, fmt.Errorf("%s: no log file, log dir, replica dir or data root here (no %s, no replicas under %v)", p, r.SlogDir, r.DataDirs)
 	}
 	t.Kind, t.Root = RootTarget, r
@@ -225,6 +238,21 @@ func holdsReplicaDirs(fsys vfs.FS, d *format.Dir) bool {
 	for _, name := range d.Ignored {
 		if _, _, err := ParseReplicaDirName(name); err == nil && isDir(fsys, filepath.Join(d.Path, name)) {
 			return true
+		}
+	}
+	return false
+}
+
+// isDanglingSymlink reports whether p, which Stat says does not exist, is
+// listed in its parent: a symlink leading nowhere (or a loop).
+func isDanglingSymlink(fsys vfs.FS, p string) bool {
+	ents, err := fsys.ReadDir(filepath.Dir(p))
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if e.Name() == filepath.Base(p) {
+			return e.Type()&fs.ModeSymlink != 0
 		}
 	}
 	return false

@@ -3,10 +3,13 @@ package dataroot
 import (
 	"errors"
 	"io/fs"
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/vfs"
 )
 
 // Validate returns ValidateReplica for every replica, in gpid order. The
@@ -50,9 +53,20 @@ func CheckAppInfo(rep *Replica) []finding.Finding {
 		return one(rep, path, finding.Corrupt, "%v; Pegasus fails with ERR_INVALID_DATA and does not load the replica", err)
 	case errors.Is(err, ErrBadAppInfo):
 		return one(rep, path, finding.Corrupt, "%v; Pegasus's thrift decoder throws and nothing catches it: the server aborts (derived)", err)
+	case readFailed(err):
+		return one(rep, path, finding.Error, "cannot read it: %v", err)
 	default:
 		return one(rep, path, finding.Corrupt, "unreadable: %v", err)
 	}
+}
+
+// readFailed reports whether err is waltool failing to read a file
+// (permissions, I/O), which says nothing about what Pegasus would do, as
+// opposed to a file that is missing, not a regular file, too large or
+// undecodable, which is what Pegasus would find too.
+func readFailed(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, vfs.ErrNotRegular) && !errors.Is(err, vfs.ErrTooLarge)
 }
 
 // CheckAppType: the dir name's app_type must equal .app-info's, or the
@@ -105,6 +119,8 @@ func CheckInitInfo(rep *Replica) []finding.Finding {
 		// HEAD return ERR_PATH_NOT_FOUND, open fails, load_replica renames
 		// the dir to <dir>.<us>.err.
 		return one(rep, path, finding.Corrupt, "missing; Pegasus 2.4 aborts the process, 2.5+ fail the open and move the replica to .err")
+	case readFailed(err):
+		return one(rep, path, finding.Error, "cannot read it: %v", err)
 	default:
 		return one(rep, path, finding.Corrupt, "%v; the open fails and Pegasus moves the replica to .err", err)
 	}
@@ -119,6 +135,8 @@ func CheckDataDir(rep *Replica) []finding.Finding {
 	if rep.DataErr != nil {
 		if errors.Is(rep.DataErr, fs.ErrNotExist) {
 			out = append(out, one(rep, data, finding.Corrupt, "missing; the app open fails and Pegasus moves the replica to .err")...)
+		} else if readFailed(rep.DataErr) {
+			out = append(out, one(rep, data, finding.Error, "cannot list it: %v", rep.DataErr)...)
 		} else {
 			out = append(out, one(rep, data, finding.Corrupt, "unreadable: %v", rep.DataErr)...)
 		}
@@ -138,6 +156,18 @@ func CheckDataDir(rep *Replica) []finding.Finding {
 // create checkpoint.<pegasus_last_flushed_decree> from RocksDB (not read
 // here), so the message names that escape.
 func CheckDurableDecree(rep *Replica) []finding.Finding {
+	if rep.DataErr == nil && rep.DurableDecree == math.MaxInt64 {
+		// pegasus_server_impl::start (v2.4.0/v2.5.0) compares the largest
+		// checkpoint with RocksDB's last flushed decree and, when they
+		// differ, calls async_checkpoint, whose
+		// CHECK_LE(last_durable, last_flushed) fails for a durable decree
+		// above anything RocksDB can have flushed. No replica ever reaches
+		// decree 2^63-1 (its next decree would overflow).
+		return one(rep, filepath.Join(rep.Dir, "data", checkpointPrefix+strconv.FormatInt(rep.DurableDecree, 10)), finding.Corrupt,
+			"checkpoint decree %d is the largest int64, which no replica reaches: pegasus_server_impl::async_checkpoint "+
+				"CHECK_LE(last_durable, last_flushed) aborts the server unless RocksDB flushed that very decree; a forged or damaged dir name",
+			rep.DurableDecree)
+	}
 	if rep.InitInfo == nil || rep.DataErr != nil || rep.DurableDecree >= rep.InitInfo.InitDurableDecree {
 		return nil
 	}

@@ -5,6 +5,7 @@ package decrees
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -28,45 +29,54 @@ type Set struct {
 	r []Range
 }
 
-// Of returns the set of the given ranges.
+// Of returns the set of the given ranges (a range with First > Last is
+// empty).
 func Of(rs ...Range) *Set {
 	s := &Set{}
 	for _, r := range rs {
-		for d := r.First; d <= r.Last; d++ {
-			s.Add(d)
-		}
+		s.AddRange(r.First, r.Last)
 	}
 	return s
 }
 
+// Decrees are int64 on disk and a hostile file can hold any of them, so no
+// arithmetic here may overflow: "d+1" and "d-1" are only taken where the
+// bound check says they exist, and an adjacency test is written as a
+// difference that cannot wrap.
+
+// touches reports first <= b+1 (a range starting at first overlaps or
+// adjoins one ending at b), computed without overflow.
+func touches(b, first int64) bool { return first <= b || first-1 == b }
+
 // Add inserts d; appending in ascending order is O(1).
-func (s *Set) Add(d int64) {
+func (s *Set) Add(d int64) { s.AddRange(d, d) }
+
+// AddRange inserts first..last (both inclusive; nothing if first > last) in
+// O(log n + ranges merged), whatever the width of the range.
+func (s *Set) AddRange(first, last int64) {
+	if first > last {
+		return
+	}
 	n := len(s.r)
-	if n == 0 || d > s.r[n-1].Last+1 {
-		s.r = append(s.r, Range{d, d})
+	// Fast path: appending above everything.
+	if n == 0 || !touches(s.r[n-1].Last, first) {
+		s.r = append(s.r, Range{first, last})
 		return
 	}
-	if d == s.r[n-1].Last+1 {
-		s.r[n-1].Last = d
-		return
-	}
-	// First range that ends at or after d-1.
-	i := sort.Search(n, func(i int) bool { return s.r[i].Last >= d-1 })
-	switch c := &s.r[i]; {
-	case c.First <= d && d <= c.Last:
-	case c.Last == d-1:
-		c.Last = d
-		if i+1 < n && s.r[i+1].First == d+1 {
-			c.Last = s.r[i+1].Last
-			s.r = append(s.r[:i+1], s.r[i+2:]...)
-		}
-	case c.First == d+1:
-		c.First = d
-	default:
+	// i: the first range that ends at or after first-1 (touches or is above).
+	i := sort.Search(n, func(i int) bool { return touches(s.r[i].Last, first) })
+	// j: one past the last range that starts at or before last+1.
+	j := sort.Search(n, func(j int) bool { return s.r[j].First > last && !touches(last, s.r[j].First) })
+	if i >= j {
+		// Nothing to merge with: insert at i.
 		s.r = append(s.r, Range{})
 		copy(s.r[i+1:], s.r[i:])
-		s.r[i] = Range{d, d}
+		s.r[i] = Range{first, last}
+		return
 	}
+	merged := Range{min(first, s.r[i].First), max(last, s.r[j-1].Last)}
+	s.r[i] = merged
+	s.r = append(s.r[:i+1], s.r[j:]...)
 }
 
 // Contains reports whether d is in s.
@@ -76,13 +86,8 @@ func (s *Set) Contains(d int64) bool {
 }
 
 // Len is the number of decrees in s.
-func (s *Set) Len() int64 {
-	var n int64
-	for _, r := range s.r {
-		n += r.Last - r.First + 1
-	}
-	return n
-}
+// It saturates at math.MaxInt64 (a set can span every int64).
+func (s *Set) Len() int64 { return Count(s.r) }
 
 // Min and Max are the smallest and largest decree, 0 when s is empty.
 func (s *Set) Min() int64 {
@@ -108,13 +113,18 @@ func (s *Set) Minus(o *Set) []Range {
 		for j < len(o.r) && o.r[j].Last < lo {
 			j++
 		}
-		for k := j; k < len(o.r) && o.r[k].First <= r.Last && lo <= r.Last; k++ {
+		covered := false // o covers r from lo to its end
+		for k := j; k < len(o.r) && o.r[k].First <= r.Last; k++ {
 			if o.r[k].First > lo {
 				out = append(out, Range{lo, o.r[k].First - 1})
 			}
+			if o.r[k].Last >= r.Last { // lo = Last+1 might not exist
+				covered = true
+				break
+			}
 			lo = max(lo, o.r[k].Last+1)
 		}
-		if lo <= r.Last {
+		if !covered {
 			out = append(out, Range{lo, r.Last})
 		}
 	}
@@ -124,13 +134,20 @@ func (s *Set) Minus(o *Set) []Range {
 // Ranges returns a copy of the ranges, never nil.
 func (s *Set) Ranges() []Range { return append([]Range{}, s.r...) }
 
-// Count is the number of decrees in rs.
+// Count is the number of decrees in rs, saturating at math.MaxInt64.
 func Count(rs []Range) int64 {
-	var n int64
+	var n uint64
 	for _, r := range rs {
-		n += r.Last - r.First + 1
+		if r.First > r.Last {
+			continue
+		}
+		w := uint64(r.Last) - uint64(r.First) + 1 // wraps to 0 only for all of int64
+		if w == 0 || n+w < n || n+w > math.MaxInt64 {
+			return math.MaxInt64
+		}
+		n += w
 	}
-	return n
+	return int64(n)
 }
 
 // Format renders ranges as "1..5,7", "-" when empty.

@@ -1,6 +1,7 @@
 package decrees
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -53,5 +54,46 @@ func TestSetAgreesWithMap(t *testing.T) {
 	}
 	if Format(Of(Range{1, 3}, Range{5, 5}).Ranges()) != "1..3,5" {
 		t.Fatal("format")
+	}
+}
+
+// Decrees at the ends of int64 (a hostile checkpoint dir, a forged
+// mutation) neither wrap nor loop: every operation is O(ranges).
+func TestExtremeDecrees(t *testing.T) {
+	const maxD, minD = math.MaxInt64, math.MinInt64
+	var s Set
+	s.Add(maxD)
+	s.Add(maxD - 1)
+	s.Add(minD)
+	s.Add(minD + 1)
+	s.Add(0)
+	if d := cmp.Diff([]Range{{minD, minD + 1}, {0, 0}, {maxD - 1, maxD}}, s.Ranges()); d != "" {
+		t.Fatal(d)
+	}
+	if !s.Contains(maxD) || !s.Contains(minD) || s.Contains(1) || s.Len() != 5 {
+		t.Fatalf("contains/len: %v %d", s.Ranges(), s.Len())
+	}
+	all := Of(Range{minD, maxD}) // every int64, at once
+	if all.Len() != math.MaxInt64 || len(all.Ranges()) != 1 {
+		t.Fatalf("all: %v %d", all.Ranges(), all.Len())
+	}
+	if got := all.Minus(&s); Count(got) != math.MaxInt64 || len(got) != 2 {
+		t.Fatalf("all minus s: %v", got)
+	}
+	if got := s.Minus(all); len(got) != 0 {
+		t.Fatalf("s minus all: %v", got)
+	}
+	wide := Of(Range{1, maxD})
+	wide.AddRange(minD, 0)
+	if d := cmp.Diff([]Range{{minD, maxD}}, wide.Ranges()); d != "" {
+		t.Fatal(d)
+	}
+	var m Set
+	m.AddRange(10, 20)
+	m.AddRange(30, 40)
+	m.AddRange(21, 29) // joins both
+	m.AddRange(50, 40) // empty
+	if d := cmp.Diff([]Range{{10, 40}}, m.Ranges()); d != "" {
+		t.Fatal(d)
 	}
 }

@@ -51,6 +51,9 @@ type Result struct {
 	Printed   int `json:"printed"`
 	TornTails int `json:"torn_tails"`
 	Corrupt   int `json:"corrupt"`
+	// Malformed counts updates whose payload does not decode (with
+	// Detailed): the log is intact, the write inside it is not.
+	Malformed int `json:"malformed"`
 }
 
 // ErrDamaged is returned (wrapped) when a file had corrupt data; every file
@@ -73,7 +76,7 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 	for _, g := range opts.Gpids {
 		want[g] = true
 	}
-	p := printer{opts: opts, w: out}
+	p := printer{opts: opts, w: out, res: &res}
 	for _, lf := range files {
 		res.Files++
 		s, err := format.ScanFile(opts.fs(), lf, func(m *format.Mutation, pos format.Pos) error {
@@ -106,8 +109,11 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 	if err := out.Flush(); err != nil {
 		return res, err
 	}
-	if res.Corrupt > 0 {
+	switch {
+	case res.Corrupt > 0:
 		return res, fmt.Errorf("%w: %d of %d files", ErrDamaged, res.Corrupt, res.Files)
+	case res.Malformed > 0:
+		return res, fmt.Errorf("%w: %d update payloads do not decode", ErrDamaged, res.Malformed)
 	}
 	return res, nil
 }
@@ -116,6 +122,23 @@ type printer struct {
 	opts Options
 	w    *bufio.Writer
 	buf  []byte
+	res  *Result
+}
+
+// decode decodes update i of m for Detailed output. A payload that does
+// not decode (other than a code no decoder exists for, which mlog_dump
+// prints as unsupported) is reported on Err with the file and the
+// mutation's file offset, and counted.
+func (p *printer) decode(lf format.LogFile, m *format.Mutation, pos format.Pos, i int) (rrdb.Request, error) {
+	u := m.Updates[i]
+	req, err := rrdb.Decode(u.Code, u.SerializationType, u.Data)
+	if err != nil && !rrdb.IsUnsupported(u.Code, err) {
+		p.res.Malformed++
+		p.w.Flush()
+		fmt.Fprintf(p.opts.Err, "%s: mutation at offset %d (gpid %s, decree %d), update %d: malformed %s payload: %v\n",
+			lf.Path, pos.FileOffset, m.Gpid, m.Decree, i, u.Code, err)
+	}
+	return req, err
 }
 
 func (p *printer) mutation(lf format.LogFile, m *format.Mutation, pos format.Pos) error {
@@ -132,8 +155,15 @@ func (p *printer) mutation(lf format.LogFile, m *format.Mutation, pos format.Pos
 		return err
 	}
 	if p.opts.Detailed {
-		for _, u := range m.Updates {
-			if err := rrdb.FormatDetailed(p.w, u.Code, u.SerializationType, u.Data); err != nil {
+		for i, u := range m.Updates {
+			req, err := p.decode(lf, m, pos, i)
+			if err != nil {
+				// mlog_dump's own ERROR line; the location went to Err.
+				err = rrdb.FormatDetailed(p.w, u.Code, u.SerializationType, u.Data)
+			} else {
+				err = rrdb.Formatter{}.WriteRequest(p.w, req)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -180,7 +210,7 @@ func (p *printer) json(lf format.LogFile, m *format.Mutation, pos format.Pos) er
 	for i, u := range m.Updates {
 		r.Updates[i] = UpdateJSON{Code: u.Code, SerializationType: u.SerializationType, Size: len(u.Data)}
 		if p.opts.Detailed {
-			req, err := rrdb.Decode(u.Code, u.SerializationType, u.Data)
+			req, err := p.decode(lf, m, pos, i)
 			if err != nil {
 				r.Updates[i].DecodeError = err.Error()
 			} else {

@@ -17,6 +17,21 @@ const (
 	// starts a new block when the current block (header included) is
 	// already larger than this, so blocks overshoot by at most one mutation.
 	MaxBlockBytes = 1 << 20
+	// MaxBufferedBody is the largest block body a Reader allocates before
+	// checking its CRC: what a server with default settings can write.
+	// A block is closed once it exceeds DEFAULT_MAX_BLOCK_BYTES, so it is
+	// at most 1 MiB plus one mutation (log_appender::append_mutation,
+	// src/replica/log_block.cpp; DEFAULT_MAX_BLOCK_BYTES in log_block.h,
+	// v2.5.0 and rdsn v2.3.0). A mutation is closed once its approximate
+	// size reaches 1 MiB (mutation::is_full, src/replica/mutation.h), so it
+	// is at most 1 MiB plus one client write, and a client write above
+	// [replication] max_allowed_write_size (default 1 MiB) is rejected
+	// (replica::on_client_write, src/replica/replica_2pc.cpp). That is
+	// about 3 MiB plus headers; 4 MiB leaves room for the per-update
+	// overhead. A larger length is possible only with
+	// max_allowed_write_size raised or 0, or from damage: its CRC is first
+	// checked streaming, and only a block whose CRC matches is buffered.
+	MaxBufferedBody = 4 << 20
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

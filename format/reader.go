@@ -112,6 +112,14 @@ func (r *Reader) next(blk *Block) error {
 	if int64(h.Length) > left-BlockHeaderSize {
 		return r.fail(finding.TornTail, fmt.Errorf("%w: body length %d, %d bytes left", ErrTornTail, h.Length, left-BlockHeaderSize))
 	}
+	if h.Length > MaxBufferedBody {
+		// More than the server writes with default settings: check the
+		// CRC over the file in chunks before trusting the length with an
+		// allocation, so that a damaged length costs no memory.
+		if err := r.streamCRC(h); err != nil {
+			return err
+		}
+	}
 	b, err := r.fill(BlockHeaderSize + int(h.Length))
 	if err != nil {
 		return err
@@ -125,6 +133,42 @@ func (r *Reader) next(blk *Block) error {
 	r.r += len(b)
 	r.off += int64(len(b))
 	r.block++
+	return nil
+}
+
+// streamCRC computes the chained CRC of the body of the block at r.off
+// (header h) by reading the file in chunks through io.ReaderAt, without
+// consuming anything, and fails the reader with a CRC mismatch when it
+// differs. A source that cannot ReadAt is already in memory (tests); it is
+// trusted as before.
+func (r *Reader) streamCRC(h BlockHeader) error {
+	ra, ok := r.src.(io.ReaderAt)
+	if !ok {
+		return nil
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	chunk := (*bp)[:readChunk]
+	crc := r.chain
+	off, end := r.off+BlockHeaderSize, r.off+BlockHeaderSize+int64(h.Length)
+	for off < end {
+		n := int(min(int64(len(chunk)), end-off))
+		m, err := ra.ReadAt(chunk[:n], off)
+		crc = CRC(crc, chunk[:m])
+		off += int64(m)
+		if m == n {
+			continue
+		}
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		r.err = fmt.Errorf("%s: read at offset %d: %w", r.name, off, err)
+		return r.err
+	}
+	if crc != h.BodyCRC {
+		return r.fail(finding.Corrupt, fmt.Errorf("%w: stored %#08x, computed %#08x over a body of %d bytes (checked before buffering it)",
+			ErrCRCMismatch, h.BodyCRC, crc, h.Length))
+	}
 	return nil
 }
 
@@ -188,7 +232,9 @@ const headerChunk = 4 << 10
 // invalid afterwards. Scanning many files uses one buffer per goroutine, of
 // whatever size the files are, not one per file.
 func (r *Reader) Release() {
-	if r.bufp != nil {
+	if r.bufp != nil && cap(*r.bufp) <= 2*MaxBufferedBody {
+		// A buffer grown for a block above the default bound (a server
+		// with max_allowed_write_size raised) is not kept.
 		bufPool.Put(r.bufp)
 	}
 	r.bufp, r.buf, r.r, r.w = nil, nil, 0, 0

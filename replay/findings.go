@@ -2,12 +2,15 @@ package replay
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/logrules"
 )
 
 // collectFindings turns the verdicts already in res into located findings:
@@ -46,6 +49,8 @@ func (res *Result) collectFindings(root *dataroot.Root, reps []*replica) {
 		switch {
 		case r == nil:
 			add(notLoaded(dr, rr.Error))
+		case r.err != nil && r.slogAbort:
+			// Located once, as the slog replay's abort, above.
 		case r.err != nil:
 			what := "the plog is refused: the replica moves to .err"
 			if errors.Is(r.err, ErrAbort) {
@@ -100,10 +105,54 @@ func failure(what string, err error, path string) finding.Finding {
 	f := finding.From(err, path)
 	if errors.Is(err, ErrAbort) {
 		f.Class = finding.Corrupt
-		f.Message = err.Error()
+		var at *abortAt
+		if !errors.As(err, &at) {
+			f.Message = err.Error()
+		}
 	}
 	if f.Class != finding.Error {
 		f.Message = what + ": " + f.Message
 	}
 	return f
+}
+
+// abortAt locates a CHECK of the prepare list at the mutation that hit it:
+// the log file, the mutation's file offset, its gpid and decree.
+type abortAt struct {
+	file string
+	pos  format.Pos
+	m    struct {
+		gpid           gpid.Gpid
+		ballot, decree int64
+	}
+	err error
+}
+
+// locate wraps err, returned by replay_mutation for m at pos, with the
+// file holding m: the last of files starting at or before m's log offset
+// (Scan has checked that log_offset is the mutation's global offset).
+func locate(files []logrules.OpenedFile, m *format.Mutation, pos format.Pos, err error) error {
+	e := &abortAt{pos: pos, err: err}
+	e.m.gpid, e.m.ballot, e.m.decree = m.Gpid, m.Ballot, m.Decree
+	for _, f := range files {
+		if f.StartOffset <= m.LogOffset {
+			e.file = f.Path
+		}
+	}
+	return e
+}
+
+func (e *abortAt) Error() string {
+	return fmt.Sprintf("%s: %s", e.file, e.where()) + ": " + e.err.Error()
+}
+
+func (e *abortAt) where() string {
+	return fmt.Sprintf("mutation at offset %d (block at %d; gpid %s, ballot %d, decree %d)", e.pos.FileOffset, e.pos.BlockOffset, e.m.gpid, e.m.ballot, e.m.decree)
+}
+
+func (e *abortAt) Unwrap() error { return e.err }
+
+// Finding places the abort at the mutation's file offset.
+func (e *abortAt) Finding() finding.Finding {
+	return finding.New(finding.Corrupt, e.file, "%s: %v", e.where(), e.err).At(e.pos.FileOffset).For(e.m.gpid)
 }

@@ -8,8 +8,8 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
-	"runtime"
 	"slices"
 	"sort"
 
@@ -104,7 +104,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 			}
 		}
 	}
-	par.Each(len(reps), workers(opts.Workers), func(i int) {
+	par.Each(len(reps), par.Workers(opts.Workers, len(reps)), func(i int) {
 		if r := reps[i]; r != nil {
 			replayPlog(root.FS, r, root.Replicas[i], results[i])
 		}
@@ -162,6 +162,9 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 
 	for i, r := range reps {
 		rr := results[i]
+		if r != nil && r.err != nil && rr.Error == "" {
+			rr.Error = "the slog replay aborts the server here: " + r.err.Error()
+		}
 		if r == nil || r.err != nil {
 			continue
 		}
@@ -227,13 +230,6 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	return res, nil
 }
 
-func workers(n int) int {
-	if n <= 0 {
-		return runtime.GOMAXPROCS(0)
-	}
-	return n
-}
-
 // newReplicaFor sets a replica up as replica::init_app_and_prepare_list
 // does, or says why the server would not load it.
 func newReplicaFor(dr *dataroot.Replica, opts Options) (*replica, string) {
@@ -267,6 +263,10 @@ func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult
 		r.err = err
 		return
 	}
+	if dir.DuplicateIndex != nil {
+		r.err = fmt.Errorf("%w: %w", ErrAbort, dir.DuplicateIndex)
+		return
+	}
 	log, err := logrules.Open(fsys, dir)
 	if err != nil {
 		r.err = fmt.Errorf("plog open failed: %w", err)
@@ -276,10 +276,12 @@ func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult
 	if len(log.Files) > 0 {
 		rr.Plog.FirstFile = log.Files[begin].Name()
 	}
-	rep, err := log.Replay(begin, func(m *format.Mutation, _ format.Pos) error {
+	files := log.Files[begin:]
+	rep, err := log.Replay(begin, func(m *format.Mutation, pos format.Pos) error {
+		r.plogRead++
 		ok, err := r.replayMutation(m, true)
 		if err != nil {
-			return err
+			return locate(files, m, pos, err)
 		}
 		if ok {
 			r.plogMaxDecree = max(r.plogMaxDecree, m.Decree)
@@ -290,7 +292,6 @@ func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult
 		return nil
 	})
 	rr.Plog.EndOffset = rep.EndOffset
-	r.plogRead = int64(rep.Mutations)
 	if err != nil {
 		r.err = fmt.Errorf("plog replay failed: %w", err)
 	}
@@ -311,24 +312,18 @@ func fillReplica(rr *ReplicaResult, r *replica) {
 }
 
 // lost returns the decrees recovered with the slog and not without it.
+// Ranges, never loops over decrees: a decree may be anywhere in int64.
 func lost(fullCommitted int64, fullPrepared *decrees.Set, committed int64, prepared *decrees.Set) []decrees.Range {
 	var full, part decrees.Set
-	lo := min(fullCommitted, committed) + 1
-	for d := lo; d <= fullCommitted; d++ {
-		full.Add(d)
-	}
-	for d := lo; d <= committed; d++ {
-		part.Add(d)
+	if lo := min(fullCommitted, committed); lo < math.MaxInt64 {
+		full.AddRange(lo+1, fullCommitted)
+		part.AddRange(lo+1, committed)
 	}
 	for _, rg := range fullPrepared.Ranges() {
-		for d := rg.First; d <= rg.Last; d++ {
-			full.Add(d)
-		}
+		full.AddRange(rg.First, rg.Last)
 	}
 	for _, rg := range prepared.Ranges() {
-		for d := rg.First; d <= rg.Last; d++ {
-			part.Add(d)
-		}
+		part.AddRange(rg.First, rg.Last)
 	}
 	return full.Minus(&part)
 }
@@ -336,12 +331,14 @@ func lost(fullCommitted int64, fullPrepared *decrees.Set, committed int64, prepa
 // holes are the decrees missing between committed and the last prepared.
 func holes(committed int64, prepared []decrees.Range) []decrees.Range {
 	out := []decrees.Range{}
-	next := committed + 1
 	for _, r := range prepared {
-		if r.First > next {
-			out = append(out, decrees.Range{First: next, Last: r.First - 1})
+		if r.Last <= committed {
+			continue
 		}
-		next = r.Last + 1
+		if r.First > committed+1 { // committed < r.Last, so +1 exists
+			out = append(out, decrees.Range{First: committed + 1, Last: r.First - 1})
+		}
+		committed = r.Last
 	}
 	return out
 }
@@ -350,7 +347,7 @@ func holes(committed int64, prepared []decrees.Range) []decrees.Range {
 func above(rs []decrees.Range, d int64) []decrees.Range {
 	out := []decrees.Range{}
 	for _, r := range rs {
-		if r.Last > d {
+		if r.Last > d { // so d+1 exists
 			out = append(out, decrees.Range{First: max(r.First, d+1), Last: r.Last})
 		}
 	}

@@ -3,6 +3,7 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/waltool/waltool/format"
 )
@@ -10,6 +11,14 @@ import (
 // ErrAbort marks a state in which the Pegasus server hits a CHECK and
 // aborts the whole process (not just the replica) while replaying.
 var ErrAbort = errors.New("the server aborts (CHECK failure)")
+
+// stuckError is a state in which the server's replay loops forever
+// instead of aborting; to an operator it is the same verdict as ErrAbort
+// (the server never comes up), so errors.Is(err, ErrAbort) holds.
+type stuckError struct{ msg string }
+
+func (e *stuckError) Error() string        { return "the server hangs (replay never ends): " + e.msg }
+func (e *stuckError) Is(target error) bool { return target == ErrAbort }
 
 // DefaultMaxPrepareCount is [replication] max_mutation_count_in_prepare_list.
 const DefaultMaxPrepareCount = 110
@@ -62,9 +71,9 @@ func (c *mutationCache) put(e *entry) (bool, error) {
 	case c.interval == 0:
 		delta, tag = 1, 0
 	case d > c.endDec:
-		delta, tag = int(d-c.endDec), 1
+		delta, tag = span(c.endDec, d), 1
 	case d < c.startDec:
-		delta, tag = int(c.startDec-d), -1
+		delta, tag = span(d, c.startDec), -1
 	}
 	if delta+c.interval > c.maxCount {
 		return false, nil
@@ -85,6 +94,17 @@ func (c *mutationCache) put(e *entry) (bool, error) {
 		c.startDec, c.endDec = d, d
 	}
 	return true, nil
+}
+
+// span is hi-lo for lo <= hi, capped at math.MaxInt32: the C++ computes
+// it in int64 and compares it with max_count, so any value past the
+// capacity answers the same, and capping keeps a hostile decree from
+// wrapping the difference.
+func span(lo, hi int64) int {
+	if d := uint64(hi) - uint64(lo); d < math.MaxInt32 {
+		return int(d)
+	}
+	return math.MaxInt32
 }
 
 func (c *mutationCache) popMin() *entry {
@@ -142,7 +162,15 @@ func (p *prepareList) prepare(e *entry) error {
 			return err
 		}
 	}
-	for e.decree-p.minDecree() >= int64(p.maxCount) && p.lcd > p.minDecree() {
+	for span(p.minDecree(), e.decree) >= p.maxCount && e.decree > p.minDecree() && p.lcd > p.minDecree() {
+		if p.count() == 0 {
+			// pop_min on an empty cache moves nothing, so the server's
+			// loop never ends. Reached after a mutation whose
+			// last_committed_decree was not below its own decree reset
+			// the list past it (a damaged or forged log).
+			return &stuckError{fmt.Sprintf("prepare_list::prepare: decree %d: the pop_min loop never ends (empty cache, min_decree %d below last_committed_decree %d)",
+				e.decree, p.minDecree(), p.lcd)}
+		}
 		p.popMin()
 	}
 	ok, err := p.put(e)
@@ -159,7 +187,8 @@ func (p *prepareList) prepare(e *entry) error {
 // commitHard is prepare_list::commit(d, COMMIT_TO_DECREE_HARD).
 func (p *prepareList) commitHard(d int64) error {
 	var lastBallot int64
-	for d0 := p.lcd + 1; d0 <= d; d0++ {
+	for p.lcd < d {
+		d0 := p.lcd + 1
 		e := p.get(d0)
 		if e == nil {
 			return fmt.Errorf("%w: prepare_list::commit: mutation %d is missing in prepare list (committing up to %d)", ErrAbort, d0, d)
@@ -180,8 +209,10 @@ func (p *prepareList) above(d int64) []*entry {
 	if p.count() == 0 {
 		return nil
 	}
-	for d0 := max(p.minDecree(), d+1); d0 <= p.maxDecree(); d0++ {
-		if e := p.get(d0); e != nil {
+	// Walk the window by slot, not by decree, so that neither d+1 nor
+	// maxDecree+1 is ever computed.
+	for i := 0; i < p.count(); i++ {
+		if e := p.array[(p.startIdx+i)%p.maxCount]; e != nil && e.decree > d {
 			out = append(out, e)
 		}
 	}

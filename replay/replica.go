@@ -1,6 +1,8 @@
 package replay
 
 import (
+	"math"
+
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
@@ -30,6 +32,7 @@ type replica struct {
 	appendedMax      int64
 	plogRead         int64 // mutations the plog replay delivered
 	err              error
+	slogAbort        bool // err is a CHECK the slog replay hit (located there)
 }
 
 func newReplica(g gpid.Gpid, durable, ballot, initPrivate, initShared int64, maxCount int) *replica {
@@ -42,7 +45,7 @@ func newReplica(g gpid.Gpid, durable, ballot, initPrivate, initShared int64, max
 // committed decree only if it is the next one; otherwise it skips it
 // silently (after a reset jump the list runs ahead of the app).
 func (r *replica) execute(e *entry) {
-	if r.app+1 != e.decree {
+	if r.app == math.MaxInt64 || r.app+1 != e.decree {
 		return
 	}
 	r.app = e.decree

@@ -207,12 +207,14 @@ func TestMissingDecreeAborts(t *testing.T) {
 	if res.OK || !strings.Contains(res.Abort, "mutation 2 is missing") || !strings.Contains(res.Replicas[0].Error, "missing") {
 		t.Fatalf("%+v %+v", res, res.Replicas[0])
 	}
-	// The finding names the replica and the log it was replaying.
+	// The finding names the replica, the file and the offset of the
+	// mutation whose replay hit the CHECK (issue 9).
 	if len(res.Findings) != 1 {
 		t.Fatalf("findings %+v", res.Findings)
 	}
 	f := res.Findings[0]
-	if f.Class != finding.Corrupt || f.Gpid == nil || *f.Gpid != g14 || !strings.HasSuffix(f.Path, "/plog") || !strings.Contains(f.Message, "aborts the server") {
+	if f.Class != finding.Corrupt || f.Gpid == nil || *f.Gpid != g14 || !strings.HasSuffix(f.Path, "/plog/log.1.0") || f.Offset != 306 ||
+		!strings.Contains(f.Message, "aborts the server") || !strings.Contains(f.Message, "decree 4") || !strings.Contains(res.Abort, "log.1.0: mutation at offset 306") {
 		t.Fatalf("finding %+v", f)
 	}
 }

@@ -26,6 +26,11 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 		return sr
 	}
 	sr.Files = len(dir.Files)
+	if dir.DuplicateIndex != nil {
+		abort := fmt.Errorf("%w: %w", ErrAbort, dir.DuplicateIndex)
+		res.Abort, res.abortErr = fmt.Sprintf("slog open: %v", abort), abort
+		return sr
+	}
 	log, err := logrules.Open(fsys, dir)
 	if err != nil {
 		sr.Error, sr.err = fmt.Sprintf("slog open failed: %v", err), err
@@ -41,7 +46,9 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 	}
 	orphans := map[gpid.Gpid]*Orphan{}
 	var abort error
-	rep, err := log.Replay(begin, func(m *format.Mutation, _ format.Pos) error {
+	files := log.Files[begin:]
+	rep, err := log.Replay(begin, func(m *format.Mutation, pos format.Pos) error {
+		sr.Mutations++ // delivered, the aborting one included
 		r := loaded[m.Gpid]
 		if r == nil || r.err != nil {
 			o := orphans[m.Gpid]
@@ -60,7 +67,8 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 		ok, err := r.replayMutation(m, false)
 		if err != nil {
 			// A CHECK in replay aborts the whole server.
-			r.err = err
+			err = locate(files, m, pos, err)
+			r.err, r.slogAbort = err, true
 			abort = err
 			return err
 		}
@@ -71,7 +79,6 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 		}
 		return nil
 	})
-	sr.Mutations = rep.Mutations
 	sr.EndOffset = rep.EndOffset
 	if abort != nil {
 		res.Abort, res.abortErr = fmt.Sprintf("slog replay: %v", abort), abort

@@ -36,12 +36,57 @@ func (f osFile) StartWriteback(off, n int64) error {
 	return unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
 }
 
+// OpenReadOnly opens only regular files, and the open itself never
+// blocks: a FIFO (or a symlink to one) would block open(2) until a writer
+// appears, and a device such as /dev/zero reads without end. The file is
+// opened O_NONBLOCK, checked with fstat (the inode actually opened, so no
+// race with a rename), and set back to blocking.
 func (osFS) OpenReadOnly(name string) (File, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
+	var fd int
+	for {
+		var err error
+		fd, err = unix.Open(name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		break
 	}
-	return osFile{f}, nil
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, &fs.PathError{Op: "open", Path: name, Err: NotRegular(fileType(st.Mode))}
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return osFile{os.NewFile(uintptr(fd), name)}, nil
+}
+
+// fileType names the type bits of a stat mode as fs.FileMode does.
+func fileType(mode uint32) fs.FileMode {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return fs.ModeDir
+	case unix.S_IFLNK:
+		return fs.ModeSymlink
+	case unix.S_IFIFO:
+		return fs.ModeNamedPipe
+	case unix.S_IFSOCK:
+		return fs.ModeSocket
+	case unix.S_IFCHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFBLK:
+		return fs.ModeDevice
+	}
+	return fs.ModeIrregular
 }
 
 func (osFS) Create(name string) (File, error) {

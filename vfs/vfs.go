@@ -29,6 +29,7 @@
 package vfs
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -112,6 +113,40 @@ type Preallocator interface {
 // directories of one disk in one flush group.
 func DeviceID(info fs.FileInfo) (id uint64, ok bool) { return deviceID(info) }
 
+// ErrNotRegular is the cause when a path that must be a regular file (a
+// log file, replica metadata) is a directory, FIFO, device, socket or
+// dangling symlink. FS.OpenReadOnly refuses such paths with it, without
+// blocking.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ErrTooLarge is the cause when ReadFile refuses a file above its limit.
+var ErrTooLarge = errors.New("file too large")
+
+// NotRegular is ErrNotRegular naming the type found ("named pipe",
+// "directory", ...).
+func NotRegular(t fs.FileMode) error {
+	return fmt.Errorf("%w (%s)", ErrNotRegular, TypeName(t))
+}
+
+// TypeName names the type of a file mode for messages.
+func TypeName(t fs.FileMode) string {
+	switch {
+	case t&fs.ModeDir != 0:
+		return "a directory"
+	case t&fs.ModeSymlink != 0:
+		return "a symlink"
+	case t&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case t&fs.ModeSocket != 0:
+		return "a socket"
+	case t&fs.ModeCharDevice != 0:
+		return "a character device"
+	case t&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "not a regular file type"
+}
+
 // ReadFile reads a small whole file (replica metadata) through fsys,
 // refusing anything that is not a regular file or is larger than limit
 // bytes, so that a hostile or damaged path (a device, a huge sparse file)
@@ -127,14 +162,19 @@ func ReadFile(fsys FS, name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("not a regular file (%s)", st.Mode().Type())}
+		return nil, &fs.PathError{Op: "read", Path: name, Err: NotRegular(st.Mode().Type())}
 	}
 	if st.Size() > limit {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%d bytes, more than the %d this file can hold", st.Size(), limit)}
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w: %d bytes, more than the %d this file can hold", ErrTooLarge, st.Size(), limit)}
 	}
-	b := make([]byte, st.Size())
-	if _, err := io.ReadFull(f, b); err != nil {
+	// Never trust the size for more than the limit, and never read past
+	// it either: a file that grows under us is cut at limit+1 and refused.
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	if int64(len(b)) > limit {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w: more than the %d bytes this file can hold", ErrTooLarge, limit)}
 	}
 	return b, nil
 }

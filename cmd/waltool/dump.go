@@ -33,7 +33,7 @@ func dumpCommand() *cli.Command {
 			opts := dump.Options{
 				JSON: c.Bool("json"), Detailed: c.Bool("detailed"),
 				FromDecree: c.Int64("from-decree"), ToDecree: c.Int64("to-decree"), MaxBytes: c.Int64("max-bytes"),
-				Out: c.App.Writer, Err: c.App.ErrWriter,
+				Out: c.App.Writer, Err: c.App.ErrWriter, FS: readOnlyFS,
 			}
 			for _, s := range c.StringSlice("gpid") {
 				g, err := gpid.Parse(s)

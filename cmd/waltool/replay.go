@@ -99,10 +99,7 @@ func runReplay(c *cli.Context) error {
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	if !res.OK {
-		return findings("")
-	}
-	return nil
+	return verdict(res.OK, res.Findings)
 }
 
 type emitRecord struct {

@@ -55,7 +55,7 @@ func runVerify(c *cli.Context) error {
 	}
 	bar := newProgress(c, total, "verify")
 	var done atomic.Int64
-	opts := verify.Options{Workers: c.Int("workers"), Progress: func(n int64) { bar.Set64(done.Add(n)) }}
+	opts := verify.Options{FS: readOnlyFS, Workers: c.Int("workers"), Progress: func(n int64) { bar.Set64(done.Add(n)) }}
 
 	all := &verify.Report{OK: true}
 	for _, t := range targets {
@@ -78,10 +78,11 @@ func runVerify(c *cli.Context) error {
 	} else {
 		printReport(c.App.Writer, all)
 	}
-	if !all.OK {
-		return findings("")
+	fss := [][]finding.Finding{all.Findings}
+	for _, d := range all.Dirs {
+		fss = append(fss, d.Findings)
 	}
-	return nil
+	return verdict(all.OK, fss...)
 }
 
 // jsonReport is the --json document: findings as [] rather than null

@@ -34,13 +34,21 @@ func FormatDetailed(w io.Writer, code string, serializationType int32, data []by
 	return Formatter{}.Format(w, code, serializationType, data)
 }
 
+// IsUnsupported reports whether err, from Decode of code, only says that
+// no decoder exists for the code (mlog_dump prints "unsupported code"),
+// as opposed to a payload of a known write that does not decode.
+func IsUnsupported(code string, err error) bool {
+	var ue *UnsupportedError
+	_, decodable := decoders[code]
+	return errors.As(err, &ue) && !decodable
+}
+
 // Format decodes one update and writes its line(s); see [Formatter]. It
 // returns only write errors.
 func (f Formatter) Format(w io.Writer, code string, serializationType int32, data []byte) error {
 	req, err := Decode(code, serializationType, data)
 	if err != nil {
-		var ue *UnsupportedError
-		if _, decodable := decoders[code]; errors.As(err, &ue) && !decodable {
+		if IsUnsupported(code, err) {
 			_, err = fmt.Fprintf(w, "%sERROR: unsupported code %s(-1)\n", indent, code)
 		} else {
 			_, err = fmt.Fprintf(w, "%sERROR: %v\n", indent, err)

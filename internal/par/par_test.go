@@ -1,6 +1,7 @@
 package par
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 )
@@ -28,6 +29,24 @@ func TestEachDoesEveryIndexOnceWithinTheBound(t *testing.T) {
 		}
 		if int(peak.Load()) > max(c.workers, 1) {
 			t.Fatalf("n=%d workers=%d: %d calls at once", c.n, c.workers, peak.Load())
+		}
+	}
+}
+
+// Issue 9: --workers 100000 cost 288 MB on a 1 MB root. Workers caps a
+// request at MaxWorkersPerCPU per CPU and at the number of pieces.
+func TestWorkersIsCapped(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	for _, c := range []struct{ req, n, want int }{
+		{100000, 1 << 20, MaxWorkersPerCPU * procs},
+		{100000, 3, min(3, MaxWorkersPerCPU*procs)},
+		{0, 1 << 20, procs},
+		{-5, 1 << 20, procs},
+		{2, 0, 1},
+		{1, 10, 1},
+	} {
+		if got := Workers(c.req, c.n); got != c.want {
+			t.Errorf("Workers(%d, %d) = %d, want %d", c.req, c.n, got, c.want)
 		}
 	}
 }
