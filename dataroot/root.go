@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"sort"
+	"syscall"
 
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
@@ -166,12 +167,15 @@ func (r *Root) checkSlog(noSlog bool) {
 	case errors.Is(err, fs.ErrNotExist):
 		r.Sources.SlogDir.State = "missing"
 		r.addFinding(slog, finding.Warning, "slog dir does not exist, so no slog was read; if this server ran Pegasus <= 2.5, its slog is elsewhere: "+SlogHint)
+	case errors.Is(err, syscall.ELOOP):
+		r.Sources.SlogDir.State = "symlink loop"
+		r.addFinding(slog, finding.Corrupt, "slog path is a symlink loop (the server cannot open its slog); "+SlogHint)
 	case err != nil:
 		r.Sources.SlogDir.State = "unreadable"
 		r.addFinding(slog, finding.Error, fmt.Sprintf("slog dir cannot be read (%v), so what it holds is unknown; %s", unwrapPath(err), SlogHint))
 	case !fi.IsDir():
 		r.Sources.SlogDir.State = "not a directory"
-		r.addFinding(slog, finding.Error, "slog path is not a directory (the server cannot open its slog); "+SlogHint)
+		r.addFinding(slog, finding.Corrupt, "slog path is not a directory (the server cannot open its slog); "+SlogHint)
 	default:
 		d, err := format.OpenDir(r.FS, slog)
 		if err != nil {
@@ -225,7 +229,8 @@ func OpenReplica(fsys vfs.FS, dir string) (*Root, error) {
 // HEAD load_replicas): every sub-directory, minus invalid suffixes, is a
 // replica candidate.
 //
-// A data dir that does not exist or cannot be listed is an error finding:
+// A data dir that does not exist is a Missing finding, one that cannot be
+// listed an Error:
 // the server would create a missing one empty and drop the slog mutations
 // of whatever replicas it held, and a mistyped data_dirs entry looks just
 // like that, so nothing can be said about its replicas.
@@ -233,7 +238,7 @@ func OpenReplica(fsys vfs.FS, dir string) (*Root, error) {
 func (r *Root) scanDataDir(dd DataDir) string {
 	names, err := subdirs(r.FS, dd.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		r.addFinding(dd.Path, finding.Error, "data dir does not exist, so its replicas (if any) are not covered: check [replication] data_dirs / --data-dirs (a mistyped path?); the server would create it empty and drop the slog mutations of the replicas it held")
+		r.addFinding(dd.Path, finding.Missing, "data dir does not exist, so its replicas (if any) are not covered: check [replication] data_dirs / --data-dirs (a mistyped path?); the server would create it empty and drop the slog mutations of the replicas it held")
 		return "missing"
 	}
 	if err != nil {

@@ -190,7 +190,7 @@ func TestOpenTaggedDataDirs(t *testing.T) {
 	}
 	want := []finding.Finding{
 		{Path: slog, Class: finding.Warning}, // no slog there: said, not silently OK
-		{Path: filepath.Join(base, "ssd3", "replica", "reps"), Class: finding.Error},
+		{Path: filepath.Join(base, "ssd3", "replica", "reps"), Class: finding.Missing},
 		{Path: dup, Class: finding.Corrupt},
 	}
 	if len(r.Findings) != len(want) {

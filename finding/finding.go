@@ -28,6 +28,10 @@ const (
 	// file, and in a middle file when the next file starts exactly where the
 	// valid data ends (mutation_log::replay).
 	TornTail
+	// Missing: input the answer needs is not there (a slog dir, a data dir
+	// the operator or the config names), so nothing can be called safe;
+	// the layout's problem, not waltool's: exit 1, not 2.
+	Missing
 	// Corrupt: Pegasus refuses the log or the replica (ERR_INVALID_DATA:
 	// the replica moves to .err, the slog open fails), loses data, or
 	// aborts (a CHECK).
@@ -37,7 +41,7 @@ const (
 	Error
 )
 
-var names = [...]string{None: "ok", Warning: "warning", TornTail: "torn-tail", Corrupt: "corrupt", Error: "error"}
+var names = [...]string{None: "ok", Warning: "warning", TornTail: "torn-tail", Missing: "missing", Corrupt: "corrupt", Error: "error"}
 
 func (c Class) String() string {
 	if c < 0 || int(c) >= len(names) {
@@ -47,8 +51,8 @@ func (c Class) String() string {
 }
 
 // Fatal reports whether the class makes an answer "not safe": Pegasus
-// refuses something, or waltool could not tell.
-func (c Class) Fatal() bool { return c == Corrupt || c == Error }
+// refuses something, evidence is missing, or waltool could not read.
+func (c Class) Fatal() bool { return c == Missing || c == Corrupt || c == Error }
 
 // MarshalText prints the class as its name in JSON.
 func (c Class) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
@@ -142,7 +146,7 @@ func Worst(fs []Finding) Class {
 	return w
 }
 
-// AnyFatal reports whether one of fs is Corrupt or Error.
+// AnyFatal reports whether one of fs is Missing, Corrupt or Error.
 func AnyFatal(fs []Finding) bool {
 	for _, f := range fs {
 		if f.Class.Fatal() {

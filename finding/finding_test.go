@@ -61,7 +61,7 @@ func TestClassOrderAndFatal(t *testing.T) {
 	if !finding.AnyFatal(append(fs, finding.Finding{Class: finding.Corrupt})) || finding.Worst(nil) != finding.None {
 		t.Fatal("corrupt is fatal; nothing is none")
 	}
-	if finding.None.String() != "ok" {
-		t.Fatal(finding.None)
+	if finding.None.String() != "ok" || finding.Missing.String() != "missing" || !finding.Missing.Fatal() {
+		t.Fatal(finding.None, finding.Missing)
 	}
 }

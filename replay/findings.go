@@ -36,7 +36,7 @@ func (res *Result) collectFindings(root *dataroot.Root, reps []*replica) {
 		if slogDir == "" {
 			where, how = root.Replicas[0].Dir, "replay the data root that holds it (with --config or --slog-dir if its slog is elsewhere), or state that the server has no slog with --no-slog"
 		}
-		add(finding.New(finding.Error, where, "no slog was read (%s), so whether it holds writes the plogs lack is unknown and nothing can be called safe: %s", res.NoSlogRead, how))
+		add(finding.New(finding.Missing, where, "no slog was read (%s), so whether it holds writes the plogs lack is unknown and nothing can be called safe: %s", res.NoSlogRead, how))
 	}
 	if res.Slog != nil && res.Slog.err != nil {
 		add(failure("the slog is refused, and with it every replica (moved to .err)", res.Slog.err, slogDir))

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"sort"
+	"syscall"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
@@ -151,6 +152,8 @@ func plogNotDir(fsys vfs.FS, r *dataroot.Replica) (finding.Finding, bool) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return finding.Finding{}, false
+	case errors.Is(err, syscall.ELOOP):
+		return finding.New(finding.Corrupt, r.PlogDir, "plog is a symlink loop: the server's mutation_log::open fails and the replica does not open").For(r.Gpid).Because(err), true
 	case err != nil:
 		return finding.New(finding.Error, r.PlogDir, "plog cannot be read (%v): what it holds is unknown, and the server cannot open it", errors.Unwrap(err)).For(r.Gpid).Because(err), true
 	case !fi.IsDir():

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/dump"
-	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/replay"
@@ -166,8 +166,10 @@ func printReplay(w io.Writer, res *replay.Result) {
 	if n := noReplicaDir(res.Orphans); n > 0 {
 		fmt.Fprintf(w, "  %d orphan gpids have no replica dir here: %s\n", n, replay.OrphanHint)
 	}
+	// What is wrong beyond the replicas' rows: dirs missing or unreadable,
+	// a slog refused (the ABORT line below tells an abort).
 	for _, f := range res.Findings {
-		if f.Gpid == nil && f.Class == finding.Error { // the dirs not read
+		if f.Gpid == nil && f.Class.Fatal() && !errors.Is(f, replay.ErrAbort) {
 			printFinding(w, f)
 		}
 	}
@@ -175,14 +177,11 @@ func printReplay(w io.Writer, res *replay.Result) {
 	if res.Abort != "" {
 		fmt.Fprintf(w, "ABORT: the server crashes while replaying: %s\n", res.Abort)
 	}
-	if res.Slog != nil && res.Slog.Error != "" {
-		fmt.Fprintf(w, "SLOG ERROR: %s\n", res.Slog.Error)
-	}
 	switch {
 	case res.OK:
 		fmt.Fprintf(w, "OK: every replica opens and nothing is lost under %s\n", res.ServerVersion)
 	case res.NoSlogRead != "":
-		fmt.Fprintf(w, "FAILED: no slog was read (%s), so nothing can be called safe under %s (see the ERROR above)\n", res.NoSlogRead, res.ServerVersion)
+		fmt.Fprintf(w, "FAILED: no slog was read (%s), so nothing can be called safe under %s (see MISSING above)\n", res.NoSlogRead, res.ServerVersion)
 	default:
 		fmt.Fprintf(w, "FAILED: under %s at least one replica fails to open or loses data\n", res.ServerVersion)
 	}
