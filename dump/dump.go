@@ -35,6 +35,9 @@ type Options struct {
 	Out, Err io.Writer
 	// FS is what files are read through; nil means vfs.ReadOnly(vfs.OS).
 	FS vfs.FS
+	// Progress, if set, is called with the number of bytes of the files
+	// read since its last call (for a progress bar).
+	Progress func(n int64)
 }
 
 func (o Options) fs() vfs.FS {
@@ -76,9 +79,14 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 	p := printer{opts: opts, w: out}
 	for _, lf := range files {
 		res.Files++
+		var read int64 // bytes of lf reported to Progress
 		s, err := format.ScanFile(opts.fs(), lf, func(m *format.Mutation, pos format.Pos) error {
 			if opts.MaxBytes > 0 && pos.FileOffset+int64(pos.Size) > opts.MaxBytes {
 				return errLimit
+			}
+			if end := pos.FileOffset + int64(pos.Size); opts.Progress != nil && end-read >= 1<<20 {
+				opts.Progress(end - read)
+				read = end
 			}
 			res.Mutations++
 			if len(want) > 0 && !want[m.Gpid] || m.Decree < opts.FromDecree || opts.ToDecree >= 0 && m.Decree > opts.ToDecree {
@@ -87,6 +95,9 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 			res.Printed++
 			return p.mutation(lf, m, pos)
 		})
+		if opts.Progress != nil && lf.Size > read {
+			opts.Progress(lf.Size - read)
+		}
 		if err != nil && !errors.Is(err, errLimit) {
 			out.Flush()
 			return res, fmt.Errorf("dump %s: %w", lf.Path, err)

@@ -25,8 +25,10 @@ func benchCommand() *cli.Command {
 			}, rootFlags()...),
 			Action: benchVerify,
 		}, {
-			Name:      "ceiling",
-			Usage:     "read every log file of PATH on all cores with CRC-32C over every byte, and exit: the ceiling of `waltool verify PATH`, as a process of its own",
+			Name:  "ceiling",
+			Usage: "read every log file of PATH with CRC-32C on all cores: the ceiling of verify",
+			Description: "Reads every log file of PATH on all cores with CRC-32C over every byte, and exits: " +
+				"the ceiling of `waltool verify PATH`, as a process of its own.",
 			ArgsUsage: "PATH",
 			Flags: append([]cli.Flag{
 				&cli.BoolFlag{Name: "json", Usage: "print bytes, seconds and GB/s as JSON"},

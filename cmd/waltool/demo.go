@@ -26,6 +26,7 @@ func demoCommand() *cli.Command {
 			if c.Bool("keep") {
 				fmt.Fprintf(c.App.Writer, "sample roots kept in %s\n", tmp)
 			} else {
+				defer removeOnInterrupt(tmp)()
 				defer os.RemoveAll(tmp)
 			}
 			root := filepath.Join(tmp, "root")
@@ -37,7 +38,7 @@ func demoCommand() *cli.Command {
 			}{
 				{"Generate a Pegasus 2.3-style data root: one shared log (slog) holding every replica's writes,\n" +
 					"and one private log (plog) per replica lagging behind it.",
-					[]string{"fixtures", "gen", "--out", root, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--data-dirs", "2"}, 0},
+					[]string{"fixtures", "gen", "--out", root, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--disks", "2"}, 0},
 				{"Verify every log and replica of the root, as the server would read them (read-only).",
 					[]string{"verify", "--data-dirs", "@datadirs", root}, 0},
 				{"Dump the first mutations of one replica's plog, decoded (mlog_dump -d format).",
@@ -50,7 +51,7 @@ func demoCommand() *cli.Command {
 				{"A 2.6 server ignores the slog: what only the slog holds is lost. Exit 1.",
 					[]string{"replay", "--server-version", "2.6", "--data-dirs", "@datadirs", root}, 1},
 				{"Generate the same root with one bit flipped in a plog.",
-					[]string{"fixtures", "gen", "--out", damaged, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--data-dirs", "2", "--corrupt", "bitflip"}, 0},
+					[]string{"fixtures", "gen", "--out", damaged, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--disks", "2", "--corrupt", "bitflip"}, 0},
 				{"Verify finds it, names the file and byte offset, and exits 1.",
 					[]string{"verify", "--data-dirs", "@datadirs-damaged", damaged}, 1},
 				{"Write benchmark (short): durable writes through one shared log (Pegasus 2.3), per-replica plogs\n" +
@@ -66,7 +67,10 @@ func demoCommand() *cli.Command {
 					args[i] = expandDemoArg(a, root, damaged)
 				}
 				fmt.Fprintf(c.App.Writer, "\n# %s\n$ waltool %s\n", strings.ReplaceAll(s.say, "\n", "\n# "), strings.Join(args, " "))
-				code := run(append([]string{"waltool"}, args...), c.App.Writer, c.App.Writer)
+				code := runContext(c.Context, append([]string{"waltool"}, args...), c.App.Writer, c.App.Writer)
+				if err := c.Context.Err(); err != nil {
+					return err
+				}
 				if code != s.want {
 					return fmt.Errorf("demo step %q exited %d, expected %d", strings.Join(args, " "), code, s.want)
 				}

@@ -21,10 +21,10 @@ func replayCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "show what a Pegasus server of a given version recovers from a data root, and what it would lose",
-		ArgsUsage: "ROOT (a data root or a replica dir)",
-		Description: "An exact offline model of the server's startup replay: every plog, then the slog (<= 2.5),\n" +
-			"with the prepare-list rules. Read-only. Exit 0 when every replica opens and nothing is lost\n" +
-			"under the chosen version, 1 otherwise.",
+		ArgsUsage: "ROOT",
+		Description: "ROOT is a data root or a replica dir. An exact offline model of the server's startup replay: " +
+			"every plog, then the slog (<= 2.5), with the prepare-list rules. Read-only. Exit 0 when every replica " +
+			"opens and nothing is lost under the chosen version, 1 otherwise.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "2.3, 2.4, 2.5 or 2.6 (2.6 ignores the slog)"},
 			&cli.StringFlag{Name: "durable-decrees", Usage: "JSON file mapping \"1.4\" to the app's durable decree (default: the largest data/checkpoint.<d>)"},
@@ -37,11 +37,11 @@ func replayCommand() *cli.Command {
 
 func runReplay(c *cli.Context) error {
 	if c.NArg() != 1 {
-		return fmt.Errorf("replay takes one ROOT")
+		return usagef(c, "takes one ROOT, got %d arguments", c.NArg())
 	}
 	v, err := replay.ParseVersion(c.String("server-version"))
 	if err != nil {
-		return err
+		return usagef(c, "--server-version: %v", err)
 	}
 	t, err := resolve(c, c.Args().First())
 	if err != nil {
@@ -73,6 +73,9 @@ func runReplay(c *cli.Context) error {
 		}
 	}
 	res, err := replay.Run(t.Root, opts)
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
 	if err != nil {
 		return err
 	}

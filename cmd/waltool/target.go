@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/dataroot"
@@ -21,14 +19,14 @@ func rootFlags() []cli.Flag {
 // resolve says what a PATH argument names (dataroot.Resolve, with the
 // root flags).
 func resolve(c *cli.Context, path string) (*dataroot.Target, error) {
-	return dataroot.Resolve(readOnlyFS, path, dataroot.Options{SlogDir: c.String("slog-dir"), DataDirs: c.String("data-dirs")})
+	return dataroot.Resolve(cancelFS(c.Context, readOnlyFS), path, dataroot.Options{SlogDir: c.String("slog-dir"), DataDirs: c.String("data-dirs")})
 }
 
 // onePathFiles resolves the single PATH argument of a command and returns
 // its log files.
 func onePathFiles(c *cli.Context) (*dataroot.Target, []format.LogFile, error) {
 	if c.NArg() != 1 {
-		return nil, nil, fmt.Errorf("%s takes one PATH", c.Command.FullName())
+		return nil, nil, usagef(c, "takes one PATH, got %d arguments", c.NArg())
 	}
 	t, err := resolve(c, c.Args().First())
 	if err != nil {

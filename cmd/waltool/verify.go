@@ -20,9 +20,10 @@ func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "check log files, dirs, replicas or data roots as a Pegasus server would read them",
-		ArgsUsage: "PATH... (log files, plog or slog dirs, replica dirs, data roots)",
-		Description: "Every finding names the file and byte offset and is classed torn-tail (Pegasus tolerates it),\n" +
-			"corrupt (Pegasus refuses the replica or slog) or warning. Read-only; uses every core across files.\n" +
+		ArgsUsage: "PATH...",
+		Description: "Each PATH is a log file, a plog or slog dir, a replica dir or a data root. " +
+			"Every finding names the file and byte offset and is classed torn-tail (Pegasus tolerates it), " +
+			"corrupt (Pegasus refuses the replica or slog) or warning. Read-only; uses every core across files. " +
 			"Exit 0 when nothing Pegasus would refuse was found (torn tails allowed), 1 otherwise, 2 on usage or I/O errors.",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document"},
@@ -35,7 +36,7 @@ func verifyCommand() *cli.Command {
 
 func runVerify(c *cli.Context) error {
 	if c.NArg() == 0 {
-		return fmt.Errorf("verify takes at least one PATH")
+		return usagef(c, "needs at least one PATH")
 	}
 	var targets []*dataroot.Target
 	var total int64
@@ -56,6 +57,9 @@ func runVerify(c *cli.Context) error {
 	all := &verify.Report{OK: true}
 	for _, t := range targets {
 		r, err := verify.Target(t, opts)
+		if err := c.Context.Err(); err != nil {
+			return err
+		}
 		if err != nil {
 			return err
 		}
@@ -130,17 +134,4 @@ func printFinding(w io.Writer, f finding.Finding) {
 		at = fmt.Sprintf(" at offset %d", f.Offset)
 	}
 	fmt.Fprintf(w, "  %s: %s%s: %s\n", strings.ToUpper(f.Class.String()), f.Path, at, f.Message)
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/urfave/cli/v2"
+)
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"--version", "-v"} {
+		out, errs, code := waltool(t, arg)
+		if code != 0 || !strings.HasPrefix(out, "waltool version ") || errs != "" {
+			t.Errorf("%s: exit %d, out %q, err %q", arg, code, out, errs)
+		}
+	}
+}
+
+func TestHelpCommand(t *testing.T) {
+	for _, args := range [][]string{{"help", "dump"}, {"help", "fixtures", "gen"}, {"help", "bench", "write"}, {"dump", "--help"}, {"help"}} {
+		out, errs, code := waltool(t, args...)
+		if code != 0 || errs != "" || !strings.Contains(out, "USAGE:") {
+			t.Errorf("%q: exit %d, stderr %q\n%s", args, code, errs, out)
+		}
+		if args[0] == "help" && len(args) > 1 && !strings.Contains(out, "waltool "+strings.Join(args[1:], " ")) {
+			t.Errorf("%q: help of another command:\n%s", args, out)
+		}
+	}
+}
+
+// A usage error is one line and a hint on stderr, nothing on stdout, exit 2.
+func TestUsageErrorsAreShort(t *testing.T) {
+	plog := realReplica(t, "log.1.0.handle_real_private_log")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dumpp", plog}, `unknown command "dumpp" (did you mean "dump"?)`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"help", "frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"bench", "nope"}, `waltool bench: unknown command "nope"`},
+		{[]string{"dump", "--nope", plog}, "waltool dump: flag provided but not defined: -nope"},
+		{[]string{"verify", plog, "--nope"}, "waltool verify: flag provided but not defined: -nope"},
+		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"fixtures", "gen"}, "waltool fixtures gen: --out is required"},
+	} {
+		out, errs, code := waltool(t, tc.args...)
+		lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
+		if code != exitUsage || out != "" || len(lines) != 2 || !strings.Contains(lines[0], tc.want) || !strings.HasPrefix(lines[1], "Run 'waltool") {
+			t.Errorf("%q: exit %d, stdout %q, stderr:\n%s", tc.args, code, out, errs)
+		}
+	}
+}
+
+// Operators type flags after the path.
+func TestFlagsAfterPath(t *testing.T) {
+	plog := realReplica(t, "log.1.0.handle_real_private_log")
+	before, _, code1 := waltool(t, "dump", "--json", "--to-decree", "3", plog)
+	after, errs, code2 := waltool(t, "dump", plog, "--json", "--to-decree", "3")
+	if code1 != 0 || code2 != 0 || before != after || strings.Count(after, "\n") != 3 {
+		t.Fatalf("exit %d/%d, stderr %q\nbefore:\n%s\nafter:\n%s", code1, code2, errs, before, after)
+	}
+	before, _, _ = waltool(t, "verify", "--json", plog)
+	after, errs, code := waltool(t, "verify", plog, "--json")
+	if code != 0 || before != after || !strings.HasPrefix(after, "{") {
+		t.Fatalf("verify ROOT --json: exit %d, %s\n%s", code, errs, after)
+	}
+	// "--" ends the flags; a value that looks like a flag stays a value.
+	if _, errs, code := waltool(t, "dump", "--max-bytes", "-1", plog); code != exitUsage || !strings.Contains(errs, "max-bytes") {
+		t.Errorf("--max-bytes -1: exit %d, %s", code, errs)
+	}
+	if _, errs, code := waltool(t, "verify", "--", "--json"); code != exitUsage || !strings.Contains(errs, "--json") {
+		t.Errorf("-- --json: exit %d, %s", code, errs)
+	}
+}
+
+func TestNormalizeArgs(t *testing.T) {
+	app := newApp(nil, nil)
+	for _, tc := range []struct{ in, want string }{
+		{"verify R --json", "verify --json R"},
+		{"verify R1 --workers 3 R2 --progress=false", "verify --workers 3 --progress=false R1 R2"},
+		{"dump -d P --gpid 1.4 --gpid 1.10", "dump -d --gpid 1.4 --gpid 1.10 P"},
+		{"dump P -- -odd", "dump -- P -odd"},
+		{"help fixtures gen", "fixtures gen --help"},
+		{"fixtures gen --out D --seed 3", "fixtures gen --out D --seed 3"},
+		{"bench verify P --runs 1 --json", "bench verify --runs 1 --json P"},
+		{"replay R --emit 1.4 -d", "replay --emit 1.4 -d R"},
+	} {
+		got, err := normalizeArgs(app, append([]string{"waltool"}, strings.Fields(tc.in)...))
+		if err != nil || strings.Join(got[1:], " ") != tc.want {
+			t.Errorf("%q: got %q, %v; want %q", tc.in, got[1:], err, tc.want)
+		}
+	}
+}
+
+// Help is wrapped for an 80-column terminal.
+func TestHelpFitsEightyColumns(t *testing.T) {
+	var paths [][]string
+	var walk func(prefix []string, cmds []*cli.Command)
+	walk = func(prefix []string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			p := append(append([]string{}, prefix...), c.Name)
+			paths = append(paths, p)
+			walk(p, c.Subcommands)
+		}
+	}
+	walk(nil, newApp(nil, nil).Commands)
+	paths = append(paths, []string{})
+	for _, p := range paths {
+		out, _, code := waltool(t, append(p, "--help")...)
+		if code != 0 {
+			t.Errorf("%q --help: exit %d", p, code)
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if n := utf8.RuneCountInString(l); n > helpWidth {
+				t.Errorf("waltool %s --help: %d columns: %s", strings.Join(p, " "), n, l)
+			}
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "436": 436, "1K": 1024, "1k": 1024, "2KiB": 2048, "64MiB": 64 << 20, "64M": 64 << 20, "1G": 1 << 30, "3 GiB": 3 << 30, "1T": 1 << 40, "7B": 7} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("%q: %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "1KB", "1MB", "x", "1.5M", "1Q", "99999999999T"} {
+		if n, err := parseSize(in); err == nil {
+			t.Errorf("%q: accepted as %d", in, n)
+		}
+	}
+}
+
+func TestPlural(t *testing.T) {
+	for _, tc := range []struct {
+		n    int64
+		noun string
+		want string
+	}{{1, "file", "1 file"}, {0, "file", "0 files"}, {2, "decree", "2 decrees"}, {1, "replica", "1 replica"}, {3, "entry", "3 entries"}} {
+		if got := plural(tc.n, tc.noun); got != tc.want {
+			t.Errorf("%d %s: %q", tc.n, tc.noun, got)
+		}
+	}
+}
+
+// Filters that can match nothing are mistakes: one line, exit 2.
+func TestDumpRejectsEmptyFilters(t *testing.T) {
+	plog := realReplica(t, "log.1.0.handle_real_private_log")
+	for _, args := range [][]string{
+		{"--from-decree", "100", "--to-decree", "5"},
+		{"--max-bytes", "-1"},
+		{"--gpid", "-1.0"},
+		{"--gpid", "1.-2"},
+		{"--gpid", "x"},
+		{"--to-decree", "-3"},
+		{"--max-bytes", "1KB"},
+	} {
+		out, errs, code := waltool(t, append(append([]string{"dump"}, args...), plog)...)
+		if code != exitUsage || out != "" || strings.Count(errs, "\n") != 2 || !strings.HasPrefix(errs, "waltool dump: ") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
+	// Sizes with units: the first block (60..436) holds decrees 1-3.
+	out, _, code := waltool(t, "dump", plog, "--max-bytes", "1K")
+	if n := strings.Count(out, "\n"); code != 0 || n <= 3 {
+		t.Errorf("--max-bytes 1K: exit %d, %d lines", code, n)
+	}
+}
