@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
@@ -32,13 +34,27 @@ const (
 	V26 Version = "2.6" // no slog code: slog files are ignored
 )
 
-// ParseVersion accepts 2.3 to 2.6.
+// ParseVersion accepts 2.3 to 2.6, as written in a release name too: a
+// leading "v" and a patch level are allowed ("2.6.0", "v2.4.1"); replay
+// does not change within a minor version.
 func ParseVersion(s string) (Version, error) {
-	switch v := Version(s); v {
+	t := strings.TrimPrefix(strings.TrimSpace(s), "v")
+	if parts := strings.Split(t, "."); len(parts) == 3 {
+		if _, err := strconv.ParseUint(parts[2], 10, 32); err == nil {
+			t = parts[0] + "." + parts[1]
+		}
+	}
+	switch v := Version(t); v {
 	case V23, V24, V25, V26:
 		return v, nil
 	}
-	return "", fmt.Errorf("server version %q: want 2.3, 2.4, 2.5 or 2.6", s)
+	return "", fmt.Errorf("server version %q: want 2.3, 2.4, 2.5 or 2.6 (a patch level such as 2.6.0 is fine)", s)
+}
+
+// Loc is where a mutation was read: the log file and its position in it.
+type Loc struct {
+	File string
+	Pos  format.Pos
 }
 
 // Options of a replay.
@@ -49,14 +65,21 @@ type Options struct {
 	// we cannot read RocksDB).
 	DurableDecrees map[gpid.Gpid]int64
 	// Emit, if set, receives the recovered mutation stream of EmitGpid in
-	// commit order: committed mutations first, then the prepared ones. It
-	// is called from one goroutine at a time.
+	// commit order: committed mutations first, then the prepared ones,
+	// each with the file and position it was read from (the plog or, for
+	// what the server appends from it, the slog). It is called from one
+	// goroutine at a time.
 	EmitGpid *gpid.Gpid
-	Emit     func(m *format.Mutation, committed bool) error
+	Emit     func(m *format.Mutation, at Loc, committed bool) error
 	// MaxPrepareCount is max_mutation_count_in_prepare_list (110).
 	MaxPrepareCount int
 	// Workers replaying plogs at once; 0 means one per CPU.
 	Workers int
+	// Progress, if set, is called with the number of log bytes read since
+	// its last call (every plog and slog file counts, replayed or
+	// skipped), for a progress bar; it may be called from several
+	// goroutines at once.
+	Progress func(n int64)
 }
 
 // Run replays a data root as a server of opts.Version would.
@@ -94,8 +117,8 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 		for _, r := range slices.Backward(reps) {
 			if r != nil && r.gpid == *opts.EmitGpid {
 				r.keepMutations = true
-				r.emit = func(m *format.Mutation) {
-					if err := opts.Emit(m, true); err != nil && emitErr == nil {
+				r.emit = func(m *format.Mutation, at Loc) {
+					if err := opts.Emit(m, at, true); err != nil && emitErr == nil {
 						emitErr = err
 					}
 				}
@@ -105,7 +128,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	}
 	par.Each(len(reps), workers(opts.Workers), func(i int) {
 		if r := reps[i]; r != nil {
-			replayPlog(root.FS, r, root.Replicas[i], results[i])
+			replayPlog(root.FS, r, root.Replicas[i], results[i], opts.Progress)
 		}
 	})
 	if emitErr != nil {
@@ -150,7 +173,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 
 	// The slog, read even for 2.6 to tell what 2.6 loses.
 	if root.SlogExists {
-		res.Slog = replaySlog(root.FS, root.SlogDir, loaded, notLoaded, res)
+		res.Slog = replaySlog(root.FS, root.SlogDir, loaded, notLoaded, res, opts.Progress)
 		res.Slog.Read = opts.Version != V26
 		res.MutationsRead += int64(res.Slog.Mutations)
 		if emitErr != nil {
@@ -200,7 +223,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 				_, es = r.recovered()
 			}
 			for _, e := range es {
-				if err := opts.Emit(e.m, false); err != nil {
+				if err := opts.Emit(e.m, e.at, false); err != nil {
 					return nil, err
 				}
 			}
@@ -250,7 +273,7 @@ func newReplicaFor(dr *dataroot.Replica, opts Options) (*replica, string) {
 
 // replayPlog is the private half of replica::init_app_and_prepare_list:
 // mutation_log::open with replay_condition {gpid: app lcd}.
-func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult) {
+func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult, progress func(int64)) {
 	dir, err := format.OpenDir(fsys, dr.PlogDir)
 	if errors.Is(err, os.ErrNotExist) {
 		return // open creates an empty log
@@ -259,6 +282,8 @@ func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult
 		r.err = err
 		return
 	}
+	pr := newLogProgress(progress, dir)
+	defer pr.finish()
 	log, err := logrules.Open(fsys, dir)
 	if err != nil {
 		r.err = fmt.Errorf("plog open failed: %w", err)
@@ -268,8 +293,14 @@ func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult
 	if len(log.Files) > 0 {
 		rr.Plog.FirstFile = log.Files[begin].Name()
 	}
-	rep, err := log.Replay(begin, func(m *format.Mutation, _ format.Pos) error {
-		ok, err := r.replayMutation(m, true)
+	files := locator{files: log.Files[begin:]}
+	rep, err := log.Replay(begin, func(m *format.Mutation, pos format.Pos) error {
+		pr.to(m.LogOffset + int64(pos.Size))
+		var at Loc
+		if r.keepMutations {
+			at = files.at(m, pos)
+		}
+		ok, err := r.replayMutation(m, at, true)
 		if err != nil {
 			return err
 		}
@@ -347,4 +378,62 @@ func above(rs []decrees.Range, d int64) []decrees.Range {
 		}
 	}
 	return out
+}
+
+// locator finds the file a replayed mutation was read from. The codec
+// checks that a mutation's log_offset is its file's start offset plus its
+// offset in the file, and files are replayed in order, so the search only
+// moves forward.
+type locator struct {
+	files []logrules.OpenedFile
+	i     int
+}
+
+func (l *locator) at(m *format.Mutation, pos format.Pos) Loc {
+	start := m.LogOffset - pos.FileOffset
+	for j := l.i; j < len(l.files); j++ {
+		if l.files[j].StartOffset == start {
+			l.i = j
+			return Loc{File: l.files[j].Path, Pos: pos}
+		}
+	}
+	return Loc{Pos: pos}
+}
+
+// logProgress reports the bytes of one log dir to Options.Progress as its
+// replay advances through global log offsets, and all of them at the end
+// (files the replay skips included).
+type logProgress struct {
+	fn          func(int64)
+	base        int64 // global offset of the first file
+	sent, total int64
+}
+
+func newLogProgress(fn func(int64), dir *format.Dir) *logProgress {
+	p := &logProgress{fn: fn}
+	for i, f := range dir.Files {
+		if i == 0 {
+			p.base = f.StartOffset
+		}
+		p.total += f.Size
+	}
+	return p
+}
+
+// to reports progress up to the global log offset end.
+func (p *logProgress) to(end int64) {
+	if p.fn == nil {
+		return
+	}
+	if done := min(end-p.base, p.total); done-p.sent >= 1<<20 {
+		p.fn(done - p.sent)
+		p.sent = done
+	}
+}
+
+func (p *logProgress) finish() {
+	if p.fn != nil && p.total > p.sent {
+		p.fn(p.total - p.sent)
+		p.sent = p.total
+	}
 }

@@ -15,7 +15,7 @@ import (
 // mutation_log::open of the slog with replay_condition = each loaded
 // replica's last committed decree after its plog replay, and the callback
 // that routes each mutation to its replica's replay_mutation.
-func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoaded map[gpid.Gpid]string, res *Result) *SlogResult {
+func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoaded map[gpid.Gpid]string, res *Result, progress func(int64)) *SlogResult {
 	sr := &SlogResult{Dir: path}
 	dir, err := format.OpenDir(fsys, path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -26,6 +26,8 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 		return sr
 	}
 	sr.Files = len(dir.Files)
+	pr := newLogProgress(progress, dir)
+	defer pr.finish()
 	log, err := logrules.Open(fsys, dir)
 	if err != nil {
 		sr.Error, sr.err = fmt.Sprintf("slog open failed: %v", err), err
@@ -41,7 +43,9 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 	}
 	orphans := map[gpid.Gpid]*Orphan{}
 	var abort error
-	rep, err := log.Replay(begin, func(m *format.Mutation, _ format.Pos) error {
+	files := locator{files: log.Files[begin:]}
+	rep, err := log.Replay(begin, func(m *format.Mutation, pos format.Pos) error {
+		pr.to(m.LogOffset + int64(pos.Size))
 		r := loaded[m.Gpid]
 		if r == nil || r.err != nil {
 			o := orphans[m.Gpid]
@@ -57,7 +61,11 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 			o.MinDecree, o.MaxDecree = min(o.MinDecree, m.Decree), max(o.MaxDecree, m.Decree)
 			return nil
 		}
-		ok, err := r.replayMutation(m, false)
+		var at Loc
+		if r.keepMutations {
+			at = files.at(m, pos)
+		}
+		ok, err := r.replayMutation(m, at, false)
 		if err != nil {
 			// A CHECK in replay aborts the whole server.
 			r.err = err

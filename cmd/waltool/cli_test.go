@@ -94,7 +94,7 @@ func TestDumpJSONAndFilters(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"file", "log_offset", "gpid", "ballot", "decree", "last_committed_decree", "timestamp_us", "updates"} {
+	for _, k := range []string{"path", "log_offset", "gpid", "ballot", "decree", "last_committed_decree", "timestamp_us", "updates"} {
 		if _, ok := rec[k]; !ok {
 			t.Errorf("missing %q in %s", k, lines[0])
 		}

@@ -108,7 +108,7 @@ func TestReplayCommand(t *testing.T) {
 		t.Errorf("2.6: exit %d, want 1 (slog-only tails lost)", code)
 	}
 	g := m.Replicas[0].Gpid.String()
-	out, _, code = waltool(t, "replay", "--emit", g, "--data-dirs", m.DataDirs, m.Root)
+	out, _, code = waltool(t, "replay", "--emit", g, "--json", "--data-dirs", m.DataDirs, m.Root)
 	if code != 0 {
 		t.Fatal(code)
 	}
