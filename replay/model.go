@@ -100,11 +100,12 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	// Load and replay every plog; replicas are independent, as the
 	// server's parallel LPC_REPLICATION_INIT_LOAD tasks are.
 	for i, dr := range root.Replicas {
-		rr := &ReplicaResult{Gpid: dr.Gpid.String(), Dir: dr.Dir, SlogOnlyDecrees: []decrees.Range{}, Prepared: []decrees.Range{}, Holes: []decrees.Range{}, LostIfSlogIgnored: []decrees.Range{}, Lost: []decrees.Range{}}
+		rr := &ReplicaResult{Gpid: dr.Gpid.String(), Path: dr.Dir, SlogOnlyDecrees: []decrees.Range{}, Prepared: []decrees.Range{}, Holes: []decrees.Range{}, LostIfSlogIgnored: []decrees.Range{}, Lost: []decrees.Range{}}
 		results[i] = rr
 		r, why := newReplicaFor(dr, opts)
 		if r == nil {
-			rr.Error = why
+			rr.Error = "not loaded: " + why
+			notLoaded[dr.Gpid] = why
 			continue
 		}
 		reps[i] = r
@@ -136,13 +137,12 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	}
 	for i, r := range reps {
 		if r == nil {
-			notLoaded[root.Replicas[i].Gpid] = results[i].Error
 			continue
 		}
 		res.MutationsRead += r.plogRead
 		if r.err != nil {
 			results[i].Error = r.err.Error()
-			notLoaded[r.gpid] = "replica failed to open"
+			notLoaded[r.gpid] = "its plog failed to replay"
 			if errors.Is(r.err, ErrAbort) && res.Abort == "" {
 				res.Abort = fmt.Sprintf("replica %s: %v", r.gpid, r.err)
 			}
@@ -238,7 +238,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 			res.OK = false
 		}
 	}
-	sort.Slice(res.Orphans, func(i, j int) bool { return res.Orphans[i].Gpid < res.Orphans[j].Gpid })
+	sort.Slice(res.Orphans, func(i, j int) bool { return gpidLess(res.Orphans[i].Gpid, res.Orphans[j].Gpid) })
 	return res, nil
 }
 
@@ -250,15 +250,16 @@ func workers(n int) int {
 }
 
 // newReplicaFor sets a replica up as replica::init_app_and_prepare_list
-// does, or says why the server would not load it.
+// does, or says why the server would not load it (the reason alone:
+// callers prefix it).
 func newReplicaFor(dr *dataroot.Replica, opts Options) (*replica, string) {
 	for _, f := range dataroot.ValidateReplica(dr) {
 		if f.Class.Fatal() {
-			return nil, "not loaded: " + f.Message
+			return nil, f.Message
 		}
 	}
 	if dr.InitInfo == nil {
-		return nil, "not loaded: no .init-info"
+		return nil, "no .init-info"
 	}
 	durable := dr.DurableDecree
 	if d, ok := opts.DurableDecrees[dr.Gpid]; ok {
@@ -266,7 +267,7 @@ func newReplicaFor(dr *dataroot.Replica, opts Options) (*replica, string) {
 	}
 	ii := dr.InitInfo
 	if durable < ii.InitDurableDecree {
-		return nil, fmt.Sprintf("not loaded: durable decree %d < init_durable_decree %d (ERR_INCOMPLETE_DATA)", durable, ii.InitDurableDecree)
+		return nil, fmt.Sprintf("durable decree %d < init_durable_decree %d (ERR_INCOMPLETE_DATA)", durable, ii.InitDurableDecree)
 	}
 	return newReplica(dr.Gpid, durable, ii.InitBallot, ii.InitOffsetInPrivateLog, ii.InitOffsetInSharedLog, opts.MaxPrepareCount), ""
 }
@@ -436,4 +437,14 @@ func (p *logProgress) finish() {
 		p.fn(p.total - p.sent)
 		p.sent = p.total
 	}
+}
+
+// gpidLess orders gpids printed as strings numerically: "1.2" before "1.10".
+func gpidLess(a, b string) bool {
+	ga, errA := gpid.Parse(a)
+	gb, errB := gpid.Parse(b)
+	if errA != nil || errB != nil {
+		return a < b
+	}
+	return ga.Less(gb)
 }

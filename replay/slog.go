@@ -16,7 +16,7 @@ import (
 // replica's last committed decree after its plog replay, and the callback
 // that routes each mutation to its replica's replay_mutation.
 func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoaded map[gpid.Gpid]string, res *Result, progress func(int64)) *SlogResult {
-	sr := &SlogResult{Dir: path}
+	sr := &SlogResult{Path: path}
 	dir, err := format.OpenDir(fsys, path)
 	if errors.Is(err, os.ErrNotExist) {
 		return sr

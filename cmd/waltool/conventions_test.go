@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/gpid"
 )
 
@@ -258,4 +260,86 @@ func mustGpid(t *testing.T, s string) gpid.Gpid {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// One JSON vocabulary: lists are [] not null, a path is "path", fields
+// that do not apply are omitted (no "error": "" or "error_offset": -1),
+// gpids sort numerically.
+func TestJSONShapes(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "root")
+	if _, errs, code := waltool(t, "fixtures", "gen", "--out", out, "--apps", "1", "--replicas", "11", "--mutations", "800", "--disks", "2"); code != 0 {
+		t.Fatal(errs)
+	}
+	m, err := fixtures.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, code := waltool(t, "verify", "--json", "--data-dirs", m.DataDirs, out)
+	if code != 0 {
+		t.Fatalf("verify: exit %d", code)
+	}
+	for _, bad := range []string{"null", `"error": ""`, `"error_offset": -1`, `"dir":`, `"file":`} {
+		if strings.Contains(v, bad) {
+			t.Errorf("verify JSON holds %s", bad)
+		}
+	}
+	var vr struct {
+		Dirs []struct {
+			Kind  string
+			Gpids []struct{ Gpid string }
+		}
+	}
+	if err := json.Unmarshal([]byte(v), &vr); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range vr.Dirs {
+		if d.Kind != "slog" {
+			continue
+		}
+		var gs []string
+		for _, g := range d.Gpids {
+			gs = append(gs, g.Gpid)
+		}
+		if strings.Join(gs, " ") != "1.0 1.1 1.2 1.3 1.4 1.5 1.6 1.7 1.8 1.9 1.10" {
+			t.Errorf("slog gpids in order %v", gs)
+		}
+	}
+	r, _, _ := waltool(t, "replay", "--json", "--data-dirs", m.DataDirs, out)
+	for _, bad := range []string{"null", `"dir":`, `"file":`, `"error": ""`} {
+		if strings.Contains(r, bad) {
+			t.Errorf("replay JSON holds %s", bad)
+		}
+	}
+	var rr struct {
+		Replicas []struct{ Gpid, Path string }
+		Slog     struct{ Path string }
+	}
+	if err := json.Unmarshal([]byte(r), &rr); err != nil {
+		t.Fatal(err)
+	}
+	if len(rr.Replicas) != 11 || rr.Replicas[2].Gpid != "1.2" || rr.Replicas[10].Gpid != "1.10" || rr.Replicas[0].Path == "" || rr.Slog.Path == "" {
+		t.Errorf("replay replicas %+v, slog %+v", rr.Replicas, rr.Slog)
+	}
+}
+
+// Human output: plurals agree with counts, a reason is said once.
+func TestHumanOutputWording(t *testing.T) {
+	plog := realReplica(t, "log.1.0.handle_real_private_log")
+	out, _, _ := waltool(t, "verify", plog)
+	if !strings.Contains(out, ": ok, 1 file, ") || strings.Contains(out, "1 files") {
+		t.Errorf("verify:\n%s", out)
+	}
+	m := genRoot(t, "")
+	// A replica without .init-info is not loaded; its slog mutations are orphans.
+	rep := m.Replicas[0]
+	if err := os.Remove(filepath.Join(rep.Dir, ".init-info")); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ = waltool(t, "replay", "--data-dirs", m.DataDirs, m.Root)
+	if strings.Contains(out, "not loaded: not loaded") || !strings.Contains(out, "ERROR: not loaded: ") || !strings.Contains(out, "dropped: replica not loaded: ") {
+		t.Errorf("replay:\n%s", out)
+	}
+	if strings.Contains(out, " 1 decrees") || strings.Contains(out, " 1 files") || strings.Contains(out, " 1 mutations") {
+		t.Errorf("plural of 1:\n%s", out)
+	}
 }

@@ -158,7 +158,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 		if !res.Slog.Read {
 			read = "IGNORED by this version"
 		}
-		fmt.Fprintf(w, " (slog %s: %d files, %d mutations, %s)", res.Slog.Dir, res.Slog.Files, res.Slog.Mutations, read)
+		fmt.Fprintf(w, " (slog %s: %s, %s, %s)", res.Slog.Path, plural(int64(res.Slog.Files), "file"), plural(int64(res.Slog.Mutations), "mutation"), read)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -169,7 +169,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 		case r.Error != "":
 			status = "ERROR: " + r.Error
 		case len(r.Lost) > 0:
-			status = fmt.Sprintf("LOSES %d decrees", decrees.Count(r.Lost))
+			status = "LOSES " + plural(decrees.Count(r.Lost), "decree")
 		case r.LogIncomplete:
 			status = "log incomplete (2.3 marks all replicas inactive)"
 		}
@@ -182,7 +182,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 	}
 	tw.Flush()
 	for _, o := range res.Orphans {
-		fmt.Fprintf(w, "orphan %s: %d slog mutations (decrees %d..%d) dropped: %s\n", o.Gpid, o.Mutations, o.MinDecree, o.MaxDecree, o.Reason)
+		fmt.Fprintf(w, "orphan %s: %s (decrees %d..%d) dropped: %s\n", o.Gpid, plural(int64(o.Mutations), "slog mutation"), o.MinDecree, o.MaxDecree, o.Reason)
 	}
 	if res.Abort != "" {
 		fmt.Fprintf(w, "ABORT: the server crashes while replaying: %s\n", res.Abort)

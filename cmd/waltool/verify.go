@@ -71,7 +71,7 @@ func runVerify(c *cli.Context) error {
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(jsonReport(all)); err != nil {
+		if err := enc.Encode(all); err != nil {
 			return err
 		}
 	} else {
@@ -83,24 +83,15 @@ func runVerify(c *cli.Context) error {
 	return nil
 }
 
-// jsonReport is the --json document: findings as [] rather than null
-// (gpid keys print as "1.4" through gpid.Gpid.MarshalText).
-func jsonReport(r *verify.Report) *verify.Report {
-	out := *r
-	if out.Findings == nil {
-		out.Findings = []finding.Finding{}
-	}
-	return &out
-}
-
 func printReport(w io.Writer, r *verify.Report) {
 	for _, d := range r.Dirs {
 		status := "ok"
 		if !d.OK {
 			status = "CORRUPT"
 		}
-		fmt.Fprintf(w, "%s %s: %s, %d files, %d blocks, %d mutations, %s, end offset %d\n",
-			d.Kind, d.Path, status, len(d.Files), d.Blocks, d.Mutations, humanBytes(d.Bytes), d.EndOffset)
+		fmt.Fprintf(w, "%s %s: %s, %s, %s, %s, %s, end offset %d\n",
+			d.Kind, d.Path, status, plural(int64(len(d.Files)), "file"), plural(int64(d.Blocks), "block"),
+			plural(int64(d.Mutations), "mutation"), humanBytes(d.Bytes), d.EndOffset)
 		gpids := make([]gpid.Gpid, 0, len(d.Gpids))
 		for g := range d.Gpids {
 			gpids = append(gpids, g)
@@ -112,7 +103,7 @@ func printReport(w io.Writer, r *verify.Report) {
 			if st.LastIntactDecree != st.MaxDecree {
 				intact = fmt.Sprintf(", last intact decree %d", st.LastIntactDecree)
 			}
-			fmt.Fprintf(w, "  %-8s decrees %d..%d, %d mutations%s\n", g, st.MinDecree, st.MaxDecree, st.Mutations, intact)
+			fmt.Fprintf(w, "  %-8s decrees %d..%d, %s%s\n", g, st.MinDecree, st.MaxDecree, plural(int64(st.Mutations), "mutation"), intact)
 		}
 		for _, f := range d.Findings {
 			printFinding(w, f)
