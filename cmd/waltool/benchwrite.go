@@ -93,6 +93,11 @@ func benchWrite(c *cli.Context) error {
 		if benchmark.OnTmpfs(d) {
 			fmt.Fprintf(c.App.ErrWriter, "waltool: warning: %s is a tmpfs: flushes cost nothing there\n", d)
 		}
+		// Interrupted (the run does not watch the context), the process
+		// exits after a grace period: the fresh dirs go with it.
+		if !cfg.Keep {
+			defer removeNewOnInterrupt(d, "waltool-bench-*")()
+		}
 	}
 	var progress io.Writer
 	if !c.Bool("json") {

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -15,38 +16,66 @@ import (
 // stopGrace is how long a command has, after SIGINT or SIGTERM, to stop by
 // itself (every long loop watches the context) and remove what it was
 // creating; then the process removes it and exits anyway.
-const stopGrace = time.Second
+const stopGrace = 800 * time.Millisecond
 
 // cleanups are what the running command was creating, removed on a forced
 // exit (see onInterrupt). Commands remove the same paths themselves when
 // they stop: removal is idempotent.
 var cleanups struct {
 	sync.Mutex
-	paths map[string]bool
+	next int
+	fns  map[int]func()
 }
 
-// removeOnInterrupt registers path (a directory the command is creating)
-// for removal if the process is interrupted before the command returns;
-// the returned func unregisters it.
-func removeOnInterrupt(path string) (done func()) {
+// onInterrupt registers fn to remove what the command is creating if the
+// process is forced to exit before the command returns; the returned func
+// unregisters it.
+func onInterrupt(fn func()) (done func()) {
 	cleanups.Lock()
 	defer cleanups.Unlock()
-	if cleanups.paths == nil {
-		cleanups.paths = map[string]bool{}
+	if cleanups.fns == nil {
+		cleanups.fns = map[int]func(){}
 	}
-	cleanups.paths[path] = true
+	id := cleanups.next
+	cleanups.next++
+	cleanups.fns[id] = fn
 	return func() {
 		cleanups.Lock()
 		defer cleanups.Unlock()
-		delete(cleanups.paths, path)
+		delete(cleanups.fns, id)
 	}
+}
+
+// removeOnInterrupt registers path (a directory the command is creating)
+// for removal, as onInterrupt.
+func removeOnInterrupt(path string) (done func()) {
+	return onInterrupt(func() { os.RemoveAll(path) })
+}
+
+// removeNewOnInterrupt registers the removal of the entries of dir whose
+// names match pattern (filepath.Match) and that do not exist now: what a
+// command is about to create there.
+func removeNewOnInterrupt(dir, pattern string) (done func()) {
+	before := map[string]bool{}
+	old, _ := filepath.Glob(filepath.Join(dir, pattern))
+	for _, p := range old {
+		before[p] = true
+	}
+	return onInterrupt(func() {
+		now, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, p := range now {
+			if !before[p] {
+				os.RemoveAll(p)
+			}
+		}
+	})
 }
 
 func removeRegistered() {
 	cleanups.Lock()
 	defer cleanups.Unlock()
-	for p := range cleanups.paths {
-		os.RemoveAll(p)
+	for _, fn := range cleanups.fns {
+		fn()
 	}
 }
 

@@ -122,3 +122,21 @@ func TestCancelledScanStops(t *testing.T) {
 		}
 	}
 }
+
+// bench write does not watch the context: after the grace period the
+// process removes the files it was writing and exits 130.
+func TestInterruptedBenchWriteRemovesItsFiles(t *testing.T) {
+	dir := t.TempDir()
+	cmd := waltoolProcess(t, "bench", "write", "--dirs", dir, "--modes", "plog-per-file", "--duration", "30s", "--replicas", "4", "--clients", "2", "--sync", "none")
+	waitFor(t, "the bench files", func() bool {
+		m, _ := filepath.Glob(filepath.Join(dir, "waltool-bench-*"))
+		return len(m) > 0
+	})
+	code, took := stopAndWait(t, cmd, os.Interrupt)
+	if code != exitInterrupted || took > time.Second {
+		t.Fatalf("exit %d after %v", code, took)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) > 0 {
+		t.Fatalf("left behind: %v", m)
+	}
+}
