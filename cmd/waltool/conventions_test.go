@@ -2,17 +2,22 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/dump"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/replay"
 )
 
 func TestVersion(t *testing.T) {
@@ -341,5 +346,30 @@ func TestHumanOutputWording(t *testing.T) {
 	}
 	if strings.Contains(out, " 1 decrees") || strings.Contains(out, " 1 files") || strings.Contains(out, " 1 mutations") {
 		t.Errorf("plural of 1:\n%s", out)
+	}
+}
+
+// The progress callbacks behind dump's and replay's bars account for
+// every byte of the input.
+func TestProgressCountsEveryByte(t *testing.T) {
+	m := genRoot(t, "")
+	tg, err := dataroot.Resolve(readOnlyFS, m.Root, dataroot.Options{DataDirs: m.DataDirs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, f := range tg.Files() {
+		total += f.Size
+	}
+	var dumped atomic.Int64
+	if _, err := dump.Files(tg.Files(), dump.Options{Out: io.Discard, Err: io.Discard, Progress: func(n int64) { dumped.Add(n) }}); err != nil {
+		t.Fatal(err)
+	}
+	var replayed atomic.Int64
+	if _, err := replay.Run(tg.Root, replay.Options{Progress: func(n int64) { replayed.Add(n) }}); err != nil {
+		t.Fatal(err)
+	}
+	if dumped.Load() != total || replayed.Load() != total {
+		t.Fatalf("dump reported %d, replay %d bytes of %d", dumped.Load(), replayed.Load(), total)
 	}
 }
