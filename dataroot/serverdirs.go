@@ -1,6 +1,7 @@
 package dataroot
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -93,6 +94,16 @@ type Sources struct {
 	BlackListed []DirSource `json:"black_listed,omitempty"`
 	// NoSlog: the operator stated there is no slog (--no-slog).
 	NoSlog bool `json:"no_slog,omitempty"`
+}
+
+// MarshalJSON prints no data dirs as [] rather than null.
+func (s Sources) MarshalJSON() ([]byte, error) {
+	type plain Sources
+	p := plain(s)
+	if p.DataDirs == nil {
+		p.DataDirs = []DirSource{}
+	}
+	return json.Marshal(p)
 }
 
 // ServerDirs derives the slog dir and the data dirs of a replica server

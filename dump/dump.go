@@ -35,6 +35,9 @@ type Options struct {
 	Out, Err io.Writer
 	// FS is what files are read through; nil means vfs.ReadOnly(vfs.OS).
 	FS vfs.FS
+	// Progress, if set, is called with the number of bytes of the files
+	// read since its last call (for a progress bar).
+	Progress func(n int64)
 }
 
 func (o Options) fs() vfs.FS {
@@ -76,20 +79,28 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 	for _, g := range opts.Gpids {
 		want[g] = true
 	}
-	p := printer{opts: opts, w: out, res: &res}
+	p := Printer{opts: opts, w: out, res: &res}
 	for _, lf := range files {
 		res.Files++
+		var read int64 // bytes of lf reported to Progress
 		s, err := format.ScanFile(opts.fs(), lf, func(m *format.Mutation, pos format.Pos) error {
 			if opts.MaxBytes > 0 && pos.FileOffset+int64(pos.Size) > opts.MaxBytes {
 				return errLimit
+			}
+			if end := pos.FileOffset + int64(pos.Size); opts.Progress != nil && end-read >= 1<<20 {
+				opts.Progress(end - read)
+				read = end
 			}
 			res.Mutations++
 			if len(want) > 0 && !want[m.Gpid] || m.Decree < opts.FromDecree || opts.ToDecree >= 0 && m.Decree > opts.ToDecree {
 				return nil
 			}
 			res.Printed++
-			return p.mutation(lf, m, pos)
+			return p.Mutation(lf.Path, m, pos, nil)
 		})
+		if opts.Progress != nil && lf.Size > read {
+			opts.Progress(lf.Size - read)
+		}
 		if err != nil && !errors.Is(err, errLimit) {
 			out.Flush()
 			return res, fmt.Errorf("dump %s: %w", lf.Path, err)
@@ -118,7 +129,9 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 	return res, nil
 }
 
-type printer struct {
+// Printer prints mutations one by one as Files does, in opts's format
+// (mlog_dump text, -d, JSON Lines), to opts.Out; replay --emit uses it.
+type Printer struct {
 	opts Options
 	w    *bufio.Writer
 	buf  []byte
@@ -129,34 +142,55 @@ type printer struct {
 // not decode (other than a code no decoder exists for, which mlog_dump
 // prints as unsupported) is reported on Err with the file and the
 // mutation's file offset, and counted.
-func (p *printer) decode(lf format.LogFile, m *format.Mutation, pos format.Pos, i int) (rrdb.Request, error) {
+func (p *Printer) decode(path string, m *format.Mutation, pos format.Pos, i int) (rrdb.Request, error) {
 	u := m.Updates[i]
 	req, err := rrdb.Decode(u.Code, u.SerializationType, u.Data)
 	if err != nil && !rrdb.IsUnsupported(u.Code, err) {
-		p.res.Malformed++
+		if p.res != nil {
+			p.res.Malformed++
+		}
 		p.w.Flush()
 		fmt.Fprintf(p.opts.Err, "%s: mutation at offset %d (gpid %s, decree %d), update %d: malformed %s payload: %v\n",
-			lf.Path, pos.FileOffset, m.Gpid, m.Decree, i, u.Code, err)
+			path, pos.FileOffset, m.Gpid, m.Decree, i, u.Code, err)
 	}
 	return req, err
 }
 
-func (p *printer) mutation(lf format.LogFile, m *format.Mutation, pos format.Pos) error {
+// NewPrinter returns a Printer writing to opts.Out through a buffer:
+// call Flush at the end.
+func NewPrinter(opts Options) *Printer {
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	return &Printer{opts: opts, w: bufio.NewWriterSize(opts.Out, 256<<10)}
+}
+
+// Flush writes out what is buffered.
+func (p *Printer) Flush() error { return p.w.Flush() }
+
+// Mutation prints m, read from the file at path at pos. committed, when
+// not nil, says whether the mutation is committed (replay's recovered
+// stream): JSON gets a "committed" field, and the text line of a prepared
+// mutation ends with "(prepared, not committed)".
+func (p *Printer) Mutation(path string, m *format.Mutation, pos format.Pos, committed *bool) error {
 	if p.opts.JSON {
-		return p.json(lf, m, pos)
+		return p.json(path, m, pos, committed)
 	}
 	// mutation_log_tool::dump (Pegasus HEAD, src/tools/mutation_log_tool.cpp).
 	b := p.buf[:0]
 	name := m.Gpid.String() + "." + strconv.FormatInt(m.Ballot, 10) + "." + strconv.FormatInt(m.Decree, 10)
 	b = fmt.Appendf(b, "mutation [%s]: gpid=%s, ballot=%d, decree=%d, timestamp=%s, last_committed_decree=%d, log_offset=%d, log_length=%d, update_count=%d\n",
 		name, m.Gpid, m.Ballot, m.Decree, timeMs(m.Timestamp/1000, p.opts.Location), m.LastCommittedDecree, m.LogOffset, pos.Size, len(m.Updates))
+	if committed != nil && !*committed {
+		b = append(b[:len(b)-1], " (prepared, not committed)\n"...)
+	}
 	p.buf = b
 	if _, err := p.w.Write(b); err != nil {
 		return err
 	}
 	if p.opts.Detailed {
 		for i, u := range m.Updates {
-			req, err := p.decode(lf, m, pos, i)
+			req, err := p.decode(path, m, pos, i)
 			if err != nil {
 				// mlog_dump's own ERROR line; the location went to Err.
 				err = rrdb.FormatDetailed(p.w, u.Code, u.SerializationType, u.Data)
@@ -179,7 +213,7 @@ func timeMs(ms int64, loc *time.Location) string {
 
 // Record is one JSON line. Field names are stable: scripts parse them.
 type Record struct {
-	File                string       `json:"file"`
+	Path                string       `json:"path"` // the log file
 	BlockOffset         int64        `json:"block_offset"`
 	FileOffset          int64        `json:"file_offset"`
 	LogOffset           int64        `json:"log_offset"`
@@ -190,6 +224,8 @@ type Record struct {
 	LastCommittedDecree int64        `json:"last_committed_decree"`
 	TimestampUs         int64        `json:"timestamp_us"`
 	Updates             []UpdateJSON `json:"updates"`
+	// Committed is set in replay's recovered stream only.
+	Committed *bool `json:"committed,omitempty"`
 }
 
 // UpdateJSON describes one update; Request is set with Detailed.
@@ -201,16 +237,16 @@ type UpdateJSON struct {
 	DecodeError       string       `json:"decode_error,omitempty"`
 }
 
-func (p *printer) json(lf format.LogFile, m *format.Mutation, pos format.Pos) error {
+func (p *Printer) json(path string, m *format.Mutation, pos format.Pos, committed *bool) error {
 	r := Record{
-		File: lf.Path, BlockOffset: pos.BlockOffset, FileOffset: pos.FileOffset, LogOffset: m.LogOffset, LogLength: pos.Size,
+		Path: path, Committed: committed, BlockOffset: pos.BlockOffset, FileOffset: pos.FileOffset, LogOffset: m.LogOffset, LogLength: pos.Size,
 		Gpid: m.Gpid.String(), Ballot: m.Ballot, Decree: m.Decree, LastCommittedDecree: m.LastCommittedDecree, TimestampUs: m.Timestamp,
 		Updates: make([]UpdateJSON, len(m.Updates)),
 	}
 	for i, u := range m.Updates {
 		r.Updates[i] = UpdateJSON{Code: u.Code, SerializationType: u.SerializationType, Size: len(u.Data)}
 		if p.opts.Detailed {
-			req, err := p.decode(lf, m, pos, i)
+			req, err := p.decode(path, m, pos, i)
 			if err != nil {
 				r.Updates[i].DecodeError = err.Error()
 			} else {

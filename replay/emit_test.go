@@ -29,7 +29,11 @@ func TestEmitConflictReplicaDirsOneStream(t *testing.T) {
 	}
 	var got []mu // written by the callback: unsynchronised, as the CLI's writer is
 	var committed []bool
-	res, err := Run(root, Options{Workers: 2, EmitGpid: &g14, Emit: func(m *format.Mutation, c bool) error {
+	res, err := Run(root, Options{Workers: 2, EmitGpid: &g14, Emit: func(m *format.Mutation, at Loc, c bool) error {
+		// Each mutation comes with where it was read: disk2's plog.
+		if !strings.HasPrefix(at.File, disk2.root) || at.Pos.FileOffset == 0 || m.LogOffset-at.Pos.FileOffset != 0 {
+			t.Errorf("decree %d read at %+v", m.Decree, at)
+		}
 		got = append(got, mu{m.Ballot, m.Decree, m.LastCommittedDecree})
 		committed = append(committed, c)
 		return nil

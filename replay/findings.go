@@ -10,7 +10,6 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
-	"github.com/waltool/waltool/logrules"
 )
 
 // collectFindings turns the verdicts already in res into located findings:
@@ -131,14 +130,9 @@ type abortAt struct {
 // locate wraps err, returned by replay_mutation for m at pos, with the
 // file holding m: the last of files starting at or before m's log offset
 // (Scan has checked that log_offset is the mutation's global offset).
-func locate(files []logrules.OpenedFile, m *format.Mutation, pos format.Pos, err error) error {
-	e := &abortAt{pos: pos, err: err}
+func locate(files *locator, m *format.Mutation, pos format.Pos, err error) error {
+	e := &abortAt{pos: pos, err: err, file: files.at(m, pos).File}
 	e.m.gpid, e.m.ballot, e.m.decree = m.Gpid, m.Ballot, m.Decree
-	for _, f := range files {
-		if f.StartOffset <= m.LogOffset {
-			e.file = f.Path
-		}
-	}
 	return e
 }
 

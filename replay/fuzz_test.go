@@ -103,7 +103,7 @@ func FuzzReplayModel(f *testing.F) {
 			var accepted decrees.Set
 			for _, x := range ms {
 				m := &format.Mutation{Ballot: x.ballot, Decree: x.decree, LastCommittedDecree: x.lcd, LogOffset: x.logOffset}
-				ok, err := r.replayMutation(m, x.private)
+				ok, err := r.replayMutation(m, Loc{}, x.private)
 				if err != nil {
 					break
 				}

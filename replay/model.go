@@ -12,6 +12,8 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
@@ -33,13 +35,27 @@ const (
 	V26 Version = "2.6" // no slog code: slog files are ignored
 )
 
-// ParseVersion accepts 2.3 to 2.6.
+// ParseVersion accepts 2.3 to 2.6, as written in a release name too: a
+// leading "v" and a patch level are allowed ("2.6.0", "v2.4.1"); replay
+// does not change within a minor version.
 func ParseVersion(s string) (Version, error) {
-	switch v := Version(s); v {
+	t := strings.TrimPrefix(strings.TrimSpace(s), "v")
+	if parts := strings.Split(t, "."); len(parts) == 3 {
+		if _, err := strconv.ParseUint(parts[2], 10, 32); err == nil {
+			t = parts[0] + "." + parts[1]
+		}
+	}
+	switch v := Version(t); v {
 	case V23, V24, V25, V26:
 		return v, nil
 	}
-	return "", fmt.Errorf("server version %q: want 2.3, 2.4, 2.5 or 2.6", s)
+	return "", fmt.Errorf("server version %q: want 2.3, 2.4, 2.5 or 2.6 (a patch level such as 2.6.0 is fine)", s)
+}
+
+// Loc is where a mutation was read: the log file and its position in it.
+type Loc struct {
+	File string
+	Pos  format.Pos
 }
 
 // Options of a replay.
@@ -50,14 +66,21 @@ type Options struct {
 	// we cannot read RocksDB).
 	DurableDecrees map[gpid.Gpid]int64
 	// Emit, if set, receives the recovered mutation stream of EmitGpid in
-	// commit order: committed mutations first, then the prepared ones. It
-	// is called from one goroutine at a time.
+	// commit order: committed mutations first, then the prepared ones,
+	// each with the file and position it was read from (the plog or, for
+	// what the server appends from it, the slog). It is called from one
+	// goroutine at a time.
 	EmitGpid *gpid.Gpid
-	Emit     func(m *format.Mutation, committed bool) error
+	Emit     func(m *format.Mutation, at Loc, committed bool) error
 	// MaxPrepareCount is max_mutation_count_in_prepare_list (110).
 	MaxPrepareCount int
 	// Workers replaying plogs at once; 0 means one per CPU.
 	Workers int
+	// Progress, if set, is called with the number of log bytes read since
+	// its last call (every plog and slog file counts, replayed or
+	// skipped), for a progress bar; it may be called from several
+	// goroutines at once.
+	Progress func(n int64)
 }
 
 // Run replays a data root as a server of opts.Version would.
@@ -78,11 +101,12 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	// Load and replay every plog; replicas are independent, as the
 	// server's parallel LPC_REPLICATION_INIT_LOAD tasks are.
 	for i, dr := range root.Replicas {
-		rr := &ReplicaResult{Gpid: dr.Gpid.String(), Dir: dr.Dir, SlogOnlyDecrees: []decrees.Range{}, Prepared: []decrees.Range{}, Holes: []decrees.Range{}, LostIfSlogIgnored: []decrees.Range{}, Lost: []decrees.Range{}}
+		rr := &ReplicaResult{Gpid: dr.Gpid.String(), Path: dr.Dir, SlogOnlyDecrees: []decrees.Range{}, Prepared: []decrees.Range{}, Holes: []decrees.Range{}, LostIfSlogIgnored: []decrees.Range{}, Lost: []decrees.Range{}}
 		results[i] = rr
 		r, why := newReplicaFor(dr, opts)
 		if r == nil {
-			rr.Error = why
+			rr.Error = "not loaded: " + why
+			notLoaded[dr.Gpid] = why
 			continue
 		}
 		reps[i] = r
@@ -95,8 +119,8 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 		for _, r := range slices.Backward(reps) {
 			if r != nil && r.gpid == *opts.EmitGpid {
 				r.keepMutations = true
-				r.emit = func(m *format.Mutation) {
-					if err := opts.Emit(m, true); err != nil && emitErr == nil {
+				r.emit = func(m *format.Mutation, at Loc) {
+					if err := opts.Emit(m, at, true); err != nil && emitErr == nil {
 						emitErr = err
 					}
 				}
@@ -106,7 +130,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	}
 	par.Each(len(reps), par.Workers(opts.Workers, len(reps)), func(i int) {
 		if r := reps[i]; r != nil {
-			replayPlog(root.FS, r, root.Replicas[i], results[i])
+			replayPlog(root.FS, r, root.Replicas[i], results[i], opts.Progress)
 		}
 	})
 	if emitErr != nil {
@@ -114,13 +138,12 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	}
 	for i, r := range reps {
 		if r == nil {
-			notLoaded[root.Replicas[i].Gpid] = results[i].Error
 			continue
 		}
 		res.MutationsRead += r.plogRead
 		if r.err != nil {
 			results[i].Error = r.err.Error()
-			notLoaded[r.gpid] = "replica failed to open"
+			notLoaded[r.gpid] = "its plog failed to replay"
 			if errors.Is(r.err, ErrAbort) && res.Abort == "" {
 				res.Abort = fmt.Sprintf("replica %s: %v", r.gpid, r.err)
 			}
@@ -151,7 +174,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 
 	// The slog, read even for 2.6 to tell what 2.6 loses.
 	if root.SlogExists {
-		res.Slog = replaySlog(root.FS, root.SlogDir, loaded, notLoaded, res)
+		res.Slog = replaySlog(root.FS, root.SlogDir, loaded, notLoaded, res, opts.Progress)
 		res.Slog.Read = opts.Version != V26
 		res.MutationsRead += int64(res.Slog.Mutations)
 		if emitErr != nil {
@@ -206,7 +229,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 				_, es = r.recovered()
 			}
 			for _, e := range es {
-				if err := opts.Emit(e.m, false); err != nil {
+				if err := opts.Emit(e.m, e.at, false); err != nil {
 					return nil, err
 				}
 			}
@@ -226,20 +249,21 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 			res.OK = false
 		}
 	}
-	sort.Slice(res.Orphans, func(i, j int) bool { return res.Orphans[i].Gpid < res.Orphans[j].Gpid })
+	sort.Slice(res.Orphans, func(i, j int) bool { return gpidLess(res.Orphans[i].Gpid, res.Orphans[j].Gpid) })
 	return res, nil
 }
 
 // newReplicaFor sets a replica up as replica::init_app_and_prepare_list
-// does, or says why the server would not load it.
+// does, or says why the server would not load it (the reason alone:
+// callers prefix it).
 func newReplicaFor(dr *dataroot.Replica, opts Options) (*replica, string) {
 	for _, f := range dataroot.ValidateReplica(dr) {
 		if f.Class.Fatal() {
-			return nil, "not loaded: " + f.Message
+			return nil, f.Message
 		}
 	}
 	if dr.InitInfo == nil {
-		return nil, "not loaded: no .init-info"
+		return nil, "no .init-info"
 	}
 	durable := dr.DurableDecree
 	if d, ok := opts.DurableDecrees[dr.Gpid]; ok {
@@ -247,14 +271,14 @@ func newReplicaFor(dr *dataroot.Replica, opts Options) (*replica, string) {
 	}
 	ii := dr.InitInfo
 	if durable < ii.InitDurableDecree {
-		return nil, fmt.Sprintf("not loaded: durable decree %d < init_durable_decree %d (ERR_INCOMPLETE_DATA)", durable, ii.InitDurableDecree)
+		return nil, fmt.Sprintf("durable decree %d < init_durable_decree %d (ERR_INCOMPLETE_DATA)", durable, ii.InitDurableDecree)
 	}
 	return newReplica(dr.Gpid, durable, ii.InitBallot, ii.InitOffsetInPrivateLog, ii.InitOffsetInSharedLog, opts.MaxPrepareCount), ""
 }
 
 // replayPlog is the private half of replica::init_app_and_prepare_list:
 // mutation_log::open with replay_condition {gpid: app lcd}.
-func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult) {
+func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult, progress func(int64)) {
 	dir, err := format.OpenDir(fsys, dr.PlogDir)
 	if errors.Is(err, os.ErrNotExist) {
 		return // open creates an empty log
@@ -267,6 +291,8 @@ func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult
 		r.err = fmt.Errorf("%w: %w", ErrAbort, dir.DuplicateIndex)
 		return
 	}
+	pr := newLogProgress(progress, dir)
+	defer pr.finish()
 	log, err := logrules.Open(fsys, dir)
 	if err != nil {
 		r.err = fmt.Errorf("plog open failed: %w", err)
@@ -276,10 +302,15 @@ func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult
 	if len(log.Files) > 0 {
 		rr.Plog.FirstFile = log.Files[begin].Name()
 	}
-	files := log.Files[begin:]
+	files := &locator{files: log.Files[begin:]}
 	rep, err := log.Replay(begin, func(m *format.Mutation, pos format.Pos) error {
 		r.plogRead++
-		ok, err := r.replayMutation(m, true)
+		pr.to(m.LogOffset + int64(pos.Size))
+		var at Loc
+		if r.keepMutations {
+			at = files.at(m, pos)
+		}
+		ok, err := r.replayMutation(m, at, true)
 		if err != nil {
 			return locate(files, m, pos, err)
 		}
@@ -368,4 +399,72 @@ func noSlogRead(root *dataroot.Root) string {
 		st = "not read"
 	}
 	return fmt.Sprintf("slog dir %s: %s", root.SlogDir, st)
+}
+
+// locator finds the file a replayed mutation was read from. The codec
+// checks that a mutation's log_offset is its file's start offset plus its
+// offset in the file, and files are replayed in order, so the search only
+// moves forward.
+type locator struct {
+	files []logrules.OpenedFile
+	i     int
+}
+
+func (l *locator) at(m *format.Mutation, pos format.Pos) Loc {
+	start := m.LogOffset - pos.FileOffset
+	for j := l.i; j < len(l.files); j++ {
+		if l.files[j].StartOffset == start {
+			l.i = j
+			return Loc{File: l.files[j].Path, Pos: pos}
+		}
+	}
+	return Loc{Pos: pos}
+}
+
+// logProgress reports the bytes of one log dir to Options.Progress as its
+// replay advances through global log offsets, and all of them at the end
+// (files the replay skips included).
+type logProgress struct {
+	fn          func(int64)
+	base        int64 // global offset of the first file
+	sent, total int64
+}
+
+func newLogProgress(fn func(int64), dir *format.Dir) *logProgress {
+	p := &logProgress{fn: fn}
+	for i, f := range dir.Files {
+		if i == 0 {
+			p.base = f.StartOffset
+		}
+		p.total += f.Size
+	}
+	return p
+}
+
+// to reports progress up to the global log offset end.
+func (p *logProgress) to(end int64) {
+	if p.fn == nil {
+		return
+	}
+	if done := min(end-p.base, p.total); done-p.sent >= 1<<20 {
+		p.fn(done - p.sent)
+		p.sent = done
+	}
+}
+
+func (p *logProgress) finish() {
+	if p.fn != nil && p.total > p.sent {
+		p.fn(p.total - p.sent)
+		p.sent = p.total
+	}
+}
+
+// gpidLess orders gpids printed as strings numerically: "1.2" before "1.10".
+func gpidLess(a, b string) bool {
+	ga, errA := gpid.Parse(a)
+	gb, errB := gpid.Parse(b)
+	if errA != nil || errB != nil {
+		return a < b
+	}
+	return ga.Less(gb)
 }

@@ -28,6 +28,7 @@ const DefaultMaxPrepareCount = 110
 type entry struct {
 	ballot, decree, lcd int64
 	m                   *format.Mutation
+	at                  Loc // where m was read, with m
 }
 
 // mutationCache is mutation_cache (src/replica/mutation_cache.cpp), a ring

@@ -27,7 +27,7 @@ func TestReplayAgreesWithGeneratorAndIndependentDecoder(t *testing.T) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "root")
 			m, err := fixtures.Generate(fixtures.Options{Out: out, Seed: int64(seed), Apps: 1 + seed%3, Replicas: 1 + seed%4,
-				Mutations: 300 + 37*seed, ValueSize: 20, DataDirs: 1 + seed%2, SlogFileSize: 16 << 10, PlogFileSize: 8 << 10})
+				Mutations: 300 + 37*seed, ValueSize: 20, Disks: 1 + seed%2, SlogFileSize: 16 << 10, PlogFileSize: 8 << 10})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -18,7 +18,7 @@ type replica struct {
 	initShared    int64 // .init-info init_offset_in_shared_log
 	plist         *prepareList
 	keepMutations bool // retain payloads for the recovered stream
-	emit          func(m *format.Mutation)
+	emit          func(m *format.Mutation, at Loc)
 
 	// The plog's in-memory state after its replay (mutation_log).
 	plogMaxDecree    int64
@@ -50,14 +50,15 @@ func (r *replica) execute(e *entry) {
 	}
 	r.app = e.decree
 	if r.emit != nil && e.m != nil {
-		r.emit(e.m)
+		r.emit(e.m, e.at)
 	}
 }
 
 // replayMutation is replica::replay_mutation (src/replica/replica_init.cpp,
 // v2.4.0/v2.5.0; same in rdsn 2.3). It returns whether the log counts the
-// mutation as accepted (which raises the log's max decree).
-func (r *replica) replayMutation(m *format.Mutation, private bool) (bool, error) {
+// mutation as accepted (which raises the log's max decree). at is where m
+// was read, kept with the mutation for the recovered stream.
+func (r *replica) replayMutation(m *format.Mutation, at Loc, private bool) (bool, error) {
 	d := m.Decree
 	// "it's very import to keep the ballot"
 	if m.Ballot > r.ballot {
@@ -86,7 +87,7 @@ func (r *replica) replayMutation(m *format.Mutation, private bool) (bool, error)
 	}
 	e := &entry{ballot: m.Ballot, decree: d, lcd: m.LastCommittedDecree}
 	if r.keepMutations {
-		e.m = m.Clone()
+		e.m, e.at = m.Clone(), at
 	}
 	return true, r.plist.prepare(e)
 }

@@ -41,7 +41,7 @@ type Result struct {
 // ReplicaResult is one replica's replay.
 type ReplicaResult struct {
 	Gpid string `json:"gpid"`
-	Dir  string `json:"dir"`
+	Path string `json:"path"` // the replica dir
 	Plog struct {
 		MinDecree int64 `json:"min_decree"`
 		MaxDecree int64 `json:"max_decree"`
@@ -95,7 +95,7 @@ type Orphan struct {
 
 // SlogResult describes the shared-log replay.
 type SlogResult struct {
-	Dir       string `json:"dir"`
+	Path      string `json:"path"` // the slog dir
 	Files     int    `json:"files"`
 	FirstFile string `json:"first_file,omitempty"`
 	Mutations int    `json:"mutations"` // delivered by replay

@@ -172,7 +172,7 @@ func TestHigherBallotReplaces(t *testing.T) {
 		write{m: mu{2, 4, 3}}, write{m: mu{2, 5, 3}}, write{m: mu{2, 6, 5}}, write{m: mu{2, 7, 6}})
 	tr.replica(g14, 0, dataroot.InitInfo{InitBallot: 1}, ws)
 	var got []mu
-	res := tr.run(Options{EmitGpid: &g14, Emit: func(m *format.Mutation, committed bool) error {
+	res := tr.run(Options{EmitGpid: &g14, Emit: func(m *format.Mutation, _ Loc, committed bool) error {
 		got = append(got, mu{m.Ballot, m.Decree, m.LastCommittedDecree})
 		return nil
 	}})
@@ -299,4 +299,17 @@ func TestParseVersion(t *testing.T) {
 		t.Fatal(v, err)
 	}
 	_ = errors.Is
+}
+
+func TestParseVersionPatchLevel(t *testing.T) {
+	for in, want := range map[string]Version{"2.6.0": V26, "v2.4.1": V24, "2.3": V23, " 2.5.12 ": V25} {
+		if v, err := ParseVersion(in); err != nil || v != want {
+			t.Errorf("%q: %q, %v", in, v, err)
+		}
+	}
+	for _, in := range []string{"2.7", "2.6.x", "2.6.0.1", "3", ""} {
+		if _, err := ParseVersion(in); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
 }

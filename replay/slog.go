@@ -15,8 +15,8 @@ import (
 // mutation_log::open of the slog with replay_condition = each loaded
 // replica's last committed decree after its plog replay, and the callback
 // that routes each mutation to its replica's replay_mutation.
-func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoaded map[gpid.Gpid]string, res *Result) *SlogResult {
-	sr := &SlogResult{Dir: path}
+func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoaded map[gpid.Gpid]string, res *Result, progress func(int64)) *SlogResult {
+	sr := &SlogResult{Path: path}
 	dir, err := format.OpenDir(fsys, path)
 	if errors.Is(err, os.ErrNotExist) {
 		return sr
@@ -31,6 +31,8 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 		res.Abort, res.abortErr = fmt.Sprintf("slog open: %v", abort), abort
 		return sr
 	}
+	pr := newLogProgress(progress, dir)
+	defer pr.finish()
 	log, err := logrules.Open(fsys, dir)
 	if err != nil {
 		sr.Error, sr.err = fmt.Sprintf("slog open failed: %v", err), err
@@ -46,9 +48,10 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 	}
 	orphans := map[gpid.Gpid]*Orphan{}
 	var abort error
-	files := log.Files[begin:]
+	files := &locator{files: log.Files[begin:]}
 	rep, err := log.Replay(begin, func(m *format.Mutation, pos format.Pos) error {
 		sr.Mutations++ // delivered, the aborting one included
+		pr.to(m.LogOffset + int64(pos.Size))
 		r := loaded[m.Gpid]
 		if r == nil || r.err != nil {
 			o := orphans[m.Gpid]
@@ -64,7 +67,11 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 			o.MinDecree, o.MaxDecree = min(o.MinDecree, m.Decree), max(o.MaxDecree, m.Decree)
 			return nil
 		}
-		ok, err := r.replayMutation(m, false)
+		var at Loc
+		if r.keepMutations {
+			at = files.at(m, pos)
+		}
+		ok, err := r.replayMutation(m, at, false)
 		if err != nil {
 			// A CHECK in replay aborts the whole server.
 			err = locate(files, m, pos, err)

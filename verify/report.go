@@ -5,6 +5,9 @@
 package verify
 
 import (
+	"encoding/json"
+	"sort"
+
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
@@ -72,9 +75,73 @@ type FileReport struct {
 	Mutations  int           `json:"mutations"`
 	Bytes      int64         `json:"bytes"`       // file size
 	ValidBytes int64         `json:"valid_bytes"` // length of the valid prefix
-	Error      string        `json:"error"`
-	// ErrorOffset is the file offset of the first bad block (-1: none).
+	Error      string        `json:"error,omitempty"`
+	// ErrorOffset is the file offset of the first bad block (-1: none;
+	// omitted from JSON then).
 	ErrorOffset int64                    `json:"error_offset"`
 	Header      *format.FileHeader       `json:"header,omitempty"`
 	Gpids       map[gpid.Gpid]*GpidStats `json:"-"`
+}
+
+// The JSON shapes (docs/commands.md): lists are [] when empty, never null;
+// per-gpid statistics are a list sorted by gpid numerically ("1.2" before
+// "1.10"; encoding/json would sort map keys as strings); a field that does
+// not apply is omitted rather than given a sentinel value.
+
+// GpidEntry is one replica's statistics in a JSON gpids list.
+type GpidEntry struct {
+	Gpid gpid.Gpid `json:"gpid"`
+	GpidStats
+}
+
+// SortedGpids lists m sorted by gpid.
+func SortedGpids(m map[gpid.Gpid]*GpidStats) []GpidEntry {
+	out := make([]GpidEntry, 0, len(m))
+	for g, st := range m {
+		out = append(out, GpidEntry{g, *st})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Gpid.Less(out[j].Gpid) })
+	return out
+}
+
+// MarshalJSON prints findings as [] rather than null.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	p := plain(r)
+	if p.Dirs == nil {
+		p.Dirs = []*DirReport{}
+	}
+	if p.Findings == nil {
+		p.Findings = []finding.Finding{}
+	}
+	return json.Marshal(p)
+}
+
+// MarshalJSON prints gpids as a sorted list, and empty lists as [].
+func (d DirReport) MarshalJSON() ([]byte, error) {
+	type plain DirReport
+	p := plain(d)
+	if p.Files == nil {
+		p.Files = []*FileReport{}
+	}
+	if p.Findings == nil {
+		p.Findings = []finding.Finding{}
+	}
+	return json.Marshal(struct {
+		plain
+		Gpids []GpidEntry `json:"gpids"`
+	}{p, SortedGpids(d.Gpids)})
+}
+
+// MarshalJSON omits error_offset when the file has no error.
+func (f FileReport) MarshalJSON() ([]byte, error) {
+	type plain FileReport
+	out := struct {
+		plain
+		ErrorOffset *int64 `json:"error_offset,omitempty"`
+	}{plain: plain(f)}
+	if f.ErrorOffset >= 0 {
+		out.ErrorOffset = &f.ErrorOffset
+	}
+	return json.Marshal(out)
 }

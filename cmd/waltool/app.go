@@ -1,18 +1,22 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
 
 // Exit codes, documented in docs/commands.md; scripts act on them.
 const (
-	exitOK       = 0 // nothing Pegasus would refuse was found
-	exitFindings = 1 // corruption, data that would be lost, mismatches
-	exitUsage    = 2 // bad arguments, unreadable input, I/O errors
+	exitOK          = 0   // nothing Pegasus would refuse was found
+	exitFindings    = 1   // corruption, data that would be lost, mismatches
+	exitUsage       = 2   // bad arguments, unreadable input, I/O errors
+	exitInterrupted = 130 // SIGINT or SIGTERM: stopped, and what the command was creating removed (128+SIGINT, as shells report it)
 )
 
 // findingsError carries a result that is not a failure of the tool itself:
@@ -25,12 +29,81 @@ func findings(format string, args ...any) error {
 	return &findingsError{fmt.Sprintf(format, args...)}
 }
 
+// usageError is a mistake on the command line: run prints it on one line,
+// then a hint naming the help to read, and exits 2.
+type usageError struct {
+	msg  string
+	help string // the command whose help the hint names: "waltool dump"
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef reports a usage error of the command c.
+func usagef(c *cli.Context, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), help: helpName(c)}
+}
+
+func helpName(c *cli.Context) string {
+	name := ""
+	for _, l := range c.Lineage() {
+		// The app's own root command is named after it.
+		if l.Command != nil && l.Command.Name != "" && l.Command.Name != c.App.Name {
+			name = " " + l.Command.Name + name
+		}
+	}
+	return "waltool" + name
+}
+
+// helpWidth is the width the help text is wrapped to: an 80-column terminal.
+const helpWidth = 80
+
+func init() {
+	cli.HelpPrinter = func(w io.Writer, templ string, data any) {
+		cli.HelpPrinterCustom(w, templ, data, map[string]any{"wrapAt": func() int { return helpWidth }})
+	}
+}
+
+// version is the module version and VCS revision this binary was built
+// from (runtime/debug.ReadBuildInfo): "v0.3.0", or "(devel) rev 1a2b3c4d5e6f
+// (modified) 2025-01-02T03:04:05Z" for a build from a work tree.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown (no build info)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, modified, at string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = " (modified)"
+			}
+		case "vcs.time":
+			at = " " + s.Value
+		}
+	}
+	if rev != "" {
+		v += " rev " + rev + modified + at
+	}
+	return v + ", " + bi.GoVersion
+}
+
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
-		Name:  "waltool",
-		Usage: "offline tools for Apache Pegasus write-ahead logs (slog and plog)",
-		Description: "Read-only unless told: dump, verify and dry runs never open an input for writing.\n" +
-			"Exit status: 0 nothing Pegasus would refuse, 1 findings (corruption, loss), 2 usage or I/O error.",
+	app := &cli.App{
+		Name:    "waltool",
+		Usage:   "offline tools for Apache Pegasus write-ahead logs (slog and plog)",
+		Version: version(),
+		Description: "Read-only unless told: dump, verify and dry runs never open an input for\n" +
+			"writing. Flags may come before or after PATH. 'waltool help CMD' or\n" +
+			"'waltool CMD --help' describes a command.\n" +
+			"Exit status: 0 nothing Pegasus would refuse, 1 findings (corruption, loss),\n" +
+			"2 usage or I/O error, 130 interrupted (SIGINT, SIGTERM).",
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
@@ -45,10 +118,39 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			benchCommand(),
 		},
 	}
+	onUsage := func(c *cli.Context, err error, _ bool) error {
+		return &usageError{msg: err.Error(), help: helpName(c)}
+	}
+	app.OnUsageError = onUsage
+	var walk func([]*cli.Command)
+	walk = func(cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			cmd.OnUsageError = onUsage
+			walk(cmd.Subcommands)
+		}
+	}
+	walk(app.Commands)
+	return app
 }
 
+// run runs the command line args without signal handling (tests, the demo).
 func run(args []string, stdout, stderr io.Writer) int {
-	err := newApp(stdout, stderr).Run(args)
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+// runContext runs the command line args; when ctx is cancelled (SIGINT,
+// SIGTERM) the command stops, removes what it was creating, and the exit
+// status is 130.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	args, err := normalizeArgs(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "waltool: interrupted")
+		return exitInterrupted
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -59,6 +161,162 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitFindings
 	}
+	var u *usageError
+	if errors.As(err, &u) {
+		fmt.Fprintf(stderr, "%s: %s\n", u.help, u.msg)
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", u.help)
+		return exitUsage
+	}
 	fmt.Fprintln(stderr, "waltool:", err)
 	return exitUsage
+}
+
+// normalizeArgs prepares a command line for urfave/cli v2, which stops
+// parsing flags at the first positional argument:
+//
+//   - the flags of the command named (and their values) are moved before
+//     its positional arguments, so that `waltool verify ROOT --json` is
+//     `waltool verify --json ROOT` ("--" still ends the flags);
+//   - `waltool help CMD [SUB]` becomes `waltool CMD [SUB] --help`;
+//   - an unknown command is a usage error.
+//
+// Unknown flags are left in place for the parser to reject.
+func normalizeArgs(app *cli.App, args []string) ([]string, error) {
+	if len(args) == 0 {
+		return args, nil
+	}
+	out := []string{args[0]}
+	rest := args[1:]
+	help := false
+	flags := append([]cli.Flag{cli.HelpFlag, cli.VersionFlag}, app.Flags...)
+	cmds := app.Commands
+	path := "waltool"
+	for {
+		var fl, pos []string
+		fl, pos = splitFlags(flags, rest, len(cmds) > 0)
+		if len(cmds) == 0 || len(pos) == 0 {
+			out = append(out, fl...)
+			if help {
+				out = append(out, "--help")
+			}
+			if len(pos) > 0 && (strings.HasPrefix(pos[0], "-") || containsDash(pos)) {
+				out = append(out, "--")
+			}
+			return append(out, pos...), nil
+		}
+		out = append(out, fl...)
+		name := pos[0]
+		if name == "help" && path == "waltool" && !help {
+			help = true
+			rest = pos[1:]
+			continue
+		}
+		var cmd *cli.Command
+		for _, c := range cmds {
+			if c.HasName(name) {
+				cmd = c
+			}
+		}
+		if cmd == nil {
+			msg := fmt.Sprintf("unknown command %q", name)
+			if s := suggest(cmds, name); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			return nil, &usageError{msg: msg, help: path}
+		}
+		out = append(out, name)
+		path += " " + cmd.Name
+		flags = append([]cli.Flag{cli.HelpFlag}, cmd.Flags...)
+		cmds = cmd.Subcommands
+		rest = pos[1:]
+	}
+}
+
+// containsDash reports whether a positional argument would look like a flag.
+func containsDash(pos []string) bool {
+	for _, p := range pos {
+		if strings.HasPrefix(p, "-") && p != "-" {
+			return true
+		}
+	}
+	return false
+}
+
+// splitFlags separates args into flags (with the values of those that take
+// one) and positional arguments, in order. With stopAtPositional (a command
+// with subcommands), everything from the first positional on is positional.
+func splitFlags(flags []cli.Flag, args []string, stopAtPositional bool) (fl, pos []string) {
+	takesValue := map[string]bool{}
+	for _, f := range flags {
+		tv := false
+		if t, ok := f.(interface{ TakesValue() bool }); ok {
+			tv = t.TakesValue()
+		}
+		for _, n := range f.Names() {
+			takesValue[n] = tv
+		}
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return fl, append(pos, args[i+1:]...)
+		case a == "-" || !strings.HasPrefix(a, "-"):
+			if stopAtPositional {
+				return fl, append(pos, args[i:]...)
+			}
+			pos = append(pos, a)
+		default:
+			fl = append(fl, a)
+			name := strings.TrimLeft(a, "-")
+			if strings.Contains(name, "=") {
+				continue
+			}
+			if takesValue[name] && i+1 < len(args) {
+				i++
+				fl = append(fl, args[i])
+			}
+		}
+	}
+	return fl, pos
+}
+
+// suggest returns the command name closest to a mistyped one, if any is
+// close (a prefix, or at most two edits away).
+func suggest(cmds []*cli.Command, name string) string {
+	best, bestD := "", 3
+	for _, c := range cmds {
+		if c.Hidden {
+			continue
+		}
+		for _, n := range c.Names() {
+			if strings.HasPrefix(n, name) && len(name) >= 2 {
+				return n
+			}
+			if d := editDistance(n, name); d < bestD {
+				best, bestD = n, d
+			}
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -32,7 +32,7 @@ func TestBenchCeiling(t *testing.T) {
 		t.Fatalf("%+v: want %d files, %d bytes", res, files, m.Bytes)
 	}
 	out, _, code = waltool(t, "bench", "ceiling", m.Root)
-	if code != 0 || !strings.Contains(out, "GB/s") {
+	if code != 0 || !strings.Contains(out, "GiB/s") || !strings.Contains(out, " files, ") {
 		t.Fatalf("exit %d: %s", code, out)
 	}
 	if _, _, code := waltool(t, "bench", "ceiling"); code != exitUsage {

@@ -19,16 +19,24 @@ func benchWriteCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "write",
 		Usage: "durable write throughput and latency: one shared log vs per-replica plogs vs the parallel plog writer",
+		// Pre-wrapped: the help wraps lines longer than 77 columns.
 		Description: "Modes:\n" +
-			"  shared-log     one shared log, all replicas interleaved, one writer with group commit (Pegasus 2.3)\n" +
-			"  plog-per-file  one plog per replica, each writing and syncing on its own (Pegasus 2.4+, plog_force_flush=true)\n" +
-			"  plog-parallel  format/plog: per-replica plogs, group commit per stream and one flush round per disk\n" +
-			"  raw-rounds     plog-parallel's I/O alone (the same files, writes and flush rounds, back to back, no writer,\n" +
-			"                 no clients): the ceiling of per-replica plogs flushed in shared rounds on these disks\n" +
-			"  raw-fsync      one goroutine per client appending 4 KiB and fdatasyncing its own file: the device ceiling\n" +
-			"  etcd-wal       go.etcd.io/etcd/server/v3/storage/wal, one WAL per replica (built from the bench/ module)\n" +
-			"Files go to a fresh directory under each of --dirs and are removed afterwards (unless --keep).\n" +
-			"Use a directory on the disk under test: a tmpfs makes every flush free.",
+			"  shared-log     one shared log, all replicas interleaved, one writer with\n" +
+			"                 group commit (Pegasus 2.3)\n" +
+			"  plog-per-file  one plog per replica, each writing and syncing on its own\n" +
+			"                 (Pegasus 2.4+, plog_force_flush=true)\n" +
+			"  plog-parallel  format/plog: per-replica plogs, group commit per stream and\n" +
+			"                 one flush round per disk\n" +
+			"  raw-rounds     plog-parallel's I/O alone (the same files, writes and flush\n" +
+			"                 rounds, back to back, no writer, no clients): the ceiling\n" +
+			"                 of per-replica plogs flushed in shared rounds on these disks\n" +
+			"  raw-fsync      one goroutine per client appending 4 KiB and fdatasyncing\n" +
+			"                 its own file: the device ceiling\n" +
+			"  etcd-wal       go.etcd.io/etcd/server/v3/storage/wal, one WAL per replica\n" +
+			"                 (built from the bench/ module)\n" +
+			"Files go to a fresh directory under each of --dirs and are removed\n" +
+			"afterwards (unless --keep). Use a directory on the disk under test: a tmpfs\n" +
+			"makes every flush free.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "replicas", Value: 64, Usage: "replicas (plogs); each write goes to one chosen at random"},
 			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent clients, each with one write outstanding"},
@@ -92,6 +100,11 @@ func benchWrite(c *cli.Context) error {
 		}
 		if benchmark.OnTmpfs(d) {
 			fmt.Fprintf(c.App.ErrWriter, "waltool: warning: %s is a tmpfs: flushes cost nothing there\n", d)
+		}
+		// Interrupted (the run does not watch the context), the process
+		// exits after a grace period: the fresh dirs go with it.
+		if !cfg.Keep {
+			defer removeNewOnInterrupt(d, "waltool-bench-*")()
 		}
 	}
 	var progress io.Writer

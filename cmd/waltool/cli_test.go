@@ -94,7 +94,7 @@ func TestDumpJSONAndFilters(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"file", "log_offset", "gpid", "ballot", "decree", "last_committed_decree", "timestamp_us", "updates"} {
+	for _, k := range []string{"path", "log_offset", "gpid", "ballot", "decree", "last_committed_decree", "timestamp_us", "updates"} {
 		if _, ok := rec[k]; !ok {
 			t.Errorf("missing %q in %s", k, lines[0])
 		}
@@ -134,7 +134,8 @@ func TestVerifyRealPlog(t *testing.T) {
 		OK   bool `json:"ok"`
 		Dirs []struct {
 			Kind  string `json:"kind"`
-			Gpids map[string]struct {
+			Gpids []struct {
+				Gpid                 string
 				MinDecree, MaxDecree int64
 				Mutations            int
 			} `json:"gpids"`
@@ -148,7 +149,7 @@ func TestVerifyRealPlog(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	if !r.OK || len(r.Dirs) != 1 || r.Dirs[0].Kind != "plog" || r.Dirs[0].Files[0].Status != "ok" || r.Dirs[0].Files[0].Blocks != 4 || r.Dirs[0].Gpids["1.4"].Mutations != 3 {
+	if !r.OK || len(r.Dirs) != 1 || r.Dirs[0].Kind != "plog" || r.Dirs[0].Files[0].Status != "ok" || r.Dirs[0].Files[0].Blocks != 4 || len(r.Dirs[0].Gpids) != 1 || r.Dirs[0].Gpids[0].Gpid != "1.4" || r.Dirs[0].Gpids[0].Mutations != 3 {
 		t.Fatalf("%+v", r)
 	}
 }

@@ -26,6 +26,7 @@ func demoCommand() *cli.Command {
 			if c.Bool("keep") {
 				fmt.Fprintf(c.App.Writer, "sample roots kept in %s\n", tmp)
 			} else {
+				defer removeOnInterrupt(tmp)()
 				defer os.RemoveAll(tmp)
 			}
 			root := filepath.Join(tmp, "root")
@@ -38,7 +39,7 @@ func demoCommand() *cli.Command {
 			}{
 				{"Generate a Pegasus 2.3-style data root: one shared log (slog) holding every replica's writes,\n" +
 					"and one private log (plog) per replica lagging behind it, on two data dirs.",
-					[]string{"fixtures", "gen", "--out", root, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--data-dirs", "2"}, 0},
+					[]string{"fixtures", "gen", "--out", root, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--disks", "2"}, 0},
 				{"The server's own config.ini, as Pegasus ships it: [core] data_dir = %{app.dir}, [replication]\n" +
 					"slog_dir and data_dirs (written beside the root as " + config + ").",
 					[]string{"@show-config"}, 0},
@@ -60,7 +61,7 @@ func demoCommand() *cli.Command {
 					"slog is read, and replay refuses to call anything safe. Exit 1.",
 					[]string{"replay", "--server-version", "2.6", "--config", config, "--cargs", "app.dir=" + root, "--slog-dir", filepath.Join(tmp, "nowhere")}, 1},
 				{"Generate the same root with one bit flipped in a plog.",
-					[]string{"fixtures", "gen", "--out", damaged, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--data-dirs", "2", "--corrupt", "bitflip"}, 0},
+					[]string{"fixtures", "gen", "--out", damaged, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--disks", "2", "--corrupt", "bitflip"}, 0},
 				{"Verify finds it, names the file and byte offset, and exits 1.",
 					[]string{"verify", "--config", config, "--cargs", "app.dir=" + damaged}, 1},
 			}
@@ -82,7 +83,10 @@ func demoCommand() *cli.Command {
 					continue
 				}
 				fmt.Fprintf(c.App.Writer, "\n# %s\n$ waltool %s\n", strings.ReplaceAll(s.say, "\n", "\n# "), strings.Join(args, " "))
-				code := run(append([]string{"waltool"}, args...), c.App.Writer, c.App.Writer)
+				code := runContext(c.Context, append([]string{"waltool"}, args...), c.App.Writer, c.App.Writer)
+				if err := c.Context.Err(); err != nil {
+					return err
+				}
 				if code != s.want {
 					return fmt.Errorf("demo step %q exited %d, expected %d", strings.Join(args, " "), code, s.want)
 				}

@@ -6,43 +6,64 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/dump"
-	"github.com/waltool/waltool/gpid"
 )
 
 func dumpCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "dump",
 		Usage:     "print the mutations of log files (mlog_dump format, or JSON Lines)",
-		ArgsUsage: "PATH (a log file, plog or slog dir, replica dir or data root)",
-		Description: "Reads files in order, read-only. On a bad block it prints the file and byte offset on stderr,\n" +
+		ArgsUsage: "PATH",
+		Description: "PATH is a log file, a plog or slog dir, a replica dir or a data root. " +
+			"Reads files in order, read-only. On a bad block it prints the file and byte offset on stderr, " +
 			"skips the rest of that file, goes on with the next, and exits 1.",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "detailed", Aliases: []string{"d"}, Usage: "decode each update's request (PUT, MULTI_PUT, REMOVE, ...)"},
 			&cli.BoolFlag{Name: "json", Usage: "JSON Lines, one object per mutation"},
 			&cli.StringSliceFlag{Name: "gpid", Usage: "only this replica (app_id.partition_index); repeatable"},
 			&cli.Int64Flag{Name: "from-decree", Usage: "first decree to print (inclusive)"},
-			&cli.Int64Flag{Name: "to-decree", Value: -1, Usage: "last decree to print (inclusive)"},
-			&cli.Int64Flag{Name: "max-bytes", Usage: "read at most this many bytes of each file"},
+			&cli.Int64Flag{Name: "to-decree", Usage: "last decree to print (inclusive; default: no limit)", DefaultText: "none"},
+			&cli.GenericFlag{Name: "max-bytes", Value: &sizeValue{}, Usage: "read at most this many bytes of each file: 4096, 64K, 1MiB (0: all)", DefaultText: "0"},
+			&cli.BoolFlag{Name: "progress", Value: true, Usage: "show a progress bar on stderr when it is a terminal and the input is large"},
 		}, rootFlags()...),
 		Action: func(c *cli.Context) error {
+			opts := dump.Options{
+				JSON: c.Bool("json"), Detailed: c.Bool("detailed"),
+				FromDecree: c.Int64("from-decree"), ToDecree: -1, MaxBytes: c.Generic("max-bytes").(*sizeValue).n,
+				Out: c.App.Writer, Err: c.App.ErrWriter,
+			}
+			if opts.FromDecree < 0 {
+				return usagef(c, "--from-decree %d: decrees start at 1", opts.FromDecree)
+			}
+			if c.IsSet("to-decree") {
+				opts.ToDecree = c.Int64("to-decree")
+				if opts.ToDecree < 0 {
+					return usagef(c, "--to-decree %d: decrees start at 1", opts.ToDecree)
+				}
+				if opts.ToDecree < opts.FromDecree {
+					return usagef(c, "--from-decree %d is above --to-decree %d: nothing would be printed", opts.FromDecree, opts.ToDecree)
+				}
+			}
+			for _, s := range c.StringSlice("gpid") {
+				g, err := parseGpid(s)
+				if err != nil {
+					return usagef(c, "--gpid: %v", err)
+				}
+				opts.Gpids = append(opts.Gpids, g)
+			}
 			t, files, err := onePathFiles(c)
 			if err != nil {
 				return err
 			}
 			dirsFatal := dirFindings(c.App.ErrWriter, t)
-			opts := dump.Options{
-				JSON: c.Bool("json"), Detailed: c.Bool("detailed"),
-				FromDecree: c.Int64("from-decree"), ToDecree: c.Int64("to-decree"), MaxBytes: c.Int64("max-bytes"),
-				Out: c.App.Writer, Err: c.App.ErrWriter, FS: readOnlyFS,
+			var total int64
+			for _, f := range files {
+				total += f.Size
 			}
-			for _, s := range c.StringSlice("gpid") {
-				g, err := gpid.Parse(s)
-				if err != nil {
-					return err
-				}
-				opts.Gpids = append(opts.Gpids, g)
-			}
+			bar := newLargeProgress(c, total, "dump")
+			opts.FS = cancelFS(c.Context, readOnlyFS)
+			opts.Progress = func(n int64) { bar.Add64(n) }
 			_, err = dump.Files(files, opts)
+			bar.Finish()
 			if errors.Is(err, dump.ErrDamaged) {
 				return findings("%v", err)
 			}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,41 +17,84 @@ func fixturesCommand() *cli.Command {
 		Usage: "generate sample Pegasus data roots",
 		Subcommands: []*cli.Command{{
 			Name:  "gen",
-			Usage: "write a deterministic Pegasus 2.3-style dual-WAL data root (slog + plogs) and its manifest",
+			Usage: "write a deterministic Pegasus 2.3-style data root (slog + plogs) and its manifest",
+			Description: "Sizes take binary units: 512K, 32MiB. --disks is a count (the paths are " +
+				"DIR/replica/reps, then DIR/disk<N>/replica/reps); the manifest's data_dirs is the path " +
+				"spec to give other commands' --data-dirs. If interrupted or failing, the partial root is removed.",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "out", Required: true, Usage: "output directory (must not exist or be empty)"},
+				&cli.StringFlag{Name: "out", Usage: "output directory (must not exist or be empty); required"},
 				&cli.Int64Flag{Name: "seed", Value: 1, Usage: "random seed; the same options give the same bytes"},
-				&cli.IntFlag{Name: "apps", Value: 2, Usage: "tables"},
-				&cli.IntFlag{Name: "replicas", Value: 4, Usage: "partitions per table"},
-				&cli.IntFlag{Name: "mutations", Value: 2000, Usage: "mutations in total, across replicas"},
-				&cli.IntFlag{Name: "value-size", Value: 100, Usage: "bytes per value"},
-				&cli.IntFlag{Name: "data-dirs", Value: 1, Usage: "data dirs (disks) to spread replicas over"},
-				&cli.Int64Flag{Name: "slog-file-size", Value: 1 << 20, Usage: "slog file size limit in bytes (Pegasus: 32 MiB)"},
-				&cli.Int64Flag{Name: "plog-file-size", Value: 4 << 20, Usage: "plog file size limit in bytes (Pegasus: 32 MiB)"},
+				&cli.IntFlag{Name: "apps", Value: fixtures.DefaultApps, Usage: "tables"},
+				&cli.IntFlag{Name: "replicas", Value: fixtures.DefaultReplicas, Usage: "partitions per table"},
+				&cli.IntFlag{Name: "mutations", Value: fixtures.DefaultMutations, Usage: "mutations in total, across replicas"},
+				&cli.GenericFlag{Name: "value-size", Value: &sizeValue{fixtures.DefaultValueSize}, Usage: "bytes per value"},
+				&cli.IntFlag{Name: "disks", Value: fixtures.DefaultDisks, Usage: "number of data dirs (disks) to spread replicas over"},
+				&cli.GenericFlag{Name: "slog-file-size", Value: &sizeValue{fixtures.DefaultSlogFileSize}, Usage: "slog file size limit (Pegasus: 32MiB)"},
+				&cli.GenericFlag{Name: "plog-file-size", Value: &sizeValue{fixtures.DefaultPlogFileSize}, Usage: "plog file size limit (Pegasus: 32MiB)"},
 				&cli.StringFlag{Name: "corrupt", Usage: "damage the generated root: torn-tail, bitflip, zero-tail or bad-header"},
 				&cli.BoolFlag{Name: "json", Usage: "print the manifest as JSON"},
 				&cli.BoolFlag{Name: "progress", Value: true, Usage: "show a progress bar on stderr when it is a terminal"},
 			},
-			Action: func(c *cli.Context) error {
-				bar := newProgress(c, int64(c.Int("mutations")), "generate")
-				m, err := fixtures.Generate(fixtures.Options{
-					Out: c.String("out"), Seed: c.Int64("seed"), Apps: c.Int("apps"), Replicas: c.Int("replicas"),
-					Mutations: c.Int("mutations"), ValueSize: c.Int("value-size"), DataDirs: c.Int("data-dirs"),
-					SlogFileSize: c.Int64("slog-file-size"), PlogFileSize: c.Int64("plog-file-size"), Corrupt: c.String("corrupt"),
-					Progress: func(done, total int64) { bar.ChangeMax64(total); bar.Set64(done) },
-				})
-				bar.Finish()
-				if err != nil {
-					return err
-				}
-				if c.Bool("json") {
-					enc := json.NewEncoder(c.App.Writer)
-					enc.SetIndent("", "  ")
-					return enc.Encode(m)
-				}
-				fmt.Fprintf(c.App.Writer, "wrote %s (manifest.json inside); data dirs: %s\n", c.String("out"), m.DataDirs)
-				return nil
-			},
+			Action: fixturesGen,
 		}},
+	}
+}
+
+func fixturesGen(c *cli.Context) error {
+	out := c.String("out")
+	if out == "" {
+		return usagef(c, "--out is required")
+	}
+	if c.NArg() > 0 {
+		return usagef(c, "takes no arguments (the root is --out DIR), got %q", c.Args().First())
+	}
+	valueSize := c.Generic("value-size").(*sizeValue).n
+	if valueSize > 64<<20 {
+		return usagef(c, "--value-size %s: at most 64MiB", formatSize(valueSize))
+	}
+	// Remove a partial root on failure or interruption, but only what this
+	// run created: out must not exist, or be an empty dir.
+	ents, err := os.ReadDir(out)
+	created := errors.Is(err, os.ErrNotExist)
+	if created || err == nil && len(ents) == 0 {
+		unregister := removeOnInterrupt(out)
+		defer unregister()
+		defer func() {
+			if err != nil {
+				if created {
+					os.RemoveAll(out)
+				} else {
+					clearDir(out)
+				}
+			}
+		}()
+	}
+	bar := newProgress(c, int64(c.Int("mutations")), "generate")
+	var m *fixtures.Manifest
+	m, err = fixtures.Generate(fixtures.Options{
+		Out: out, Seed: c.Int64("seed"), Apps: c.Int("apps"), Replicas: c.Int("replicas"),
+		Mutations: c.Int("mutations"), ValueSize: int(valueSize), Disks: c.Int("disks"),
+		SlogFileSize: c.Generic("slog-file-size").(*sizeValue).n, PlogFileSize: c.Generic("plog-file-size").(*sizeValue).n,
+		Corrupt: c.String("corrupt"), Context: c.Context,
+		Progress: func(done, total int64) { bar.ChangeMax64(total); bar.Set64(done) },
+	})
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(m)
+	}
+	fmt.Fprintf(c.App.Writer, "wrote %s (manifest.json inside); data dirs: %s\n", out, m.DataDirs)
+	return nil
+}
+
+// clearDir removes what is inside dir, keeping dir.
+func clearDir(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		os.RemoveAll(dir + string(os.PathSeparator) + e.Name())
 	}
 }

@@ -12,7 +12,7 @@ func genRoot(t *testing.T, corrupt string) *fixtures.Manifest {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "root")
 	_, errs, code := waltool(t, "fixtures", "gen", "--out", out, "--seed", "3", "--apps", "2", "--replicas", "2",
-		"--mutations", "600", "--data-dirs", "2", "--slog-file-size", "32768", "--corrupt", corrupt)
+		"--mutations", "600", "--disks", "2", "--slog-file-size", "32768", "--corrupt", corrupt)
 	if code != 0 {
 		t.Fatalf("gen: exit %d: %s", code, errs)
 	}
@@ -108,7 +108,7 @@ func TestReplayCommand(t *testing.T) {
 		t.Errorf("2.6: exit %d, want 1 (slog-only tails lost)", code)
 	}
 	g := m.Replicas[0].Gpid.String()
-	out, _, code = waltool(t, "replay", "--emit", g, "--data-dirs", m.DataDirs, m.Root)
+	out, _, code = waltool(t, "replay", "--emit", g, "--json", "--data-dirs", m.DataDirs, m.Root)
 	if code != 0 {
 		t.Fatal(code)
 	}

@@ -8,6 +8,10 @@ import (
 	"golang.org/x/term"
 )
 
+// progressMin is the input size from which dump and replay show a bar:
+// below it they finish before a bar would tell anything.
+const progressMin = 64 << 20
+
 // newProgress returns a byte progress bar on stderr, or a silent one when
 // stderr is not a terminal (scripts, CI) or --progress=false.
 func newProgress(c *cli.Context, total int64, what string) *progressbar.ProgressBar {
@@ -22,4 +26,13 @@ func newProgress(c *cli.Context, total int64, what string) *progressbar.Progress
 		progressbar.OptionThrottle(100e6),
 		progressbar.OptionClearOnFinish(),
 	)
+}
+
+// newLargeProgress is newProgress for commands that are usually quick
+// (dump, replay): silent unless the input holds at least progressMin bytes.
+func newLargeProgress(c *cli.Context, total int64, what string) *progressbar.ProgressBar {
+	if total < progressMin {
+		return progressbar.DefaultBytesSilent(total, what)
+	}
+	return newProgress(c, total, what)
 }

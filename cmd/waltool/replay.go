@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/dump"
 	"github.com/waltool/waltool/format"
@@ -22,16 +25,18 @@ func replayCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "show what a Pegasus server of a given version recovers from a data root, and what it would lose",
-		ArgsUsage: "[ROOT] (a data root or a replica dir; default: --config's [core] data_dir)",
-		Description: "An exact offline model of the server's startup replay: every plog, then the slog (<= 2.5),\n" +
-			"with the prepare-list rules. Read-only. Exit 0 when every replica opens and nothing is lost\n" +
-			"under the chosen version, 1 otherwise, and 1 when no slog was read (missing, unreadable) unless\n" +
-			"--no-slog states the server has none.",
+		ArgsUsage: "[ROOT]",
+		Description: "ROOT is a data root or a replica dir (default: the [core] data_dir of --config). An exact " +
+			"offline model of the server's startup replay: every plog, then the slog (<= 2.5), with the " +
+			"prepare-list rules. Read-only. Exit 0 when every replica opens and nothing is lost under the chosen " +
+			"version, 1 otherwise, and 1 when no slog was read (missing) unless --no-slog states the server has none.",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "2.3, 2.4, 2.5 or 2.6 (2.6 ignores the slog)"},
+			&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "2.3, 2.4, 2.5 or 2.6 (2.6 ignores the slog); 2.6.0 is 2.6"},
 			&cli.StringFlag{Name: "durable-decrees", Usage: "JSON file mapping \"1.4\" to the app's durable decree (default: the largest data/checkpoint.<d>)"},
-			&cli.StringFlag{Name: "emit", Usage: "print this replica's recovered mutation stream as JSON Lines, in commit order"},
-			&cli.BoolFlag{Name: "json", Usage: "print one JSON document"},
+			&cli.StringFlag{Name: "emit", Usage: "print this replica's recovered mutations in commit order, as dump prints them (-d, --json)"},
+			&cli.BoolFlag{Name: "detailed", Aliases: []string{"d"}, Usage: "with --emit: decode each update's request, as dump -d"},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON document (with --emit: JSON Lines)"},
+			&cli.BoolFlag{Name: "progress", Value: true, Usage: "show a progress bar on stderr when it is a terminal and the input is large"},
 		}, rootFlags()...),
 		Action: runReplay,
 	}
@@ -43,11 +48,11 @@ func runReplay(c *cli.Context) error {
 		return err
 	}
 	if len(paths) != 1 {
-		return fmt.Errorf("replay takes one ROOT (or --config)")
+		return usagef(c, "takes one ROOT (or --config), got %d arguments", len(paths))
 	}
 	v, err := replay.ParseVersion(c.String("server-version"))
 	if err != nil {
-		return err
+		return usagef(c, "--server-version: %v", err)
 	}
 	t, err := resolve(c, paths[0])
 	if err != nil {
@@ -66,28 +71,43 @@ func runReplay(c *cli.Context) error {
 			return fmt.Errorf("%s: want {\"1.4\": 1234, ...}: %w", p, err)
 		}
 	}
+	if c.Bool("detailed") && !c.IsSet("emit") {
+		return usagef(c, "-d decodes the mutations --emit prints; give --emit GPID too")
+	}
 	out := bufio.NewWriter(c.App.Writer)
 	defer out.Flush()
-	if s := c.String("emit"); s != "" {
-		g, err := gpid.Parse(s)
+	if c.IsSet("emit") {
+		g, err := parseGpid(c.String("emit"))
 		if err != nil {
-			return err
+			return usagef(c, "--emit: %v", err)
 		}
+		if !slices.ContainsFunc(t.Root.Replicas, func(r *dataroot.Replica) bool { return r.Gpid == g }) {
+			return usagef(c, "--emit %s: no replica dir of %s under %s (replicas: %s)", g, g, t.Path, replicaList(t.Root.Replicas))
+		}
+		p := dump.NewPrinter(dump.Options{JSON: c.Bool("json"), Detailed: c.Bool("detailed"), Out: out})
+		defer p.Flush()
 		opts.EmitGpid = &g
-		opts.Emit = func(m *format.Mutation, committed bool) error {
-			return emitJSON(out, m, committed)
+		opts.Emit = func(m *format.Mutation, at replay.Loc, committed bool) error {
+			return p.Mutation(at.File, m, at.Pos, &committed)
 		}
 	}
+	var total int64
+	for _, f := range t.Files() {
+		total += f.Size
+	}
+	bar := newLargeProgress(c, total, "replay")
+	opts.Progress = func(n int64) { bar.Add64(n) }
 	res, err := replay.Run(t.Root, opts)
+	bar.Finish()
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
 	if err != nil {
 		return err
 	}
 	switch {
 	case opts.Emit != nil:
 	case c.Bool("json"):
-		if res.ServerDirs != nil {
-			res.ServerDirs = dirsJSON(*res.ServerDirs)
-		}
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
@@ -102,25 +122,36 @@ func runReplay(c *cli.Context) error {
 	return verdict(res.OK, res.Findings)
 }
 
-type emitRecord struct {
-	dump.Record
-	Committed bool `json:"committed"`
-}
-
-func emitJSON(w io.Writer, m *format.Mutation, committed bool) error {
-	r := emitRecord{Committed: committed, Record: dump.Record{
-		LogOffset: m.LogOffset, LogLength: m.Size(), Gpid: m.Gpid.String(), Ballot: m.Ballot, Decree: m.Decree,
-		LastCommittedDecree: m.LastCommittedDecree, TimestampUs: m.Timestamp, Updates: make([]dump.UpdateJSON, len(m.Updates)),
-	}}
-	for i, u := range m.Updates {
-		r.Updates[i] = dump.UpdateJSON{Code: u.Code, SerializationType: u.SerializationType, Size: len(u.Data)}
+// replicaList names the replicas of a root, for a message: "1.0, 1.1, 2.0"
+// (the first 10).
+func replicaList(reps []*dataroot.Replica) string {
+	var gs []gpid.Gpid
+	for _, r := range reps {
+		if !slices.Contains(gs, r.Gpid) {
+			gs = append(gs, r.Gpid)
+		}
 	}
-	b, err := json.Marshal(&r)
-	if err != nil {
-		return err
+	slices.SortFunc(gs, func(a, b gpid.Gpid) int {
+		if a.Less(b) {
+			return -1
+		}
+		if b.Less(a) {
+			return 1
+		}
+		return 0
+	})
+	var names []string
+	for i, g := range gs {
+		if i == 10 {
+			names = append(names, "...")
+			break
+		}
+		names = append(names, g.String())
 	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 func printReplay(w io.Writer, res *replay.Result) {
@@ -133,7 +164,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 		if !res.Slog.Read {
 			read = "IGNORED by this version"
 		}
-		fmt.Fprintf(w, " (slog %s: %d files, %d mutations, %s)", res.Slog.Dir, res.Slog.Files, res.Slog.Mutations, read)
+		fmt.Fprintf(w, " (slog %s: %s, %s, %s)", res.Slog.Path, plural(int64(res.Slog.Files), "file"), plural(int64(res.Slog.Mutations), "mutation"), read)
 	} else if res.NoSlogRead != "" {
 		fmt.Fprintf(w, " (NO SLOG READ: %s)", res.NoSlogRead)
 	} else {
@@ -148,7 +179,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 		case r.Error != "":
 			status = "ERROR: " + r.Error
 		case len(r.Lost) > 0:
-			status = fmt.Sprintf("LOSES %d decrees", decrees.Count(r.Lost))
+			status = "LOSES " + plural(decrees.Count(r.Lost), "decree")
 		case r.LogIncomplete:
 			status = "log incomplete (2.3 marks all replicas inactive)"
 		}
@@ -161,7 +192,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 	}
 	tw.Flush()
 	for _, o := range res.Orphans {
-		fmt.Fprintf(w, "orphan %s: %d slog mutations (decrees %d..%d) dropped: %s\n", o.Gpid, o.Mutations, o.MinDecree, o.MaxDecree, o.Reason)
+		fmt.Fprintf(w, "orphan %s: %s (decrees %d..%d) dropped: %s\n", o.Gpid, plural(int64(o.Mutations), "slog mutation"), o.MinDecree, o.MaxDecree, o.Reason)
 	}
 	if n := noReplicaDir(res.Orphans); n > 0 {
 		fmt.Fprintf(w, "  %d orphan gpids have no replica dir here: %s\n", n, replay.OrphanHint)

@@ -47,7 +47,7 @@ func rootOptions(c *cli.Context) (dataroot.Options, string, error) {
 			return dataroot.Options{}, "", fmt.Errorf("--config: %w", err)
 		}
 	} else if c.IsSet("cargs") {
-		return dataroot.Options{}, "", fmt.Errorf("--cargs fills the macros of --config: give --config too")
+		return dataroot.Options{}, "", usagef(c, "--cargs fills the macros of --config: give --config too")
 	}
 	if c.IsSet("slog-dir") {
 		s.SlogDir = dataroot.Setting{Value: c.String("slog-dir"), From: dataroot.FromFlag, Detail: "--slog-dir"}
@@ -86,7 +86,7 @@ func resolve(c *cli.Context, path string) (*dataroot.Target, error) {
 	} else if c.String("config") != "" {
 		opts.Server.RootFrom.Value = path
 	}
-	return dataroot.Resolve(readOnlyFS, path, opts)
+	return dataroot.Resolve(cancelFS(c.Context, readOnlyFS), path, opts)
 }
 
 // onePathFiles resolves the single PATH argument of a command (or the root
@@ -97,7 +97,7 @@ func onePathFiles(c *cli.Context) (*dataroot.Target, []format.LogFile, error) {
 		return nil, nil, err
 	}
 	if len(paths) != 1 {
-		return nil, nil, fmt.Errorf("%s takes one PATH (or --config)", c.Command.FullName())
+		return nil, nil, usagef(c, "takes one PATH (or --config), got %d arguments", len(paths))
 	}
 	t, err := resolve(c, paths[0])
 	if err != nil {
@@ -165,15 +165,6 @@ func isDataDir(r *dataroot.Root, p string) bool {
 		}
 	}
 	return false
-}
-
-// dirsJSON is the "dirs" object of the JSON reports: Sources with [] for
-// no data dirs.
-func dirsJSON(src dataroot.Sources) *dataroot.Sources {
-	if src.DataDirs == nil {
-		src.DataDirs = []dataroot.DirSource{}
-	}
-	return &src
 }
 
 // readOnlyFS is what every read-only command reads its inputs through: a

@@ -20,9 +20,11 @@ func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "check log files, dirs, replicas or data roots as a Pegasus server would read them",
-		ArgsUsage: "PATH... (log files, plog or slog dirs, replica dirs, data roots; default: --config's [core] data_dir)",
-		Description: "Every finding names the file and byte offset and is classed torn-tail (Pegasus tolerates it),\n" +
-			"corrupt (Pegasus refuses the replica or slog) or warning. Read-only; uses every core across files.\n" +
+		ArgsUsage: "PATH...",
+		Description: "Each PATH is a log file, a plog or slog dir, a replica dir or a data root (default: the " +
+			"[core] data_dir of --config). Every finding names the file and byte offset and is classed torn-tail " +
+			"(Pegasus tolerates it), corrupt (Pegasus refuses the replica or slog), missing (a slog or data dir " +
+			"is not there) or warning. Read-only; uses every core across files. " +
 			"Exit 0 when nothing Pegasus would refuse was found (torn tails allowed), 1 otherwise, 2 on usage or I/O errors.",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document"},
@@ -39,7 +41,7 @@ func runVerify(c *cli.Context) error {
 		return err
 	}
 	if len(paths) == 0 {
-		return fmt.Errorf("verify takes at least one PATH (or --config)")
+		return usagef(c, "needs at least one PATH (or --config)")
 	}
 	var targets []*dataroot.Target
 	var total int64
@@ -60,6 +62,9 @@ func runVerify(c *cli.Context) error {
 	all := &verify.Report{OK: true}
 	for _, t := range targets {
 		r, err := verify.Target(t, opts)
+		if err := c.Context.Err(); err != nil {
+			return err
+		}
 		if err != nil {
 			return err
 		}
@@ -72,7 +77,7 @@ func runVerify(c *cli.Context) error {
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(jsonReport(all)); err != nil {
+		if err := enc.Encode(all); err != nil {
 			return err
 		}
 	} else {
@@ -85,19 +90,6 @@ func runVerify(c *cli.Context) error {
 	return verdict(all.OK, fss...)
 }
 
-// jsonReport is the --json document: findings as [] rather than null
-// (gpid keys print as "1.4" through gpid.Gpid.MarshalText).
-func jsonReport(r *verify.Report) *verify.Report {
-	out := *r
-	if out.Findings == nil {
-		out.Findings = []finding.Finding{}
-	}
-	for i, src := range out.ServerDirs {
-		out.ServerDirs[i] = *dirsJSON(src)
-	}
-	return &out
-}
-
 func printReport(w io.Writer, r *verify.Report) {
 	for _, src := range r.ServerDirs {
 		printDirs(w, src)
@@ -107,8 +99,9 @@ func printReport(w io.Writer, r *verify.Report) {
 		if !d.OK {
 			status = "CORRUPT"
 		}
-		fmt.Fprintf(w, "%s %s: %s, %d files, %d blocks, %d mutations, %s, end offset %d\n",
-			d.Kind, d.Path, status, len(d.Files), d.Blocks, d.Mutations, humanBytes(d.Bytes), d.EndOffset)
+		fmt.Fprintf(w, "%s %s: %s, %s, %s, %s, %s, end offset %d\n",
+			d.Kind, d.Path, status, plural(int64(len(d.Files)), "file"), plural(int64(d.Blocks), "block"),
+			plural(int64(d.Mutations), "mutation"), humanBytes(d.Bytes), d.EndOffset)
 		gpids := make([]gpid.Gpid, 0, len(d.Gpids))
 		for g := range d.Gpids {
 			gpids = append(gpids, g)
@@ -120,7 +113,7 @@ func printReport(w io.Writer, r *verify.Report) {
 			if st.LastIntactDecree != st.MaxDecree {
 				intact = fmt.Sprintf(", last intact decree %d", st.LastIntactDecree)
 			}
-			fmt.Fprintf(w, "  %-8s decrees %d..%d, %d mutations%s\n", g, st.MinDecree, st.MaxDecree, st.Mutations, intact)
+			fmt.Fprintf(w, "  %-8s decrees %d..%d, %s%s\n", g, st.MinDecree, st.MaxDecree, plural(int64(st.Mutations), "mutation"), intact)
 		}
 		for _, f := range d.Findings {
 			printFinding(w, f)
@@ -142,17 +135,4 @@ func printFinding(w io.Writer, f finding.Finding) {
 		at = fmt.Sprintf(" at offset %d", f.Offset)
 	}
 	fmt.Fprintf(w, "  %s: %s%s: %s\n", strings.ToUpper(f.Class.String()), f.Path, at, f.Message)
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/waltool/waltool/vfs"
+)
+
+// stopGrace is how long a command has, after SIGINT or SIGTERM, to stop by
+// itself (every long loop watches the context) and remove what it was
+// creating; then the process removes it and exits anyway.
+const stopGrace = 800 * time.Millisecond
+
+// cleanups are what the running command was creating, removed on a forced
+// exit (see onInterrupt). Commands remove the same paths themselves when
+// they stop: removal is idempotent.
+var cleanups struct {
+	sync.Mutex
+	next int
+	fns  map[int]func()
+}
+
+// onInterrupt registers fn to remove what the command is creating if the
+// process is forced to exit before the command returns; the returned func
+// unregisters it.
+func onInterrupt(fn func()) (done func()) {
+	cleanups.Lock()
+	defer cleanups.Unlock()
+	if cleanups.fns == nil {
+		cleanups.fns = map[int]func(){}
+	}
+	id := cleanups.next
+	cleanups.next++
+	cleanups.fns[id] = fn
+	return func() {
+		cleanups.Lock()
+		defer cleanups.Unlock()
+		delete(cleanups.fns, id)
+	}
+}
+
+// removeOnInterrupt registers path (a directory the command is creating)
+// for removal, as onInterrupt.
+func removeOnInterrupt(path string) (done func()) {
+	return onInterrupt(func() { os.RemoveAll(path) })
+}
+
+// removeNewOnInterrupt registers the removal of the entries of dir whose
+// names match pattern (filepath.Match) and that do not exist now: what a
+// command is about to create there.
+func removeNewOnInterrupt(dir, pattern string) (done func()) {
+	before := map[string]bool{}
+	old, _ := filepath.Glob(filepath.Join(dir, pattern))
+	for _, p := range old {
+		before[p] = true
+	}
+	return onInterrupt(func() {
+		now, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, p := range now {
+			if !before[p] {
+				os.RemoveAll(p)
+			}
+		}
+	})
+}
+
+func removeRegistered() {
+	cleanups.Lock()
+	defer cleanups.Unlock()
+	for _, fn := range cleanups.fns {
+		fn()
+	}
+}
+
+// signalContext is cancelled by the first SIGINT or SIGTERM. A command
+// that has not returned stopGrace later, or a second signal, removes what
+// the command registered and exits 130.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		select {
+		case <-sigs:
+		case <-time.After(stopGrace):
+		}
+		removeRegistered()
+		os.Stderr.WriteString("waltool: interrupted\n")
+		os.Exit(exitInterrupted)
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel() }
+}
+
+// cancelFS makes every read through fsys fail with the context's error
+// once ctx is cancelled, so that a scan of any size (verify, dump, replay,
+// bench) stops within one read of a signal.
+func cancelFS(ctx context.Context, fsys vfs.FS) vfs.FS {
+	if ctx == nil || ctx.Done() == nil {
+		return fsys
+	}
+	return ctxFS{fsys, ctx}
+}
+
+type ctxFS struct {
+	vfs.FS
+	ctx context.Context
+}
+
+func (c ctxFS) OpenReadOnly(name string) (vfs.File, error) {
+	if err := c.ctx.Err(); err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	f, err := c.FS.OpenReadOnly(name)
+	if err != nil {
+		return nil, err
+	}
+	return ctxFile{f, c.ctx}, nil
+}
+
+func (c ctxFS) ReadDir(dir string) ([]fs.DirEntry, error) {
+	if err := c.ctx.Err(); err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: err}
+	}
+	return c.FS.ReadDir(dir)
+}
+
+type ctxFile struct {
+	vfs.File
+	ctx context.Context
+}
+
+func (f ctxFile) Read(p []byte) (int, error) {
+	if err := f.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return f.File.Read(p)
+}
+
+func (f ctxFile) ReadAt(p []byte, off int64) (int, error) {
+	if err := f.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return f.File.ReadAt(p, off)
+}

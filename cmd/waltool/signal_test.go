@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets a test run this binary as waltool itself (WALTOOL_MAIN=1),
+// to send it real signals.
+func TestMain(m *testing.M) {
+	if os.Getenv("WALTOOL_MAIN") == "1" {
+		os.Args = append([]string{"waltool"}, os.Args[1:]...)
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// waltoolProcess starts waltool args as a child process.
+func waltoolProcess(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "WALTOOL_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+// waitFor polls cond for up to 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// stopAndWait sends sig and returns the exit status and how long the
+// process took to exit.
+func stopAndWait(t *testing.T, cmd *exec.Cmd, sig os.Signal) (int, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	took := time.Since(start)
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), took
+}
+
+// An interrupted fixtures gen stops within a second, exits 130 and leaves
+// nothing behind, so the next run into the same dir works.
+func TestInterruptedFixturesGenRemovesPartialRoot(t *testing.T) {
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		out := filepath.Join(t.TempDir(), "root")
+		cmd := waltoolProcess(t, "fixtures", "gen", "--out", out, "--mutations", "50000000", "--progress=false")
+		waitFor(t, "the slog", func() bool {
+			m, _ := filepath.Glob(filepath.Join(out, "replica", "slog", "log.*"))
+			return len(m) > 0
+		})
+		code, took := stopAndWait(t, cmd, sig)
+		if code != exitInterrupted || took > time.Second {
+			t.Fatalf("%v: exit %d after %v", sig, code, took)
+		}
+		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%v: %s left behind (%v)", sig, out, err)
+		}
+		if _, errs, code := waltool(t, "fixtures", "gen", "--out", out, "--mutations", "300"); code != 0 {
+			t.Fatalf("next run: exit %d: %s", code, errs)
+		}
+	}
+}
+
+// The demo removes its temporary dir when interrupted.
+func TestInterruptedDemoRemovesTempDir(t *testing.T) {
+	tmp := t.TempDir()
+	cmd := exec.Command(os.Args[0], "demo")
+	cmd.Env = append(os.Environ(), "WALTOOL_MAIN=1", "TMPDIR="+tmp)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitFor(t, "the demo's sample root", func() bool {
+		m, _ := filepath.Glob(filepath.Join(tmp, "waltool-demo-*", "root", "replica"))
+		return len(m) > 0
+	})
+	code, took := stopAndWait(t, cmd, os.Interrupt)
+	// 0 only if the demo finished before the signal arrived.
+	if code != exitInterrupted && code != 0 || took > time.Second {
+		t.Fatalf("exit %d after %v", code, took)
+	}
+	if m, _ := filepath.Glob(filepath.Join(tmp, "waltool-demo-*")); len(m) > 0 {
+		t.Fatalf("left behind: %v", m)
+	}
+}
+
+// A cancelled context stops a read-only scan at its next read: exit 130
+// and no report.
+func TestCancelledScanStops(t *testing.T) {
+	m := genRoot(t, "")
+	for _, args := range [][]string{{"verify", m.Root}, {"replay", "--data-dirs", m.DataDirs, m.Root}, {"dump", m.Root}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var out, errb bytes.Buffer
+		code := runContext(ctx, append([]string{"waltool"}, args...), &out, &errb)
+		if code != exitInterrupted || out.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
+		}
+	}
+}
+
+// bench write does not watch the context: after the grace period the
+// process removes the files it was writing and exits 130.
+func TestInterruptedBenchWriteRemovesItsFiles(t *testing.T) {
+	dir := t.TempDir()
+	cmd := waltoolProcess(t, "bench", "write", "--dirs", dir, "--modes", "plog-per-file", "--duration", "30s", "--replicas", "4", "--clients", "2", "--sync", "none")
+	waitFor(t, "the bench files", func() bool {
+		m, _ := filepath.Glob(filepath.Join(dir, "waltool-bench-*"))
+		return len(m) > 0
+	})
+	code, took := stopAndWait(t, cmd, os.Interrupt)
+	if code != exitInterrupted || took > time.Second {
+		t.Fatalf("exit %d after %v", code, took)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) > 0 {
+		t.Fatalf("left behind: %v", m)
+	}
+}
