@@ -32,6 +32,14 @@ const (
 	// max_allowed_write_size raised or 0, or from damage: its CRC is first
 	// checked streaming, and only a block whose CRC matches is buffered.
 	MaxBufferedBody = 4 << 20
+
+	// MaxBlockBody is the largest block body waltool reads into memory,
+	// so that a block whose CRC matches but whose length no default
+	// server writes (max_allowed_write_size raised or 0: one client write
+	// of any size, replica::on_client_write) still costs bounded memory.
+	// Such a block is an Error-class failure: its CRC is checked, its
+	// mutations are not, and the answer says so instead of guessing.
+	MaxBlockBody = 16 << 20
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -17,6 +17,7 @@ var (
 	ErrBadMutation    = errors.New("bad mutation")
 	ErrOffsetMismatch = errors.New("log_offset mismatch")
 	ErrEmptyFile      = errors.New("empty file")
+	ErrBlockTooLarge  = errors.New("block too large to check")
 )
 
 // Error locates a failure in a log file. Offset is the file offset of the

@@ -79,3 +79,48 @@ func TestLargeValidBlockStillReads(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// A block whose CRC matches but which is larger than waltool reads into
+// memory (MaxBlockBody) is an Error-class failure at its offset: the CRC
+// was checked streaming, the mutations cannot be, and nothing past the
+// bound is allocated.
+func TestValidBlockBeyondTheMemoryBoundIsAnError(t *testing.T) {
+	const length = MaxBlockBody + 1
+	body := make([]byte, 1<<20)
+	for i := range body {
+		body[i] = byte(i * 13)
+	}
+	crc := uint32(0)
+	for n := 0; n < length; n += len(body) {
+		crc = CRC(crc, body[:min(len(body), length-n)])
+	}
+	p := filepath.Join(t.TempDir(), "log.1.0")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hdr [BlockHeaderSize]byte
+	BlockHeader{Magic: Magic, Length: length, BodyCRC: crc}.Put(hdr[:])
+	f.Write(hdr[:])
+	for n := 0; n < length; n += len(body) {
+		if _, err := f.Write(body[:min(len(body), length-n)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s, err := ScanFile(vfs.ReadOnly(vfs.OS), LogFile{Path: p, Index: 1, Size: BlockHeaderSize + length}, nil)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := AsError(s.Err)
+	if !ok || e.Class != finding.Error || !errors.Is(s.Err, ErrBlockTooLarge) || e.Offset != 0 {
+		t.Fatalf("want an error-class ErrBlockTooLarge at offset 0: %v", s.Err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
+		t.Fatalf("allocated %d bytes for a block beyond the bound", got)
+	}
+}

@@ -119,6 +119,10 @@ func (r *Reader) next(blk *Block) error {
 		if err := r.streamCRC(h); err != nil {
 			return err
 		}
+		if h.Length > MaxBlockBody {
+			return r.fail(finding.Error, fmt.Errorf("%w: body of %d bytes, CRC correct: more than the %d waltool reads into memory "+
+				"(a server with max_allowed_write_size raised writes such blocks); its mutations are not checked", ErrBlockTooLarge, h.Length, MaxBlockBody))
+		}
 	}
 	b, err := r.fill(BlockHeaderSize + int(h.Length))
 	if err != nil {
