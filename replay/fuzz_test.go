@@ -71,18 +71,6 @@ func fuzzParams(data []byte) (durable, ballot, initPrivate, initShared int64, ma
 	return
 }
 
-// within runs f and fails if it does not return in d.
-func withinF(t *testing.T, d time.Duration, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("hang: no result in %v", d)
-	}
-}
-
 // FuzzReplayModel drives the replay model (replica::replay_mutation, the
 // prepare list, the lost/holes/above reports) with random streams and
 // metadata, extreme decrees, ballots and offsets included: no panic, no
@@ -98,7 +86,7 @@ func FuzzReplayModel(f *testing.F) {
 	f.Add([]byte{3, 0, 0, 0, 2, 0, 7, 7, 7, 1, 0, 7, 7, 7, 0, 7, 0, 0, 0, 1}) // MinInt64 ballots and decrees
 	f.Fuzz(func(t *testing.T, data []byte) {
 		durable, ballot, initPrivate, initShared, maxCount, ms := fuzzParams(data)
-		withinF(t, 10*time.Second, func() {
+		within(t, 10*time.Second, func() {
 			r := newReplica(gpid.Gpid{App: 1, Partition: 0}, durable, ballot, initPrivate, initShared, maxCount)
 			var accepted decrees.Set
 			for _, x := range ms {
@@ -169,7 +157,7 @@ func fuzzRoot(t *testing.T, durable, ballot, initPrivate, initShared int64, ms [
 	}
 	pw.Close()
 	sw.Close()
-	withinF(t, 10*time.Second, func() {
+	within(t, 10*time.Second, func() {
 		r, err := dataroot.Open(dataroot.Options{Root: root})
 		if err != nil {
 			t.Fatal(err)
