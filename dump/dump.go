@@ -82,6 +82,10 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 	p := Printer{opts: opts, w: out, res: &res}
 	for _, lf := range files {
 		res.Files++
+		// A dump of several files (a log dir, a replica, a root holding a
+		// mutation in both its slog and its plog) says which file the
+		// lines below come from; mlog_dump's own lines are unchanged.
+		headed := len(files) == 1 || opts.JSON
 		var read int64 // bytes of lf reported to Progress
 		s, err := format.ScanFile(opts.fs(), lf, func(m *format.Mutation, pos format.Pos) error {
 			if opts.MaxBytes > 0 && pos.FileOffset+int64(pos.Size) > opts.MaxBytes {
@@ -96,6 +100,10 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 				return nil
 			}
 			res.Printed++
+			if !headed {
+				headed = true
+				fmt.Fprintf(out, "# %s\n", lf.Path)
+			}
 			return p.Mutation(lf.Path, m, pos, nil)
 		})
 		if opts.Progress != nil && lf.Size > read {

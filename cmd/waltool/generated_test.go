@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/waltool/waltool/fixtures"
@@ -147,4 +148,30 @@ func splitLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// Issue 9: dumping a data root printed a mutation held by both the slog
+// and a plog twice, with nothing saying which log each line came from.
+// A dump of several files heads each file's lines with "# PATH"; a single
+// file keeps mlog_dump's lines alone (the golden test).
+func TestDumpOfSeveralFilesNamesEachFile(t *testing.T) {
+	m := genRoot(t, "")
+	g := m.Replicas[0].Gpid.String()
+	out, _, code := waltool(t, "dump", "--gpid", g, "--to-decree", "1", "--data-dirs", m.DataDirs, m.Root)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var heads []string
+	for i, l := range lines {
+		if strings.HasPrefix(l, "# ") {
+			heads = append(heads, l)
+			if i+1 == len(lines) || !strings.HasPrefix(lines[i+1], "mutation [") {
+				t.Errorf("a head with no mutation under it:\n%s", out)
+			}
+		}
+	}
+	if len(heads) != 2 || !strings.Contains(heads[0], "/slog/log.") || !strings.Contains(heads[1], "/plog/log.") {
+		t.Fatalf("want a slog head and a plog head:\n%s", out)
+	}
 }
