@@ -22,7 +22,7 @@ const (
 	OpSync     Op = "sync"     // File.Sync (fdatasync)
 	OpSyncDir  Op = "syncdir"  // Dir.Sync and FS.SyncDir
 	OpSyncFS   Op = "syncfs"   // Dir.SyncFS
-	OpRename   Op = "rename"   // matched on the old name
+	OpRename   Op = "rename"   // Rename and RenameNoReplace, matched on the old name
 	OpRemove   Op = "remove"   //
 	OpTruncate Op = "truncate" // File.Truncate and FS.Truncate
 )
@@ -49,6 +49,10 @@ type Fault struct {
 	// failing: a torn write. For OpRead, it is the file offset where reads
 	// start failing, as on a bad sector (use Times: -1 to keep it bad).
 	Short int
+	// Crash, when the fault fires, is a power loss at this operation: the
+	// operation is not performed, Faulty.Crash runs, and the operation and
+	// every later one fail with ErrCrashed. Err and Short are ignored.
+	Crash bool
 }
 
 // Faulty wraps an FS, fails operations on demand and models a crash: it
@@ -107,11 +111,24 @@ func (f *Faulty) Count(op Op) int {
 // check is called before each operation; it returns the error to fail it
 // with and, for a short write, how many bytes to write first.
 func (f *Faulty) check(op Op, path string) (int, error) {
+	short, err, crash := f.match(op, path)
+	if crash {
+		if cerr := f.Crash(); cerr != nil {
+			return 0, errors.Join(fmt.Errorf("%s %s: %w", op, path, ErrCrashed), cerr)
+		}
+		return 0, fmt.Errorf("%s %s: %w", op, path, ErrCrashed)
+	}
+	return short, err
+}
+
+// match finds the fault, if any, that fails this operation; crash says it
+// is a crash fault, to be run once f.mu is released.
+func (f *Faulty) match(op Op, path string) (short int, err error, crash bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.counts[op]++
 	if f.crashed {
-		return 0, fmt.Errorf("%s %s: %w", op, path, ErrCrashed)
+		return 0, fmt.Errorf("%s %s: %w", op, path, ErrCrashed), false
 	}
 	for _, ft := range f.faults {
 		if ft.Op != op || (ft.Path != "" && !strings.Contains(path, ft.Path)) {
@@ -125,13 +142,16 @@ func (f *Faulty) check(op Op, path string) (int, error) {
 			continue
 		}
 		ft.fired++
+		if ft.Crash {
+			return 0, nil, true
+		}
 		err := ft.Err
 		if err == nil {
 			err = ErrInjected
 		}
-		return ft.Short, &fs.PathError{Op: string(op), Path: path, Err: err}
+		return ft.Short, &fs.PathError{Op: string(op), Path: path, Err: err}, false
 	}
-	return 0, nil
+	return 0, nil, false
 }
 
 // Crash makes every later operation fail with ErrCrashed, then cuts the
@@ -310,13 +330,30 @@ func (f *Faulty) Rename(oldname, newname string) error {
 	if err := f.base.Rename(oldname, newname); err != nil {
 		return err
 	}
+	f.renamed(oldname, newname)
+	return nil
+}
+
+// RenameNoReplace is RenameNoReplace of the base FS, failed as OpRename.
+func (f *Faulty) RenameNoReplace(oldname, newname string) error {
+	if _, err := f.check(OpRename, oldname); err != nil {
+		return err
+	}
+	if err := RenameNoReplace(f.base, oldname, newname); err != nil {
+		return err
+	}
+	f.renamed(oldname, newname)
+	return nil
+}
+
+// renamed moves the crash state of a file created through f to its new name.
+func (f *Faulty) renamed(oldname, newname string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if st := f.state(oldname); st != nil {
 		delete(f.files, filepath.Clean(oldname))
 		f.files[filepath.Clean(newname)] = st
 	}
-	return nil
 }
 
 func (f *Faulty) Remove(name string) error {
