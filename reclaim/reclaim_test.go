@@ -572,3 +572,28 @@ func TestFileChangedMidApplyIsKept(t *testing.T) {
 		t.Fatalf("left %v", got)
 	}
 }
+
+// The first failure stops everything: later dirs are not attempted, and
+// say why.
+func TestFailureStopsLaterDirs(t *testing.T) {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	pa, pb := mkLog(t, a, 1, 3), mkLog(t, b, 1, 3)
+	fsys := vfs.NewFaulty(vfs.OS)
+	fsys.Inject(vfs.Fault{Op: vfs.OpRemove, Path: pa[1], Err: syscall.EIO})
+	r, err := Apply(fsys, Plan{Dirs: []Dir{planOf(t, a, pa[:2]...), planOf(t, b, pb[:2]...)}}, Options{})
+	if !errors.Is(err, syscall.EIO) || r.StoppedAt != pa[1] || r.RemovedFiles != 1 {
+		t.Fatalf("%v, %+v", err, r)
+	}
+	if f := r.Dirs[0].Files[1]; f.Outcome != Failed || !strings.Contains(f.Reason, "input/output error") {
+		t.Fatalf("%+v", f)
+	}
+	for _, f := range r.Dirs[1].Files {
+		if f.Outcome != NotAttempted || f.Reason != "stopped after the failure on "+pa[1] {
+			t.Fatalf("%+v", f)
+		}
+	}
+	if !slices.Equal(indices(t, a), []int{2, 3}) || !slices.Equal(indices(t, b), []int{1, 2, 3}) {
+		t.Fatal("dirs changed beyond the failure")
+	}
+}
