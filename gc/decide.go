@@ -325,9 +325,9 @@ type SlogDecision struct {
 // The first file every replica allows is deleted with every older file.
 // Rule 2.4 never deletes a lone remaining file and protects the current
 // file; rule 2.5 has neither guard.
-func DecideSlog(in SlogInput) SlogDecision {
+func DecideSlog(in SlogInput) (d SlogDecision) {
 	n := len(in.Files)
-	d := SlogDecision{Decision: Decision{Files: make([]FileDecision, n)}, Remaining: n}
+	d = SlogDecision{Decision: Decision{Files: make([]FileDecision, n)}, Remaining: n}
 	for i := range d.Files {
 		d.Files[i].Verdict = Keep
 	}
