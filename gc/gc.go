@@ -301,7 +301,8 @@ func Run(root *dataroot.Root, opts Options) (*Report, error) {
 			// mutation the replica accepted (update_max_decree_no_lock).
 			inMem[l.dr.Gpid] = l.rr.Slog.MaxDecree
 		}
-		if err := rep.slog(root, opts, conds, inMem); err != nil {
+		slogFailed := res.Slog != nil && res.Slog.Error != ""
+		if err := rep.slog(root, opts, conds, inMem, slogFailed); err != nil {
 			return nil, err
 		}
 	}
@@ -340,7 +341,7 @@ func (rep *Report) findingsFromReplay(root *dataroot.Root, res *replay.Result) {
 	}
 }
 
-func (rep *Report) slog(root *dataroot.Root, opts Options, conds []Condition, inMem map[gpid.Gpid]int64) error {
+func (rep *Report) slog(root *dataroot.Root, opts Options, conds []Condition, inMem map[gpid.Gpid]int64, failed bool) error {
 	if !root.SlogExists {
 		return nil
 	}
@@ -369,10 +370,13 @@ func (rep *Report) slog(root *dataroot.Root, opts Options, conds []Condition, in
 		files[i] = SlogFile{Path: f.Path, Index: f.Index, StartOffset: f.StartOffset, Size: f.Size, Header: h}
 	}
 	skipped(ld, log)
-	if opts.Rule == "" {
+	if opts.Rule == "" || failed {
+		why := "Pegasus 2.6 ignores the slog and never collects it"
+		if failed {
+			why = "the server fails to open the slog at start (see the finding): no GC rule applies"
+		}
 		for _, f := range files {
-			ld.Files = append(ld.Files, File{Path: f.Path, Log: "slog", Index: f.Index, Size: f.Size, Verdict: Keep, BlockedBy: []Blocker{},
-				Reason: "Pegasus 2.6 ignores the slog and never collects it"})
+			ld.Files = append(ld.Files, File{Path: f.Path, Log: "slog", Index: f.Index, Size: f.Size, Verdict: Keep, BlockedBy: []Blocker{}, Reason: why})
 		}
 		rep.addDir(ld)
 		return nil

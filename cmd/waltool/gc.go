@@ -86,8 +86,13 @@ func runGC(c *cli.Context) error {
 	if err := limitsFromConfig(c, &opts.Limits); err != nil {
 		return err
 	}
-	for _, name := range []string{"log-private-reserve-max-size-mb", "log-private-reserve-max-time-seconds", "log-shared-file-count-limit", "log-shared-gc-flush-replicas-limit"} {
-		if c.IsSet(name) && c.Int64(name) < 0 && c.Int(name) < 0 {
+	for _, name := range []string{"log-private-reserve-max-size-mb", "log-private-reserve-max-time-seconds"} {
+		if c.Int64(name) < 0 {
+			return usagef(c, "--%s must not be negative", name)
+		}
+	}
+	for _, name := range []string{"log-shared-file-count-limit", "log-shared-gc-flush-replicas-limit"} {
+		if c.Int(name) < 0 {
 			return usagef(c, "--%s must not be negative", name)
 		}
 	}

@@ -104,6 +104,9 @@ func TestGCCommand(t *testing.T) {
 	if _, _, code = waltool(t, append(args, "--rule", "2.6")...); code != 2 {
 		t.Fatalf("--rule 2.6: exit %d", code)
 	}
+	if _, _, code = waltool(t, append(args, "--log-private-reserve-max-size-mb", "-1")...); code != 2 {
+		t.Fatalf("negative limit: exit %d", code)
+	}
 	if _, _, code = waltool(t, append(args, "--dup-confirmed", "1.x=3")...); code != 2 {
 		t.Fatalf("bad --dup-confirmed: exit %d", code)
 	}
