@@ -113,6 +113,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			dumpCommand(),
 			verifyCommand(),
 			replayCommand(),
+			gcCommand(),
 			fixturesCommand(),
 			demoCommand(),
 			benchCommand(),

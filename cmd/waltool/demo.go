@@ -57,6 +57,10 @@ func demoCommand() *cli.Command {
 					[]string{"replay", "--config", config, "--cargs", "app.dir=" + root}, 0},
 				{"A 2.6 server ignores the slog: what only the slog holds is lost. Exit 1: not safe.",
 					[]string{"replay", "--server-version", "2.6", "--config", config, "--cargs", "app.dir=" + root}, 1},
+				{"Before an upgrade to 2.6 the slog must be empty. Dry-run the slog GC of a 2.5 server (it never\n" +
+					"writes): which slog files go, which replicas hold the rest (the decree each needs, the one it\n" +
+					"has) and the server's command that releases each. --check exits 1: replicas must flush first.",
+					[]string{"gc", "--rule", "2.5", "--check", "--config", config, "--cargs", "app.dir=" + root}, 1},
 				{"Pointed at the wrong slog dir (--slog-dir takes [replication] slog_dir: DIR/replica/slog), no\n" +
 					"slog is read, and replay refuses to call anything safe. Exit 1.",
 					[]string{"replay", "--server-version", "2.6", "--config", config, "--cargs", "app.dir=" + root, "--slog-dir", filepath.Join(tmp, "nowhere")}, 1},
