@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/gc"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/reclaim"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/serverconfig"
 	"github.com/waltool/waltool/vfs"
@@ -24,7 +26,7 @@ func gcCommand() *cli.Command {
 		Name:      "gc",
 		Usage:     "dry-run the server's log garbage collection: which slog and plog files go, which replicas hold the rest and what releases them",
 		ArgsUsage: "[ROOT]",
-		Description: "ROOT is a data root (default: the [core] data_dir of --config). A dry run: it never writes. " +
+		Description: "ROOT is a data root (default: the [core] data_dir of --config). A dry run unless --apply: it never writes. " +
 			"The slog rule follows --server-version (2.3/2.4: the <= 2.4 rule, which never deletes a lone last file; " +
 			"2.5: every file can go, every blocker is flushed; 2.6 has no slog GC) unless --rule says. " +
 			"Exit 0, or with --check 1 when a replica holds a file back (0 when everything the rule allows can go); " +
@@ -42,7 +44,7 @@ func gcCommand() *cli.Command {
 			&cli.StringFlag{Name: "durable-decrees", Usage: "JSON file mapping \"1.4\" to the app's durable decree (default: the largest data/checkpoint.<d>)"},
 			&cli.BoolFlag{Name: "check", Usage: "exit 1 when a replica holds a file back"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document"},
-		}, rootFlags()...),
+		}, append(gcApplyFlags(), rootFlags()...)...),
 		Action: runGC,
 	}
 }
@@ -58,6 +60,11 @@ func runGC(c *cli.Context) error {
 	v, err := replay.ParseVersion(c.String("server-version"))
 	if err != nil {
 		return usagef(c, "--server-version: %v", err)
+	}
+	for _, name := range []string{"trash", "force"} {
+		if c.IsSet(name) && !c.Bool("apply") {
+			return usagef(c, "--%s only means something with --apply", name)
+		}
 	}
 	opts := gc.Options{Version: v, Limits: gc.DefaultLimits(v)}
 	switch l := gc.Logs(c.String("log")); l {
@@ -149,17 +156,37 @@ func runGC(c *cli.Context) error {
 		return err
 	}
 	out := bufio.NewWriter(c.App.Writer)
+	defer out.Flush()
+	if !c.Bool("json") {
+		printGC(out, rep)
+	}
+	var applied *reclaim.Report
+	var applyErr error
+	if c.Bool("apply") {
+		out.Flush()
+		applied, applyErr = applyGC(c, t, rep, out)
+	}
 	if c.Bool("json") {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		doc := struct {
+			*gc.Report
+			Applied *reclaim.Report `json:"applied,omitempty"`
+		}{rep, applied}
+		if err := enc.Encode(doc); err != nil {
 			return err
 		}
-	} else {
-		printGC(out, rep)
+	} else if applied != nil {
+		printApplied(out, applied)
 	}
 	if err := out.Flush(); err != nil {
 		return err
+	}
+	if applyErr != nil {
+		if errors.Is(applyErr, errApplyRefused) {
+			return findings("%v", applyErr)
+		}
+		return applyErr
 	}
 	ok := !finding.AnyFatal(rep.Findings)
 	if c.Bool("check") && rep.Blocked() {
@@ -219,7 +246,7 @@ func printGC(w io.Writer, rep *gc.Report) {
 	if rep.Rule == "" {
 		rule = "no slog GC (2.6)"
 	}
-	fmt.Fprintf(w, "GC dry run, Pegasus %s, %s, logs: %s (nothing is written)\n", rep.ServerVersion, rule, rep.Logs)
+	fmt.Fprintf(w, "GC plan, Pegasus %s, %s, logs: %s (a dry run writes nothing)\n", rep.ServerVersion, rule, rep.Logs)
 	for _, f := range rep.Files {
 		who := f.Log
 		if f.Gpid != nil {

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/gc"
+	"github.com/waltool/waltool/openfiles"
+	"github.com/waltool/waltool/reclaim"
+	"github.com/waltool/waltool/rootlock"
+	"github.com/waltool/waltool/verify"
+	"github.com/waltool/waltool/vfs"
+)
+
+// gcApplyFlags turn the dry run into the real thing.
+func gcApplyFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "apply", Usage: "carry out the plan: delete (or move to --trash) in ascending index order, fsync each dir, stop at the first failure"},
+		&cli.StringFlag{Name: "trash", Usage: "with --apply: move the files into this dir instead of deleting them"},
+		&cli.BoolFlag{Name: "force", Usage: "with --apply: go on although verify finds what Pegasus would refuse, or the server would abort"},
+	}
+}
+
+// errApplyRefused is a refusal to apply that the findings explain (exit 1).
+var errApplyRefused = errors.New("gc --apply refused")
+
+// applyGC carries out rep's plan on t's root: the root's lock first (the
+// one migrate takes too), then no process may have files of the root open
+// (a running server), then verify must find nothing Pegasus would refuse
+// and the replay model no abort (unless --force), and only then
+// reclaim.Apply deletes, through the writable OS, exactly the files the
+// plan names, each still as the dry run saw it.
+func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*reclaim.Report, error) {
+	r := t.Root
+	if r.Path == "" {
+		return nil, usagef(c, "--apply needs the data root ([core] data_dir) itself, where its lock file lives")
+	}
+	lock, err := rootlock.Acquire(r.Path, "waltool gc --apply")
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	if lock.Stale != nil {
+		fmt.Fprintf(c.App.ErrWriter, "waltool: took over a stale lock file left by %s\n", lock.Stale)
+	}
+	roots := []string{r.Path, r.SlogDir}
+	for _, d := range r.DataDirs {
+		roots = append(roots, d.Path)
+	}
+	use, err := openfiles.Scan(openfiles.Proc, roots, os.Getpid())
+	if err != nil {
+		return nil, err
+	}
+	if err := use.Err(); err != nil {
+		return nil, fmt.Errorf("%w; stop the server first", err)
+	}
+	for _, u := range use.Uninspected {
+		fmt.Fprintf(c.App.ErrWriter, "waltool: warning: could not inspect %v: run as the server's user or root to be sure no server has the root open\n", u)
+	}
+	if !c.Bool("force") {
+		vr, err := verify.Target(t, verify.Options{FS: readOnlyFS})
+		if err != nil {
+			return nil, err
+		}
+		var fatal []finding.Finding
+		for _, fs := range append([][]finding.Finding{vr.Findings, rep.Findings}, dirFindingsOf(vr)...) {
+			for _, f := range fs {
+				if f.Class.Fatal() {
+					fatal = append(fatal, f)
+				}
+			}
+		}
+		if len(fatal) > 0 {
+			for _, f := range fatal {
+				printFinding(w, f)
+			}
+			return nil, fmt.Errorf("%w: verify or the replay model finds what Pegasus would refuse (above); deleting logs now could lose what a repair needs (--force to go on)", errApplyRefused)
+		}
+	}
+	plan := reclaim.Plan{}
+	for _, dp := range rep.Plan() {
+		d := reclaim.Dir{Path: dp.Dir}
+		for _, f := range dp.Files {
+			o, err := reclaim.Observe(readOnlyFS, f.Path)
+			if err != nil {
+				return nil, err
+			}
+			if o.Size != f.Size {
+				return nil, fmt.Errorf("%s changed since the dry run (%d bytes, then %d): run gc again", f.Path, o.Size, f.Size)
+			}
+			d.Files = append(d.Files, o)
+		}
+		plan.Dirs = append(plan.Dirs, d)
+	}
+	return reclaim.Apply(cancelFS(c.Context, vfs.OS), plan, reclaim.Options{Trash: c.String("trash")})
+}
+
+// dirFindingsOf lists the findings of each log dir of a verify report.
+func dirFindingsOf(r *verify.Report) [][]finding.Finding {
+	out := make([][]finding.Finding, len(r.Dirs))
+	for i, d := range r.Dirs {
+		out[i] = d.Findings
+	}
+	return out
+}
+
+// printApplied says, file by file, what --apply did and did not do.
+func printApplied(w io.Writer, a *reclaim.Report) {
+	fmt.Fprintln(w, "APPLIED:")
+	for _, d := range a.Dirs {
+		for _, f := range d.Files {
+			line := fmt.Sprintf("  %-13s %s", strings.ToUpper(string(f.Outcome)), f.Path)
+			if f.TrashPath != "" {
+				line += " -> " + f.TrashPath
+			}
+			if f.Reason != "" {
+				line += ": " + f.Reason
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	fmt.Fprintf(w, "removed %s, %s; freed %s\n", plural(int64(a.RemovedFiles), "file"), humanBytes(a.RemovedBytes), humanBytes(a.FreedBytes))
+	switch {
+	case a.Complete:
+		fmt.Fprintln(w, "done: every planned file is gone, each dir fsynced")
+	case a.Refused:
+		fmt.Fprintln(w, "REFUSED: nothing was done; the logs changed since the dry run or the plan does not match them")
+	default:
+		fmt.Fprintf(w, "STOPPED at %s: the files before it are gone, it and the ones after are kept (no hole in any log)\n", a.StoppedAt)
+	}
+}
