@@ -246,7 +246,7 @@ func printGC(w io.Writer, rep *gc.Report) {
 	if rep.Rule == "" {
 		rule = "no slog GC (2.6)"
 	}
-	fmt.Fprintf(w, "GC plan, Pegasus %s, %s, logs: %s (a dry run writes nothing)\n", rep.ServerVersion, rule, rep.Logs)
+	fmt.Fprintf(w, "GC dry run, Pegasus %s, %s, logs: %s (nothing is written)\n", rep.ServerVersion, rule, rep.Logs)
 	for _, f := range rep.Files {
 		who := f.Log
 		if f.Gpid != nil {

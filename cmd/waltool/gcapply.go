@@ -113,7 +113,7 @@ func dirFindingsOf(r *verify.Report) [][]finding.Finding {
 
 // printApplied says, file by file, what --apply did and did not do.
 func printApplied(w io.Writer, a *reclaim.Report) {
-	fmt.Fprintln(w, "APPLIED:")
+	fmt.Fprintln(w, "APPLIED (--apply: the dry run above, carried out):")
 	for _, d := range a.Dirs {
 		for _, f := range d.Files {
 			line := fmt.Sprintf("  %-13s %s", strings.ToUpper(string(f.Outcome)), f.Path)

@@ -87,7 +87,7 @@ func TestGCApplyKeepsWhatEveryReplicaRecovers(t *testing.T) {
 				if code != 0 && code != exitFindings {
 					t.Fatalf("exit %d:\n%s\n%s", code, o, errs)
 				}
-				if !strings.Contains(o, "APPLIED:") || strings.Contains(o, "STOPPED") || strings.Contains(o, "REFUSED") {
+				if !strings.Contains(o, "APPLIED (") || strings.Contains(o, "STOPPED") || strings.Contains(o, "REFUSED") {
 					t.Fatalf("apply did not complete:\n%s\n%s", o, errs)
 				}
 				after := countLogFiles(t, out)
