@@ -233,3 +233,40 @@ func TestPlanHoldsNoPayloads(t *testing.T) {
 		t.Fatalf("proof after a JSON round trip: %+v %v", proof, err)
 	}
 }
+
+// The proof is not vacuous: archiving the slog without folding it loses
+// what only the slog holds, and the proof says so with a diff.
+func TestProofCatchesAMissingFold(t *testing.T) {
+	var caught int
+	for _, o := range shapes(6) {
+		m := generate(t, o)
+		plan, err := PlanUpgrade(openRoot(t, m), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var beyond int64
+		for _, rp := range plan.Replicas {
+			beyond += rp.BeyondRule
+		}
+		t.Logf("seed %d: %d folded, %d beyond the append rule", o.Seed, plan.FoldMutations, beyond)
+		if err := plan.Archive(&DirectSteps{FS: vfs.OS}, filepath.Join(m.Root, "archive")); err != nil {
+			t.Fatal(err)
+		}
+		proof, err := Prove(plan, openRoot(t, m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.FoldMutations > 0 && proof.Equal {
+			t.Errorf("seed %d: %d mutations not folded, and the proof holds", o.Seed, plan.FoldMutations)
+		}
+		if !proof.Equal {
+			caught++
+			if proof.Diff == "" {
+				t.Errorf("seed %d: no diff", o.Seed)
+			}
+		}
+	}
+	if caught == 0 {
+		t.Fatal("no root had anything to lose")
+	}
+}
