@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
@@ -72,6 +73,17 @@ type Options struct {
 	// goroutine at a time.
 	EmitGpid *gpid.Gpid
 	Emit     func(m *format.Mutation, at Loc, committed bool) error
+	// EmitAll sends the recovered stream of every loaded replica to Emit
+	// (EmitGpid is then ignored): each replica's stream in its commit
+	// order, the streams of different replicas interleaved (m.Gpid tells
+	// them apart); calls are still never concurrent. The prepared tails
+	// come last, replica by replica in gpid order.
+	EmitAll bool
+	// OnSlog, if set, receives every slog mutation that the slog replay
+	// (<= 2.5; for 2.6 none) routes to a loaded replica, in slog order, with
+	// what the replica did with it: the hook migrate folds the slog into
+	// the plogs with. Its error stops the replay and is returned by Run.
+	OnSlog func(SlogMutation) error
 	// MaxPrepareCount is max_mutation_count_in_prepare_list (110).
 	MaxPrepareCount int
 	// Workers replaying plogs at once; 0 means one per CPU.
@@ -115,7 +127,24 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	// several dirs of the gpid (the server aborts, "conflict replica dir"),
 	// the last one loaded in root order, which is the one kept below for
 	// the slog and the prepared tail (unless its plog fails to replay).
-	if opts.EmitGpid != nil && opts.Emit != nil {
+	if opts.EmitAll && opts.Emit != nil {
+		var mu sync.Mutex
+		seen := map[gpid.Gpid]bool{}
+		for _, r := range slices.Backward(reps) {
+			if r == nil || seen[r.gpid] {
+				continue
+			}
+			seen[r.gpid] = true
+			r.keepMutations = true
+			r.emit = func(m *format.Mutation, at Loc) {
+				mu.Lock()
+				defer mu.Unlock()
+				if err := opts.Emit(m, at, true); err != nil && emitErr == nil {
+					emitErr = err
+				}
+			}
+		}
+	} else if opts.EmitGpid != nil && opts.Emit != nil {
 		for _, r := range slices.Backward(reps) {
 			if r != nil && r.gpid == *opts.EmitGpid {
 				r.keepMutations = true
@@ -174,8 +203,15 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 
 	// The slog, read even for 2.6 to tell what 2.6 loses.
 	if root.SlogExists {
-		res.Slog = replaySlog(root.FS, root.SlogDir, loaded, notLoaded, res, opts.Progress)
+		var onSlog func(SlogMutation) error
+		if opts.Version != V26 {
+			onSlog = opts.OnSlog
+		}
+		res.Slog = replaySlog(root.FS, root.SlogDir, loaded, notLoaded, res, opts.Progress, onSlog)
 		res.Slog.Read = opts.Version != V26
+		if res.Slog.hookErr != nil {
+			return nil, res.Slog.hookErr
+		}
 		res.MutationsRead += int64(res.Slog.Mutations)
 		if emitErr != nil {
 			return nil, emitErr
@@ -222,7 +258,28 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	}
 
 	// The prepared tail of the emitted replica, after its commits.
-	if opts.EmitGpid != nil && opts.Emit != nil {
+	if opts.EmitAll && opts.Emit != nil {
+		gs := make([]gpid.Gpid, 0, len(loaded))
+		for g := range loaded {
+			gs = append(gs, g)
+		}
+		sort.Slice(gs, func(i, j int) bool { return gs[i].Less(gs[j]) })
+		for _, g := range gs {
+			r := loaded[g]
+			es := plogOnly[g].entries
+			if opts.Version != V26 {
+				_, es = r.recovered()
+			}
+			for _, e := range es {
+				if e.m == nil {
+					continue
+				}
+				if err := opts.Emit(e.m, e.at, false); err != nil {
+					return nil, err
+				}
+			}
+		}
+	} else if opts.EmitGpid != nil && opts.Emit != nil {
 		if r := loaded[*opts.EmitGpid]; r != nil {
 			es := plogOnly[r.gpid].entries
 			if opts.Version != V26 {

@@ -32,7 +32,13 @@ type replica struct {
 	appendedMax      int64
 	plogRead         int64 // mutations the plog replay delivered
 	err              error
-	slogAbort        bool // err is a CHECK the slog replay hit (located there)
+	slogAbort        bool    // err is a CHECK the slog replay hit (located there)
+	last             outcome // what replayMutation did with the last mutation
+}
+
+// outcome is what replayMutation did with one mutation, for Options.OnSlog.
+type outcome struct {
+	ballotRaised, beforeStart, appended, prepared bool
 }
 
 func newReplica(g gpid.Gpid, durable, ballot, initPrivate, initShared int64, maxCount int) *replica {
@@ -60,14 +66,18 @@ func (r *replica) execute(e *entry) {
 // was read, kept with the mutation for the recovered stream.
 func (r *replica) replayMutation(m *format.Mutation, at Loc, private bool) (bool, error) {
 	d := m.Decree
+	r.last = outcome{}
 	// "it's very import to keep the ballot"
 	if m.Ballot > r.ballot {
 		r.ballot = m.Ballot
+		r.last.ballotRaised = true
 	}
 	if private && m.LogOffset < r.initPrivate {
+		r.last.beforeStart = true
 		return false, nil
 	}
 	if !private && m.LogOffset < r.initShared {
+		r.last.beforeStart = true
 		return false, nil
 	}
 	// Fix private log completeness when it is from shared: the server
@@ -78,6 +88,7 @@ func (r *replica) replayMutation(m *format.Mutation, at Loc, private bool) (bool
 	if !private && d > r.plogMaxCommit {
 		r.appendedFromSlog++
 		r.appendedMax = max(r.appendedMax, d)
+		r.last.appended = true
 	}
 	if d <= r.plist.lcd {
 		return true, nil
@@ -89,6 +100,7 @@ func (r *replica) replayMutation(m *format.Mutation, at Loc, private bool) (bool
 	if r.keepMutations {
 		e.m, e.at = m.Clone(), at
 	}
+	r.last.prepared = true
 	return true, r.plist.prepare(e)
 }
 

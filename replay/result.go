@@ -103,5 +103,6 @@ type SlogResult struct {
 	Error     string `json:"error,omitempty"`
 	Read      bool   `json:"read"` // false for 2.6, which ignores it
 
-	err error // behind Error
+	err     error // behind Error
+	hookErr error // Options.OnSlog's error, returned by Run
 }

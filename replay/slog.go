@@ -11,12 +11,33 @@ import (
 	"github.com/waltool/waltool/vfs"
 )
 
+// SlogMutation is one slog mutation the slog replay (<= 2.5) routed to a
+// loaded replica, with what replica::replay_mutation did with it.
+type SlogMutation struct {
+	// M is valid during the call only (Clone it to keep it).
+	M  *format.Mutation
+	At Loc // the slog file and position it was read from
+	// BallotRaised: its ballot raised the replica's (done before any
+	// other test, even for a mutation ignored below).
+	BallotRaised bool
+	// BeforeValidStart: log_offset < init_offset_in_shared_log, ignored.
+	BeforeValidStart bool
+	// Appended: decree above the plog's max_commit_on_disk, so the server
+	// appends it to the plog (the threshold is the plog's value after its
+	// own replay: see docs/replay.md).
+	Appended bool
+	// Prepared: it went into the prepare list (prepare_list::prepare), so
+	// it changes what the replica recovers.
+	Prepared bool
+}
+
 // replaySlog is the shared half of replica_stub::initialize (≤ 2.5):
 // mutation_log::open of the slog with replay_condition = each loaded
 // replica's last committed decree after its plog replay, and the callback
 // that routes each mutation to its replica's replay_mutation.
-func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoaded map[gpid.Gpid]string, res *Result, progress func(int64)) *SlogResult {
+func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoaded map[gpid.Gpid]string, res *Result, progress func(int64), onSlog func(SlogMutation) error) *SlogResult {
 	sr := &SlogResult{Path: path}
+	var hookErr error
 	dir, err := format.OpenDir(fsys, path)
 	if errors.Is(err, os.ErrNotExist) {
 		return sr
@@ -68,7 +89,7 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 			return nil
 		}
 		var at Loc
-		if r.keepMutations {
+		if r.keepMutations || onSlog != nil {
 			at = files.at(m, pos)
 		}
 		ok, err := r.replayMutation(m, at, false)
@@ -84,8 +105,19 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 			r.slogDecrees.Add(m.Decree)
 			r.slogMaxDecree = max(r.slogMaxDecree, m.Decree)
 		}
+		if onSlog != nil {
+			o := r.last
+			if err := onSlog(SlogMutation{M: m, At: at, BallotRaised: o.ballotRaised, BeforeValidStart: o.beforeStart, Appended: o.appended, Prepared: o.prepared}); err != nil {
+				hookErr = err
+				return err
+			}
+		}
 		return nil
 	})
+	if hookErr != nil {
+		sr.hookErr = hookErr
+		return sr
+	}
 	sr.EndOffset = rep.EndOffset
 	if abort != nil {
 		res.Abort, res.abortErr = fmt.Sprintf("slog replay: %v", abort), abort
