@@ -229,7 +229,7 @@ func Begin(fsys vfs.FS, root string, run Run) (*Journal, error) {
 		return nil, err
 	default:
 		old.closeSeg()
-		if old.finished.IsZero() && old.rolledBack.IsZero() {
+		if old.rolledBack.IsZero() && (old.finished.IsZero() || old.rollingBack) {
 			how := "interrupted"
 			if old.rollingBack {
 				how = "interrupted while rolling back"
