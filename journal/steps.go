@@ -156,6 +156,19 @@ func (j *Journal) absent(what string, paths ...string) error {
 	return nil
 }
 
+// parentDir refuses a step whose path has no parent dir, before its
+// intent is recorded.
+func (j *Journal) parentDir(what, path string) error {
+	info, err := j.fsys.Stat(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("journal: %s: %w", what, err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("journal: %s: %s is %s, not a directory", what, filepath.Dir(path), vfs.TypeName(info.Mode().Type()))
+	}
+	return nil
+}
+
 // removeIf removes path if it exists, saying whether it did.
 func (j *Journal) removeIf(path string) (bool, error) {
 	err := j.fsys.Remove(path)
@@ -183,6 +196,9 @@ func (j *Journal) Create(final string, write func(w io.Writer) error) error {
 	switch {
 	case fresh:
 		s.tmp = tmpFor(final)
+		if err := j.parentDir("create "+final, final); err != nil {
+			return err
+		}
 		if err := j.absent("create "+final, final, s.tmp); err != nil {
 			return err
 		}
@@ -275,6 +291,9 @@ func (j *Journal) Move(from, to string) error {
 			return fmt.Errorf("journal: %s: %w", what, vfs.NotRegular(info.Mode().Type()))
 		}
 		s.tmp, s.undoTmp = tmpFor(to), tmpFor(from)
+		if err := j.parentDir(what, to); err != nil {
+			return err
+		}
 		if err := j.absent(what, to, s.tmp, s.undoTmp); err != nil {
 			return err
 		}
@@ -405,6 +424,9 @@ func (j *Journal) Mkdir(dir string) error {
 		}
 		if ok && !info.IsDir() {
 			return fmt.Errorf("journal: mkdir %s: %w", dir, fs.ErrExist)
+		}
+		if err := j.parentDir("mkdir "+dir, dir); err != nil {
+			return err
 		}
 		s.existed = ok
 		if err := j.intent(s); err != nil {
