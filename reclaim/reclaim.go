@@ -35,7 +35,6 @@ package reclaim
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -486,87 +485,22 @@ func step(fsys vfs.FS, dir string, f File, trashDir string, fr *FileReport) (fre
 
 // copyDurable copies f to dst (which must not exist) so that dst is complete
 // and durable, name included, when it returns nil: a partial copy is
-// written beside it, fdatasync'd, renamed into place, and the dir fsync'd.
-// The source is checked, on the inode actually opened, to be f as planned.
-func copyDurable(fsys vfs.FS, f File, dst string) (err error) {
-	src, err := fsys.OpenReadOnly(f.Path)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	info, err := src.Stat()
-	if err != nil {
-		return err
-	}
-	if why := differs(f, info); why != "" {
-		return errors.New(why)
-	}
-	tmp := dst + partialSuffix
-	out, err := fsys.Create(tmp)
-	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%w (a copy interrupted earlier: check it and remove it)", err)
-		}
-		return err
-	}
-	defer func() {
-		if out != nil {
-			out.Close()
-		}
-		if err != nil {
-			if rerr := fsys.Remove(tmp); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-				err = fmt.Errorf("%w; removing the partial copy %s: %v", err, tmp, rerr)
+// written beside it, fdatasync'd, renamed into place, and the dir fsync'd
+// (vfs.CopyDurable). The source is checked, on the inode actually opened,
+// to be f as planned.
+func copyDurable(fsys vfs.FS, f File, dst string) error {
+	return vfs.CopyDurable(fsys, f.Path, dst, vfs.CopyOptions{
+		Tmp:     dst + partialSuffix,
+		DirName: "the trash dir's",
+		Check: func(info fs.FileInfo) error {
+			if why := differs(f, info); why != "" {
+				return errors.New(why)
 			}
-		}
-	}()
-	n, err := io.Copy(out, io.LimitReader(src, f.Size+1))
-	if err != nil {
-		return err
-	}
-	if n != f.Size {
-		return fmt.Errorf("copied %d bytes of a %d-byte file", n, f.Size)
-	}
-	if err := out.Sync(); err != nil {
-		return err
-	}
-	err, out = out.Close(), nil
-	if err != nil {
-		return err
-	}
-	if err := vfs.RenameNoReplace(fsys, tmp, dst); err != nil {
-		return err
-	}
-	if err := fsys.SyncDir(filepath.Dir(dst)); err != nil {
-		// The copy is complete under its name but the name may not be
-		// durable: keep the original, and leave the copy for the operator
-		// (removing it could fail the same way).
-		return fmt.Errorf("the trash dir's fsync failed, so the copy at %s may not survive a crash: %w", dst, err)
-	}
-	return nil
+			return nil
+		},
+	})
 }
 
 // mkdirDurable creates dir and its missing parents, fsyncing the parent of
 // each dir it creates, so that files moved into it survive a crash.
-func mkdirDurable(fsys vfs.FS, dir string) error {
-	info, err := fsys.Stat(dir)
-	if err == nil {
-		if !info.IsDir() {
-			return fmt.Errorf("%s is %s, not a directory", dir, vfs.TypeName(info.Mode().Type()))
-		}
-		return nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	parent := filepath.Dir(dir)
-	if parent == dir {
-		return err
-	}
-	if err := mkdirDurable(fsys, parent); err != nil {
-		return err
-	}
-	if err := fsys.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	return fsys.SyncDir(parent)
-}
+func mkdirDurable(fsys vfs.FS, dir string) error { return vfs.MkdirAllDurable(fsys, dir) }

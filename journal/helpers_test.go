@@ -1,0 +1,226 @@
+package journal
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/waltool/waltool/vfs"
+)
+
+// tempRoot is a fresh root, on tmpfs when there is one (the crash tests
+// fsync a lot).
+func tempRoot(t testing.TB) string {
+	t.Helper()
+	base := ""
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		base = "/dev/shm"
+	}
+	dir, err := os.MkdirTemp(base, "journal-test-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// snapshot is the tree under root, the journal's dir aside: every dir,
+// and every file with its size and SHA-256.
+func snapshot(t testing.TB, root string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if rel == DirName {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			m[rel] = "dir"
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		s := sha256.Sum256(b)
+		m[rel] = fmt.Sprintf("%d %s", len(b), hex.EncodeToString(s[:8]))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func sameTree(t testing.TB, what string, got, want map[string]string) {
+	t.Helper()
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("%s: tree differs (-want +got):\n%s", what, d)
+	}
+}
+
+// content is deterministic file content.
+func content(seed string, n int) []byte {
+	b := make([]byte, 0, n+32)
+	for i := 0; len(b) < n; i++ {
+		s := sha256.Sum256([]byte(fmt.Sprintf("%s-%d", seed, i)))
+		b = append(b, s[:]...)
+	}
+	return b[:n]
+}
+
+func writeFile(t testing.TB, path string, b []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// xdevFS treats the dir other as another filesystem: a rename into or
+// out of it fails with EXDEV, so moves take the copy path.
+type xdevFS struct {
+	vfs.FS
+	other string
+}
+
+func (x xdevFS) cross(a, b string) bool {
+	in := func(p string) bool { return strings.HasPrefix(filepath.Clean(p)+"/", x.other+"/") }
+	return in(a) != in(b)
+}
+
+func (x xdevFS) Rename(a, b string) error {
+	if x.cross(a, b) {
+		return &os.LinkError{Op: "rename", Old: a, New: b, Err: syscall.EXDEV}
+	}
+	return x.FS.Rename(a, b)
+}
+
+func (x xdevFS) RenameNoReplace(a, b string) error {
+	if x.cross(a, b) {
+		return &os.LinkError{Op: "rename", Old: a, New: b, Err: syscall.EXDEV}
+	}
+	return vfs.RenameNoReplace(x.FS, a, b)
+}
+
+// The scripted run: a tree of two dirs on one filesystem (d1, d2) and one
+// on another (xfs), several multi-KB Creates in two dirs, Mkdirs, and Moves
+// within and across filesystems.
+
+func setupTree(t testing.TB, root string) {
+	t.Helper()
+	writeFile(t, filepath.Join(root, "d1", "old1"), content("old1", 7000))
+	writeFile(t, filepath.Join(root, "d1", "old3"), content("old3", 9000))
+	writeFile(t, filepath.Join(root, "d1", "keep"), content("keep", 100))
+	writeFile(t, filepath.Join(root, "d2", "old2"), content("old2", 11000))
+	writeFile(t, filepath.Join(root, "xfs", "x1"), content("x1", 6000))
+}
+
+func scriptFS(base vfs.FS, root string) vfs.FS {
+	return xdevFS{FS: base, other: filepath.Join(root, "xfs")}
+}
+
+func writeChunks(b []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		for len(b) > 0 {
+			n := min(len(b), 3000)
+			if _, err := w.Write(b[:n]); err != nil {
+				return err
+			}
+			b = b[n:]
+		}
+		return nil
+	}
+}
+
+func script(s Steps, root string) error {
+	p := func(parts ...string) string { return filepath.Join(append([]string{root}, parts...)...) }
+	steps := []func() error{
+		func() error { return s.Mkdir(p("d1", "new")) },
+		func() error { return s.Create(p("d1", "new", "a"), writeChunks(content("a", 8000))) },
+		func() error { return s.Create(p("d2", "b"), writeChunks(content("b", 12000))) },
+		func() error { return s.Create(p("d1", "c"), writeChunks(content("c", 5000))) },
+		func() error { return s.Phase("fold") },
+		func() error { return s.Mkdir(p("xfs", "archive")) },
+		func() error { return s.Move(p("d1", "old1"), p("d2", "old1")) },
+		func() error { return s.Move(p("d2", "old2"), p("xfs", "archive", "old2")) },
+		func() error { return s.Move(p("d1", "old3"), p("xfs", "archive", "old3")) },
+		func() error { return s.Move(p("xfs", "x1"), p("d1", "new", "x1")) },
+		func() error { return s.Phase("archive") },
+	}
+	for _, f := range steps {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runScript begins a run (or resumes the one there) and carries the
+// script out to Finish.
+func runScript(fsys vfs.FS, root string) error {
+	j, err := Open(fsys, root)
+	if errors.Is(err, ErrNoRun) {
+		j, err = Begin(fsys, root, Run{Command: "migrate upgrade", Args: []string{root}, Meta: []byte(`{"plan":1}`)})
+	}
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	if err := script(j, root); err != nil {
+		return err
+	}
+	return j.Finish()
+}
+
+// rollbackRoot rolls back whatever run is in root (none is fine).
+func rollbackRoot(fsys vfs.FS, root string) (*Report, error) {
+	j, err := Open(fsys, root)
+	if errors.Is(err, ErrNoRun) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer j.Close()
+	return j.Rollback()
+}
+
+// trees are the initial and final trees of the script.
+func trees(t testing.TB) (initial, final map[string]string) {
+	t.Helper()
+	root := tempRoot(t)
+	setupTree(t, root)
+	initial = snapshot(t, root)
+	if err := runScript(scriptFS(vfs.OS, root), root); err != nil {
+		t.Fatal(err)
+	}
+	final = snapshot(t, root)
+	return initial, final
+}
+
+var allOps = []vfs.Op{vfs.OpCreate, vfs.OpOpen, vfs.OpRead, vfs.OpWrite, vfs.OpSync, vfs.OpSyncDir, vfs.OpSyncFS, vfs.OpRename, vfs.OpRemove, vfs.OpTruncate}
+
+func sortedKeys[M ~map[K]V, K ~string, V any](m M) []K {
+	ks := make([]K, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
+	return ks
+}
