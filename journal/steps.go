@@ -473,3 +473,17 @@ func (j *Journal) Phase(name string) error {
 	j.addPhase(name)
 	return nil
 }
+
+// PhaseDone reports whether the phase name is recorded complete: what a
+// resumed run asks before re-running a phase whose inputs a later phase
+// may have moved.
+func (j *Journal) PhaseDone(name string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, p := range j.phases {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}

@@ -3,6 +3,8 @@ package migrate
 import (
 	"fmt"
 	"path/filepath"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 // Archive moves every slog file of the plan into archiveDir (created if
@@ -25,4 +27,22 @@ func (p *Plan) Archive(steps Steps, archiveDir string) error {
 		}
 	}
 	return steps.Phase("archive")
+}
+
+// Apply carries out the plan through steps: the fold, then the archive,
+// skipping a phase done reports complete. A resumed run must skip a
+// complete fold: the archive that followed it may already have moved the
+// slog files the fold reads (the archive starts only once the fold's phase
+// record is durable, so an incomplete fold always finds the slog in place).
+// The archive's steps replay as no-ops for the files already moved.
+func (p *Plan) Apply(fsys vfs.FS, steps Steps, archiveDir string, done func(phase string) bool) error {
+	if done == nil || !done("fold") {
+		if err := p.Fold(fsys, steps); err != nil {
+			return err
+		}
+	}
+	if done == nil || !done("archive") {
+		return p.Archive(steps, archiveDir)
+	}
+	return nil
 }

@@ -114,6 +114,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			verifyCommand(),
 			replayCommand(),
 			gcCommand(),
+			migrateCommand(),
 			fixturesCommand(),
 			demoCommand(),
 			benchCommand(),

@@ -1,0 +1,491 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/journal"
+	"github.com/waltool/waltool/migrate"
+	"github.com/waltool/waltool/openfiles"
+	"github.com/waltool/waltool/rootlock"
+	"github.com/waltool/waltool/verify"
+	"github.com/waltool/waltool/vfs"
+)
+
+func migrateCommand() *cli.Command {
+	jsonFlag := &cli.BoolFlag{Name: "json", Usage: "print one JSON document"}
+	return &cli.Command{
+		Name:  "migrate",
+		Usage: "fold the shared log into the private logs (upgrade to a plog-only root), resume, roll back, status",
+		Subcommands: []*cli.Command{{
+			Name:      "upgrade",
+			Usage:     "fold the slog into new plog files and archive it, so that Pegasus 2.6 recovers what 2.4 did",
+			ArgsUsage: "[ROOT]",
+			Description: "ROOT is a data root (default: the [core] data_dir of --config). A dry run unless --apply: " +
+				"the plan per replica (the slog mutations folded, the new plog files), the slog files to archive, " +
+				"what the proof compares. With --apply, in journaled steps: fold, archive, prove (2.6 on the new " +
+				"root recovers what 2.4 recovered on the old one), rolling back by itself if the proof fails. " +
+				"See docs/runbook-upgrade.md.",
+			Flags: append([]cli.Flag{
+				&cli.BoolFlag{Name: "apply", Usage: "carry out the plan"},
+				&cli.StringFlag{Name: "slog-archive", Usage: "where the slog files go (default: beside the slog dir, <slog dir>.waltool-archive)"},
+				&cli.BoolFlag{Name: "force", Usage: "with --apply: go on although verify finds what Pegasus would refuse"},
+				jsonFlag,
+			}, rootFlags()...),
+			Action: runMigrateUpgrade,
+		}, {
+			Name:      "resume",
+			Usage:     "finish an interrupted upgrade (re-checking what a crash may have torn), then prove it",
+			ArgsUsage: "[ROOT]",
+			Flags:     append([]cli.Flag{jsonFlag}, rootFlags()...),
+			Action:    runMigrateResume,
+		}, {
+			Name:      "rollback",
+			Usage:     "restore the root byte for byte as it was before the upgrade (finished or interrupted)",
+			ArgsUsage: "[ROOT]",
+			Flags:     append([]cli.Flag{jsonFlag}, rootFlags()...),
+			Action:    runMigrateRollback,
+		}, {
+			Name:      "status",
+			Usage:     "where the root's last migration stands",
+			ArgsUsage: "[ROOT]",
+			Flags:     append([]cli.Flag{jsonFlag}, rootFlags()...),
+			Action:    runMigrateStatus,
+		}},
+	}
+}
+
+// upgradeReport is the --json document of migrate upgrade and resume.
+type upgradeReport struct {
+	OK                bool                `json:"ok"`
+	Applied           bool                `json:"applied"`
+	Replicas          []replicaFold       `json:"replicas"`
+	ArchivedSlogFiles []string            `json:"archived_slog_files"`
+	SlogArchive       string              `json:"slog_archive"`
+	Proof             *migrate.Proof      `json:"proof"`
+	Journal           *journal.State      `json:"journal"`
+	Rollback          *journal.Report     `json:"rollback,omitempty"`
+	Findings          []finding.Finding   `json:"findings"`
+	Plan              *migrate.Plan       `json:"plan,omitempty"`
+	NotLoaded         []migrate.NotLoaded `json:"not_loaded"`
+}
+
+type replicaFold struct {
+	Gpid       string   `json:"gpid"`
+	Folded     int64    `json:"folded"`
+	FoldBytes  int64    `json:"fold_bytes"`
+	BeyondRule int64    `json:"beyond_rule"`
+	NewFiles   []string `json:"new_files"`
+	FromDir    string   `json:"from_dir"`
+	ToDir      string   `json:"to_dir"`
+}
+
+// migrateRoot resolves the single data root of a migrate command.
+func migrateRoot(c *cli.Context) (*dataroot.Target, error) {
+	paths, err := rootPaths(c)
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) != 1 {
+		return nil, usagef(c, "takes one ROOT (or --config), got %d arguments", len(paths))
+	}
+	t, err := resolve(c, paths[0])
+	if err != nil {
+		return nil, err
+	}
+	if t.Root == nil || t.Root.Path == "" || t.Root.SlogDir == "" {
+		return nil, usagef(c, "%s is a %s; migrate needs a data root ([core] data_dir): its slog, every replica and its journal", t.Path, t.What())
+	}
+	return t, nil
+}
+
+func archiveDir(c *cli.Context, r *dataroot.Root) string {
+	if d := c.String("slog-archive"); d != "" {
+		return filepath.Clean(d)
+	}
+	return filepath.Clean(r.SlogDir) + ".waltool-archive"
+}
+
+func runMigrateUpgrade(c *cli.Context) error {
+	if c.Bool("force") && !c.Bool("apply") {
+		return usagef(c, "--force only means something with --apply")
+	}
+	t, err := migrateRoot(c)
+	if err != nil {
+		return err
+	}
+	plan, err := migrate.PlanUpgrade(t.Root, migrate.Options{})
+	if err != nil {
+		return err
+	}
+	rep := newUpgradeReport(plan, archiveDir(c, t.Root))
+	if !c.Bool("apply") {
+		rep.OK = true
+		return printUpgrade(c, rep, plan)
+	}
+	lock, err := takeRoot(c, t, "waltool migrate upgrade")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	if !c.Bool("force") {
+		if fatal, err := refusingFindings(t); err != nil {
+			return err
+		} else if len(fatal) > 0 {
+			rep.Findings = fatal
+			printUpgrade(c, rep, nil)
+			return findings("migrate upgrade refused: verify finds what Pegasus would refuse (above); fix it first, or --force")
+		}
+	}
+	if err := checkSpace(plan); err != nil {
+		return err
+	}
+	meta, err := json.Marshal(plan)
+	if err != nil {
+		return err
+	}
+	j, err := journal.Begin(vfs.OS, t.Root.Path, journal.Run{Command: "waltool", Args: os.Args[1:], Meta: meta})
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	return finishUpgrade(c, t, j, plan, rep)
+}
+
+// finishUpgrade runs (or, resuming, re-runs: every step is idempotent) the
+// fold and the archive through the journal, then proves the result, and
+// rolls back when the proof fails.
+func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan *migrate.Plan, rep *upgradeReport) error {
+	if err := plan.Apply(cancelFS(c.Context, vfs.OS), j, rep.SlogArchive, j.PhaseDone); err != nil {
+		return fmt.Errorf("%w (the journal has what was done: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it)", err)
+	}
+	newRoot, err := dataroot.Open(dataroot.Options{Root: t.Root.Path, SlogDir: t.Root.SlogDir, DataDirs: dataDirsSpec(t.Root), FS: readOnlyFS})
+	if err != nil {
+		return err
+	}
+	proof, err := migrate.Prove(plan, newRoot)
+	if err != nil {
+		return err
+	}
+	rep.Proof, rep.Applied = proof, true
+	if !proof.Equal {
+		rb, err := j.Rollback()
+		rep.Rollback = rb
+		st := j.State()
+		rep.Journal = &st
+		printUpgrade(c, rep, nil)
+		if err != nil {
+			return fmt.Errorf("the proof failed and the rollback too: %w (run `waltool migrate rollback` again)", err)
+		}
+		return findings("the proof failed: 2.6 on the new root does not recover what 2.4 did on the old one (diff above); rolled back, the root is as it was")
+	}
+	if err := j.Phase("prove"); err != nil {
+		return err
+	}
+	if err := j.Finish(); err != nil {
+		return err
+	}
+	st := j.State()
+	rep.Journal, rep.OK = &st, true
+	return printUpgrade(c, rep, nil)
+}
+
+// dataDirsSpec gives the root's data dirs back as a --data-dirs value.
+func dataDirsSpec(r *dataroot.Root) string {
+	var items []string
+	for _, d := range r.DataDirs {
+		items = append(items, d.Path)
+	}
+	return strings.Join(items, ",")
+}
+
+func runMigrateResume(c *cli.Context) error {
+	t, err := migrateRoot(c)
+	if err != nil {
+		return err
+	}
+	lock, err := takeRoot(c, t, "waltool migrate resume")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	j, err := journal.Open(vfs.OS, t.Root.Path)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	st := j.State()
+	switch {
+	case st.RolledBack:
+		return fmt.Errorf("the last migration of %s was rolled back: nothing to resume", t.Root.Path)
+	case st.RollingBack:
+		return fmt.Errorf("the last migration of %s was being rolled back: finish that with `waltool migrate rollback`", t.Root.Path)
+	case st.Finished:
+		fmt.Fprintf(c.App.Writer, "the last migration of %s is finished: nothing to resume\n", t.Root.Path)
+		return nil
+	}
+	var plan migrate.Plan
+	if err := json.Unmarshal(j.Meta(), &plan); err != nil {
+		return fmt.Errorf("the journal's plan does not decode: %w", err)
+	}
+	rep := newUpgradeReport(&plan, archiveFromPlan(j, &plan, t.Root))
+	return finishUpgrade(c, t, j, &plan, rep)
+}
+
+// archiveFromPlan is where the interrupted run archived its slog: the
+// destination of its first Move step, or the default.
+func archiveFromPlan(j *journal.Journal, plan *migrate.Plan, r *dataroot.Root) string {
+	for _, s := range j.State().Steps {
+		if s.Op == "move" {
+			return filepath.Dir(s.Path)
+		}
+	}
+	return filepath.Clean(r.SlogDir) + ".waltool-archive"
+}
+
+func runMigrateRollback(c *cli.Context) error {
+	t, err := migrateRoot(c)
+	if err != nil {
+		return err
+	}
+	lock, err := takeRoot(c, t, "waltool migrate rollback")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	j, err := journal.Open(vfs.OS, t.Root.Path)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	rb, err := j.Rollback()
+	st := j.State()
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Rollback *journal.Report `json:"rollback"`
+			Journal  journal.State   `json:"journal"`
+		}{rb, st}); err != nil {
+			return err
+		}
+	} else if rb != nil {
+		printRollback(c.App.Writer, rb, st)
+	}
+	return err
+}
+
+func runMigrateStatus(c *cli.Context) error {
+	t, err := migrateRoot(c)
+	if err != nil {
+		return err
+	}
+	j, err := journal.Open(readOnlyFS, t.Root.Path)
+	if errors.Is(err, journal.ErrNoRun) {
+		fmt.Fprintf(c.App.Writer, "no migration has run on %s\n", t.Root.Path)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	st := j.State()
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "run: %s\n", st.Run)
+	fmt.Fprintf(w, "phases done: %s\n", orNone(st.Phases))
+	fmt.Fprintf(w, "steps: %d done, %d pending\n", st.StepsDone, st.StepsPending)
+	switch {
+	case st.RolledBack:
+		fmt.Fprintf(w, "ROLLED BACK at %s: the root is as it was before the run\n", st.RolledBackAt.Format("2006-01-02 15:04:05"))
+	case st.RollingBack:
+		fmt.Fprintf(w, "ROLLING BACK, interrupted (%d steps undone): `waltool migrate rollback` finishes it\n", st.StepsUndone)
+	case st.Finished:
+		fmt.Fprintf(w, "FINISHED at %s: proven; `waltool migrate rollback` can still undo it until the server writes to the root\n", st.FinishedAt.Format("2006-01-02 15:04:05"))
+	default:
+		fmt.Fprintln(w, "INTERRUPTED: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it")
+	}
+	return nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// takeRoot takes the root's lock (gc --apply takes the same one) and
+// refuses when a process has files of the root open (a running server).
+func takeRoot(c *cli.Context, t *dataroot.Target, command string) (*rootlock.Lock, error) {
+	r := t.Root
+	lock, err := rootlock.Acquire(r.Path, command)
+	if err != nil {
+		return nil, err
+	}
+	if lock.Stale != nil {
+		fmt.Fprintf(c.App.ErrWriter, "waltool: took over a stale lock file left by %s\n", lock.Stale)
+	}
+	roots := []string{r.Path, r.SlogDir}
+	for _, d := range r.DataDirs {
+		roots = append(roots, d.Path)
+	}
+	use, err := openfiles.Scan(openfiles.Proc, roots, os.Getpid())
+	if err == nil {
+		err = use.Err()
+	}
+	if err != nil {
+		lock.Release()
+		return nil, fmt.Errorf("%w; stop the server first", err)
+	}
+	for _, u := range use.Uninspected {
+		fmt.Fprintf(c.App.ErrWriter, "waltool: warning: could not inspect %v: run as the server's user or root to be sure no server has the root open\n", u)
+	}
+	return lock, nil
+}
+
+// refusingFindings are the findings of verify that make Pegasus refuse
+// something in the root.
+func refusingFindings(t *dataroot.Target) ([]finding.Finding, error) {
+	vr, err := verify.Target(t, verify.Options{FS: readOnlyFS})
+	if err != nil {
+		return nil, err
+	}
+	var fatal []finding.Finding
+	for _, fs := range append([][]finding.Finding{vr.Findings}, dirFindingsOf(vr)...) {
+		for _, f := range fs {
+			if f.Class.Fatal() {
+				fatal = append(fatal, f)
+			}
+		}
+	}
+	return fatal, nil
+}
+
+// checkSpace refuses before the first write when a disk lacks the bytes
+// the fold writes there (with a margin of 1%% + 16 MiB for directories
+// and the journal).
+func checkSpace(plan *migrate.Plan) error {
+	need := map[uint64]int64{}
+	where := map[uint64]string{}
+	for _, rp := range plan.Replicas {
+		if rp.FoldBytes == 0 {
+			continue
+		}
+		dir := rp.PlogDir
+		if rp.CreatePlogDir {
+			dir = rp.Dir
+		}
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return err
+		}
+		dev, _ := vfs.DeviceID(fi)
+		for _, f := range rp.NewFiles {
+			need[dev] += f.Size
+		}
+		where[dev] = dir
+	}
+	for dev, n := range need {
+		free, err := vfs.FreeBytes(where[dev])
+		if err != nil {
+			return err
+		}
+		if want := n + n/100 + 16<<20; free < want {
+			return fmt.Errorf("not enough free space on the disk of %s: the fold writes %s there, %s is free (need %s with the margin)",
+				where[dev], humanBytes(n), humanBytes(free), humanBytes(want))
+		}
+	}
+	return nil
+}
+
+func newUpgradeReport(plan *migrate.Plan, archive string) *upgradeReport {
+	rep := &upgradeReport{Replicas: []replicaFold{}, ArchivedSlogFiles: []string{}, SlogArchive: archive, Findings: []finding.Finding{}, NotLoaded: plan.NotLoaded}
+	if rep.NotLoaded == nil {
+		rep.NotLoaded = []migrate.NotLoaded{}
+	}
+	for _, rp := range plan.Replicas {
+		rf := replicaFold{Gpid: rp.Gpid.String(), Folded: rp.Fold, FoldBytes: rp.FoldBytes, BeyondRule: rp.BeyondRule,
+			NewFiles: []string{}, FromDir: plan.SlogDir, ToDir: rp.PlogDir}
+		for _, f := range rp.NewFiles {
+			rf.NewFiles = append(rf.NewFiles, f.Path)
+		}
+		rep.Replicas = append(rep.Replicas, rf)
+	}
+	for _, f := range plan.SlogFiles {
+		rep.ArchivedSlogFiles = append(rep.ArchivedSlogFiles, f.Path)
+	}
+	return rep
+}
+
+func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error {
+	if c.Bool("json") {
+		rep.Plan = plan
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	w := bufio.NewWriter(c.App.Writer)
+	defer w.Flush()
+	for _, f := range rep.Findings {
+		printFinding(w, f)
+	}
+	if rep.Applied {
+		fmt.Fprintln(w, "UPGRADE APPLIED:")
+	} else if plan != nil {
+		fmt.Fprintf(w, "upgrade plan (dry run, nothing is written): fold %s from the slog into the plogs, archive %s\n",
+			plural(plan.FoldMutations, "mutation"), plural(int64(len(plan.SlogFiles)), "slog file"))
+	}
+	for _, r := range rep.Replicas {
+		if r.Folded == 0 {
+			fmt.Fprintf(w, "  %-6s nothing to fold (%s holds everything)\n", r.Gpid, r.ToDir)
+			continue
+		}
+		extra := ""
+		if r.BeyondRule > 0 {
+			extra = fmt.Sprintf(", %d of them beyond the server's append rule (its replay uses them)", r.BeyondRule)
+		}
+		fmt.Fprintf(w, "  %-6s fold %s (%s)%s into %s\n", r.Gpid, plural(r.Folded, "mutation"), humanBytes(r.FoldBytes), extra, strings.Join(r.NewFiles, ", "))
+	}
+	for _, n := range rep.NotLoaded {
+		fmt.Fprintf(w, "  %-6s not loaded by the server, nothing folded: %s\n", n.Gpid, n.Reason)
+	}
+	fmt.Fprintf(w, "slog: %s archived to %s\n", plural(int64(len(rep.ArchivedSlogFiles)), "file"), rep.SlogArchive)
+	switch {
+	case rep.Proof == nil:
+		fmt.Fprintln(w, "proof: after --apply, every replica's state under 2.6 on the new root (committed decree, ballot, prepared decrees, recovered stream hash) must equal its state under 2.4 on the old root")
+	case rep.Proof.Equal:
+		fmt.Fprintf(w, "proof: EQUAL for %s: 2.6 on the new root recovers what 2.4 recovered on the old one\n", plural(int64(rep.Proof.Compared), "replica"))
+	default:
+		fmt.Fprintf(w, "proof: DIFFERENT (-2.4 before +2.6 after):\n%s\n", rep.Proof.Diff)
+	}
+	if rep.Rollback != nil {
+		printRollback(w, rep.Rollback, *rep.Journal)
+	}
+	if rep.Journal != nil && rep.Journal.Finished {
+		fmt.Fprintln(w, "done: the journal is kept; `waltool migrate rollback` undoes the upgrade until the server writes to the root")
+	}
+	return nil
+}
+
+func printRollback(w io.Writer, rb *journal.Report, st journal.State) {
+	if rb.AlreadyRolledBack {
+		fmt.Fprintln(w, "already rolled back: nothing to do")
+		return
+	}
+	fmt.Fprintf(w, "rolled back %s: the root is byte for byte as it was before the run\n", plural(int64(len(rb.Steps)), "step"))
+}

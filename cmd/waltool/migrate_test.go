@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// contents is every file under root but the journal's dir and the lock:
+// path and bytes (what "byte for byte" compares).
+func contents(t *testing.T, root string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.IsDir() && d.Name() == ".waltool-journal" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && d.Name() != ".waltool.lock" {
+			b, _ := os.ReadFile(p)
+			m[p] = string(b)
+		}
+		return nil
+	})
+	return m
+}
+
+// The operator's path (docs/runbook-upgrade.md): a dry run writes nothing;
+// --apply folds, archives and proves; 2.6 then loses nothing and the slog
+// dir holds no log file; status says finished; rollback restores the root
+// byte for byte.
+func TestMigrateUpgradeAndRollback(t *testing.T) {
+	m := genRoot(t, "")
+	before := snapshot(t, filepath.Dir(m.Root))
+	initial := contents(t, m.Root)
+	dd := []string{"--data-dirs", m.DataDirs, m.Root}
+
+	out, errs, code := waltool(t, append([]string{"migrate", "upgrade"}, dd...)...)
+	if code != 0 || !strings.Contains(out, "dry run") || !strings.Contains(out, "fold ") {
+		t.Fatalf("dry run: exit %d:\n%s%s", code, out, errs)
+	}
+	if d := cmp.Diff(before, snapshot(t, filepath.Dir(m.Root))); d != "" {
+		t.Fatalf("the dry run changed the tree:\n%s", d)
+	}
+	if _, _, code := waltool(t, append([]string{"replay", "--server-version", "2.6"}, dd...)...); code != exitFindings {
+		t.Fatalf("the generated root should lose writes under 2.6 before the upgrade (exit %d)", code)
+	}
+
+	out, errs, code = waltool(t, append([]string{"migrate", "upgrade", "--apply", "--json"}, dd...)...)
+	var rep struct {
+		OK       bool `json:"ok"`
+		Replicas []struct {
+			Gpid     string   `json:"gpid"`
+			Folded   int64    `json:"folded"`
+			NewFiles []string `json:"new_files"`
+			FromDir  string   `json:"from_dir"`
+			ToDir    string   `json:"to_dir"`
+		} `json:"replicas"`
+		Archived []string `json:"archived_slog_files"`
+		Proof    *struct {
+			Equal    bool `json:"equal"`
+			Compared int  `json:"compared_replicas"`
+		} `json:"proof"`
+		Journal *struct {
+			Finished bool `json:"finished"`
+		} `json:"journal"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 || !rep.OK || rep.Proof == nil || !rep.Proof.Equal ||
+		rep.Proof.Compared == 0 || rep.Journal == nil || !rep.Journal.Finished || len(rep.Archived) == 0 {
+		t.Fatalf("apply: exit %d, %v:\n%s%s", code, err, out, errs)
+	}
+	if ents, _ := filepath.Glob(filepath.Join(m.Root, "replica", "slog", "log.*")); len(ents) != 0 {
+		t.Fatalf("log files left in the slog dir: %v", ents)
+	}
+	if out, _, code := waltool(t, append([]string{"replay", "--server-version", "2.6", "--no-slog"}, dd...)...); code != 0 || !strings.Contains(out, "OK:") {
+		t.Fatalf("2.6 after the upgrade: exit %d:\n%s", code, out)
+	}
+	if out, _, code := waltool(t, append([]string{"verify", "--no-slog"}, dd...)...); code != 0 {
+		t.Fatalf("verify after the upgrade: exit %d:\n%s", code, out)
+	}
+	if out, _, _ := waltool(t, append([]string{"migrate", "status"}, dd...)...); !strings.Contains(out, "FINISHED") {
+		t.Fatalf("status:\n%s", out)
+	}
+
+	if out, errs, code := waltool(t, append([]string{"migrate", "rollback"}, dd...)...); code != 0 {
+		t.Fatalf("rollback: exit %d:\n%s%s", code, out, errs)
+	}
+	if d := cmp.Diff(initial, contents(t, m.Root)); d != "" {
+		t.Fatalf("rolled back, not byte for byte (-before +after):\n%s", d)
+	}
+	if out, _, _ := waltool(t, append([]string{"migrate", "status"}, dd...)...); !strings.Contains(out, "ROLLED BACK") {
+		t.Fatalf("status:\n%s", out)
+	}
+	if _, errs, code := waltool(t, append([]string{"migrate", "resume"}, dd...)...); code != exitUsage || !strings.Contains(errs, "rolled back") {
+		t.Fatalf("resume after rollback: exit %d: %s", code, errs)
+	}
+}
+
+// migrate refuses a damaged root (unless --force), and with no slog found
+// it never says "nothing to fold".
+func TestMigrateRefusals(t *testing.T) {
+	m := genRoot(t, "bitflip")
+	initial := contents(t, m.Root)
+	out, _, code := waltool(t, "migrate", "upgrade", "--apply", "--data-dirs", m.DataDirs, m.Root)
+	if code != exitFindings || !strings.Contains(out, "CORRUPT") {
+		t.Fatalf("damaged root: exit %d:\n%s", code, out)
+	}
+	if d := cmp.Diff(initial, contents(t, m.Root)); d != "" {
+		t.Fatalf("a refused upgrade changed the root:\n%s", d)
+	}
+	m = genRoot(t, "")
+	if _, errs, code := waltool(t, "migrate", "upgrade", "--slog-dir", filepath.Join(t.TempDir(), "nowhere"), "--data-dirs", m.DataDirs, m.Root); code == 0 || !strings.Contains(errs, "slog") {
+		t.Fatalf("no slog: exit %d: %s", code, errs)
+	}
+}
