@@ -64,6 +64,16 @@ func demoCommand() *cli.Command {
 				{"Pointed at the wrong slog dir (--slog-dir takes [replication] slog_dir: DIR/replica/slog), no\n" +
 					"slog is read, and replay refuses to call anything safe. Exit 1.",
 					[]string{"replay", "--server-version", "2.6", "--config", config, "--cargs", "app.dir=" + root, "--slog-dir", filepath.Join(tmp, "nowhere")}, 1},
+				{"waltool's way instead: fold the slog into the plogs offline. The dry run shows, per replica,\n" +
+					"the slog mutations it folds and the new plog file each goes to (nothing is written).",
+					[]string{"migrate", "upgrade", "--config", config, "--cargs", "app.dir=" + root}, 0},
+				{"Apply it: journaled steps (fold into new plog files, archive the slog beside its dir), then the\n" +
+					"proof: 2.6 on the new root recovers exactly what 2.4 recovered on the old one.",
+					[]string{"migrate", "upgrade", "--apply", "--config", config, "--cargs", "app.dir=" + root}, 0},
+				{"Now a 2.6 server loses nothing (the slog dir is empty; --no-slog says this root has none).",
+					[]string{"replay", "--server-version", "2.6", "--no-slog", "--config", config, "--cargs", "app.dir=" + root}, 0},
+				{"And the upgrade can be undone byte for byte until the server writes to the root.",
+					[]string{"migrate", "rollback", "--config", config, "--cargs", "app.dir=" + root}, 0},
 				{"Generate the same root with one bit flipped in a plog.",
 					[]string{"fixtures", "gen", "--out", damaged, "--seed", "7", "--apps", "2", "--replicas", "3", "--mutations", "3000", "--disks", "2", "--corrupt", "bitflip"}, 0},
 				{"Verify finds it, names the file and byte offset, and exits 1.",
