@@ -41,13 +41,13 @@ func migrateCommand() *cli.Command {
 				&cli.StringFlag{Name: "slog-archive", Usage: "where the slog files go (default: beside the slog dir, <slog dir>.waltool-archive)"},
 				&cli.BoolFlag{Name: "force", Usage: "with --apply: go on although verify finds what Pegasus would refuse"},
 				jsonFlag,
-			}, rootFlags()...),
+			}, append(rootFlags(), progressFlag())...),
 			Action: runMigrateUpgrade,
 		}, {
 			Name:      "resume",
 			Usage:     "finish an interrupted upgrade (re-checking what a crash may have torn), then prove it",
 			ArgsUsage: "[ROOT]",
-			Flags:     append([]cli.Flag{jsonFlag}, rootFlags()...),
+			Flags:     append([]cli.Flag{jsonFlag}, append(rootFlags(), progressFlag())...),
 			Action:    runMigrateResume,
 		}, {
 			Name:      "rollback",
@@ -124,7 +124,9 @@ func runMigrateUpgrade(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	plan, err := migrate.PlanUpgrade(t.Root, migrate.Options{})
+	bar := newLargeProgress(c, logBytes(t), "migrate: plan")
+	plan, err := migrate.PlanUpgrade(t.Root, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
+	bar.Finish()
 	if err != nil {
 		return err
 	}
@@ -173,7 +175,9 @@ func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan 
 	if err != nil {
 		return err
 	}
-	proof, err := migrate.Prove(plan, newRoot)
+	bar := newLargeProgress(c, logBytes(t), "migrate: prove")
+	proof, err := migrate.ProveWith(plan, newRoot, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
+	bar.Finish()
 	if err != nil {
 		return err
 	}
@@ -198,6 +202,20 @@ func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan 
 	st := j.State()
 	rep.Journal, rep.OK = &st, true
 	return printUpgrade(c, rep, nil)
+}
+
+// progressFlag is --progress, for the commands that read a whole root.
+func progressFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "progress", Value: true, Usage: "show progress bars on stderr when it is a terminal and the root is large"}
+}
+
+// logBytes is the size of every log file of t: what a plan or a proof reads.
+func logBytes(t *dataroot.Target) int64 {
+	var n int64
+	for _, f := range t.Files() {
+		n += f.Size
+	}
+	return n
 }
 
 // dataDirsSpec gives the root's data dirs back as a --data-dirs value.
