@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -154,5 +155,62 @@ func TestUpgradeCrashEverywhere(t *testing.T) {
 	}
 	if points == 0 {
 		t.Fatal("no crash point")
+	}
+}
+
+// ENOSPC and EIO at write and sync points of a journaled upgrade: the run
+// stops with the error, and resuming then proves equal, and rolling back
+// gives the initial tree byte for byte.
+func TestUpgradeFaultsThenResumeOrRollback(t *testing.T) {
+	opts := fixtures.Options{Seed: 10, Apps: 1, Replicas: 2, Mutations: 400, ValueSize: 20, Disks: 2, SlogFileSize: 8 << 10, PlogFileSize: 8 << 10}
+	probe := generate(t, opts)
+	plan, err := PlanUpgrade(openRoot(t, probe), Options{MaxFileSize: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf := vfs.NewFaulty(vfs.OS)
+	if err := upgradeThrough(pf, probe, plan, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []vfs.Op{vfs.OpWrite, vfs.OpSync, vfs.OpSyncDir} {
+		for _, errno := range []error{syscall.ENOSPC, syscall.EIO} {
+			for i := 0; i < pf.Count(op); i += 7 {
+				name := fmt.Sprintf("%s#%d %v", op, i, errno)
+				m := generate(t, opts)
+				initial := treeOf(t, m.Root)
+				f := vfs.NewFaulty(vfs.OS)
+				f.Inject(vfs.Fault{Op: op, After: i, Err: errno, Short: 100})
+				plan, err := PlanUpgrade(openRoot(t, m), Options{MaxFileSize: 4 << 10})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := upgradeThrough(f, m, plan, true); !errors.Is(err, errno) {
+					t.Fatalf("%s: the run did not fail with it: %v", name, err)
+				}
+				err = upgradeThrough(vfs.OS, m, plan, false)
+				if errors.Is(err, journal.ErrNoRun) {
+					// The begin record itself failed: nothing was changed,
+					// and the run starts again.
+					err = upgradeThrough(vfs.OS, m, plan, true)
+				}
+				if err != nil {
+					t.Fatalf("%s: resume: %v", name, err)
+				}
+				if proof, err := Prove(plan, openRoot(t, m)); err != nil || !proof.Equal {
+					t.Fatalf("%s: resumed run does not prove: %v %+v", name, err, proof)
+				}
+				j, err := journal.Open(vfs.OS, m.Root)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := j.Rollback(); err != nil {
+					t.Fatalf("%s: rollback: %v", name, err)
+				}
+				j.Close()
+				if d := cmp.Diff(initial, treeOf(t, m.Root)); d != "" {
+					t.Fatalf("%s: not rolled back to the initial tree:\n%s", name, d)
+				}
+			}
+		}
 	}
 }
