@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/vfs"
@@ -366,13 +367,39 @@ func (p *Plan) ApplyRebalance(steps Steps) error {
 	if !ok {
 		return fmt.Errorf("migrate: rebalance: %T cannot move a replica dir", steps)
 	}
+	// Moves are independent (each its own replica dir and names) and the
+	// journal takes concurrent steps: a few at once overlap their fsyncs.
+	work := make(chan DirMove)
+	errs := make(chan error, len(rb.Moves))
+	var wg sync.WaitGroup
+	for range min(RebalanceWorkers, len(rb.Moves)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range work {
+				if err := mover.MoveDir(m.From, m.To); err != nil {
+					errs <- fmt.Errorf("migrate: rebalance %s: %w", m.Gpid, err)
+				}
+			}
+		}()
+	}
 	for _, m := range rb.Moves {
-		if err := mover.MoveDir(m.From, m.To); err != nil {
-			return fmt.Errorf("migrate: rebalance %s: %w", m.Gpid, err)
+		if len(errs) > 0 {
+			break
 		}
+		work <- m
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
 	}
 	return steps.Phase("rebalance")
 }
+
+// RebalanceWorkers is how many replica dirs ApplyRebalance moves at once.
+var RebalanceWorkers = 4
 
 // MoveDir moves a replica dir with no journal (DirectSteps is for tests):
 // a rename, or across filesystems a copy into <to>.tmp, the source

@@ -203,6 +203,9 @@ func loadable(t *testing.T, m *fixtures.Manifest) map[string][]string {
 // the rebalance phase: resume proves, rollback restores, and no crash
 // leaves two loadable copies of a replica.
 func TestUpgradeRebalance(t *testing.T) {
+	// One move at a time: the crash points are then the same in each run.
+	defer func(n int) { RebalanceWorkers = n }(RebalanceWorkers)
+	RebalanceWorkers = 1
 	opts := fixtures.Options{Seed: 5, Apps: 2, Replicas: 3, Mutations: 400, ValueSize: 30, SlogFileSize: 16 << 10, PlogFileSize: 8 << 10}
 	run := func(t *testing.T, crashAt func(*vfs.Faulty)) (*fixtures.Manifest, *Plan, map[string]string, error) {
 		m, disk2 := skewed(t, opts)
