@@ -52,6 +52,9 @@ func TestCrashEverywhere(t *testing.T) {
 				if err := runScript(scriptFS(f, root), root); !errors.Is(err, vfs.ErrCrashed) {
 					t.Fatalf("%s: the run did not crash: %v", name, err)
 				}
+				if d := loadableTwice(root); d != "" {
+					t.Fatalf("%s: two loadable copies after the crash: %s", name, d)
+				}
 			}
 			// (a) resume.
 			root := tempRoot(t)
@@ -110,6 +113,9 @@ func TestCrashDuringRollback(t *testing.T) {
 			f.Inject(vfs.Fault{Op: op, After: i, Crash: true})
 			if _, err := rollbackRoot(scriptFS(f, root), root); !errors.Is(err, vfs.ErrCrashed) {
 				t.Fatalf("%s: the rollback did not crash: %v", name, err)
+			}
+			if d := loadableTwice(root); d != "" {
+				t.Fatalf("%s: two loadable copies after the crash: %s", name, d)
 			}
 			// A rollback begun (its record durable) blocks steps and a
 			// new run; one crashed before leaves the run as it was.
@@ -182,6 +188,9 @@ func TestFaultsEverywhere(t *testing.T) {
 							if err := f.Crash(); err != nil {
 								t.Fatal(err)
 							}
+						}
+						if d := loadableTwice(root); d != "" {
+							t.Fatalf("%s: two loadable copies: %s", name, d)
 						}
 					}
 					root := tempRoot(t)

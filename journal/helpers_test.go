@@ -129,6 +129,34 @@ func setupTree(t testing.TB, root string) {
 	writeFile(t, filepath.Join(root, "d1", "keep"), content("keep", 100))
 	writeFile(t, filepath.Join(root, "d2", "old2"), content("old2", 11000))
 	writeFile(t, filepath.Join(root, "xfs", "x1"), content("x1", 6000))
+	// Two replica dirs, to move within and across filesystems.
+	writeFile(t, filepath.Join(root, "d1", "1.4.pegasus", ".init-info"), content("ii", 200))
+	writeFile(t, filepath.Join(root, "d1", "1.4.pegasus", "plog", "log.1.0"), content("p14", 5000))
+	writeFile(t, filepath.Join(root, "d1", "1.4.pegasus", "data", "rdb", "000007.sst"), content("sst14", 9000))
+	writeFile(t, filepath.Join(root, "d2", "2.1.pegasus", ".app-info"), content("ai", 150))
+	writeFile(t, filepath.Join(root, "d2", "2.1.pegasus", "plog", "log.1.0"), content("p21", 7000))
+	writeFile(t, filepath.Join(root, "d2", "2.1.pegasus", "data", "rdb", "000003.sst"), content("sst21", 4000))
+	if err := os.MkdirAll(filepath.Join(root, "d2", "2.1.pegasus", "data", "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// loadableTwice names a replica dir present under its loadable name in
+// more than one of the script's dirs (the server would see two copies).
+func loadableTwice(root string) string {
+	seen := map[string]string{}
+	for _, d := range []string{"d1", "d2", "xfs"} {
+		ents, _ := os.ReadDir(filepath.Join(root, d))
+		for _, e := range ents {
+			if e.IsDir() && strings.HasSuffix(e.Name(), ".pegasus") {
+				if prev, ok := seen[e.Name()]; ok {
+					return e.Name() + " in " + prev + " and " + d
+				}
+				seen[e.Name()] = d
+			}
+		}
+	}
+	return ""
 }
 
 func scriptFS(base vfs.FS, root string) vfs.FS {
@@ -162,6 +190,14 @@ func script(s Steps, root string) error {
 		func() error { return s.Move(p("d1", "old3"), p("xfs", "archive", "old3")) },
 		func() error { return s.Move(p("xfs", "x1"), p("d1", "new", "x1")) },
 		func() error { return s.Phase("archive") },
+		// A file created in a replica dir, then the dir moved within the
+		// filesystem (a rename) and another across (a copy).
+		func() error {
+			return s.Create(p("d1", "1.4.pegasus", "plog", "log.2.5000"), writeChunks(content("fold14", 3000)))
+		},
+		func() error { return s.MoveDir(p("d1", "1.4.pegasus"), p("d2", "1.4.pegasus")) },
+		func() error { return s.MoveDir(p("d2", "2.1.pegasus"), p("xfs", "2.1.pegasus")) },
+		func() error { return s.Phase("rebalance") },
 	}
 	for _, f := range steps {
 		if err := f(); err != nil {

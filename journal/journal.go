@@ -5,7 +5,10 @@
 // through the run's Journal, which implements Steps: Create (a new file,
 // written to a temporary name, fdatasync'd, renamed without replacing, its
 // dir fsync'd), Move (a rename, or copy + fdatasync + rename + remove across
-// filesystems), Mkdir, and Phase (a named phase is complete). For each step
+// filesystems), MoveDir (a directory tree, a replica dir: a rename, or
+// copy into <to>.tmp + syncfs + rename the source to <from>.ori + rename
+// the copy into place + remove the origin, never two loadable copies; see
+// movedir.go), Mkdir, and Phase (a named phase is complete). For each step
 // the journal appends an intent record, fsync'd, before touching anything
 // (for a Move with the source's size and SHA-256, for a Create with the
 // temporary and final names), and a done record (for a Create with the
@@ -78,6 +81,11 @@ type Steps interface {
 	Move(from, to string) error
 	// Mkdir creates a directory (its parent must exist).
 	Mkdir(dir string) error
+	// MoveDir moves a directory tree (a replica dir) so that no two
+	// loadable copies exist at any instant: a rename on one filesystem;
+	// across, a copy into <to>.tmp, the source renamed <from>.ori, the copy
+	// renamed to to, the origin removed.
+	MoveDir(from, to string) error
 	// Phase records that a named phase is complete ("fold", "archive", "prove").
 	Phase(name string) error
 }
@@ -132,6 +140,7 @@ const (
 	OpCreate = "create"
 	OpMove   = "move"
 	OpMkdir  = "mkdir"
+	// OpMoveDir is in movedir.go.
 )
 
 // record is one journal line's rec.
@@ -154,6 +163,10 @@ type record struct {
 	// Existed: a Mkdir of a dir that was there before the run.
 	Existed bool   `json:"existed,omitempty"`
 	Name    string `json:"name,omitempty"` // phase
+	// Manifest is a MoveDir's tree (intent); Hashes the SHA-256 of each of
+	// its entries once copied across filesystems ("copied"; "" for dirs).
+	Manifest []entry  `json:"manifest,omitempty"`
+	Hashes   []string `json:"hashes,omitempty"`
 }
 
 type line struct {
@@ -173,6 +186,8 @@ type step struct {
 	size     int64
 	sum      string
 	existed  bool
+	manifest []entry  // a MoveDir's tree
+	hashes   []string // a MoveDir's copy, once recorded
 	done     bool
 	undone   bool
 	busy     bool // being carried out by this process
@@ -523,7 +538,7 @@ func (j *Journal) apply(r record) error {
 		if r.Step != len(j.steps)+1 {
 			return fmt.Errorf("intent of step %d after %d steps", r.Step, len(j.steps))
 		}
-		s := &step{n: r.Step, op: r.Op, path: r.Path, from: r.From, tmp: r.Tmp, undoTmp: r.UndoTmp, size: r.Size, sum: r.SHA256, existed: r.Existed}
+		s := &step{n: r.Step, op: r.Op, path: r.Path, from: r.From, tmp: r.Tmp, undoTmp: r.UndoTmp, size: r.Size, sum: r.SHA256, existed: r.Existed, manifest: r.Manifest}
 		j.steps = append(j.steps, s)
 		j.byKey[key(s.op, s.path, s.from)] = s
 	case "done":
@@ -535,6 +550,15 @@ func (j *Journal) apply(r record) error {
 		if s.op == OpCreate {
 			s.size, s.sum = r.Size, r.SHA256
 		}
+	case "copied":
+		s, err := get()
+		if err != nil {
+			return err
+		}
+		if s.op != OpMoveDir || len(r.Hashes) != len(s.manifest) {
+			return fmt.Errorf("copied record of step %d (%s, %d entries) with %d hashes", s.n, s.op, len(s.manifest), len(r.Hashes))
+		}
+		s.hashes = r.Hashes
 	case "phase":
 		j.addPhase(r.Name)
 	case "finish":

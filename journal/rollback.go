@@ -135,6 +135,8 @@ func (j *Journal) undo(s *step) (string, error) {
 			}
 		}
 		return action, nil
+	case OpMoveDir:
+		return j.undoMoveDir(s)
 	case OpMkdir:
 		if s.existed {
 			return "nothing to undo (the dir existed before the run)", nil

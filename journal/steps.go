@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -57,6 +58,9 @@ func (j *Journal) intent(s *step) error {
 	if s.op == OpMove {
 		r.Size, r.SHA256 = s.size, s.sum
 	}
+	if s.op == OpMoveDir {
+		r.Size, r.Manifest = s.size, s.manifest
+	}
 	if err := j.append(r); err != nil {
 		return err
 	}
@@ -92,6 +96,9 @@ func (j *Journal) movedOnLater(s *step) bool {
 		if t.op == OpMove && t.from == s.path {
 			return true
 		}
+		if t.op == OpMoveDir && (t.from == s.path || strings.HasPrefix(s.path, t.from+string(filepath.Separator))) {
+			return true // moved with its tree
+		}
 	}
 	return false
 }
@@ -101,6 +108,9 @@ func (j *Journal) movedOnLater(s *step) bool {
 func (j *Journal) checkDone(s *step) error {
 	if s.op == OpMkdir {
 		info, err := j.fsys.Stat(s.path)
+		if errors.Is(err, fs.ErrNotExist) && j.movedOnLater(s) {
+			return nil // the later MoveDir's replay checks it
+		}
 		if err != nil || !info.IsDir() {
 			return fmt.Errorf("%w: step %d made the directory %s, which is not there any more (%v)", ErrChanged, s.n, s.path, err)
 		}

@@ -30,7 +30,8 @@ func (p *Plan) Archive(steps Steps, archiveDir string) error {
 }
 
 // Apply carries out the plan through steps: the fold, then the archive,
-// skipping a phase done reports complete. A resumed run must skip a
+// then the rebalance when the plan has one (its moves run last: a resumed
+// fold or archive never looks for a file a move took away), skipping a phase done reports complete. A resumed run must skip a
 // complete fold: the archive that followed it may already have moved the
 // slog files the fold reads (the archive starts only once the fold's phase
 // record is durable, so an incomplete fold always finds the slog in place).
@@ -42,7 +43,12 @@ func (p *Plan) Apply(fsys vfs.FS, steps Steps, archiveDir string, done func(phas
 		}
 	}
 	if done == nil || !done("archive") {
-		return p.Archive(steps, archiveDir)
+		if err := p.Archive(steps, archiveDir); err != nil {
+			return err
+		}
+	}
+	if p.Rebalance != nil && (done == nil || !done("rebalance")) {
+		return p.ApplyRebalance(steps)
 	}
 	return nil
 }

@@ -61,6 +61,9 @@ type Plan struct {
 	// Before is what every loaded replica recovers under the 2.4 rules on
 	// the root as it is: what Prove compares the new root with.
 	Before []State `json:"before"`
+	// Rebalance, when set (PlanRebalance), moves replica dirs between the
+	// data dirs after the archive (rebalance.go).
+	Rebalance *Rebalance `json:"rebalance,omitempty"`
 }
 
 // NotLoaded is a replica dir the server does not load.

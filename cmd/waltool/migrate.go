@@ -35,11 +35,14 @@ func migrateCommand() *cli.Command {
 				"the plan per replica (the slog mutations folded, the new plog files), the slog files to archive, " +
 				"what the proof compares. With --apply, in journaled steps: fold, archive, prove (2.6 on the new " +
 				"root recovers what 2.4 recovered on the old one), rolling back by itself if the proof fails. " +
+				"With --rebalance, replica dirs are moved between the data dirs after the archive (a rename on one " +
+				"filesystem, a copy through <dir>.tmp and <dir>.ori across: the server never sees two copies). " +
 				"See docs/runbook-upgrade.md.",
 			Flags: append([]cli.Flag{
 				&cli.BoolFlag{Name: "apply", Usage: "carry out the plan"},
 				&cli.StringFlag{Name: "slog-archive", Usage: "where the slog files go (default: beside the slog dir, <slog dir>.waltool-archive)"},
 				&cli.BoolFlag{Name: "force", Usage: "with --apply: go on although verify finds what Pegasus would refuse"},
+				&cli.BoolFlag{Name: "rebalance", Usage: "also spread the replica dirs over the data dirs by bytes and count, partitions of a table on different data dirs where possible (after the archive, before the proof)"},
 				jsonFlag,
 			}, append(rootFlags(), progressFlag())...),
 			Action: runMigrateUpgrade,
@@ -78,6 +81,8 @@ type upgradeReport struct {
 	Findings          []finding.Finding   `json:"findings"`
 	Plan              *migrate.Plan       `json:"plan,omitempty"`
 	NotLoaded         []migrate.NotLoaded `json:"not_loaded"`
+	// Rebalance is the plan's rebalance (--rebalance), null without it.
+	Rebalance *migrate.Rebalance `json:"rebalance"`
 }
 
 type replicaFold struct {
@@ -129,6 +134,11 @@ func runMigrateUpgrade(c *cli.Context) error {
 	bar.Finish()
 	if err != nil {
 		return err
+	}
+	if c.Bool("rebalance") {
+		if err := plan.PlanRebalance(readOnlyFS); err != nil {
+			return err
+		}
 	}
 	rep := newUpgradeReport(plan, archiveDir(c, t.Root))
 	if !c.Bool("apply") {
@@ -395,7 +405,8 @@ func refusingFindings(t *dataroot.Target) ([]finding.Finding, error) {
 }
 
 // checkSpace refuses before the first write when a disk lacks the bytes
-// the fold writes there (with a margin of 1%% + 16 MiB for directories
+// the fold writes there, and the rebalance copies there (a move across
+// filesystems holds both copies until the origin is removed) (with a margin of 1%% + 16 MiB for directories
 // and the journal).
 func checkSpace(plan *migrate.Plan) error {
 	need := map[uint64]int64{}
@@ -418,6 +429,16 @@ func checkSpace(plan *migrate.Plan) error {
 		}
 		where[dev] = dir
 	}
+	if rb := plan.Rebalance; rb != nil {
+		for _, m := range rb.Moves {
+			if !m.Copy {
+				continue
+			}
+			dd := rb.DataDirs[m.ToDataDir]
+			need[dd.Device] += m.Bytes
+			where[dd.Device] = dd.Path
+		}
+	}
 	for dev, n := range need {
 		free, err := vfs.FreeBytes(where[dev])
 		if err != nil {
@@ -432,7 +453,7 @@ func checkSpace(plan *migrate.Plan) error {
 }
 
 func newUpgradeReport(plan *migrate.Plan, archive string) *upgradeReport {
-	rep := &upgradeReport{Replicas: []replicaFold{}, ArchivedSlogFiles: []string{}, SlogArchive: archive, Findings: []finding.Finding{}, NotLoaded: plan.NotLoaded}
+	rep := &upgradeReport{Replicas: []replicaFold{}, ArchivedSlogFiles: []string{}, SlogArchive: archive, Findings: []finding.Finding{}, NotLoaded: plan.NotLoaded, Rebalance: plan.Rebalance}
 	if rep.NotLoaded == nil {
 		rep.NotLoaded = []migrate.NotLoaded{}
 	}
@@ -483,6 +504,7 @@ func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error 
 		fmt.Fprintf(w, "  %-6s not loaded by the server, nothing folded: %s\n", n.Gpid, n.Reason)
 	}
 	fmt.Fprintf(w, "slog: %s archived to %s\n", plural(int64(len(rep.ArchivedSlogFiles)), "file"), rep.SlogArchive)
+	printRebalance(w, rep.Rebalance)
 	switch {
 	case rep.Proof == nil:
 		fmt.Fprintln(w, "proof: after --apply, every replica's state under 2.6 on the new root (committed decree, ballot, prepared decrees, recovered stream hash) must equal its state under 2.4 on the old root")
