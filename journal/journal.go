@@ -136,7 +136,7 @@ const (
 
 // record is one journal line's rec.
 type record struct {
-	Kind string    `json:"kind"` // begin intent done phase finish rollback undone rolledback
+	Kind string    `json:"kind"` // begin intent sum done phase finish rollback undone rolledback
 	Time time.Time `json:"time,omitzero"`
 	Run  *Run      `json:"run,omitempty"`
 	Step int       `json:"step,omitempty"` // 1-based, in intent order
@@ -151,6 +151,9 @@ type record struct {
 	// Size and SHA256: a Move's source (intent), a Create's content (done).
 	Size   int64  `json:"size,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
+	// Ident: a Move within one filesystem records its source's identity
+	// instead of its SHA-256 (see Journal.Move).
+	Ident *fileIdent `json:"ident,omitempty"`
 	// Existed: a Mkdir of a dir that was there before the run.
 	Existed bool   `json:"existed,omitempty"`
 	Name    string `json:"name,omitempty"` // phase
@@ -172,6 +175,7 @@ type step struct {
 	undoTmp  string
 	size     int64
 	sum      string
+	ident    *fileIdent // a Move recognised by identity, sum empty
 	existed  bool
 	done     bool
 	undone   bool
@@ -523,7 +527,7 @@ func (j *Journal) apply(r record) error {
 		if r.Step != len(j.steps)+1 {
 			return fmt.Errorf("intent of step %d after %d steps", r.Step, len(j.steps))
 		}
-		s := &step{n: r.Step, op: r.Op, path: r.Path, from: r.From, tmp: r.Tmp, undoTmp: r.UndoTmp, size: r.Size, sum: r.SHA256, existed: r.Existed}
+		s := &step{n: r.Step, op: r.Op, path: r.Path, from: r.From, tmp: r.Tmp, undoTmp: r.UndoTmp, size: r.Size, sum: r.SHA256, ident: r.Ident, existed: r.Existed}
 		j.steps = append(j.steps, s)
 		j.byKey[key(s.op, s.path, s.from)] = s
 	case "done":
@@ -535,6 +539,15 @@ func (j *Journal) apply(r record) error {
 		if s.op == OpCreate {
 			s.size, s.sum = r.Size, r.SHA256
 		}
+	case "sum": // a Move recorded by identity that had to copy
+		s, err := get()
+		if err != nil {
+			return err
+		}
+		if s.op != OpMove || r.Size != s.size {
+			return fmt.Errorf("sum record of step %d (%s, %d bytes) with %d bytes", r.Step, s.op, s.size, r.Size)
+		}
+		s.sum = r.SHA256
 	case "phase":
 		j.addPhase(r.Name)
 	case "finish":
