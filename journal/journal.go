@@ -145,7 +145,7 @@ const (
 
 // record is one journal line's rec.
 type record struct {
-	Kind string    `json:"kind"` // begin intent done phase finish rollback undone rolledback
+	Kind string    `json:"kind"` // begin intent sum done phase finish rollback undone rolledback
 	Time time.Time `json:"time,omitzero"`
 	Run  *Run      `json:"run,omitempty"`
 	Step int       `json:"step,omitempty"` // 1-based, in intent order
@@ -160,6 +160,9 @@ type record struct {
 	// Size and SHA256: a Move's source (intent), a Create's content (done).
 	Size   int64  `json:"size,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
+	// Ident: a Move within one filesystem records its source's identity
+	// instead of its SHA-256 (see Journal.Move).
+	Ident *fileIdent `json:"ident,omitempty"`
 	// Existed: a Mkdir of a dir that was there before the run.
 	Existed bool   `json:"existed,omitempty"`
 	Name    string `json:"name,omitempty"` // phase
@@ -185,6 +188,7 @@ type step struct {
 	undoTmp  string
 	size     int64
 	sum      string
+	ident    *fileIdent // a Move recognised by identity, sum empty
 	existed  bool
 	manifest []entry  // a MoveDir's tree
 	hashes   []string // a MoveDir's copy, once recorded
@@ -538,7 +542,7 @@ func (j *Journal) apply(r record) error {
 		if r.Step != len(j.steps)+1 {
 			return fmt.Errorf("intent of step %d after %d steps", r.Step, len(j.steps))
 		}
-		s := &step{n: r.Step, op: r.Op, path: r.Path, from: r.From, tmp: r.Tmp, undoTmp: r.UndoTmp, size: r.Size, sum: r.SHA256, existed: r.Existed, manifest: r.Manifest}
+		s := &step{n: r.Step, op: r.Op, path: r.Path, from: r.From, tmp: r.Tmp, undoTmp: r.UndoTmp, size: r.Size, sum: r.SHA256, ident: r.Ident, existed: r.Existed, manifest: r.Manifest}
 		j.steps = append(j.steps, s)
 		j.byKey[key(s.op, s.path, s.from)] = s
 	case "done":
@@ -559,6 +563,15 @@ func (j *Journal) apply(r record) error {
 			return fmt.Errorf("copied record of step %d (%s, %d entries) with %d hashes", s.n, s.op, len(s.manifest), len(r.Hashes))
 		}
 		s.hashes = r.Hashes
+	case "sum": // a Move recorded by identity that had to copy
+		s, err := get()
+		if err != nil {
+			return err
+		}
+		if s.op != OpMove || r.Size != s.size {
+			return fmt.Errorf("sum record of step %d (%s, %d bytes) with %d bytes", r.Step, s.op, s.size, r.Size)
+		}
+		s.sum = r.SHA256
 	case "phase":
 		j.addPhase(r.Name)
 	case "finish":

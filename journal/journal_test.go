@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/waltool/waltool/vfs"
 )
@@ -506,4 +507,70 @@ func TestConcurrentSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameTree(t, "rolled back", snapshot(t, root), initial)
+}
+
+// A Move within one filesystem records the source's identity, not its
+// SHA-256 (a rename does not read the file); a rename that fails with EXDEV
+// anyway (xfs here: one st_dev, simulated EXDEV, as two mounts of one
+// filesystem) records the checksum before it copies. A file rewritten in
+// place after the move (same size) is refused by the rollback.
+func TestMoveIdentity(t *testing.T) {
+	root := tempRoot(t)
+	setupTree(t, root)
+	fsys := scriptFS(vfs.OS, root)
+	j := begin(t, fsys, root)
+	renamed := filepath.Join(root, "d2", "old1")
+	if err := j.Move(filepath.Join(root, "d1", "old1"), renamed); err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(root, "xfs", "old2")
+	if err := j.Move(filepath.Join(root, "d2", "old2"), copied); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	segs, _ := filepath.Glob(filepath.Join(runDir(root), "journal.*.jsonl"))
+	var recs []record
+	for _, seg := range segs {
+		b, err := os.ReadFile(seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var ln line
+			var r record
+			if json.Unmarshal([]byte(l), &ln) != nil || json.Unmarshal(ln.Rec, &r) != nil {
+				t.Fatalf("record %q", l)
+			}
+			recs = append(recs, r)
+		}
+	}
+	var sums []int
+	for _, r := range recs {
+		switch {
+		case r.Kind == "intent" && r.Path == renamed && (r.Ident == nil || r.SHA256 != ""):
+			t.Fatalf("rename intent %+v: want an identity and no checksum", r)
+		case r.Kind == "intent" && r.Path == copied && r.Ident == nil:
+			t.Fatalf("intent %+v: same device, want an identity", r)
+		case r.Kind == "sum":
+			sums = append(sums, r.Step)
+		}
+	}
+	if len(sums) != 1 || sums[0] != 2 {
+		t.Fatalf("sum records for steps %v, want [2] (the copy only)", sums)
+	}
+	j = open(t, fsys, root)
+	if st := j.State(); st.Steps[1].SHA256 == "" {
+		t.Fatalf("the sum record is not loaded: %+v", st.Steps[1])
+	}
+	// Same size, new content: the mtime tells.
+	b, _ := os.ReadFile(renamed)
+	b[0] ^= 1
+	time.Sleep(10 * time.Millisecond)
+	os.WriteFile(renamed, b, 0o644)
+	if _, err := j.Rollback(); !errors.Is(err, ErrChanged) {
+		t.Fatalf("rollback over a moved file rewritten in place: %v", err)
+	}
 }

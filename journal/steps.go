@@ -56,7 +56,7 @@ func (j *Journal) intent(s *step) error {
 	n := len(j.steps) + 1
 	r := record{Kind: "intent", Time: time.Now(), Step: n, Op: s.op, Path: s.path, From: s.from, Tmp: s.tmp, UndoTmp: s.undoTmp, Existed: s.existed}
 	if s.op == OpMove {
-		r.Size, r.SHA256 = s.size, s.sum
+		r.Size, r.SHA256, r.Ident = s.size, s.sum, s.ident
 	}
 	if s.op == OpMoveDir {
 		r.Size, r.Manifest = s.size, s.manifest
@@ -136,8 +136,19 @@ func (j *Journal) checkDone(s *step) error {
 	return j.verify(s, s.path)
 }
 
-// verify checks that the file at path has s's recorded size and SHA-256.
+// verify checks that the file at path has s's recorded size and SHA-256,
+// or, for a Move recorded by identity, its size, inode and mtime.
 func (j *Journal) verify(s *step, path string) error {
+	if s.ident != nil && s.sum == "" {
+		info, err := j.fsys.Stat(path)
+		if err != nil {
+			return err
+		}
+		if got, ok := identOf(info); !ok || info.Size() != s.size || *got != *s.ident {
+			return fmt.Errorf("%w: %s has %d bytes, identity %v; step %d (%s) recorded %d bytes, identity %v", ErrChanged, path, info.Size(), got, s.n, s.op, s.size, *s.ident)
+		}
+		return nil
+	}
 	size, sum, err := sumFile(j.fsys, path)
 	if err != nil {
 		return err
@@ -277,9 +288,17 @@ func (j *Journal) writeFile(s *step, write func(w io.Writer) error) (int64, stri
 
 // Move moves the regular file from to to (see Steps). to must not exist
 // before the run, nor the temporary names of a copy either way (TmpPrefix
-// beside to and beside from). The source's size and SHA-256 are recorded
-// before anything moves, and every copy is checked against them before it
-// is renamed into place.
+// beside to and beside from). What recognises the file is recorded before
+// anything moves. Across filesystems it is the source's size and SHA-256,
+// and every copy is checked against them before it is renamed into place.
+// Within one filesystem (the source and to's dir on one st_dev) the move is
+// a rename, which keeps the inode and its content, so the source's size,
+// device, inode and mtime recognise it on resume and rollback, without
+// reading it: a file replaced or rewritten since has another inode or
+// mtime. Should such a rename still fail with EXDEV (two mounts of one
+// filesystem), the source's SHA-256 is recorded (a "sum" record) before
+// the copy starts, and the copy is checked against it as across
+// filesystems.
 func (j *Journal) Move(from, to string) error {
 	from, to = filepath.Clean(from), filepath.Clean(to)
 	s, fresh, err := j.claim(OpMove, to, from)
@@ -307,7 +326,9 @@ func (j *Journal) Move(from, to string) error {
 		if err := j.absent(what, to, s.tmp, s.undoTmp); err != nil {
 			return err
 		}
-		if s.size, s.sum, err = sumFile(j.fsys, from); err != nil {
+		if id, ok := identOf(info); ok && sameDevice(j.fsys, id, filepath.Dir(to)) {
+			s.size, s.ident = info.Size(), id
+		} else if s.size, s.sum, err = sumFile(j.fsys, from); err != nil {
 			return fmt.Errorf("journal: %s: %w", what, err)
 		}
 		if err := j.intent(s); err != nil {
@@ -320,6 +341,29 @@ func (j *Journal) Move(from, to string) error {
 		return fmt.Errorf("journal: %s: %w", what, err)
 	}
 	return j.markDone(s, s.size, s.sum)
+}
+
+// recordSum records, durably, the SHA-256 of a Move's file at src, which
+// must still be the file its intent recorded by identity: from then on
+// the step is checked by its checksum.
+func (j *Journal) recordSum(s *step, src string) error {
+	if err := j.verify(s, src); err != nil {
+		return err
+	}
+	size, sum, err := sumFile(j.fsys, src)
+	if err != nil {
+		return err
+	}
+	if size != s.size {
+		return fmt.Errorf("%w: %s has %d bytes; step %d recorded %d", ErrChanged, src, size, s.n, s.size)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.append(record{Kind: "sum", Time: time.Now(), Step: s.n, Size: size, SHA256: sum}); err != nil {
+		return err
+	}
+	s.sum = sum
+	return nil
 }
 
 // doMove carries a Move out from whatever an earlier attempt left.
@@ -374,6 +418,13 @@ func (j *Journal) transfer(s *step, src, dst, tmp string) error {
 	}
 	if !errors.Is(err, syscall.EXDEV) {
 		return err
+	}
+	if s.sum == "" {
+		// Recorded by identity, yet a copy after all (two mounts of one
+		// filesystem): checksum the source before the first byte is copied.
+		if err := j.recordSum(s, src); err != nil {
+			return err
+		}
 	}
 	h := sha256.New()
 	err = vfs.CopyDurable(j.fsys, src, dst, vfs.CopyOptions{
@@ -496,4 +547,30 @@ func (j *Journal) PhaseDone(name string) bool {
 		}
 	}
 	return false
+}
+
+// fileIdent is what recognises a file a rename moved: its inode and mtime
+// (a rename keeps both, and its content).
+type fileIdent struct {
+	Dev   uint64 `json:"dev"`
+	Ino   uint64 `json:"ino"`
+	Mtime int64  `json:"mtime_ns"`
+}
+
+func identOf(info fs.FileInfo) (*fileIdent, bool) {
+	id, ok := vfs.Identity(info)
+	if !ok {
+		return nil, false
+	}
+	return &fileIdent{Dev: id.Dev, Ino: id.Ino, Mtime: info.ModTime().UnixNano()}, true
+}
+
+// sameDevice says whether dir is on the device id.Dev.
+func sameDevice(fsys vfs.FS, id *fileIdent, dir string) bool {
+	info, err := fsys.Stat(dir)
+	if err != nil {
+		return false
+	}
+	dev, ok := vfs.DeviceID(info)
+	return ok && dev == id.Dev
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/plog"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/logrules"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
 )
@@ -84,7 +85,7 @@ type ReplicaPlan struct {
 	Gpid    gpid.Gpid `json:"gpid"`
 	Dir     string    `json:"dir"`
 	PlogDir string    `json:"plog_dir"`
-	// The plog as the server opens it (plog.ReadState): the newest file's
+	// The plog as the server opens it (plog.State): the newest file's
 	// index, where its valid data ends, the in-memory max decree the
 	// replay rebuilds and max_commit_on_disk (replay).
 	LastIndex       int32 `json:"last_index"`
@@ -366,10 +367,17 @@ type folder struct {
 	maxDec int64 // max decree folded so far
 }
 
-// openState reads the plog as the server opens it and starts the layout.
+// openState takes the plog's state as the server opens it and starts the
+// layout. The replay just read the plog with the rules of mutation_log::open
+// and replay (the replay start, the chain rules, the valid start offset):
+// its end offset and max decree are plog.ReadState's, without a second
+// scan of every file; the newest file's index and the files the server
+// renames at open (an incomplete block 0) come from their header blocks
+// (logrules.Open). A layout that disagreed with what the server rebuilds
+// would make the 2.6 replay of the new root differ: the proof checks it.
 func (f *folder) openState(fsys vfs.FS, dr *dataroot.Replica, rr *replay.ReplicaResult) error {
 	rp := f.rp
-	st, err := plog.ReadState(vfs.ReadOnly(fsys), dr.PlogDir, dr.Gpid, rp.ValidStartOffset, rr.DurableDecree)
+	st, err := plogState(vfs.ReadOnly(fsys), dr.PlogDir, rr)
 	switch {
 	case err != nil && errors.Is(err, fs.ErrNotExist) && notExist(fsys, dr.PlogDir):
 		st = &plog.State{}
@@ -379,9 +387,6 @@ func (f *folder) openState(fsys vfs.FS, dr *dataroot.Replica, rr *replay.Replica
 	case len(st.Removed) > 0:
 		return fmt.Errorf("migrate: replica %s: plog files %v have an incomplete block 0 (the server renames them .removed at open); refusing", dr.Gpid, st.Removed)
 	}
-	if st.MaxDecree != rr.Plog.MaxDecree || (st.Files > 0 && st.EndOffset != rr.Plog.EndOffset) {
-		return fmt.Errorf("migrate: replica %s: plog state (max decree %d, end %d) disagrees with the replay model (%d, %d)", dr.Gpid, st.MaxDecree, st.EndOffset, rr.Plog.MaxDecree, rr.Plog.EndOffset)
-	}
 	rp.LastIndex, rp.EndOffset, rp.MaxDecree = st.LastIndex, st.EndOffset, st.MaxDecree
 	// The first folded mutation lands after the new file's header block
 	// and its own block header; 2.6 ignores it below the valid start.
@@ -390,6 +395,27 @@ func (f *folder) openState(fsys vfs.FS, dr *dataroot.Replica, rr *replay.Replica
 		return fmt.Errorf("migrate: replica %s: the plog ends at %d, before init_offset_in_private_log %d: folded mutations would be ignored; refusing", dr.Gpid, st.EndOffset, rp.ValidStartOffset)
 	}
 	return nil
+}
+
+// plogState is plog.State from the replay's result and the header blocks.
+func plogState(fsys vfs.FS, dir string, rr *replay.ReplicaResult) (*plog.State, error) {
+	d, err := format.OpenDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("plog %s: %w", dir, err)
+	}
+	log, err := logrules.Open(fsys, d)
+	if err != nil {
+		return nil, fmt.Errorf("plog %s: %w", dir, err)
+	}
+	st := &plog.State{Files: len(log.Files)}
+	for _, s := range log.Skipped {
+		st.Removed = append(st.Removed, s.File.Name())
+	}
+	if len(log.Files) > 0 {
+		st.LastIndex = log.Files[len(log.Files)-1].Index
+		st.EndOffset, st.MaxDecree = rr.Plog.EndOffset, rr.Plog.MaxDecree
+	}
+	return st, nil
 }
 
 func notExist(fsys vfs.FS, dir string) bool {
