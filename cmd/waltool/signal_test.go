@@ -73,7 +73,7 @@ func TestInterruptedFixturesGenRemovesPartialRoot(t *testing.T) {
 			return len(m) > 0
 		})
 		code, took := stopAndWait(t, cmd, sig)
-		if code != exitInterrupted || took > time.Second {
+		if code != exitInterrupted || took > hangBound {
 			t.Fatalf("%v: exit %d after %v", sig, code, took)
 		}
 		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
@@ -100,7 +100,7 @@ func TestInterruptedDemoRemovesTempDir(t *testing.T) {
 	})
 	code, took := stopAndWait(t, cmd, os.Interrupt)
 	// 0 only if the demo finished before the signal arrived.
-	if code != exitInterrupted && code != 0 || took > time.Second {
+	if code != exitInterrupted && code != 0 || took > hangBound {
 		t.Fatalf("exit %d after %v", code, took)
 	}
 	if m, _ := filepath.Glob(filepath.Join(tmp, "waltool-demo-*")); len(m) > 0 {
@@ -133,10 +133,14 @@ func TestInterruptedBenchWriteRemovesItsFiles(t *testing.T) {
 		return len(m) > 0
 	})
 	code, took := stopAndWait(t, cmd, os.Interrupt)
-	if code != exitInterrupted || took > time.Second {
+	if code != exitInterrupted || took > hangBound {
 		t.Fatalf("exit %d after %v", code, took)
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) > 0 {
 		t.Fatalf("left behind: %v", m)
 	}
 }
+
+// hangBound only tells a stop from a hang: the target (stop within a
+// second) is a timing, measured by hand, not asserted on a loaded machine.
+const hangBound = 15 * time.Second
