@@ -14,9 +14,11 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
 	"github.com/waltool/waltool/openfiles"
+	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/rootlock"
 	"github.com/waltool/waltool/verify"
 	"github.com/waltool/waltool/vfs"
@@ -141,7 +143,16 @@ func runMigrateUpgrade(c *cli.Context) error {
 		}
 	}
 	rep := newUpgradeReport(plan, archiveDir(c, t.Root))
+	// Slog mutations of a gpid with no loaded replica are folded nowhere:
+	// archived, a 2.6 server never sees them. A missing data dir (a root
+	// given without --data-dirs or --config) looks exactly like that, so
+	// it is a finding, and --apply refuses it unless --force.
+	rep.Findings = append(rep.Findings, orphanFindings(t, plan)...)
 	if !c.Bool("apply") {
+		if len(rep.Findings) > 0 {
+			printUpgrade(c, rep, plan)
+			return findings("%d slog gpids have no loaded replica here: their writes would only be in the archive (--apply refuses; --force to go on)", len(rep.Findings))
+		}
 		rep.OK = true
 		return printUpgrade(c, rep, plan)
 	}
@@ -157,6 +168,10 @@ func runMigrateUpgrade(c *cli.Context) error {
 			rep.Findings = fatal
 			printUpgrade(c, rep, nil)
 			return findings("migrate upgrade refused: verify finds what Pegasus would refuse (above); fix it first, or --force")
+		}
+		if len(rep.Findings) > 0 {
+			printUpgrade(c, rep, nil)
+			return findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(rep.Findings))
 		}
 	}
 	if err := checkSpace(plan); err != nil {
@@ -226,6 +241,24 @@ func logBytes(t *dataroot.Target) int64 {
 		n += f.Size
 	}
 	return n
+}
+
+// orphanFindings are the plan's orphan slog gpids as findings.
+func orphanFindings(t *dataroot.Target, plan *migrate.Plan) []finding.Finding {
+	var out []finding.Finding
+	for _, o := range plan.Orphans {
+		hint := ""
+		if o.Reason == replay.ReasonNoReplicaDir {
+			hint = "; a data dir may be missing (" + replay.OrphanHint + ")"
+		}
+		f := finding.New(finding.Missing, t.Root.SlogDir, "%d slog mutations (decrees %d..%d) of gpid %s are folded nowhere: %s%s",
+			o.Mutations, o.MinDecree, o.MaxDecree, o.Gpid, o.Reason, hint)
+		if g, err := gpid.Parse(o.Gpid); err == nil {
+			f = f.For(g)
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // dataDirsSpec gives the root's data dirs back as a --data-dirs value.

@@ -114,7 +114,20 @@ func TestMigrateRefusals(t *testing.T) {
 	if d := cmp.Diff(initial, contents(t, m.Root)); d != "" {
 		t.Fatalf("a refused upgrade changed the root:\n%s", d)
 	}
+	// A root given without its second data dir: the slog writes of the
+	// replicas there would be archived unfolded, so lost under 2.6. The dry
+	// run says so (exit 1) and --apply refuses without touching anything.
 	m = genRoot(t, "")
+	initial = contents(t, m.Root)
+	if out, _, code := waltool(t, "migrate", "upgrade", m.Root); code != exitFindings || !strings.Contains(out, "folded nowhere") {
+		t.Fatalf("dry run with a data dir missing: exit %d:\n%s", code, out)
+	}
+	if out, _, code := waltool(t, "migrate", "upgrade", "--apply", m.Root); code != exitFindings || !strings.Contains(out, "MISSING") {
+		t.Fatalf("apply with a data dir missing: exit %d:\n%s", code, out)
+	}
+	if d := cmp.Diff(initial, contents(t, m.Root)); d != "" {
+		t.Fatalf("a refused upgrade changed the root:\n%s", d)
+	}
 	if _, errs, code := waltool(t, "migrate", "upgrade", "--slog-dir", filepath.Join(t.TempDir(), "nowhere"), "--data-dirs", m.DataDirs, m.Root); code == 0 || !strings.Contains(errs, "slog") {
 		t.Fatalf("no slog: exit %d: %s", code, errs)
 	}
