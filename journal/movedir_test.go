@@ -137,7 +137,7 @@ func TestMoveDirRefusalsAndIntentOnly(t *testing.T) {
 	f := vfs.NewFaulty(vfs.OS)
 	f.Inject(vfs.Fault{Op: vfs.OpRename, Crash: true})
 	j.Close()
-	j, err = Begin(scriptFS(f, root), root, Run{Command: "t"})
+	_, err = Begin(scriptFS(f, root), root, Run{Command: "t"})
 	if err == nil {
 		t.Fatal("begin over an unfinished run")
 	}

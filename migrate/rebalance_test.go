@@ -166,24 +166,6 @@ func skewed(t *testing.T, o fixtures.Options) (*fixtures.Manifest, string) {
 	return m, disk2
 }
 
-func rebalanceThrough(fsys vfs.FS, m *fixtures.Manifest, plan *Plan, begin bool) error {
-	var j *journal.Journal
-	var err error
-	if begin {
-		j, err = journal.Begin(fsys, m.Root, journal.Run{Command: "test upgrade --rebalance"})
-	} else {
-		j, err = journal.Open(fsys, m.Root)
-	}
-	if err != nil {
-		return err
-	}
-	defer j.Close()
-	if err := plan.Apply(fsys, j, filepath.Join(m.Root, "slog-archive"), j.PhaseDone); err != nil {
-		return err
-	}
-	return j.Finish()
-}
-
 // loadable lists the replica dirs the server loads, by name, with the data
 // dirs holding each: one each, always.
 func loadable(t *testing.T, m *fixtures.Manifest) map[string][]string {
@@ -221,7 +203,7 @@ func TestUpgradeRebalance(t *testing.T) {
 		if crashAt != nil {
 			crashAt(f)
 		}
-		return m, plan, initial, rebalanceThrough(xdevFS{FS: f, other: disk2}, m, plan, true)
+		return m, plan, initial, upgradeThrough(xdevFS{FS: f, other: disk2}, m, plan, true)
 	}
 	m, plan, initial, err := run(t, nil)
 	if err != nil {
@@ -276,7 +258,7 @@ func TestUpgradeRebalance(t *testing.T) {
 			t.Fatal(err)
 		}
 		f := vfs.NewFaulty(vfs.OS)
-		if err := rebalanceThrough(xdevFS{FS: f, other: disk2}, m, plan, true); err != nil {
+		if err := upgradeThrough(xdevFS{FS: f, other: disk2}, m, plan, true); err != nil {
 			t.Fatal(err)
 		}
 		for _, op := range ops {
@@ -288,7 +270,7 @@ func TestUpgradeRebalance(t *testing.T) {
 			t.Fatal(err)
 		}
 		f = vfs.NewFaulty(vfs.OS)
-		if err := rebalanceThrough(xdevFS{FS: f, other: disk2}, m, plan, true); err != nil {
+		if err := upgradeThrough(xdevFS{FS: f, other: disk2}, m, plan, true); err != nil {
 			t.Fatal(err)
 		}
 		for _, op := range ops {
@@ -316,7 +298,7 @@ func TestUpgradeRebalance(t *testing.T) {
 			}
 			disk2 := filepath.Join(m.Root, "disk2")
 			x := xdevFS{FS: vfs.OS, other: disk2}
-			if err := rebalanceThrough(x, m, plan, false); err != nil {
+			if err := upgradeThrough(x, m, plan, false); err != nil {
 				t.Fatalf("%s: resume: %v", name, err)
 			}
 			proof, err := Prove(plan, openRoot(t, m))

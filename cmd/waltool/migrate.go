@@ -270,21 +270,29 @@ func dataDirsSpec(r *dataroot.Root) string {
 	return strings.Join(items, ",")
 }
 
+// openRun takes the root's lock and opens its last migration's journal;
+// release undoes both.
+func openRun(c *cli.Context, command string) (t *dataroot.Target, j *journal.Journal, release func(), err error) {
+	if t, err = migrateRoot(c); err != nil {
+		return nil, nil, nil, err
+	}
+	lock, err := takeRoot(c, t, command)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if j, err = journal.Open(vfs.OS, t.Root.Path); err != nil {
+		lock.Release()
+		return nil, nil, nil, err
+	}
+	return t, j, func() { j.Close(); lock.Release() }, nil
+}
+
 func runMigrateResume(c *cli.Context) error {
-	t, err := migrateRoot(c)
+	t, j, release, err := openRun(c, "waltool migrate resume")
 	if err != nil {
 		return err
 	}
-	lock, err := takeRoot(c, t, "waltool migrate resume")
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
-	j, err := journal.Open(vfs.OS, t.Root.Path)
-	if err != nil {
-		return err
-	}
-	defer j.Close()
+	defer release()
 	st := j.State()
 	switch {
 	case st.RolledBack:
@@ -315,20 +323,11 @@ func archiveFromPlan(j *journal.Journal, plan *migrate.Plan, r *dataroot.Root) s
 }
 
 func runMigrateRollback(c *cli.Context) error {
-	t, err := migrateRoot(c)
+	_, j, release, err := openRun(c, "waltool migrate rollback")
 	if err != nil {
 		return err
 	}
-	lock, err := takeRoot(c, t, "waltool migrate rollback")
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
-	j, err := journal.Open(vfs.OS, t.Root.Path)
-	if err != nil {
-		return err
-	}
-	defer j.Close()
+	defer release()
 	rb, err := j.Rollback()
 	st := j.State()
 	if c.Bool("json") {
