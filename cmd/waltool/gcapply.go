@@ -4,18 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/dataroot"
-	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/gc"
-	"github.com/waltool/waltool/openfiles"
 	"github.com/waltool/waltool/reclaim"
-	"github.com/waltool/waltool/rootlock"
-	"github.com/waltool/waltool/verify"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -42,41 +37,17 @@ func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*
 	if r.Path == "" {
 		return nil, usagef(c, "--apply needs the data root ([core] data_dir) itself, where its lock file lives")
 	}
-	lock, err := rootlock.Acquire(r.Path, "waltool gc --apply")
+	lock, err := takeRoot(c, t, "waltool gc --apply")
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Release()
-	if lock.Stale != nil {
-		fmt.Fprintf(c.App.ErrWriter, "waltool: took over a stale lock file left by %s\n", lock.Stale)
-	}
-	roots := []string{r.Path, r.SlogDir}
-	for _, d := range r.DataDirs {
-		roots = append(roots, d.Path)
-	}
-	use, err := openfiles.Scan(openfiles.Proc, roots, os.Getpid())
-	if err != nil {
-		return nil, err
-	}
-	if err := use.Err(); err != nil {
-		return nil, fmt.Errorf("%w; stop the server first", err)
-	}
-	for _, u := range use.Uninspected {
-		fmt.Fprintf(c.App.ErrWriter, "waltool: warning: could not inspect %v: run as the server's user or root to be sure no server has the root open\n", u)
-	}
 	if !c.Bool("force") {
-		vr, err := verify.Target(t, verify.Options{FS: readOnlyFS})
+		fatal, err := refusingFindings(t)
 		if err != nil {
 			return nil, err
 		}
-		var fatal []finding.Finding
-		for _, fs := range append([][]finding.Finding{vr.Findings, rep.Findings}, dirFindingsOf(vr)...) {
-			for _, f := range fs {
-				if f.Class.Fatal() {
-					fatal = append(fatal, f)
-				}
-			}
-		}
+		fatal = append(fatal, fatalOf(rep.Findings)...)
 		if len(fatal) > 0 {
 			for _, f := range fatal {
 				printFinding(w, f)
@@ -100,15 +71,6 @@ func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*
 		plan.Dirs = append(plan.Dirs, d)
 	}
 	return reclaim.Apply(cancelFS(c.Context, vfs.OS), plan, reclaim.Options{Trash: c.String("trash")})
-}
-
-// dirFindingsOf lists the findings of each log dir of a verify report.
-func dirFindingsOf(r *verify.Report) [][]finding.Finding {
-	out := make([][]finding.Finding, len(r.Dirs))
-	for i, d := range r.Dirs {
-		out[i] = d.Findings
-	}
-	return out
 }
 
 // printApplied says, file by file, what --apply did and did not do.

@@ -17,10 +17,7 @@ import (
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
-	"github.com/waltool/waltool/openfiles"
 	"github.com/waltool/waltool/replay"
-	"github.com/waltool/waltool/rootlock"
-	"github.com/waltool/waltool/verify"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -174,7 +171,7 @@ func runMigrateUpgrade(c *cli.Context) error {
 			return findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(rep.Findings))
 		}
 	}
-	if err := checkSpace(plan); err != nil {
+	if err := plan.CheckSpace(vfs.OS); err != nil {
 		return err
 	}
 	meta, err := json.Marshal(plan)
@@ -387,101 +384,6 @@ func orNone(s []string) string {
 		return "none"
 	}
 	return strings.Join(s, ", ")
-}
-
-// takeRoot takes the root's lock (gc --apply takes the same one) and
-// refuses when a process has files of the root open (a running server).
-func takeRoot(c *cli.Context, t *dataroot.Target, command string) (*rootlock.Lock, error) {
-	r := t.Root
-	lock, err := rootlock.Acquire(r.Path, command)
-	if err != nil {
-		return nil, err
-	}
-	if lock.Stale != nil {
-		fmt.Fprintf(c.App.ErrWriter, "waltool: took over a stale lock file left by %s\n", lock.Stale)
-	}
-	roots := []string{r.Path, r.SlogDir}
-	for _, d := range r.DataDirs {
-		roots = append(roots, d.Path)
-	}
-	use, err := openfiles.Scan(openfiles.Proc, roots, os.Getpid())
-	if err == nil {
-		err = use.Err()
-	}
-	if err != nil {
-		lock.Release()
-		return nil, fmt.Errorf("%w; stop the server first", err)
-	}
-	for _, u := range use.Uninspected {
-		fmt.Fprintf(c.App.ErrWriter, "waltool: warning: could not inspect %v: run as the server's user or root to be sure no server has the root open\n", u)
-	}
-	return lock, nil
-}
-
-// refusingFindings are the findings of verify that make Pegasus refuse
-// something in the root.
-func refusingFindings(t *dataroot.Target) ([]finding.Finding, error) {
-	vr, err := verify.Target(t, verify.Options{FS: readOnlyFS})
-	if err != nil {
-		return nil, err
-	}
-	var fatal []finding.Finding
-	for _, fs := range append([][]finding.Finding{vr.Findings}, dirFindingsOf(vr)...) {
-		for _, f := range fs {
-			if f.Class.Fatal() {
-				fatal = append(fatal, f)
-			}
-		}
-	}
-	return fatal, nil
-}
-
-// checkSpace refuses before the first write when a disk lacks the bytes
-// the fold writes there, and the rebalance copies there (a move across
-// filesystems holds both copies until the origin is removed) (with a margin of 1%% + 16 MiB for directories
-// and the journal).
-func checkSpace(plan *migrate.Plan) error {
-	need := map[uint64]int64{}
-	where := map[uint64]string{}
-	for _, rp := range plan.Replicas {
-		if rp.FoldBytes == 0 {
-			continue
-		}
-		dir := rp.PlogDir
-		if rp.CreatePlogDir {
-			dir = rp.Dir
-		}
-		fi, err := os.Stat(dir)
-		if err != nil {
-			return err
-		}
-		dev, _ := vfs.DeviceID(fi)
-		for _, f := range rp.NewFiles {
-			need[dev] += f.Size
-		}
-		where[dev] = dir
-	}
-	if rb := plan.Rebalance; rb != nil {
-		for _, m := range rb.Moves {
-			if !m.Copy {
-				continue
-			}
-			dd := rb.DataDirs[m.ToDataDir]
-			need[dd.Device] += m.Bytes
-			where[dd.Device] = dd.Path
-		}
-	}
-	for dev, n := range need {
-		free, err := vfs.FreeBytes(where[dev])
-		if err != nil {
-			return err
-		}
-		if want := n + n/100 + 16<<20; free < want {
-			return fmt.Errorf("not enough free space on the disk of %s: the fold writes %s there, %s is free (need %s with the margin)",
-				where[dev], humanBytes(n), humanBytes(free), humanBytes(want))
-		}
-	}
-	return nil
 }
 
 func newUpgradeReport(plan *migrate.Plan, archive string) *upgradeReport {
