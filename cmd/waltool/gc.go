@@ -50,12 +50,9 @@ func gcCommand() *cli.Command {
 }
 
 func runGC(c *cli.Context) error {
-	paths, err := rootPaths(c)
+	root, err := oneRoot(c)
 	if err != nil {
 		return err
-	}
-	if len(paths) != 1 {
-		return usagef(c, "takes one ROOT (or --config), got %d arguments", len(paths))
 	}
 	v, err := replay.ParseVersion(c.String("server-version"))
 	if err != nil {
@@ -132,16 +129,10 @@ func runGC(c *cli.Context) error {
 			opts.DupConfirmed[g] = d // the min over a replica's duplications
 		}
 	}
-	if p := c.String("durable-decrees"); p != "" {
-		b, err := vfs.ReadFile(readOnlyFS, p, 64<<20)
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(b, &opts.DurableDecrees); err != nil {
-			return fmt.Errorf("%s: want {\"1.4\": 1234, ...}: %w", p, err)
-		}
+	if opts.DurableDecrees, err = durableDecrees(c); err != nil {
+		return err
 	}
-	t, err := resolve(c, paths[0])
+	t, err := resolve(c, root)
 	if err != nil {
 		return err
 	}

@@ -96,14 +96,11 @@ type replicaFold struct {
 
 // migrateRoot resolves the single data root of a migrate command.
 func migrateRoot(c *cli.Context) (*dataroot.Target, error) {
-	paths, err := rootPaths(c)
+	root, err := oneRoot(c)
 	if err != nil {
 		return nil, err
 	}
-	if len(paths) != 1 {
-		return nil, usagef(c, "takes one ROOT (or --config), got %d arguments", len(paths))
-	}
-	t, err := resolve(c, paths[0])
+	t, err := resolve(c, root)
 	if err != nil {
 		return nil, err
 	}

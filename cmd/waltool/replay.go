@@ -18,7 +18,6 @@ import (
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/replay"
-	"github.com/waltool/waltool/vfs"
 )
 
 func replayCommand() *cli.Command {
@@ -43,18 +42,15 @@ func replayCommand() *cli.Command {
 }
 
 func runReplay(c *cli.Context) error {
-	paths, err := rootPaths(c)
+	root, err := oneRoot(c)
 	if err != nil {
 		return err
-	}
-	if len(paths) != 1 {
-		return usagef(c, "takes one ROOT (or --config), got %d arguments", len(paths))
 	}
 	v, err := replay.ParseVersion(c.String("server-version"))
 	if err != nil {
 		return usagef(c, "--server-version: %v", err)
 	}
-	t, err := resolve(c, paths[0])
+	t, err := resolve(c, root)
 	if err != nil {
 		return err
 	}
@@ -62,14 +58,8 @@ func runReplay(c *cli.Context) error {
 		return fmt.Errorf("%s is a %s; replay needs a data root or a replica dir", t.Path, t.What())
 	}
 	opts := replay.Options{Version: v}
-	if p := c.String("durable-decrees"); p != "" {
-		b, err := vfs.ReadFile(readOnlyFS, p, 64<<20)
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(b, &opts.DurableDecrees); err != nil {
-			return fmt.Errorf("%s: want {\"1.4\": 1234, ...}: %w", p, err)
-		}
+	if opts.DurableDecrees, err = durableDecrees(c); err != nil {
+		return err
 	}
 	if c.Bool("detailed") && !c.IsSet("emit") {
 		return usagef(c, "-d decodes the mutations --emit prints; give --emit GPID too")

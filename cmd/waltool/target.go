@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/serverconfig"
 	"github.com/waltool/waltool/vfs"
 )
@@ -72,6 +74,37 @@ func rootPaths(c *cli.Context) ([]string, error) {
 		return nil, err
 	}
 	return []string{root}, nil
+}
+
+// oneRoot is the single ROOT argument of a command, or --config's
+// [core] data_dir when there is none.
+func oneRoot(c *cli.Context) (string, error) {
+	paths, err := rootPaths(c)
+	if err != nil {
+		return "", err
+	}
+	if len(paths) != 1 {
+		return "", usagef(c, "takes one ROOT (or --config), got %d arguments", len(paths))
+	}
+	return paths[0], nil
+}
+
+// durableDecrees reads --durable-decrees: a JSON object mapping "1.4" to
+// the app's durable decree (a server that flushed since it stopped).
+func durableDecrees(c *cli.Context) (map[gpid.Gpid]int64, error) {
+	p := c.String("durable-decrees")
+	if p == "" {
+		return nil, nil
+	}
+	b, err := vfs.ReadFile(readOnlyFS, p, 64<<20)
+	if err != nil {
+		return nil, err
+	}
+	var m map[gpid.Gpid]int64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: want {\"1.4\": 1234, ...}: %w", p, err)
+	}
+	return m, nil
 }
 
 // resolve says what a PATH argument names (dataroot.Resolve, with the
