@@ -41,7 +41,7 @@ func gcCommand() *cli.Command {
 			&cli.IntFlag{Name: "log-shared-file-count-limit", Usage: "[replication] key, rule 2.4 (default: --config's, else 100)"},
 			&cli.IntFlag{Name: "log-shared-gc-flush-replicas-limit", Usage: "[replication] key, rule 2.5, 0 = no limit (default: --config's, else 64)"},
 			&cli.StringSliceFlag{Name: "dup-confirmed", Usage: "GPID=DECREE: a duplication's confirmed decree (not on disk); repeatable"},
-			&cli.StringFlag{Name: "durable-decrees", Usage: "JSON file mapping \"1.4\" to the app's durable decree (default: the largest data/checkpoint.<d>)"},
+			durableDecreesFlag(),
 			&cli.BoolFlag{Name: "check", Usage: "exit 1 when a replica holds a file back"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document"},
 		}, append(gcApplyFlags(), rootFlags()...)...),

@@ -14,10 +14,8 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
-	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
-	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -141,7 +139,7 @@ func runMigrateUpgrade(c *cli.Context) error {
 	// archived, a 2.6 server never sees them. A missing data dir (a root
 	// given without --data-dirs or --config) looks exactly like that, so
 	// it is a finding, and --apply refuses it unless --force.
-	rep.Findings = append(rep.Findings, orphanFindings(t, plan)...)
+	rep.Findings = append(rep.Findings, plan.Findings()...)
 	if !c.Bool("apply") {
 		if len(rep.Findings) > 0 {
 			printUpgrade(c, rep, plan)
@@ -235,24 +233,6 @@ func logBytes(t *dataroot.Target) int64 {
 		n += f.Size
 	}
 	return n
-}
-
-// orphanFindings are the plan's orphan slog gpids as findings.
-func orphanFindings(t *dataroot.Target, plan *migrate.Plan) []finding.Finding {
-	var out []finding.Finding
-	for _, o := range plan.Orphans {
-		hint := ""
-		if o.Reason == replay.ReasonNoReplicaDir {
-			hint = "; a data dir may be missing (" + replay.OrphanHint + ")"
-		}
-		f := finding.New(finding.Missing, t.Root.SlogDir, "%d slog mutations (decrees %d..%d) of gpid %s are folded nowhere: %s%s",
-			o.Mutations, o.MinDecree, o.MaxDecree, o.Gpid, o.Reason, hint)
-		if g, err := gpid.Parse(o.Gpid); err == nil {
-			f = f.For(g)
-		}
-		out = append(out, f)
-	}
-	return out
 }
 
 // dataDirsSpec gives the root's data dirs back as a --data-dirs value.

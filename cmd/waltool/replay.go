@@ -31,7 +31,7 @@ func replayCommand() *cli.Command {
 			"version, 1 otherwise, and 1 when no slog was read (missing) unless --no-slog states the server has none.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "2.3, 2.4, 2.5 or 2.6 (2.6 ignores the slog); 2.6.0 is 2.6"},
-			&cli.StringFlag{Name: "durable-decrees", Usage: "JSON file mapping \"1.4\" to the app's durable decree (default: the largest data/checkpoint.<d>)"},
+			durableDecreesFlag(),
 			&cli.StringFlag{Name: "emit", Usage: "print this replica's recovered mutations in commit order, as dump prints them (-d, --json)"},
 			&cli.BoolFlag{Name: "detailed", Aliases: []string{"d"}, Usage: "with --emit: decode each update's request, as dump -d"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document (with --emit: JSON Lines)"},

@@ -89,6 +89,11 @@ func oneRoot(c *cli.Context) (string, error) {
 	return paths[0], nil
 }
 
+// durableDecreesFlag is --durable-decrees, read by durableDecrees.
+func durableDecreesFlag() cli.Flag {
+	return &cli.StringFlag{Name: "durable-decrees", Usage: "JSON file mapping \"1.4\" to the app's durable decree (default: the largest data/checkpoint.<d>)"}
+}
+
 // durableDecrees reads --durable-decrees: a JSON object mapping "1.4" to
 // the app's durable decree (a server that flushed since it stopped).
 func durableDecrees(c *cli.Context) (map[gpid.Gpid]int64, error) {
