@@ -6,17 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
-	"github.com/waltool/waltool/format/plog"
 	"github.com/waltool/waltool/gpid"
-	"github.com/waltool/waltool/logrules"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
 )
@@ -62,6 +60,13 @@ type Plan struct {
 	// Before is what every loaded replica recovers under the 2.4 rules on
 	// the root as it is: what Prove compares the new root with.
 	Before []State `json:"before"`
+	// Refusals are what the 2.4 server refuses on the root as it is (the
+	// fatal findings of its replay: a plog refused or aborting, a replica
+	// it does not load, a data dir missing), located. --apply refuses a
+	// plan that has any, unless forced. The replay that makes the plan
+	// reads every byte the server reads, so the check costs no extra pass
+	// over the root (verify would read it all a third time).
+	Refusals []finding.Finding `json:"refusals"`
 	// Rebalance, when set (PlanRebalance), moves replica dirs between the
 	// data dirs after the archive (rebalance.go).
 	Rebalance *Rebalance `json:"rebalance,omitempty"`
@@ -310,6 +315,12 @@ func PlanUpgrade(root *dataroot.Root, opts Options) (*Plan, error) {
 	}
 	p.Before = before
 	p.Orphans = res.Orphans
+	p.Refusals = []finding.Finding{}
+	for _, f := range res.Findings {
+		if f.Class.Fatal() {
+			p.Refusals = append(p.Refusals, f)
+		}
+	}
 
 	for i, rr := range res.Replicas {
 		dr := root.Replicas[i]
@@ -369,53 +380,28 @@ type folder struct {
 
 // openState takes the plog's state as the server opens it and starts the
 // layout. The replay just read the plog with the rules of mutation_log::open
-// and replay (the replay start, the chain rules, the valid start offset):
-// its end offset and max decree are plog.ReadState's, without a second
-// scan of every file; the newest file's index and the files the server
-// renames at open (an incomplete block 0) come from their header blocks
-// (logrules.Open). A layout that disagreed with what the server rebuilds
-// would make the 2.6 replay of the new root differ: the proof checks it.
+// and replay (the header blocks, the replay start, the chain rules, the
+// valid start offset): its newest file's index, end offset, max decree and
+// the files open drops are plog.ReadState's, without reading the plog a
+// second time. A layout that disagreed with what the server rebuilds would
+// make the 2.6 replay of the new root differ: the proof checks it.
 func (f *folder) openState(fsys vfs.FS, dr *dataroot.Replica, rr *replay.ReplicaResult) error {
 	rp := f.rp
-	st, err := plogState(vfs.ReadOnly(fsys), dr.PlogDir, rr)
 	switch {
-	case err != nil && errors.Is(err, fs.ErrNotExist) && notExist(fsys, dr.PlogDir):
-		st = &plog.State{}
+	case rr.Plog.FirstFile == "" && notExist(fsys, dr.PlogDir):
 		rp.CreatePlogDir = true
-	case err != nil:
-		return fmt.Errorf("migrate: replica %s: %w", dr.Gpid, err)
-	case len(st.Removed) > 0:
-		return fmt.Errorf("migrate: replica %s: plog files %v have an incomplete block 0 (the server renames them .removed at open); refusing", dr.Gpid, st.Removed)
+	case len(rr.Plog.Removed) > 0:
+		return fmt.Errorf("migrate: replica %s: plog files %v have an incomplete block 0 (the server renames them .removed at open); refusing", dr.Gpid, rr.Plog.Removed)
+	case rr.Plog.FirstFile != "":
+		rp.LastIndex, rp.EndOffset, rp.MaxDecree = rr.Plog.LastIndex, rr.Plog.EndOffset, rr.Plog.MaxDecree
 	}
-	rp.LastIndex, rp.EndOffset, rp.MaxDecree = st.LastIndex, st.EndOffset, st.MaxDecree
 	// The first folded mutation lands after the new file's header block
 	// and its own block header; 2.6 ignores it below the valid start.
-	first := st.EndOffset + format.BlockHeaderSize + int64(headerSize) + format.BlockHeaderSize
+	first := rp.EndOffset + format.BlockHeaderSize + int64(headerSize) + format.BlockHeaderSize
 	if first < rp.ValidStartOffset {
-		return fmt.Errorf("migrate: replica %s: the plog ends at %d, before init_offset_in_private_log %d: folded mutations would be ignored; refusing", dr.Gpid, st.EndOffset, rp.ValidStartOffset)
+		return fmt.Errorf("migrate: replica %s: the plog ends at %d, before init_offset_in_private_log %d: folded mutations would be ignored; refusing", dr.Gpid, rp.EndOffset, rp.ValidStartOffset)
 	}
 	return nil
-}
-
-// plogState is plog.State from the replay's result and the header blocks.
-func plogState(fsys vfs.FS, dir string, rr *replay.ReplicaResult) (*plog.State, error) {
-	d, err := format.OpenDir(fsys, dir)
-	if err != nil {
-		return nil, fmt.Errorf("plog %s: %w", dir, err)
-	}
-	log, err := logrules.Open(fsys, d)
-	if err != nil {
-		return nil, fmt.Errorf("plog %s: %w", dir, err)
-	}
-	st := &plog.State{Files: len(log.Files)}
-	for _, s := range log.Skipped {
-		st.Removed = append(st.Removed, s.File.Name())
-	}
-	if len(log.Files) > 0 {
-		st.LastIndex = log.Files[len(log.Files)-1].Index
-		st.EndOffset, st.MaxDecree = rr.Plog.EndOffset, rr.Plog.MaxDecree
-	}
-	return st, nil
 }
 
 func notExist(fsys vfs.FS, dir string) bool {

@@ -355,9 +355,13 @@ func replayPlog(fsys vfs.FS, r *replica, dr *dataroot.Replica, rr *ReplicaResult
 		r.err = fmt.Errorf("plog open failed: %w", err)
 		return
 	}
+	for _, sk := range log.Skipped {
+		rr.Plog.Removed = append(rr.Plog.Removed, sk.File.Name())
+	}
 	begin := logrules.PrivateReplayStart(log.Headers(), r.gpid, r.app)
 	if len(log.Files) > 0 {
 		rr.Plog.FirstFile = log.Files[begin].Name()
+		rr.Plog.LastIndex = log.Files[len(log.Files)-1].Index
 	}
 	files := &locator{files: log.Files[begin:]}
 	rep, err := log.Replay(begin, func(m *format.Mutation, pos format.Pos) error {

@@ -51,6 +51,12 @@ type ReplicaResult struct {
 		// kept but not replayed: their header max decree is covered).
 		FirstFile string `json:"first_file,omitempty"`
 		EndOffset int64  `json:"end_offset"`
+		// LastIndex is the newest opened file's index: a writer continuing
+		// the log starts log.<LastIndex+1>.<EndOffset>.
+		LastIndex int32 `json:"last_index"`
+		// Removed are the files mutation_log::open drops before replay
+		// (an incomplete block 0; the server renames them .removed).
+		Removed []string `json:"removed,omitempty"`
 	} `json:"plog"`
 	Slog struct {
 		Mutations int   `json:"mutations"` // accepted for this replica

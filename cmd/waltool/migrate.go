@@ -141,6 +141,11 @@ func runMigrateUpgrade(c *cli.Context) error {
 	// it is a finding, and --apply refuses it unless --force.
 	rep.Findings = append(rep.Findings, plan.Findings()...)
 	if !c.Bool("apply") {
+		if len(plan.Refusals) > 0 {
+			rep.Findings = append(plan.Refusals, rep.Findings...)
+			printUpgrade(c, rep, plan)
+			return findings("the 2.4 server refuses what is above: --apply refuses too (fix it first, or --force)")
+		}
 		if len(rep.Findings) > 0 {
 			printUpgrade(c, rep, plan)
 			return findings("%d slog gpids have no loaded replica here: their writes would only be in the archive (--apply refuses; --force to go on)", len(rep.Findings))
@@ -154,12 +159,10 @@ func runMigrateUpgrade(c *cli.Context) error {
 	}
 	defer lock.Release()
 	if !c.Bool("force") {
-		if fatal, err := refusingFindings(t); err != nil {
-			return err
-		} else if len(fatal) > 0 {
-			rep.Findings = fatal
+		if len(plan.Refusals) > 0 {
+			rep.Findings = plan.Refusals
 			printUpgrade(c, rep, nil)
-			return findings("migrate upgrade refused: verify finds what Pegasus would refuse (above); fix it first, or --force")
+			return findings("migrate upgrade refused: the 2.4 server refuses what is above (waltool verify tells more); fix it first, or --force")
 		}
 		if len(rep.Findings) > 0 {
 			printUpgrade(c, rep, nil)
