@@ -212,6 +212,7 @@ type Journal struct {
 	steps       []*step
 	byKey       map[string]*step
 	phases      []string
+	phaseTimes  []time.Time
 	finished    time.Time
 	rollingBack bool
 	rolledBack  time.Time
@@ -337,8 +338,11 @@ type StepState struct {
 type State struct {
 	Run Run `json:"run"`
 	// Dir is the run's journal dir.
-	Dir          string      `json:"dir"`
-	Phases       []string    `json:"phases"`
+	Dir    string   `json:"dir"`
+	Phases []string `json:"phases"`
+	// PhaseTimes[i] is when Phases[i] was recorded complete: with
+	// Run.Started, how long each phase took.
+	PhaseTimes   []time.Time `json:"phase_times"`
 	Steps        []StepState `json:"steps"`
 	StepsDone    int         `json:"steps_done"`
 	StepsPending int         `json:"steps_pending"`
@@ -355,7 +359,7 @@ type State struct {
 func (j *Journal) State() State {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	st := State{Run: j.run, Dir: j.dir, Phases: append([]string{}, j.phases...), Steps: []StepState{},
+	st := State{Run: j.run, Dir: j.dir, Phases: append([]string{}, j.phases...), PhaseTimes: append([]time.Time{}, j.phaseTimes...), Steps: []StepState{},
 		Finished: !j.finished.IsZero(), FinishedAt: j.finished, RollingBack: j.rollingBack && j.rolledBack.IsZero(),
 		RolledBack: !j.rolledBack.IsZero(), RolledBackAt: j.rolledBack, StepsUndone: j.undone}
 	for _, s := range j.steps {
@@ -573,7 +577,7 @@ func (j *Journal) apply(r record) error {
 		}
 		s.sum = r.SHA256
 	case "phase":
-		j.addPhase(r.Name)
+		j.addPhase(r.Name, r.Time)
 	case "finish":
 		j.finished = r.Time
 	case "rollback":
@@ -595,13 +599,14 @@ func (j *Journal) apply(r record) error {
 	return nil
 }
 
-func (j *Journal) addPhase(name string) {
+func (j *Journal) addPhase(name string, at time.Time) {
 	for _, p := range j.phases {
 		if p == name {
 			return
 		}
 	}
 	j.phases = append(j.phases, name)
+	j.phaseTimes = append(j.phaseTimes, at)
 }
 
 // archive moves a finished or rolled-back run out of the way.

@@ -528,10 +528,11 @@ func (j *Journal) Phase(name string) error {
 			return fmt.Errorf("%w: phase %s: step %s %s is not done", ErrState, name, s.op, s.path)
 		}
 	}
-	if err := j.append(record{Kind: "phase", Time: time.Now(), Name: name}); err != nil {
+	now := time.Now()
+	if err := j.append(record{Kind: "phase", Time: now, Name: name}); err != nil {
 		return err
 	}
-	j.addPhase(name)
+	j.addPhase(name, now)
 	return nil
 }
 

@@ -99,7 +99,16 @@ func (p *Plan) foldGroup(fsys vfs.FS, steps Steps, group []*ReplicaPlan) error {
 		}()
 	}
 	left := len(byGpid)
-	_, rerr := log.Replay(begin, func(m *format.Mutation, _ format.Pos) error {
+	var read int64
+	if len(log.Files) > 0 {
+		read = log.Files[begin].StartOffset
+	}
+	_, rerr := log.Replay(begin, func(m *format.Mutation, pos format.Pos) error {
+		if p.Progress != nil {
+			end := m.LogOffset + int64(pos.Size)
+			p.Progress(end - read)
+			read = end
+		}
 		rf := byGpid[m.Gpid]
 		if rf == nil || rf.closed {
 			return nil

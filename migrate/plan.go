@@ -70,6 +70,27 @@ type Plan struct {
 	// Rebalance, when set (PlanRebalance), moves replica dirs between the
 	// data dirs after the archive (rebalance.go).
 	Rebalance *Rebalance `json:"rebalance,omitempty"`
+
+	// Progress, if set, receives the slog bytes Fold reads (a bar); it is
+	// not part of the stored plan.
+	Progress func(n int64) `json:"-"`
+}
+
+// FoldReadBytes bounds what Fold reads of the slog (the bar's total):
+// each group of FoldGroup replicas reads it at most once.
+func (p *Plan) FoldReadBytes() int64 {
+	var slog, groups int64
+	for _, f := range p.SlogFiles {
+		slog += f.Size
+	}
+	n := 0
+	for _, rp := range p.Replicas {
+		if rp.Fold > 0 {
+			n++
+		}
+	}
+	groups = int64((n + FoldGroup - 1) / FoldGroup)
+	return slog * groups
 }
 
 // NotLoaded is a replica dir the server does not load.

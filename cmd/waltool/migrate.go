@@ -188,7 +188,11 @@ func runMigrateUpgrade(c *cli.Context) error {
 // fold and the archive through the journal, then proves the result, and
 // rolls back when the proof fails.
 func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan *migrate.Plan, rep *upgradeReport) error {
-	if err := plan.Apply(cancelFS(c.Context, vfs.OS), j, rep.SlogArchive, j.PhaseDone); err != nil {
+	fold := newLargeProgress(c, plan.FoldReadBytes(), "migrate: fold")
+	plan.Progress = func(n int64) { fold.Add64(n) }
+	err := plan.Apply(cancelFS(c.Context, vfs.OS), j, rep.SlogArchive, j.PhaseDone)
+	fold.Finish()
+	if err != nil {
 		return fmt.Errorf("%w (the journal has what was done: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it)", err)
 	}
 	newRoot, err := dataroot.Open(dataroot.Options{Root: t.Root.Path, SlogDir: t.Root.SlogDir, DataDirs: dataDirsSpec(t.Root), FS: readOnlyFS})
@@ -344,7 +348,7 @@ func runMigrateStatus(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "run: %s\n", st.Run)
-	fmt.Fprintf(w, "phases done: %s\n", orNone(st.Phases))
+	fmt.Fprintf(w, "phases done: %s\n", orNone(phasesTook(st)))
 	fmt.Fprintf(w, "steps: %d done, %d pending\n", st.StepsDone, st.StepsPending)
 	switch {
 	case st.RolledBack:
@@ -357,6 +361,21 @@ func runMigrateStatus(c *cli.Context) error {
 		fmt.Fprintln(w, "INTERRUPTED: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it")
 	}
 	return nil
+}
+
+// phasesTook names each phase done with the time since the one before
+// (the first: since the run began); a resumed run's pause counts in it.
+func phasesTook(st journal.State) []string {
+	out := make([]string, len(st.Phases))
+	prev := st.Run.Started
+	for i, p := range st.Phases {
+		out[i] = p
+		if i < len(st.PhaseTimes) && !prev.IsZero() {
+			out[i] = fmt.Sprintf("%s (%.2f s)", p, st.PhaseTimes[i].Sub(prev).Seconds())
+			prev = st.PhaseTimes[i]
+		}
+	}
+	return out
 }
 
 func orNone(s []string) string {
