@@ -70,6 +70,9 @@ type Plan struct {
 	// Rebalance, when set (PlanRebalance), moves replica dirs between the
 	// data dirs after the archive (rebalance.go).
 	Rebalance *Rebalance `json:"rebalance,omitempty"`
+	// Listing is the root's log files when the plan was made: rollback
+	// refuses a root a server has written to since (WrittenSince).
+	Listing *Listing `json:"listing"`
 
 	// Progress, if set, receives the slog bytes Fold reads (a bar); it is
 	// not part of the stored plan.
@@ -380,6 +383,9 @@ func PlanUpgrade(root *dataroot.Root, opts Options) (*Plan, error) {
 		p.SlogFiles = append(p.SlogFiles, SlogFile{Path: lf.Path, Size: lf.Size})
 	}
 	sort.Slice(p.Replicas, func(i, j int) bool { return p.Replicas[i].Gpid.Less(p.Replicas[j].Gpid) })
+	if p.Listing, err = ListLogs(root.FS, root); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -309,6 +309,9 @@ func runMigrateRollback(c *cli.Context) error {
 		return err
 	}
 	defer release()
+	if err := refuseWrittenSince(j); err != nil {
+		return err
+	}
 	rb, err := j.Rollback()
 	st := j.State()
 	if c.Bool("json") {
@@ -324,6 +327,30 @@ func runMigrateRollback(c *cli.Context) error {
 		printRollback(c.App.Writer, rb, st)
 	}
 	return err
+}
+
+// refuseWrittenSince refuses to roll back a run after a server wrote to
+// the root: the rollback would lose those writes (the way back is then
+// `migrate downgrade`, which keeps the plogs as the truth).
+func refuseWrittenSince(j *journal.Journal) error {
+	var meta struct {
+		Listing *migrate.Listing `json:"listing"`
+	}
+	if err := json.Unmarshal(j.Meta(), &meta); err != nil {
+		return fmt.Errorf("the journal's plan does not decode: %w", err)
+	}
+	st := j.State()
+	if meta.Listing == nil || st.RolledBack {
+		return nil
+	}
+	written, err := meta.Listing.WrittenSince(readOnlyFS, st)
+	if err != nil {
+		return err
+	}
+	if len(written) > 0 {
+		return fmt.Errorf("refusing to roll back: a server has written to the root since the run (%s): a rollback would lose those writes; `waltool migrate downgrade` is the way back that keeps them", strings.Join(written, "; "))
+	}
+	return nil
 }
 
 func runMigrateStatus(c *cli.Context) error {
@@ -356,7 +383,11 @@ func runMigrateStatus(c *cli.Context) error {
 	case st.RollingBack:
 		fmt.Fprintf(w, "ROLLING BACK, interrupted (%d steps undone): `waltool migrate rollback` finishes it\n", st.StepsUndone)
 	case st.Finished:
-		fmt.Fprintf(w, "FINISHED at %s: proven; `waltool migrate rollback` can still undo it until the server writes to the root\n", st.FinishedAt.Format("2006-01-02 15:04:05"))
+		if err := refuseWrittenSince(j); err != nil {
+			fmt.Fprintf(w, "FINISHED at %s: proven; rollback is no longer possible: %v\n", st.FinishedAt.Format("2006-01-02 15:04:05"), err)
+			break
+		}
+		fmt.Fprintf(w, "FINISHED at %s: proven; `waltool migrate rollback` can still undo it (no server has written to the root since)\n", st.FinishedAt.Format("2006-01-02 15:04:05"))
 	default:
 		fmt.Fprintln(w, "INTERRUPTED: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it")
 	}

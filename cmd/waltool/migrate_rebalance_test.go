@@ -77,6 +77,15 @@ func TestMigrateUpgradeRebalance(t *testing.T) {
 	if out, _, code := waltool(t, append([]string{"verify", "--no-slog"}, dd...)...); code != 0 {
 		t.Fatalf("verify after the upgrade: exit %d:\n%s", code, out)
 	}
+	// A server's write in a moved replica dir, at its new place, is seen.
+	written := filepath.Join(rep.Rebalance.Moves[0].To, "plog", "log.999.99999999")
+	if err := os.WriteFile(written, []byte("a server's block"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := waltool(t, append([]string{"migrate", "rollback"}, dd...)...); code != exitUsage || !strings.Contains(errs, written) {
+		t.Fatalf("rollback after a server's write: exit %d: %s", code, errs)
+	}
+	os.Remove(written)
 	if out, errs, code := waltool(t, append([]string{"migrate", "rollback"}, dd...)...); code != 0 {
 		t.Fatalf("rollback: exit %d:\n%s%s", code, out, errs)
 	}

@@ -132,3 +132,49 @@ func TestMigrateRefusals(t *testing.T) {
 		t.Fatalf("no slog: exit %d: %s", code, errs)
 	}
 }
+
+// Once a server has written to an upgraded root, rollback would lose those
+// writes (the folded files it removes leave a hole before the server's
+// newer plog files): it refuses, names the files, changes nothing, and
+// points at migrate downgrade. A server that wrote to an existing file is
+// caught the same way, by its size.
+func TestMigrateRollbackRefusesAfterServerWrites(t *testing.T) {
+	for _, how := range []string{"new file", "appended"} {
+		m := genRoot(t, "")
+		dd := []string{"--data-dirs", m.DataDirs, m.Root}
+		if out, errs, code := waltool(t, append([]string{"migrate", "upgrade", "--apply"}, dd...)...); code != 0 {
+			t.Fatalf("apply: exit %d:\n%s%s", code, out, errs)
+		}
+		plogs, _ := filepath.Glob(filepath.Join(m.Root, "replica", "reps", "*", "plog", "log.*"))
+		if len(plogs) == 0 {
+			t.Fatal("no plog file")
+		}
+		var written string
+		switch how {
+		case "new file": // 2.6 starts log.<last+1>.<end> at its first write
+			written = filepath.Join(filepath.Dir(plogs[0]), "log.999.99999999")
+			if err := os.WriteFile(written, []byte("a server's block"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		case "appended":
+			written = plogs[0]
+			f, err := os.OpenFile(written, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write([]byte("a server's block"))
+			f.Close()
+		}
+		if out, _, _ := waltool(t, append([]string{"migrate", "status"}, dd...)...); !strings.Contains(out, "rollback is no longer possible") {
+			t.Fatalf("%s: status:\n%s", how, out)
+		}
+		after := contents(t, m.Root)
+		out, errs, code := waltool(t, append([]string{"migrate", "rollback"}, dd...)...)
+		if code != exitUsage || !strings.Contains(errs, "written to the root since") || !strings.Contains(errs, written) || !strings.Contains(errs, "migrate downgrade") {
+			t.Fatalf("%s: rollback: exit %d:\n%s%s", how, code, out, errs)
+		}
+		if d := cmp.Diff(after, contents(t, m.Root)); d != "" {
+			t.Fatalf("%s: a refused rollback changed the root:\n%s", how, d)
+		}
+	}
+}
