@@ -209,9 +209,9 @@ func startable(res *replay.Result) error {
 // valueBytes bounds the random part of a payload (tests raise it).
 var valueBytes = 32
 
-// simStartMicros is the clock of the new writes: 2025-06-15T..Z. Timestamps
-// are informational (replay ignores them); a fixed start keeps them
-// deterministic.
+// simStartMicros is the clock of the new writes, 2025-06-15T15:06:40Z.
+// Timestamps are informational (replay ignores them); a fixed start keeps
+// them deterministic.
 const simStartMicros = 1_750_000_000_000_000
 
 type sim struct {
@@ -252,14 +252,16 @@ func newSim(fsys vfs.FS, o Options) *sim {
 	}
 }
 
-// addReplica sets up the new primary of a loaded replica: after a restart
+// addReplica sets up the new primary of a loaded replica. After a restart
 // a replica rejoins through a reconfiguration, so its primary has the next
-// ballot and proposes from the committed decree on, re-proposing every
-// prepared decree above it with that ballot (replica::init_prepare on the
-// primary's prepare list; the decrees it re-proposes are those replay left
-// prepared). Each re-proposal is a new write here: an acknowledged
-// decree must then be recovered with its new content, never an older
-// prepared copy.
+// ballot and first re-proposes every decree from its committed one up to
+// its prepare list's max decree (replica::replay_prepare_list: each through
+// init_prepare at the new ballot), then proposes new writes. Pegasus copies
+// a re-proposed decree's updates from the old prepared mutation (or fills a
+// hole with an empty write); here every decree gets a new payload, since
+// the updates change nothing in what the logs or a replay do with a
+// mutation, and keeping the old ones would hold the prepared tails in
+// memory. Its ballot alone makes a re-proposal differ from the old copy.
 func (s *sim) addReplica(dr *dataroot.Replica, rr *replay.ReplicaResult) *rep {
 	top := rr.CommittedDecree
 	if n := len(rr.Prepared); n > 0 {
@@ -333,7 +335,8 @@ func (s *sim) newBallots() error {
 
 // mutation is the next proposal of rp's primary: one PUT of a small
 // deterministic payload, committing the decree before it (2PC pipelining:
-// the primary's last_committed_decree trails the decree by one).
+// init_prepare stamps the primary's last committed decree, at best the
+// decree before).
 func (s *sim) mutation(rp *rep) *format.Mutation {
 	d := rp.next
 	rp.next++
