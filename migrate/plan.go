@@ -206,7 +206,8 @@ func contentHash(h hash.Hash, m *format.Mutation, tag byte, buf []byte) []byte {
 
 // stateOf replays root under v and returns every loaded replica's state,
 // with the replay result. onSlog is passed to replay.
-func stateOf(root *dataroot.Root, v replay.Version, opts Options, onSlog func(replay.SlogMutation) error) ([]State, *replay.Result, error) {
+// seen, if set, is called with every mutation the replay emits.
+func stateOf(root *dataroot.Root, v replay.Version, opts Options, onSlog func(replay.SlogMutation) error, seen func(*format.Mutation)) ([]State, *replay.Result, error) {
 	type acc struct {
 		h         hash.Hash
 		committed int64
@@ -218,6 +219,9 @@ func stateOf(root *dataroot.Root, v replay.Version, opts Options, onSlog func(re
 		Version: v, DurableDecrees: opts.DurableDecrees, MaxPrepareCount: opts.MaxPrepareCount,
 		Workers: opts.Workers, Progress: opts.Progress, EmitAll: true, OnSlog: onSlog,
 		Emit: func(m *format.Mutation, _ replay.Loc, committed bool) error {
+			if seen != nil {
+				seen(m)
+			}
 			a := accs[m.Gpid]
 			if a == nil {
 				a = &acc{h: sha256.New()}
@@ -323,7 +327,7 @@ func PlanUpgrade(root *dataroot.Root, opts Options) (*Plan, error) {
 		f.add(int64(sm.M.Size()), sm.M.Decree, opts.MaxFileSize)
 		return nil
 	}
-	before, res, err := stateOf(root, replay.V24, opts, onSlog)
+	before, res, err := stateOf(root, replay.V24, opts, onSlog, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -33,12 +33,17 @@ func Prove(plan *Plan, newRoot *dataroot.Root) (*Proof, error) {
 
 // ProveWith is Prove with replay options (durable decrees, workers).
 func ProveWith(plan *Plan, newRoot *dataroot.Root, opts Options) (*Proof, error) {
-	after, res, err := stateOf(newRoot, replay.V26, opts, nil)
+	after, res, err := stateOf(newRoot, replay.V26, opts, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: prove: %w", err)
 	}
-	pr := &Proof{Compared: len(plan.Before), Abort: res.Abort}
-	before := plan.Before
+	return compareStates(plan.Before, after, res.Abort), nil
+}
+
+// compareStates is the proof's verdict: before and after equal, and the
+// replay of the new root did not abort.
+func compareStates(before, after []State, abort string) *Proof {
+	pr := &Proof{Compared: len(before), Abort: abort}
 	if before == nil {
 		before = []State{}
 	}
@@ -46,6 +51,6 @@ func ProveWith(plan *Plan, newRoot *dataroot.Root, opts Options) (*Proof, error)
 		after = []State{}
 	}
 	pr.Diff = cmp.Diff(before, after)
-	pr.Equal = pr.Diff == "" && res.Abort == ""
-	return pr, nil
+	pr.Equal = pr.Diff == "" && abort == ""
+	return pr
 }

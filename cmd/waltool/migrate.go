@@ -23,7 +23,7 @@ func migrateCommand() *cli.Command {
 	jsonFlag := &cli.BoolFlag{Name: "json", Usage: "print one JSON document"}
 	return &cli.Command{
 		Name:  "migrate",
-		Usage: "fold the shared log into the private logs (upgrade to a plog-only root), resume, roll back, status",
+		Usage: "fold the shared log into the private logs (upgrade to a plog-only root), downgrade, resume, roll back, status",
 		Subcommands: []*cli.Command{{
 			Name:      "upgrade",
 			Usage:     "fold the slog into new plog files and archive it, so that Pegasus 2.6 recovers what 2.4 did",
@@ -43,7 +43,7 @@ func migrateCommand() *cli.Command {
 				jsonFlag,
 			}, append(rootFlags(), progressFlag())...),
 			Action: runMigrateUpgrade,
-		}, {
+		}, downgradeCommand(jsonFlag), {
 			Name:      "resume",
 			Usage:     "finish an interrupted upgrade (re-checking what a crash may have torn), then prove it",
 			ArgsUsage: "[ROOT]",
@@ -284,23 +284,37 @@ func runMigrateResume(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "the last migration of %s is finished: nothing to resume\n", t.Root.Path)
 		return nil
 	}
+	var kind struct {
+		Kind string `json:"kind"`
+	}
+	if err := json.Unmarshal(j.Meta(), &kind); err != nil {
+		return fmt.Errorf("the journal's plan does not decode: %w", err)
+	}
+	if kind.Kind == migrate.KindDowngrade {
+		var plan migrate.DowngradePlan
+		if err := json.Unmarshal(j.Meta(), &plan); err != nil {
+			return fmt.Errorf("the journal's plan does not decode: %w", err)
+		}
+		rep := newDowngradeReport(&plan, archiveFromSteps(j, downgradeArchiveDefault(t.Root)))
+		return finishDowngrade(c, t, j, &plan, rep)
+	}
 	var plan migrate.Plan
 	if err := json.Unmarshal(j.Meta(), &plan); err != nil {
 		return fmt.Errorf("the journal's plan does not decode: %w", err)
 	}
-	rep := newUpgradeReport(&plan, archiveFromPlan(j, &plan, t.Root))
+	rep := newUpgradeReport(&plan, archiveFromSteps(j, filepath.Clean(t.Root.SlogDir)+".waltool-archive"))
 	return finishUpgrade(c, t, j, &plan, rep)
 }
 
-// archiveFromPlan is where the interrupted run archived its slog: the
-// destination of its first Move step, or the default.
-func archiveFromPlan(j *journal.Journal, plan *migrate.Plan, r *dataroot.Root) string {
+// archiveFromSteps is where the interrupted run archived its slog files:
+// the destination of its first Move step, or def when it moved none yet.
+func archiveFromSteps(j *journal.Journal, def string) string {
 	for _, s := range j.State().Steps {
-		if s.Op == "move" {
+		if s.Op == journal.OpMove {
 			return filepath.Dir(s.Path)
 		}
 	}
-	return filepath.Clean(r.SlogDir) + ".waltool-archive"
+	return def
 }
 
 func runMigrateRollback(c *cli.Context) error {

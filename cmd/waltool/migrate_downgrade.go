@@ -1,0 +1,367 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/journal"
+	"github.com/waltool/waltool/migrate"
+	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/vfs"
+)
+
+func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
+	return &cli.Command{
+		Name:      "downgrade",
+		Usage:     "make a plog-only root safe to start under Pegasus 2.5, 2.4 or 2.3, proven by replaying what that server does next",
+		ArgsUsage: "--to 2.3|2.4|2.5 [ROOT]",
+		Description: "A dry run unless --apply: what changes (the slog dir: leftover slog files archived, for 2.3 a " +
+			"header-only slog file above every replica's init_offset_in_shared_log), what the target cannot read, " +
+			"and the proof on a preview of the result: the target recovers what 2.6 recovers now, and its next " +
+			"writes (simulated: the target writing, crashing, restarting) are all found again. With --apply, in " +
+			"journaled steps (resume, rollback, status as for the upgrade), then the same proof on the new root, " +
+			"rolling back by itself if it fails. See docs/runbook-upgrade.md, \"The way back\".",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "to", Usage: "the version that will start on the root: 2.3, 2.4 or 2.5", Required: true},
+			&cli.BoolFlag{Name: "apply", Usage: "carry out the plan"},
+			&cli.StringFlag{Name: "slog-archive", Usage: "where leftover slog files go (default: <slog dir>.waltool-downgrade-archive)"},
+			&cli.BoolFlag{Name: "force", Usage: "with --apply: go on despite refusals (what the target cannot read); never despite a failed proof"},
+			&cli.BoolFlag{Name: "restore-slog-archive", Usage: "undo the root's last `migrate upgrade` instead, when no server has written since (a rollback: the old slog comes back)"},
+			&cli.IntFlag{Name: "next-writes", Usage: "writes per replica the proof simulates the target making after the downgrade", Value: 16},
+			&cli.Int64Flag{Name: "seed", Usage: "seed of the simulated writes (lags, torn tails, payloads)", Value: 1},
+			jsonFlag,
+		}, append(rootFlags(), progressFlag())...),
+		Action: runMigrateDowngrade,
+	}
+}
+
+// downgradeReport is the --json document of migrate downgrade.
+type downgradeReport struct {
+	OK       bool                    `json:"ok"`
+	Target   replay.Version          `json:"target"`
+	Applied  bool                    `json:"applied"`
+	Restored bool                    `json:"restored_slog_archive,omitempty"`
+	Replicas []downgradeReplica      `json:"replicas"`
+	Archived []string                `json:"archived_slog_files"`
+	Archive  string                  `json:"slog_archive,omitempty"`
+	Preview  *migrate.DowngradeProof `json:"preview_proof"`
+	Proof    *migrate.DowngradeProof `json:"proof"`
+	Findings []finding.Finding       `json:"findings"`
+	Journal  *journal.State          `json:"journal"`
+	Rollback *journal.Report         `json:"rollback,omitempty"`
+	Plan     *migrate.DowngradePlan  `json:"plan,omitempty"`
+}
+
+type downgradeReplica struct {
+	Gpid    string   `json:"gpid"`
+	Dir     string   `json:"dir"`
+	Changes []string `json:"changes"`
+	Proof   string   `json:"proof"`
+}
+
+func parseTarget(c *cli.Context) (replay.Version, error) {
+	switch v := replay.Version(c.String("to")); v {
+	case replay.V23, replay.V24, replay.V25:
+		return v, nil
+	}
+	return "", usagef(c, "--to %q: the targets are 2.3, 2.4 and 2.5 (2.6 needs `migrate upgrade`)", c.String("to"))
+}
+
+func runMigrateDowngrade(c *cli.Context) error {
+	target, err := parseTarget(c)
+	if err != nil {
+		return err
+	}
+	if c.Bool("force") && !c.Bool("apply") {
+		return usagef(c, "--force only means something with --apply")
+	}
+	t, err := migrateRoot(c)
+	if err != nil {
+		return err
+	}
+	opts := migrate.DowngradeOptions{Target: target, Next: migrate.NextOptions{PerReplica: c.Int("next-writes"), Seed: c.Int64("seed")}}
+	bar := newLargeProgress(c, logBytes(t), "migrate: plan")
+	opts.Progress = func(n int64) { bar.Add64(n) }
+	plan, err := migrate.PlanDowngrade(t.Root, opts)
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	if c.Bool("restore-slog-archive") {
+		return restoreSlogArchive(c, t, plan)
+	}
+	rep := newDowngradeReport(plan, downgradeArchive(c, t.Root))
+	rep.Findings = plan.Findings()
+	fsys, preview, err := plan.Preview()
+	if err != nil {
+		return err
+	}
+	if rep.Preview, err = migrate.ProveDowngrade(plan, fsys, preview, migrate.Options{}); err != nil {
+		return err
+	}
+	if !c.Bool("apply") {
+		rep.OK = len(plan.Refusals) == 0 && rep.Preview.OK
+		if err := printDowngrade(c, rep, plan); err != nil {
+			return err
+		}
+		if !rep.OK {
+			return findings("the downgrade to %s is not safe as it stands (above): --apply refuses it", target)
+		}
+		return nil
+	}
+	if !rep.Preview.OK {
+		printDowngrade(c, rep, nil)
+		return findings("migrate downgrade refused: its proof fails on the preview (above)")
+	}
+	lock, err := takeRoot(c, t, "waltool migrate downgrade")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	if len(plan.Refusals) > 0 && !c.Bool("force") {
+		printDowngrade(c, rep, nil)
+		return findings("migrate downgrade refused: %s cannot start safely on what is above; fix it first, or --force", target)
+	}
+	meta, err := json.Marshal(plan)
+	if err != nil {
+		return err
+	}
+	j, err := journal.Begin(vfs.OS, t.Root.Path, journal.Run{Command: "waltool", Args: os.Args[1:], Meta: meta})
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	return finishDowngrade(c, t, j, plan, rep)
+}
+
+func downgradeArchive(c *cli.Context, r *dataroot.Root) string {
+	if d := c.String("slog-archive"); d != "" {
+		return filepath.Clean(d)
+	}
+	return downgradeArchiveDefault(r)
+}
+
+func downgradeArchiveDefault(r *dataroot.Root) string {
+	return filepath.Clean(r.SlogDir) + ".waltool-downgrade-archive"
+}
+
+// finishDowngrade runs (or, resuming, re-runs) the downgrade's steps
+// through the journal, proves the new root, and rolls back when the proof
+// fails.
+func finishDowngrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan *migrate.DowngradePlan, rep *downgradeReport) error {
+	if err := plan.Apply(j, rep.Archive, j.PhaseDone); err != nil {
+		return fmt.Errorf("%w (the journal has what was done: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it)", err)
+	}
+	newRoot, err := dataroot.Open(dataroot.Options{Root: t.Root.Path, SlogDir: t.Root.SlogDir, DataDirs: dataDirsSpec(t.Root), FS: readOnlyFS})
+	if err != nil {
+		return err
+	}
+	proof, err := migrate.ProveDowngrade(plan, readOnlyFS, newRoot, migrate.Options{})
+	if err != nil {
+		return err
+	}
+	rep.Proof, rep.Applied = proof, true
+	if !proof.OK {
+		rb, err := j.Rollback()
+		rep.Rollback = rb
+		st := j.State()
+		rep.Journal = &st
+		printDowngrade(c, rep, nil)
+		if err != nil {
+			return fmt.Errorf("the proof failed and the rollback too: %w (run `waltool migrate rollback` again)", err)
+		}
+		return findings("the proof failed on the new root (above); rolled back, the root is as it was")
+	}
+	if err := j.Phase("prove"); err != nil {
+		return err
+	}
+	if err := j.Finish(); err != nil {
+		return err
+	}
+	st := j.State()
+	rep.Journal, rep.OK = &st, true
+	return printDowngrade(c, rep, nil)
+}
+
+// restoreSlogArchive undoes the root's last upgrade, when it finished and
+// no server has written since: then the old slog is still the truth it
+// was, and a rollback brings back the root an older server ran on.
+func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.DowngradePlan) error {
+	lock, err := takeRoot(c, t, "waltool migrate downgrade --restore-slog-archive")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	j, err := journal.Open(vfs.OS, t.Root.Path)
+	if errors.Is(err, journal.ErrNoRun) {
+		return fmt.Errorf("--restore-slog-archive: no waltool upgrade ran on %s, so there is no archive of its to restore; drop the flag: the plogs stay the truth", t.Root.Path)
+	}
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	var kind struct {
+		Kind string `json:"kind"`
+	}
+	json.Unmarshal(j.Meta(), &kind)
+	st := j.State()
+	switch {
+	case kind.Kind != "":
+		return fmt.Errorf("--restore-slog-archive: the last run on %s is a %s, not an upgrade; drop the flag", t.Root.Path, kind.Kind)
+	case st.RolledBack:
+		return fmt.Errorf("--restore-slog-archive: the last upgrade of %s was already rolled back; drop the flag", t.Root.Path)
+	case !st.Finished:
+		return fmt.Errorf("--restore-slog-archive: the last upgrade of %s is unfinished: `waltool migrate rollback` undoes it", t.Root.Path)
+	}
+	if err := refuseWrittenSince(j); err != nil {
+		return fmt.Errorf("--restore-slog-archive: %w; drop the flag: the plogs stay the truth", err)
+	}
+	rb, err := j.Rollback()
+	if err != nil {
+		return err
+	}
+	rep := newDowngradeReport(plan, "")
+	rep.Archived = []string{}
+	rep.Restored, rep.Applied, rep.Rollback = true, true, rb
+	restored, err := dataroot.Open(dataroot.Options{Root: t.Root.Path, SlogDir: t.Root.SlogDir, DataDirs: dataDirsSpec(t.Root), FS: readOnlyFS})
+	if err != nil {
+		return err
+	}
+	if rep.Proof, err = migrate.ProveDowngrade(plan, readOnlyFS, restored, migrate.Options{}); err != nil {
+		return err
+	}
+	st = j.State()
+	rep.Journal, rep.OK = &st, rep.Proof.OK
+	if err := printDowngrade(c, rep, nil); err != nil {
+		return err
+	}
+	if !rep.OK {
+		return findings("the upgrade was rolled back (the slog is restored), but %s does not recover what 2.6 did (above): run `waltool migrate upgrade --apply` again, then downgrade without --restore-slog-archive", plan.Target)
+	}
+	return nil
+}
+
+func newDowngradeReport(plan *migrate.DowngradePlan, archive string) *downgradeReport {
+	rep := &downgradeReport{Target: plan.Target, Replicas: []downgradeReplica{}, Archived: []string{}, Archive: archive, Findings: []finding.Finding{}}
+	for _, r := range plan.Replicas {
+		rep.Replicas = append(rep.Replicas, downgradeReplica{Gpid: r.Gpid.String(), Dir: r.Dir, Changes: r.Changes})
+	}
+	for _, f := range plan.SlogFiles {
+		rep.Archived = append(rep.Archived, f.Path)
+	}
+	return rep
+}
+
+// replicaProofs fills each replica's proof verdict from pr's lost writes.
+func (rep *downgradeReport) replicaProofs(pr *migrate.DowngradeProof) {
+	if pr == nil {
+		return
+	}
+	lost := map[string]int{}
+	if pr.Next != nil {
+		for _, f := range pr.Next.Lost {
+			if f.Gpid != nil {
+				lost[f.Gpid.String()]++
+			}
+		}
+	}
+	for i := range rep.Replicas {
+		r := &rep.Replicas[i]
+		switch {
+		case !pr.Equal:
+			r.Proof = "different"
+		case lost[r.Gpid] > 0:
+			r.Proof = fmt.Sprintf("%d acknowledged writes lost", lost[r.Gpid])
+		default:
+			r.Proof = "equal; next writes kept"
+		}
+	}
+}
+
+func printDowngrade(c *cli.Context, rep *downgradeReport, plan *migrate.DowngradePlan) error {
+	pr := rep.Proof
+	if pr == nil {
+		pr = rep.Preview
+	}
+	rep.replicaProofs(pr)
+	if c.Bool("json") {
+		rep.Plan = plan
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	w := bufio.NewWriter(c.App.Writer)
+	defer w.Flush()
+	for _, f := range rep.Findings {
+		printFinding(w, f)
+	}
+	switch {
+	case rep.Restored:
+		fmt.Fprintf(w, "RESTORED: this was a rollback of the last upgrade (no server wrote since): the slog is back, the folded plog files are gone\n")
+	case rep.Applied:
+		fmt.Fprintf(w, "DOWNGRADE TO %s APPLIED:\n", rep.Target)
+	default:
+		fmt.Fprintf(w, "downgrade to %s (dry run, nothing is written):\n", rep.Target)
+	}
+	if plan != nil {
+		switch {
+		case plan.SlogStart != nil:
+			fmt.Fprintf(w, "  slog: start 2.3's shared log with the header-only file %s (offset %d, at or above every init_offset_in_shared_log: %d)\n",
+				plan.SlogStart.Path, plan.SlogStart.StartOffset, plan.SlogStart.Above)
+		case plan.CreateSlogDir:
+			fmt.Fprintf(w, "  slog: create the empty slog dir %s\n", plan.SlogDir)
+		default:
+			fmt.Fprintf(w, "  slog: %s opens %s as it is\n", plan.Target, plan.SlogDir)
+		}
+	}
+	if len(rep.Archived) > 0 {
+		fmt.Fprintf(w, "  slog: archive %s left in the slog dir to %s (2.6 ignores them; %s would replay them)\n", plural(int64(len(rep.Archived)), "file"), rep.Archive, rep.Target)
+	}
+	for _, r := range rep.Replicas {
+		what := "no change"
+		if len(r.Changes) > 0 {
+			what = r.Changes[0]
+		}
+		fmt.Fprintf(w, "  %-6s %s; proof: %s\n", r.Gpid, what, r.Proof)
+	}
+	printDowngradeProof(w, "preview", rep.Preview, rep.Target)
+	printDowngradeProof(w, "proof", rep.Proof, rep.Target)
+	if rep.Journal != nil && rep.Journal.Finished {
+		fmt.Fprintln(w, "done: the journal is kept; `waltool migrate rollback` undoes the downgrade until a server writes to the root")
+	}
+	return nil
+}
+
+func printDowngradeProof(w *bufio.Writer, what string, pr *migrate.DowngradeProof, target replay.Version) {
+	if pr == nil {
+		return
+	}
+	if !pr.Equal {
+		fmt.Fprintf(w, "%s: DIFFERENT (-2.6 before +%s after):\n%s%s\n", what, target, pr.Diff, pr.Abort)
+		return
+	}
+	fmt.Fprintf(w, "%s: EQUAL for %s: %s recovers what 2.6 recovers\n", what, plural(int64(pr.Compared), "replica"), target)
+	if n := pr.Next; n != nil {
+		for _, f := range n.Lost {
+			printFinding(w, f)
+		}
+		lag := ""
+		if n.Lagged > 0 {
+			lag = fmt.Sprintf(", %d of them only in the slog at the crash (the plog lagging), slog writes from offset %d", n.Lagged, n.SlogStart)
+		}
+		verdict := "every one found again after the restart"
+		if len(n.Lost) > 0 {
+			verdict = fmt.Sprintf("%d LOST after the restart", len(n.Lost))
+		}
+		fmt.Fprintf(w, "%s: next writes: %s simulated %d acknowledged writes (%d per replica, seed %d), crashed%s: %s\n",
+			what, n.Version, n.Acked, n.PerReplica, n.Seed, lag, verdict)
+	}
+}
