@@ -18,23 +18,46 @@ import (
 // DefaultOverlayLimit is the memory bound of an OverlayFS whose Limit is 0.
 const DefaultOverlayLimit = 64 << 20
 
-// ErrOverlayFull is the cause when a write or truncate would make an
-// OverlayFS hold more than its Limit.
+// ErrOverlayFull is the cause when a write, a truncate or the copy-up of a
+// base file would make an OverlayFS hold more than its Limit.
 var ErrOverlayFull = errors.New("vfs: overlay memory limit reached")
 
 // OverlayFS is an in-memory copy-on-write layer over a base filesystem
-// that is only ever read: a simulation (what an older server would write
-// next to a real data root, a torn tail, a crash) writes into memory and
-// replays the result, and the operator's data is never touched.
+// that is only ever read: a simulation (what a Pegasus server of another
+// version would write next to a real data root, a torn tail, a crash)
+// writes into memory and replays the result, and the operator's data is
+// never touched.
 //
-// Reads see the base merged with the files and directories created in
-// memory; writes go to memory only. A name in the overlay shadows nothing:
-// Create and Mkdir of a name that exists in either layer fail with
-// fs.ErrExist. Whatever would modify the base (renaming, removing or
-// truncating a base file or directory, renaming over one) fails with a
-// *fs.PathError wrapping ErrReadOnly, and the base is wrapped with ReadOnly
-// so that no bug can write through. Nothing is durable: File.Sync, SyncDir
-// and Dir.Sync and SyncFS succeed and do nothing.
+// Reads see the base merged with memory; writes go to memory only. A
+// simulated server does not only add files, it changes existing ones: it
+// rewrites .init-info (writes .init-info.tmp, then renames it over the old
+// one), renames a log file to <name>.removed, removes and truncates files.
+// So a change to a base name happens in memory, and the base name is
+// hidden:
+//
+//   - Removing a base name, or renaming onto one, whites it out: it reads
+//     as absent everywhere (Stat, OpenReadOnly, ReadDir, and the lookups
+//     of every other operation), and a whited-out directory hides all
+//     under it. A base directory is removed, or renamed onto, only if
+//     nothing in it is visible (ENOTEMPTY otherwise), as with rmdir(2).
+//   - Renaming or truncating a base file first copies it up: its bytes are
+//     read into memory, counted against Limit (ErrOverlayFull naming it if
+//     they do not fit), and its base name is whited out. A symlink to a
+//     file is copied up as a regular file holding its content. Renaming a
+//     base directory (no simulation needs it), or renaming or truncating a
+//     base name that cannot be read as a file (a dangling symlink, a
+//     FIFO), fails with a *fs.PathError wrapping ErrReadOnly.
+//   - Create and Mkdir of a name visible in either layer fail with
+//     fs.ErrExist (a base name's error also matches ErrReadOnly), as does
+//     RenameNoReplace onto one; a whited-out name is absent and may be
+//     made again.
+//
+// A handle opened on a base file before it was copied up keeps reading the
+// base, as a POSIX descriptor keeps its inode; opens after read the memory
+// copy. Written lists the files in memory and Hidden the whited-out base
+// names. The base is wrapped with ReadOnly so that no bug can write
+// through. Nothing is durable: File.Sync, SyncDir and Dir.Sync and SyncFS
+// succeed and do nothing.
 //
 // Paths are cleaned with filepath.Clean and otherwise taken as given:
 // "d/x" and "/abs/d/x" are different names even when they are one file.
@@ -49,9 +72,10 @@ type OverlayFS struct {
 	orig FS // as given, for String
 	base FS // ReadOnly(orig)
 
-	mu    sync.Mutex
-	nodes map[string]*ovNode // cleaned path -> file or directory in memory
-	held  int64              // bytes of data of the nodes not yet released
+	mu     sync.Mutex
+	nodes  map[string]*ovNode  // cleaned path -> file or directory in memory
+	hidden map[string]struct{} // cleaned paths of the whited-out base names
+	held   int64               // bytes of data of the nodes not yet released
 }
 
 type ovNode struct {
@@ -71,14 +95,15 @@ var (
 // Overlay returns an empty in-memory overlay over base, which it reads
 // through ReadOnly(base) and never modifies.
 func Overlay(base FS) *OverlayFS {
-	return &OverlayFS{orig: base, base: ReadOnly(base), nodes: map[string]*ovNode{}}
+	return &OverlayFS{orig: base, base: ReadOnly(base), nodes: map[string]*ovNode{}, hidden: map[string]struct{}{}}
 }
 
 func (o *OverlayFS) String() string { return fmt.Sprintf("in-memory overlay over %v", o.orig) }
 
 // Written lists, sorted, the paths of the files that exist in memory:
-// created through the overlay and not removed (renamed ones under their
-// new name). Directories made by Mkdir are not listed.
+// created through the overlay or copied up from the base, and not removed
+// (renamed ones under their new name). Directories made by Mkdir are not
+// listed.
 func (o *OverlayFS) Written() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -90,6 +115,49 @@ func (o *OverlayFS) Written() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Hidden lists, sorted, the whited-out base names: removed, renamed away or
+// replaced through the overlay (a name rewritten in memory, such as an
+// .init-info renamed over, is in both Hidden and Written). A hidden
+// directory stands for everything under it, which is not listed.
+func (o *OverlayFS) Hidden() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]string, 0, len(o.hidden))
+	for p := range o.hidden {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// isHidden reports whether the base name c (cleaned), or a directory
+// above it, is whited out. Called with o.mu held.
+func (o *OverlayFS) isHidden(c string) bool {
+	if len(o.hidden) == 0 {
+		return false
+	}
+	for p := c; ; p = filepath.Dir(p) {
+		if _, ok := o.hidden[p]; ok {
+			return true
+		}
+		if filepath.Dir(p) == p {
+			return false
+		}
+	}
+}
+
+// whiteout hides the base name c; whiteouts under it become redundant and
+// are dropped. Whiteouts are never lifted: a name made again over one is
+// a memory node. Called with o.mu held.
+func (o *OverlayFS) whiteout(c string) {
+	for p := range o.hidden {
+		if under(p, c) {
+			delete(o.hidden, p)
+		}
+	}
+	o.hidden[c] = struct{}{}
 }
 
 func (o *OverlayFS) limit() int64 {
@@ -108,13 +176,15 @@ const (
 	inBase
 )
 
-// find looks name (cleaned) up in memory, then in the base. A base name
-// that Stat cannot see (a dangling symlink) is found through its parent's
-// listing, info nil: it exists and may not be shadowed. Called with o.mu
-// held.
+// find looks name (cleaned) up in memory, then, unless it is hidden, in
+// the base. A base name that Stat cannot see (a dangling symlink) is found
+// through its parent's listing, info nil: it exists. Called with o.mu held.
 func (o *OverlayFS) find(name string) (w where, n *ovNode, info fs.FileInfo, err error) {
 	if n := o.nodes[name]; n != nil {
 		return inMemory, n, nil, nil
+	}
+	if o.isHidden(name) {
+		return absent, nil, nil, nil
 	}
 	info, err = o.base.Stat(name)
 	if err == nil {
@@ -151,7 +221,8 @@ func isDir(w where, n *ovNode, info fs.FileInfo) bool {
 }
 
 // exists is the error of Create or Mkdir of a name that exists: in the
-// base it also matches ErrReadOnly, since the base may not be shadowed.
+// base it also matches ErrReadOnly, as a reminder that a base name is
+// replaced only by Remove or Rename.
 func exists(op, name string, w where) error {
 	if w == inBase {
 		return &fs.PathError{Op: op, Path: name, Err: fmt.Errorf("%w in the read-only base (%w)", syscall.EEXIST, ErrReadOnly)}
@@ -175,8 +246,7 @@ func (o *OverlayFS) parentIsDir(op, name, clean string) error {
 	return nil
 }
 
-// under reports whether p is strictly inside dir (an overlay directory,
-// never a root).
+// under reports whether p is strictly inside dir (never a root).
 func under(p, dir string) bool { return strings.HasPrefix(p, dir+string(filepath.Separator)) }
 
 // unlink takes n off its name; its data is released now, or when its last
@@ -222,11 +292,87 @@ func (o *OverlayFS) charge(op, name string, delta int64) error {
 	return nil
 }
 
-// OpenReadOnly opens a file of the overlay, or else of the base.
-// Directories are refused with ErrNotRegular.
+// isRoot reports whether c (cleaned) is "/" or ".", which no rename or
+// remove may take.
+func isRoot(c string) bool { return filepath.Dir(c) == c }
+
+// hasEntries reports whether the directory c (cleaned; name as given),
+// found in layer w, shows anything: a node in memory, or a base entry not
+// whited out. A directory in memory has nothing of the base under it: it
+// was made where the base had nothing, or where the base is hidden.
+// Called with o.mu held.
+func (o *OverlayFS) hasEntries(c, name string, w where) (bool, error) {
+	if o.hasChildren(c) {
+		return true, nil
+	}
+	if w != inBase {
+		return false, nil
+	}
+	ents, err := o.base.ReadDir(name)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range ents {
+		if _, ok := o.hidden[filepath.Join(c, e.Name())]; !ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// copyable reports whether a base name found with info can be copied up:
+// a regular file, or a symlink to one.
+func copyable(info fs.FileInfo) bool { return info != nil && info.Mode().IsRegular() }
+
+// copyUp reads the base file name into a new memory node, not yet linked
+// to a name, holding its first upTo bytes (all of them if upTo < 0), charged
+// against the limit: a file that does not fit fails with ErrOverlayFull
+// naming it, before it is read. The caller links the node and whites the
+// base name out. Called with o.mu held: other operations of the overlay
+// wait for the read, which the limit bounds.
+func (o *OverlayFS) copyUp(op, name string, upTo int64) (*ovNode, error) {
+	f, err := o.base.OpenReadOnly(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, refuse(op, name)
+	}
+	size := st.Size()
+	if upTo >= 0 && size > upTo {
+		size = upTo
+	}
+	// Refuse a file that cannot fit before reading any of it.
+	if err := o.charge(op, name, size); err != nil {
+		return nil, err
+	}
+	o.held -= size
+	// Never more than fits, plus one byte to tell a file that grew.
+	n := o.limit() - o.held + 1
+	if upTo >= 0 && upTo < n {
+		n = upTo
+	}
+	data, err := io.ReadAll(io.LimitReader(f, n))
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	if err := o.charge(op, name, int64(len(data))); err != nil {
+		return nil, err
+	}
+	return &ovNode{perm: st.Mode().Perm(), data: data, modTime: st.ModTime(), linked: true}, nil
+}
+
+// OpenReadOnly opens a file of the overlay, or else of the base unless it
+// is hidden. Directories are refused with ErrNotRegular.
 func (o *OverlayFS) OpenReadOnly(name string) (File, error) {
+	c := filepath.Clean(name)
 	o.mu.Lock()
-	n := o.nodes[filepath.Clean(name)]
+	n := o.nodes[c]
 	if n != nil {
 		defer o.mu.Unlock()
 		if n.dir {
@@ -235,14 +381,19 @@ func (o *OverlayFS) OpenReadOnly(name string) (File, error) {
 		n.open++
 		return &overlayFile{o: o, n: n, name: name}, nil
 	}
+	hidden := o.isHidden(c)
 	o.mu.Unlock()
+	if hidden {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.ENOENT}
+	}
 	return o.base.OpenReadOnly(name)
 }
 
 // Create makes a new empty file in memory, open for appending. It fails
-// with fs.ErrExist if the name exists in either layer (in the base, the
-// error also matches ErrReadOnly), and if its parent is not a directory in
-// either layer.
+// with fs.ErrExist if the name is visible in either layer (in the base,
+// the error also matches ErrReadOnly), and if its parent is not a
+// directory in either layer. A whited-out base name is absent: Create
+// makes it anew.
 func (o *OverlayFS) Create(name string) (File, error) {
 	c := filepath.Clean(name)
 	o.mu.Lock()
@@ -262,14 +413,18 @@ func (o *OverlayFS) Create(name string) (File, error) {
 	return &overlayFile{o: o, n: n, name: name, write: true}, nil
 }
 
-// Rename renames a file or directory of the overlay, replacing an overlay
-// file (or empty overlay directory) at newname as rename(2) does. Renaming
-// a base name, or over one, fails with ErrReadOnly.
+// Rename renames a file or directory as rename(2) does, replacing a file,
+// or a directory with nothing visible in it, at newname; a base name
+// replaced is whited out. A base file renamed is copied up (counted
+// against Limit) to newname, and its old name whited out. Renaming a base
+// directory, or a base name that cannot be read as a file, fails with
+// ErrReadOnly.
 func (o *OverlayFS) Rename(oldname, newname string) error {
 	return o.rename(oldname, newname, false)
 }
 
-// RenameNoReplace is Rename failing with fs.ErrExist if newname exists.
+// RenameNoReplace is Rename failing with fs.ErrExist if newname is
+// visible in either layer.
 func (o *OverlayFS) RenameNoReplace(oldname, newname string) error {
 	return o.rename(oldname, newname, true)
 }
@@ -281,14 +436,16 @@ func (o *OverlayFS) rename(oldname, newname string, noReplace bool) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	w, n, _, err := o.find(co)
+	w, n, info, err := o.find(co)
 	switch {
 	case err != nil:
 		return err
-	case w == inBase:
-		return refuse("rename", oldname)
 	case w == absent:
 		return linkErr(syscall.ENOENT)
+	case w == inBase && !copyable(info):
+		// A directory would need its tree copied up, which no simulation
+		// needs; a dangling symlink, a FIFO or a device cannot be.
+		return refuse("rename", oldname)
 	}
 	if co == cn {
 		if noReplace {
@@ -296,29 +453,57 @@ func (o *OverlayFS) rename(oldname, newname string, noReplace bool) error {
 		}
 		return nil
 	}
-	if n.dir && under(cn, co) {
+	if isRoot(co) || isRoot(cn) {
+		return linkErr(syscall.EBUSY)
+	}
+	srcDir := w == inMemory && n.dir
+	if srcDir && under(cn, co) {
 		return linkErr(syscall.EINVAL)
 	}
-	wt, tn, _, err := o.find(cn)
-	switch {
-	case err != nil:
+	wt, tn, tinfo, err := o.find(cn)
+	if err != nil {
 		return err
-	case wt == inBase:
-		return refuse("rename", newname)
-	case wt == inMemory && noReplace:
-		return linkErr(syscall.EEXIST)
-	case wt == inMemory && n.dir && !tn.dir:
-		return linkErr(syscall.ENOTDIR)
-	case wt == inMemory && !n.dir && tn.dir:
-		return linkErr(syscall.EISDIR)
-	case wt == inMemory && tn.dir && o.hasChildren(cn):
-		return linkErr(syscall.ENOTEMPTY)
-	case wt == inMemory:
-		o.unlink(cn, tn)
-	default:
+	}
+	if wt == absent {
 		if err := o.parentIsDir("rename", newname, cn); err != nil {
 			return err
 		}
+	} else {
+		tgtDir := isDir(wt, tn, tinfo)
+		switch {
+		case noReplace:
+			return linkErr(syscall.EEXIST)
+		case srcDir && !tgtDir:
+			return linkErr(syscall.ENOTDIR)
+		case !srcDir && tgtDir:
+			return linkErr(syscall.EISDIR)
+		}
+		if tgtDir {
+			full, err := o.hasEntries(cn, newname, wt)
+			if err != nil {
+				return err
+			}
+			if full {
+				return linkErr(syscall.ENOTEMPTY)
+			}
+		}
+	}
+	// Nothing has changed yet: the copy-up may still fail.
+	if w == inBase {
+		if n, err = o.copyUp("rename", oldname, -1); err != nil {
+			return err
+		}
+	}
+	switch wt {
+	case inMemory:
+		o.unlink(cn, tn)
+	case inBase:
+		o.whiteout(cn)
+	}
+	if w == inBase {
+		o.whiteout(co)
+		o.nodes[cn] = n
+		return nil
 	}
 	if n.dir {
 		var moved []string
@@ -348,23 +533,35 @@ func (o *OverlayFS) hasChildren(dir string) bool {
 	return false
 }
 
-// Remove removes an overlay file or empty overlay directory; a file still
-// open stays readable and writable through its handles until closed.
-// Removing a base name fails with ErrReadOnly.
+// Remove removes a file, or a directory with nothing visible in it
+// (ENOTEMPTY otherwise), as os.Remove does. A memory file still open stays
+// readable and writable through its handles until closed. A base name is
+// whited out; handles open on it keep reading the base.
 func (o *OverlayFS) Remove(name string) error {
 	c := filepath.Clean(name)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	w, n, _, err := o.find(c)
+	w, n, info, err := o.find(c)
 	switch {
 	case err != nil:
 		return err
-	case w == inBase:
-		return refuse("remove", name)
 	case w == absent:
 		return &fs.PathError{Op: "remove", Path: name, Err: syscall.ENOENT}
-	case n.dir && o.hasChildren(c):
-		return &fs.PathError{Op: "remove", Path: name, Err: syscall.ENOTEMPTY}
+	case isRoot(c):
+		return &fs.PathError{Op: "remove", Path: name, Err: syscall.EBUSY}
+	}
+	if isDir(w, n, info) {
+		full, err := o.hasEntries(c, name, w)
+		if err != nil {
+			return err
+		}
+		if full {
+			return &fs.PathError{Op: "remove", Path: name, Err: syscall.ENOTEMPTY}
+		}
+	}
+	if w == inBase {
+		o.whiteout(c)
+		return nil
 	}
 	o.unlink(c, n)
 	return nil
@@ -451,7 +648,7 @@ func (o *OverlayFS) OpenDir(dir string) (Dir, error) {
 func (o *OverlayFS) SyncDir(dir string) error { return o.checkDir("syncdir", dir) }
 
 // ReadDir lists a directory of either layer, the overlay's entries merged
-// with the base's, sorted by name.
+// with the base's that are not hidden, sorted by name.
 func (o *OverlayFS) ReadDir(dir string) ([]fs.DirEntry, error) {
 	c := filepath.Clean(dir)
 	o.mu.Lock()
@@ -461,10 +658,18 @@ func (o *OverlayFS) ReadDir(dir string) ([]fs.DirEntry, error) {
 		if !n.dir {
 			return nil, &fs.PathError{Op: "readdir", Path: dir, Err: syscall.ENOTDIR}
 		}
+	} else if o.isHidden(c) {
+		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: syscall.ENOENT}
 	} else {
-		var err error
-		if ents, err = o.base.ReadDir(dir); err != nil {
+		all, err := o.base.ReadDir(dir)
+		if err != nil {
 			return nil, err
+		}
+		ents = all[:0:0]
+		for _, e := range all {
+			if _, ok := o.hidden[filepath.Join(c, e.Name())]; !ok {
+				ents = append(ents, e)
+			}
 		}
 	}
 	mine := map[string]fs.DirEntry{}
@@ -489,7 +694,8 @@ func (o *OverlayFS) ReadDir(dir string) ([]fs.DirEntry, error) {
 	return out, nil
 }
 
-// Stat describes a name of the overlay, or else of the base.
+// Stat describes a name of the overlay, or else of the base unless it is
+// hidden.
 func (o *OverlayFS) Stat(name string) (fs.FileInfo, error) {
 	c := filepath.Clean(name)
 	o.mu.Lock()
@@ -498,28 +704,48 @@ func (o *OverlayFS) Stat(name string) (fs.FileInfo, error) {
 		defer o.mu.Unlock()
 		return n.info(c), nil
 	}
+	hidden := o.isHidden(c)
 	o.mu.Unlock()
+	if hidden {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: syscall.ENOENT}
+	}
 	return o.base.Stat(name)
 }
 
-// Truncate sets the size of an overlay file; a base file is refused with
-// ErrReadOnly.
+// Truncate sets the size of a file, zero-filling an extension. A base file
+// is copied up first (no more than size bytes of it, counted against
+// Limit) and its base name whited out; a base name that cannot be read as
+// a file fails with ErrReadOnly.
 func (o *OverlayFS) Truncate(name string, size int64) error {
 	c := filepath.Clean(name)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	w, n, _, err := o.find(c)
+	w, n, info, err := o.find(c)
 	switch {
 	case err != nil:
 		return err
-	case w == inBase:
-		return refuse("truncate", name)
 	case w == absent:
 		return &fs.PathError{Op: "truncate", Path: name, Err: syscall.ENOENT}
-	case n.dir:
+	case isDir(w, n, info):
 		return &fs.PathError{Op: "truncate", Path: name, Err: syscall.EISDIR}
+	case size < 0:
+		return &fs.PathError{Op: "truncate", Path: name, Err: syscall.EINVAL}
+	case w == inBase && !copyable(info):
+		return refuse("truncate", name)
 	}
-	return o.resize("truncate", name, n, size)
+	if w == inMemory {
+		return o.resize("truncate", name, n, size)
+	}
+	if n, err = o.copyUp("truncate", name, size); err != nil {
+		return err
+	}
+	if err := o.resize("truncate", name, n, size); err != nil {
+		o.held -= int64(len(n.data))
+		return err
+	}
+	o.whiteout(c)
+	o.nodes[c] = n
+	return nil
 }
 
 // info describes n, named p. Called with o.mu held.

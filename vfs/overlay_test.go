@@ -17,8 +17,8 @@ import (
 	"testing"
 )
 
-// overlayBase makes a small data root: two slog files, a plog file, an
-// empty directory and a dangling symlink.
+// overlayBase makes a small data root: two slog files, a plog file, a
+// replica's .init-info, an empty directory and a dangling symlink.
 func overlayBase(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -26,6 +26,7 @@ func overlayBase(t *testing.T) string {
 		"slog/log.1.0":                     "slog-one",
 		"slog/log.2.100":                   "slog-two!",
 		"replica/1.0.pegasus/plog/log.1.0": "plog",
+		"replica/1.0.pegasus/.init-info":   "init-info-old",
 	} {
 		p = filepath.Join(dir, p)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -308,35 +309,49 @@ func TestOverlayCreateIsExclusive(t *testing.T) {
 	}
 }
 
-// Nothing the overlay is asked to do changes the base: what would is
-// refused with ErrReadOnly, and the rest happens in memory.
+// unchanged fails t, when it ends, if the tree under dir is no longer
+// byte-identical to what it is now.
+func unchanged(t *testing.T, dir string) {
+	t.Helper()
+	before := hashTree(t, dir)
+	t.Cleanup(func() {
+		if hashTree(t, dir) != before {
+			t.Error("the base changed")
+		}
+	})
+}
+
+// What cannot be done in memory is refused with ErrReadOnly; the rest
+// happens in memory, and the base never changes.
 func TestOverlayNeverModifiesBase(t *testing.T) {
 	dir := overlayBase(t)
-	before := hashTree(t, dir)
-	o := Overlay(OS)
 	base := func(p string) string { return filepath.Join(dir, p) }
+	if err := syscall.Mkfifo(base("fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unchanged(t, dir)
+	o := Overlay(OS)
 	createFile(t, o, base("slog/log.3.0"), "new")
 	_, createErr := o.Create(base("slog/log.1.0"))
 	for _, c := range []struct {
 		name string
 		err  error
 	}{
-		{"rename a base file", o.Rename(base("slog/log.1.0"), base("slog/log.1.0.bak"))},
 		{"rename a base dir", o.Rename(base("slog"), base("slog.bak"))},
-		{"rename a base symlink", o.Rename(base("slog/dangling"), base("slog/d2"))},
-		{"rename over a base file", o.Rename(base("slog/log.3.0"), base("slog/log.2.100"))},
-		{"rename over a base dir", o.Rename(base("slog/log.3.0"), base("empty"))},
-		{"rename no-replace a base file", RenameNoReplace(o, base("slog/log.1.0"), base("x"))},
-		{"remove a base file", o.Remove(base("slog/log.1.0"))},
-		{"remove a base dir", o.Remove(base("empty"))},
-		{"remove a base symlink", o.Remove(base("slog/dangling"))},
-		{"truncate a base file", o.Truncate(base("slog/log.2.100"), 1)},
+		{"rename a dangling base symlink", o.Rename(base("slog/dangling"), base("slog/d2"))},
+		{"rename a base FIFO", o.Rename(base("fifo"), base("fifo2"))},
+		{"truncate a dangling base symlink", o.Truncate(base("slog/dangling"), 0)},
+		{"truncate a base FIFO", o.Truncate(base("fifo"), 0)},
 		{"create over a base file", createErr},
+		{"mkdir over a base dir", o.Mkdir(base("empty"), 0o755)},
 	} {
 		var pe *fs.PathError
 		if !errors.Is(c.err, ErrReadOnly) || !errors.As(c.err, &pe) || !strings.HasPrefix(pe.Path, dir) {
 			t.Errorf("%s: %v, want a *fs.PathError wrapping ErrReadOnly", c.name, c.err)
 		}
+	}
+	if got := o.Hidden(); len(got) != 0 {
+		t.Fatalf("refusals hid %v", got)
 	}
 	// Work in memory, of every kind.
 	if err := o.MkdirAll(base("replica/2.0.pegasus/plog"), 0o755); err != nil {
@@ -364,11 +379,129 @@ func TestOverlayNeverModifiesBase(t *testing.T) {
 	if err := o.Remove(base("replica/2.0.pegasus/plog/log.1.0")); err != nil {
 		t.Fatal(err)
 	}
-	if after := hashTree(t, dir); after != before {
-		t.Fatal("the base changed")
-	}
 	if got, want := o.Written(), []string{base("slog/log.3.5")}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Written() = %v, want %v", got, want)
+	}
+}
+
+// Every copy-on-write operation, one after another: after each the base is
+// byte-identical, and reads through the overlay see the new state.
+func TestOverlayCopyOnWriteNeverModifiesBase(t *testing.T) {
+	dir := overlayBase(t)
+	base := func(p string) string { return filepath.Join(dir, p) }
+	before := hashTree(t, dir)
+	o := Overlay(OS)
+	absent := func(p string) error {
+		if _, err := o.Stat(base(p)); !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("stat %s: %v", p, err)
+		}
+		if _, err := o.OpenReadOnly(base(p)); !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("open %s: %v", p, err)
+		}
+		ents, err := o.ReadDir(filepath.Dir(base(p)))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		for _, e := range ents {
+			if e.Name() == filepath.Base(p) {
+				return fmt.Errorf("%s listed", p)
+			}
+		}
+		return nil
+	}
+	holds := func(p, want string) error {
+		f, err := o.OpenReadOnly(base(p))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		b, err := io.ReadAll(f)
+		if err != nil {
+			return err
+		}
+		if string(b) != want {
+			return fmt.Errorf("%s holds %q, want %q", p, b, want)
+		}
+		if st, err := o.Stat(base(p)); err != nil || st.Size() != int64(len(want)) {
+			return fmt.Errorf("stat %s: %v, %v", p, st, err)
+		}
+		ents, err := o.ReadDir(filepath.Dir(base(p)))
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, e := range ents {
+			if e.Name() == filepath.Base(p) {
+				n++
+			}
+		}
+		if n != 1 {
+			return fmt.Errorf("%s listed %d times", p, n)
+		}
+		return nil
+	}
+	rp := "replica/1.0.pegasus/"
+	for _, step := range []struct {
+		name  string
+		do    func() error
+		check func() error
+	}{
+		{"rename over a base file", func() error {
+			createFile(t, o, base(rp+".init-info.tmp"), "init-info-new")
+			return o.Rename(base(rp+".init-info.tmp"), base(rp+".init-info"))
+		}, func() error {
+			return errors.Join(holds(rp+".init-info", "init-info-new"), absent(rp+".init-info.tmp"))
+		}},
+		{"rename a base file", func() error {
+			return o.Rename(base("slog/log.1.0"), base("slog/log.1.0.removed"))
+		}, func() error {
+			return errors.Join(holds("slog/log.1.0.removed", "slog-one"), absent("slog/log.1.0"))
+		}},
+		{"rename no-replace a base file", func() error {
+			return RenameNoReplace(o, base(rp+"plog/log.1.0"), base("empty/log.1.0"))
+		}, func() error {
+			return errors.Join(holds("empty/log.1.0", "plog"), absent(rp+"plog/log.1.0"))
+		}},
+		{"truncate a base file", func() error {
+			return o.Truncate(base("slog/log.2.100"), 4)
+		}, func() error { return holds("slog/log.2.100", "slog") }},
+		{"remove a base symlink", func() error {
+			return o.Remove(base("slog/dangling"))
+		}, func() error { return absent("slog/dangling") }},
+		{"remove a base dir", func() error {
+			return o.Remove(base(rp + "plog"))
+		}, func() error { return absent(rp + "plog") }},
+		{"remove a copied-up file", func() error {
+			return o.Remove(base("slog/log.2.100"))
+		}, func() error { return absent("slog/log.2.100") }},
+		{"create over a removed base name", func() error {
+			createFile(t, o, base("slog/log.2.100"), "again")
+			return nil
+		}, func() error { return holds("slog/log.2.100", "again") }},
+	} {
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if hashTree(t, dir) != before {
+			t.Fatalf("%s changed the base", step.name)
+		}
+		if err := step.check(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+	}
+	wantHidden := []string{base(rp + ".init-info"), base(rp + "plog"), base("slog/dangling"), base("slog/log.1.0"), base("slog/log.2.100")}
+	if got := o.Hidden(); !reflect.DeepEqual(got, wantHidden) {
+		t.Errorf("Hidden() = %v, want %v", got, wantHidden)
+	}
+	wantWritten := []string{base("empty/log.1.0"), base(rp + ".init-info"), base("slog/log.1.0.removed"), base("slog/log.2.100")}
+	if got := o.Written(); !reflect.DeepEqual(got, wantWritten) {
+		t.Errorf("Written() = %v, want %v", got, wantWritten)
+	}
+	// The base itself still holds what it held.
+	for p, want := range map[string]string{rp + ".init-info": "init-info-old", "slog/log.1.0": "slog-one", "slog/log.2.100": "slog-two!", rp + "plog/log.1.0": "plog"} {
+		if b, err := os.ReadFile(base(p)); err != nil || string(b) != want {
+			t.Errorf("base %s: %q, %v", p, b, err)
+		}
 	}
 }
 
@@ -653,4 +786,514 @@ func TestOverlayConcurrentWriteAndReadAt(t *testing.T) {
 	if got := readAll(t, o, p); !bytes.Equal([]byte(got), want) {
 		t.Fatal("content differs")
 	}
+}
+
+// checkPathErr fails unless err matches want and is a *fs.PathError naming
+// path.
+func checkPathErr(t *testing.T, what string, err, want error, path string) {
+	t.Helper()
+	var pe *fs.PathError
+	if !errors.Is(err, want) || !errors.As(err, &pe) || pe.Path != path {
+		t.Errorf("%s: %v, want %v naming %s", what, err, want, path)
+	}
+}
+
+// The .init-info pattern: a new version is written to a temporary name and
+// renamed over the base file.
+func TestOverlayRenameOverBase(t *testing.T) {
+	dir := overlayBase(t)
+	unchanged(t, dir)
+	o := Overlay(OS)
+	replica := filepath.Join(dir, "replica", "1.0.pegasus")
+	info, tmp := filepath.Join(replica, ".init-info"), filepath.Join(replica, ".init-info.tmp")
+	early, err := o.OpenReadOnly(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	for _, content := range []string{"init-info-new", "init-info-newer"} {
+		createFile(t, o, tmp, content)
+		if err := o.Rename(tmp, info); err != nil {
+			t.Fatal(err)
+		}
+		if got := readAll(t, o, info); got != content {
+			t.Fatalf("read back %q, want %q", got, content)
+		}
+		if st, err := o.Stat(info); err != nil || st.Size() != int64(len(content)) {
+			t.Fatalf("stat %v, %v", st, err)
+		}
+		if _, err := o.Stat(tmp); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("stat the temporary: %v", err)
+		}
+		ents, err := o.ReadDir(replica)
+		if err != nil || !reflect.DeepEqual(names(ents), []string{".init-info", "plog"}) {
+			t.Fatalf("readdir %v, %v", names(ents), err)
+		}
+		if got := o.Hidden(); !reflect.DeepEqual(got, []string{info}) {
+			t.Fatalf("Hidden() = %v", got)
+		}
+		if got := o.Written(); !reflect.DeepEqual(got, []string{info}) {
+			t.Fatalf("Written() = %v", got)
+		}
+	}
+	// A handle opened before keeps reading the base, as a POSIX fd would.
+	if b, err := io.ReadAll(early); err != nil || string(b) != "init-info-old" {
+		t.Fatalf("early handle read %q, %v", b, err)
+	}
+	if _, err := o.Create(info); !errors.Is(err, fs.ErrExist) || errors.Is(err, ErrReadOnly) {
+		t.Fatalf("create over the replaced name: %v", err)
+	}
+	// Replacing a base file with a directory, or a base directory with a
+	// file, fails as rename(2) does.
+	if err := o.Mkdir(filepath.Join(dir, "newdir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	createFile(t, o, filepath.Join(dir, "f"), "f")
+	for _, c := range []struct {
+		from, to string
+		want     error
+	}{
+		{"newdir", "slog/log.1.0", syscall.ENOTDIR},
+		{"f", "empty", syscall.EISDIR},
+		{"newdir", "slog", syscall.ENOTEMPTY},
+	} {
+		if err := o.Rename(filepath.Join(dir, c.from), filepath.Join(dir, c.to)); !errors.Is(err, c.want) {
+			t.Errorf("rename %s over %s: %v, want %v", c.from, c.to, err, c.want)
+		}
+	}
+	if got := o.Hidden(); len(got) != 1 {
+		t.Fatalf("failed renames hid %v", got)
+	}
+}
+
+// A base file renamed is copied up to its new name, within the limit.
+func TestOverlayRenameBaseFile(t *testing.T) {
+	dir := overlayBase(t)
+	unchanged(t, dir)
+	slog := filepath.Join(dir, "slog")
+	one, removed, two := filepath.Join(slog, "log.1.0"), filepath.Join(slog, "log.1.0.removed"), filepath.Join(slog, "log.2.100")
+	baseInfo, err := os.Stat(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Overlay(OS)
+	o.Limit = 10
+	early, err := o.OpenReadOnly(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	if err := o.Rename(one, one); err != nil {
+		t.Fatalf("rename onto itself: %v", err)
+	}
+	if err := o.Rename(one, removed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.Stat(one); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("stat the old name: %v", err)
+	}
+	if _, err := o.OpenReadOnly(one); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("open the old name: %v", err)
+	}
+	if err := o.Rename(one, removed); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("rename the old name again: %v", err)
+	}
+	ents, err := o.ReadDir(slog)
+	if err != nil || !reflect.DeepEqual(names(ents), []string{"dangling", "log.1.0.removed", "log.2.100"}) {
+		t.Fatalf("readdir %v, %v", names(ents), err)
+	}
+	if got := readAll(t, o, removed); got != "slog-one" {
+		t.Fatalf("read the copy %q", got)
+	}
+	st, err := o.Stat(removed)
+	if err != nil || st.Size() != 8 || st.Mode() != baseInfo.Mode() || !st.ModTime().Equal(baseInfo.ModTime()) {
+		t.Fatalf("stat the copy %v, %v; base mode %v mtime %v", st, err, baseInfo.Mode(), baseInfo.ModTime())
+	}
+	if b, err := io.ReadAll(early); err != nil || string(b) != "slog-one" {
+		t.Fatalf("early handle read %q, %v", b, err)
+	}
+	if got, want := o.Written(), []string{removed}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Written() = %v", got)
+	}
+	if got, want := o.Hidden(), []string{one}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Hidden() = %v", got)
+	}
+	// The copy's 8 bytes count against the limit of 10.
+	w, err := o.Create(filepath.Join(slog, "log.3.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("abc")); !errors.Is(err, ErrOverlayFull) {
+		t.Fatalf("write past the limit after a copy-up: %v", err)
+	}
+	w.Close()
+	// A 9-byte file does not fit: refused naming it, and nothing changes.
+	err = o.Rename(two, two+".removed")
+	checkPathErr(t, "copy-up past the limit", err, ErrOverlayFull, two)
+	if !strings.Contains(fmt.Sprint(err), two) {
+		t.Errorf("%v does not name %s", err, two)
+	}
+	if got := readAll(t, o, two); got != "slog-two!" {
+		t.Fatalf("after the refused copy-up %q", got)
+	}
+	if _, err := o.Stat(two + ".removed"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the refused copy-up made its target: %v", err)
+	}
+	if len(o.Hidden()) != 1 || o.held != 8 {
+		t.Fatalf("the refused copy-up left Hidden() = %v, %d bytes held", o.Hidden(), o.held)
+	}
+	// Removing the copy gives its bytes back; renaming it back is in
+	// memory.
+	if err := o.Rename(removed, one); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, o, one); got != "slog-one" {
+		t.Fatalf("renamed back %q", got)
+	}
+	if err := o.Remove(one); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Rename(two, filepath.Join(dir, "empty", "log.2.100")); err != nil {
+		t.Fatalf("copy-up after the bytes came back: %v", err)
+	}
+	if got := readAll(t, o, filepath.Join(dir, "empty", "log.2.100")); got != "slog-two!" {
+		t.Fatalf("copied into another dir %q", got)
+	}
+	if got, want := o.Hidden(), []string{one, two}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Hidden() = %v, want %v", got, want)
+	}
+}
+
+func TestOverlayRemoveBase(t *testing.T) {
+	dir := overlayBase(t)
+	unchanged(t, dir)
+	o := Overlay(OS)
+	base := func(p string) string { return filepath.Join(dir, p) }
+	early, err := o.OpenReadOnly(base("slog/log.1.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	if err := o.Remove(base("slog/log.1.0")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.Stat(base("slog/log.1.0")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("stat a removed base file: %v", err)
+	}
+	if _, err := o.OpenReadOnly(base("slog/log.1.0")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("open a removed base file: %v", err)
+	}
+	if err := o.Remove(base("slog/log.1.0")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("remove it again: %v", err)
+	}
+	if err := o.Truncate(base("slog/log.1.0"), 0); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("truncate it: %v", err)
+	}
+	if b, err := io.ReadAll(early); err != nil || string(b) != "slog-one" {
+		t.Fatalf("early handle read %q, %v", b, err)
+	}
+	if ents, err := o.ReadDir(base("slog")); err != nil || !reflect.DeepEqual(names(ents), []string{"dangling", "log.2.100"}) {
+		t.Fatalf("readdir %v, %v", names(ents), err)
+	}
+	// An empty base dir goes; a non-empty one stays, whether what is in
+	// it is in the base or in memory.
+	if err := o.Remove(base("empty")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.ReadDir(base("empty")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("readdir a removed dir: %v", err)
+	}
+	if ents, err := o.ReadDir(dir); err != nil || !reflect.DeepEqual(names(ents), []string{"replica", "slog"}) {
+		t.Fatalf("readdir the root %v, %v", names(ents), err)
+	}
+	if err := o.Remove(base("slog")); !errors.Is(err, syscall.ENOTEMPTY) {
+		t.Fatalf("remove a non-empty base dir: %v", err)
+	}
+	plog := base("replica/1.0.pegasus/plog")
+	if err := o.Remove(filepath.Join(plog, "log.1.0")); err != nil {
+		t.Fatal(err)
+	}
+	createFile(t, o, filepath.Join(plog, "log.2.0"), "mine")
+	if err := o.Remove(plog); !errors.Is(err, syscall.ENOTEMPTY) {
+		t.Fatalf("remove a base dir holding a memory file: %v", err)
+	}
+	if err := o.Remove(filepath.Join(plog, "log.2.0")); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Remove(plog); err != nil {
+		t.Fatalf("remove a base dir all of whose entries are removed: %v", err)
+	}
+	if err := o.Remove(dir); !errors.Is(err, syscall.ENOTEMPTY) {
+		t.Fatalf("remove the root: %v", err)
+	}
+	if err := o.Remove("/"); err == nil {
+		t.Fatal("removed /")
+	}
+	want := []string{base("empty"), plog, base("slog/log.1.0")}
+	if got := o.Hidden(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Hidden() = %v, want %v", got, want)
+	}
+	if got := o.Written(); len(got) != 0 {
+		t.Fatalf("Written() = %v", got)
+	}
+}
+
+func TestOverlayTruncateBase(t *testing.T) {
+	dir := overlayBase(t)
+	unchanged(t, dir)
+	o := Overlay(OS)
+	o.Limit = 12
+	one, two := filepath.Join(dir, "slog", "log.1.0"), filepath.Join(dir, "slog", "log.2.100")
+	early, err := o.OpenReadOnly(two)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	if err := o.Truncate(two, 4); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, o, two); got != "slog" {
+		t.Fatalf("after truncate %q", got)
+	}
+	if b, err := io.ReadAll(early); err != nil || string(b) != "slog-two!" {
+		t.Fatalf("early handle read %q, %v", b, err)
+	}
+	// Only what is kept is copied up and counted.
+	if o.held != 4 {
+		t.Fatalf("%d bytes held, want 4", o.held)
+	}
+	// The copy is a memory file: truncate extends it with zeros.
+	if err := o.Truncate(two, 6); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, o, two); got != "slog\x00\x00" {
+		t.Fatalf("after extending %q", got)
+	}
+	// Keeping all 8 bytes of the other file would pass the limit: refused,
+	// nothing changes; cutting it to 0 needs none.
+	checkPathErr(t, "truncate past the limit", o.Truncate(one, 8), ErrOverlayFull, one)
+	checkPathErr(t, "extend past the limit", o.Truncate(one, 9), ErrOverlayFull, one)
+	// The 4 bytes of plog/log.1.0 fit, extending them by 3 does not.
+	plog := filepath.Join(dir, "replica/1.0.pegasus/plog/log.1.0")
+	checkPathErr(t, "extend a copy past the limit", o.Truncate(plog, 7), ErrOverlayFull, plog)
+	if got := readAll(t, o, one); got != "slog-one" || o.held != 6 || len(o.Hidden()) != 1 {
+		t.Fatalf("after refused truncates: %q, %d bytes held, Hidden() = %v", got, o.held, o.Hidden())
+	}
+	if got := readAll(t, o, plog); got != "plog" {
+		t.Fatalf("after a refused truncate: %q", got)
+	}
+	if err := o.Truncate(one, 0); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := o.Stat(one); err != nil || st.Size() != 0 {
+		t.Fatalf("stat %v, %v", st, err)
+	}
+	checkPathErr(t, "truncate a base dir", o.Truncate(filepath.Join(dir, "slog"), 0), syscall.EISDIR, filepath.Join(dir, "slog"))
+	checkPathErr(t, "negative truncate", o.Truncate(filepath.Join(dir, "replica/1.0.pegasus/.init-info"), -1), syscall.EINVAL, filepath.Join(dir, "replica/1.0.pegasus/.init-info"))
+	if got, want := o.Hidden(), []string{one, two}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Hidden() = %v", got)
+	}
+	if got, want := o.Written(), []string{one, two}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Written() = %v", got)
+	}
+}
+
+func TestOverlayCreateAfterRemove(t *testing.T) {
+	dir := overlayBase(t)
+	unchanged(t, dir)
+	o := Overlay(OS)
+	p, empty := filepath.Join(dir, "slog", "log.1.0"), filepath.Join(dir, "empty")
+	if _, err := o.Create(p); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("create over a visible base file: %v", err)
+	}
+	if err := o.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	createFile(t, o, p, "new")
+	if got := readAll(t, o, p); got != "new" {
+		t.Fatalf("read %q", got)
+	}
+	ents, err := o.ReadDir(filepath.Dir(p))
+	if err != nil || !reflect.DeepEqual(names(ents), []string{"dangling", "log.1.0", "log.2.100"}) {
+		t.Fatalf("readdir %v, %v", names(ents), err)
+	}
+	// Removing the new file leaves the base file hidden.
+	if err := o.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("stat after removing the new file: %v", err)
+	}
+	if err := o.Remove(empty); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Mkdir(empty, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := o.Stat(empty); err != nil || !st.IsDir() || st.Mode().Perm() != 0o700 {
+		t.Fatalf("stat the new dir %v, %v", st, err)
+	}
+	if got, want := o.Hidden(), []string{empty, p}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Hidden() = %v", got)
+	}
+}
+
+func TestOverlayRenameNoReplaceRefuses(t *testing.T) {
+	dir := overlayBase(t)
+	unchanged(t, dir)
+	o := Overlay(OS)
+	base := func(p string) string { return filepath.Join(dir, p) }
+	createFile(t, o, base("slog/mine"), "mine")
+	for _, c := range []struct{ from, to string }{
+		{"slog/mine", "slog/log.1.0"},      // memory onto base
+		{"slog/log.1.0", "slog/log.2.100"}, // base onto base
+		{"slog/log.1.0", "slog/mine"},      // base onto memory
+		{"slog/mine", "empty"},             // onto a base dir
+		{"slog/mine", "slog/dangling"},     // onto a dangling symlink
+		{"slog/log.1.0", "slog/log.1.0"},   // onto itself
+		{"replica/1.0.pegasus/.init-info", "slog/mine"},
+	} {
+		if err := o.RenameNoReplace(base(c.from), base(c.to)); !errors.Is(err, fs.ErrExist) {
+			t.Errorf("rename no-replace %s onto %s: %v", c.from, c.to, err)
+		}
+	}
+	if got := o.Hidden(); len(got) != 0 {
+		t.Fatalf("refused renames hid %v", got)
+	}
+	if got := readAll(t, o, base("slog/mine")); got != "mine" {
+		t.Fatalf("read %q", got)
+	}
+	if got := readAll(t, o, base("slog/log.1.0")); got != "slog-one" {
+		t.Fatalf("read %q", got)
+	}
+	// Once a base name is removed, it is free.
+	if err := o.Remove(base("slog/log.2.100")); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.RenameNoReplace(base("slog/mine"), base("slog/log.2.100")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, o, base("slog/log.2.100")); got != "mine" {
+		t.Fatalf("read %q", got)
+	}
+}
+
+// A whited-out directory hides everything of the base under it, even when
+// a directory of that name is made again in memory.
+func TestOverlayHiddenDirHidesChildren(t *testing.T) {
+	dir := overlayBase(t)
+	unchanged(t, dir)
+	o := Overlay(OS)
+	replica := filepath.Join(dir, "replica", "1.0.pegasus")
+	plog := filepath.Join(replica, "plog")
+	for _, p := range []string{filepath.Join(plog, "log.1.0"), plog, filepath.Join(replica, ".init-info"), replica} {
+		if err := o.Remove(p); err != nil {
+			t.Fatalf("remove %s: %v", p, err)
+		}
+	}
+	// The whiteouts under the hidden dir are folded into it.
+	if got := o.Hidden(); !reflect.DeepEqual(got, []string{replica}) {
+		t.Fatalf("Hidden() = %v", got)
+	}
+	for _, p := range []string{replica, plog, filepath.Join(plog, "log.1.0"), filepath.Join(replica, ".init-info")} {
+		if _, err := o.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("stat %s: %v", p, err)
+		}
+	}
+	if _, err := o.OpenReadOnly(filepath.Join(plog, "log.1.0")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("open under a hidden dir: %v", err)
+	}
+	if _, err := o.ReadDir(plog); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("readdir under a hidden dir: %v", err)
+	}
+	if _, err := o.Create(filepath.Join(plog, "x")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("create under a hidden dir: %v", err)
+	}
+	if err := o.SyncDir(plog); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("syncdir under a hidden dir: %v", err)
+	}
+	if ents, err := o.ReadDir(filepath.Dir(replica)); err != nil || len(ents) != 0 {
+		t.Fatalf("readdir the parent %v, %v", names(ents), err)
+	}
+	// Made again in memory, it lists only what memory holds.
+	if err := o.MkdirAll(plog, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ents, err := o.ReadDir(replica); err != nil || !reflect.DeepEqual(names(ents), []string{"plog"}) {
+		t.Fatalf("readdir the dir made again %v, %v", names(ents), err)
+	}
+	if ents, err := o.ReadDir(plog); err != nil || len(ents) != 0 {
+		t.Fatalf("readdir plog made again %v, %v", names(ents), err)
+	}
+	if _, err := o.Stat(filepath.Join(plog, "log.1.0")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("stat a base file under the dir made again: %v", err)
+	}
+	createFile(t, o, filepath.Join(plog, "log.1.0"), "new plog")
+	if got := readAll(t, o, filepath.Join(plog, "log.1.0")); got != "new plog" {
+		t.Fatalf("read %q", got)
+	}
+	// A memory directory renamed over an empty base directory hides it.
+	moved := filepath.Join(dir, "empty")
+	if err := o.Rename(plog, moved); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, o, filepath.Join(moved, "log.1.0")); got != "new plog" {
+		t.Fatalf("read after the dir rename %q", got)
+	}
+	if got, want := o.Hidden(), []string{moved, replica}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Hidden() = %v, want %v", got, want)
+	}
+	if got, want := o.Written(), []string{filepath.Join(moved, "log.1.0")}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Written() = %v, want %v", got, want)
+	}
+}
+
+// Copy-ups and whiteouts while others read: run with -race.
+func TestOverlayConcurrentCopyOnWrite(t *testing.T) {
+	dir := overlayBase(t)
+	unchanged(t, dir)
+	o := Overlay(OS)
+	slog := filepath.Join(dir, "slog")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range 50 {
+			a, b := filepath.Join(slog, "log.1.0"), filepath.Join(slog, "log.1.0.removed")
+			if i%2 == 1 {
+				a, b = b, a
+			}
+			if err := o.Rename(a, b); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := o.Truncate(filepath.Join(slog, "log.2.100"), int64(i%9)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				ents, err := o.ReadDir(slog)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(ents) != 3 {
+					t.Errorf("readdir %v", names(ents))
+					return
+				}
+				if _, err := o.Stat(filepath.Join(slog, "log.2.100")); err != nil {
+					t.Error(err)
+					return
+				}
+				_ = o.Hidden()
+			}
+		}()
+	}
+	wg.Wait()
 }
