@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/waltool/waltool/dataroot"
@@ -35,6 +36,9 @@ type NextWrites struct {
 	SlogStart int64             `json:"slog_start,omitempty"`
 	Lagged    int               `json:"lagged,omitempty"`
 	Lost      []finding.Finding `json:"lost"`
+	// WontStart says why the target does not start to take writes on the
+	// new root (serversim.ErrWontStart); the proof then fails.
+	WontStart string `json:"wont_start,omitempty"`
 }
 
 // NextOptions say how much the proof's simulation writes.
@@ -67,6 +71,10 @@ func ProveDowngrade(plan *DowngradePlan, fsys vfs.FS, root *dataroot.Root, opts 
 	}
 	so := serversim.Options{Version: plan.Target, Mutations: next.PerReplica, Seed: next.Seed}
 	w, err := serversim.Write(sim, simRoot, so)
+	if errors.Is(err, serversim.ErrWontStart) {
+		pr.Next = &NextWrites{Version: plan.Target, PerReplica: next.PerReplica, Seed: next.Seed, Lost: []finding.Finding{}, WontStart: err.Error()}
+		return pr, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("migrate: prove: simulating %s's next writes: %w", plan.Target, err)
 	}

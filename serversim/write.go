@@ -191,17 +191,22 @@ func reopen(fsys vfs.FS, root *dataroot.Root) (*dataroot.Root, error) {
 	return dataroot.Open(dataroot.Options{Root: root.Path, SlogDir: root.SlogDir, DataDirs: strings.Join(dirs, ","), FS: fsys})
 }
 
+// ErrWontStart: the server does not start on the root in a state that
+// takes writes (it aborts, refuses the slog, or marks every replica
+// inactive): a verdict on the root, not a failure to simulate.
+var ErrWontStart = errors.New("serversim: the server does not start to take writes")
+
 // startable refuses a start the simulation cannot continue from.
 func startable(res *replay.Result) error {
 	v := res.ServerVersion
 	switch {
 	case res.Abort != "":
-		return fmt.Errorf("serversim: the %s server aborts at start: %s", v, res.Abort)
+		return fmt.Errorf("%w: the %s server aborts at start: %s", ErrWontStart, v, res.Abort)
 	case res.Slog != nil && res.Slog.Read && res.Slog.Error != "":
 		// replica_stub::initialize moves every replica to .err.
-		return fmt.Errorf("serversim: the %s server fails to open the slog: %s", v, res.Slog.Error)
+		return fmt.Errorf("%w: the %s server fails to open the slog: %s", ErrWontStart, v, res.Slog.Error)
 	case res.AllInactive:
-		return fmt.Errorf("serversim: the %s server marks every replica inactive at start (some shared log state must be lost): its next writes come after learning", v)
+		return fmt.Errorf("%w: the %s server marks every replica inactive at start (some shared log state must be lost): its next writes come after learning", ErrWontStart, v)
 	}
 	return nil
 }

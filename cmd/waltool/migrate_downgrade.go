@@ -278,6 +278,8 @@ func (rep *downgradeReport) replicaProofs(pr *migrate.DowngradeProof) {
 		switch {
 		case !pr.Equal:
 			r.Proof = "different"
+		case pr.Next != nil && pr.Next.WontStart != "":
+			r.Proof = "equal; the target does not start to take writes"
 		case lost[r.Gpid] > 0:
 			r.Proof = fmt.Sprintf("%d acknowledged writes lost", lost[r.Gpid])
 		default:
@@ -349,7 +351,9 @@ func printDowngradeProof(w *bufio.Writer, what string, pr *migrate.DowngradeProo
 		return
 	}
 	fmt.Fprintf(w, "%s: EQUAL for %s: %s recovers what 2.6 recovers\n", what, plural(int64(pr.Compared), "replica"), target)
-	if n := pr.Next; n != nil {
+	if n := pr.Next; n != nil && n.WontStart != "" {
+		fmt.Fprintf(w, "%s: next writes: FAILED: %s\n", what, n.WontStart)
+	} else if n != nil {
 		for _, f := range n.Lost {
 			printFinding(w, f)
 		}

@@ -1,0 +1,343 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/journal"
+	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/serversim"
+	"github.com/waltool/waltool/vfs"
+)
+
+// plogOnly generates a 2.3 root and upgrades it: the plog-only root a 2.6
+// server starts on. It returns the upgrade's slog archive.
+func plogOnly(t *testing.T, o fixtures.Options) (*fixtures.Manifest, string) {
+	t.Helper()
+	m := generate(t, o)
+	_, archive := upgrade(t, m, 0)
+	return m, archive
+}
+
+// serverWrites lets a server of version v write next on the root, for
+// real, crash, and checks that its restart loses nothing acknowledged.
+func serverWrites(t *testing.T, m *fixtures.Manifest, v replay.Version, seed int64) {
+	t.Helper()
+	res, err := serversim.Write(vfs.OS, openRoot(t, m), serversim.Options{Version: v, Seed: seed})
+	if err != nil {
+		t.Fatalf("%s writes: %v", v, err)
+	}
+	lost, err := serversim.Lost(vfs.OS, openRoot(t, m), v, res.Acked)
+	if err != nil || len(lost) > 0 {
+		t.Fatalf("%s lost acknowledged writes at its own restart: %v %v", v, err, lost)
+	}
+}
+
+// downgrade plans a downgrade of the root to target, lets spoil undo a
+// part of it (a test of the hazard that part fixes), applies it and
+// proves the new root.
+func downgrade(t *testing.T, m *fixtures.Manifest, target replay.Version, seed int64, spoil func(*DowngradePlan)) (*DowngradePlan, *DowngradeProof, error) {
+	t.Helper()
+	plan, err := PlanDowngrade(openRoot(t, m), DowngradeOptions{Target: target, Next: NextOptions{Seed: seed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Refusals) > 0 {
+		t.Fatalf("refusals: %v", plan.Refusals)
+	}
+	if spoil != nil {
+		spoil(plan)
+	}
+	if err := plan.Apply(&DirectSteps{FS: vfs.OS}, filepath.Join(m.Root, "downgrade-archive"), nil); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := ProveDowngrade(plan, vfs.ReadOnly(vfs.OS), openRoot(t, m), Options{})
+	return plan, pr, err
+}
+
+// The way back, over generated roots of several shapes: upgrade, let 2.6
+// write (and crash), downgrade to each target; the target recovers what
+// 2.6 recovered, and its own next writes (simulated in the proof, and then
+// for real on the root) survive its crash.
+func TestDowngradeRoundTrips(t *testing.T) {
+	for _, o := range shapes(4) {
+		for _, target := range []replay.Version{replay.V23, replay.V24, replay.V25} {
+			m, _ := plogOnly(t, o)
+			serverWrites(t, m, replay.V26, o.Seed)
+			plan, pr, err := downgrade(t, m, target, o.Seed, nil)
+			if err != nil {
+				t.Fatalf("seed %d to %s: %v", o.Seed, target, err)
+			}
+			if !pr.OK || pr.Next == nil || pr.Next.Acked == 0 {
+				t.Fatalf("seed %d to %s: proof %+v", o.Seed, target, pr)
+			}
+			if target == replay.V23 && plan.SlogStart == nil && maxInitOffset(t, m) > 0 {
+				t.Fatalf("seed %d: no slog start for 2.3 although init offsets are set", o.Seed)
+			}
+			serverWrites(t, m, target, o.Seed+100)
+		}
+	}
+}
+
+func maxInitOffset(t *testing.T, m *fixtures.Manifest) int64 {
+	var x int64
+	for _, dr := range openRoot(t, m).Replicas {
+		if dr.InitInfo != nil {
+			x = max(x, dr.InitInfo.InitOffsetInSharedLog)
+		}
+	}
+	return x
+}
+
+// raiseInitOffsets sets every replica's init_offset_in_shared_log to to,
+// as a replica created (or having learned) when the slog ended there
+// holds it (replica::update_init_info, replica_learn.cpp).
+func raiseInitOffsets(t *testing.T, m *fixtures.Manifest, to int64) {
+	for _, dr := range openRoot(t, m).Replicas {
+		ii := *dr.InitInfo
+		ii.InitOffsetInSharedLog = to
+		if err := dataroot.WriteInitInfo(vfs.OS, filepath.Join(dr.Dir, dataroot.InitInfoFile), ii); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The init-offset trap (rdsn v2.3.0 replica::replay_mutation skips slog
+// mutations below init_offset_in_shared_log; mutation_log::open starts an
+// empty slog dir at offset 0): without the header-only slog file, 2.3's
+// next writes land below the replicas' offsets, and those its lagging plog
+// had not received when it crashed are gone at the restart. With it, none.
+func TestDowngradeInitOffsetTrap(t *testing.T) {
+	o := fixtures.Options{Seed: 7, Apps: 2, Replicas: 3, Mutations: 900, ValueSize: 30, SlogFileSize: 16 << 10}
+	lostNaive := 0
+	for seed := int64(1); seed <= 3; seed++ {
+		m, archive := plogOnly(t, o)
+		raiseInitOffsets(t, m, archivedEnd(t, archive))
+		plan, pr, err := downgrade(t, m, replay.V23, seed, nil)
+		if err != nil || !pr.OK {
+			t.Fatalf("seed %d: %v %+v", seed, err, pr)
+		}
+		if plan.SlogStart == nil || plan.SlogStart.StartOffset < archivedEnd(t, archive) {
+			t.Fatalf("slog start %+v", plan.SlogStart)
+		}
+
+		m, archive = plogOnly(t, o)
+		raiseInitOffsets(t, m, archivedEnd(t, archive))
+		_, pr, err = downgrade(t, m, replay.V23, seed, func(p *DowngradePlan) { p.SlogStart = nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pr.Next.Lagged > 0 && len(pr.Next.Lost) == 0 {
+			t.Fatalf("seed %d: %d writes only in the slog at the crash, none lost without the fix", seed, pr.Next.Lagged)
+		}
+		lostNaive += len(pr.Next.Lost)
+	}
+	if lostNaive == 0 {
+		t.Fatal("the naive downgrade never lost a write: the test shows nothing")
+	}
+}
+
+func archivedEnd(t *testing.T, archive string) int64 {
+	d, err := os.ReadDir(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var end int64
+	for _, e := range d {
+		info, _ := e.Info()
+		if _, start, err := format.ParseFileName(e.Name()); err == nil {
+			end = max(end, start+info.Size())
+		}
+	}
+	return end
+}
+
+// 2.3's slog/plog consistency check (replica_stub::initialize: smax, 0
+// taken as the plog's max decree, must equal pmax): a slog left in the
+// dir by a 2.4/2.5 server that never collected it holds older max decrees
+// than plogs 2.6 has written to since, and 2.3 would start with the
+// replicas inactive. The downgrade archives it; without that, the proof
+// fails.
+func TestDowngradeMaxDecreeCheck(t *testing.T) {
+	o := fixtures.Options{Seed: 9, Apps: 2, Replicas: 2, Mutations: 700, ValueSize: 20, SlogFileSize: 16 << 10}
+	setup := func() *fixtures.Manifest {
+		m, archive := plogOnly(t, o)
+		serverWrites(t, m, replay.V26, 1)
+		slog := openRoot(t, m).SlogDir
+		files, _ := os.ReadDir(archive)
+		for _, f := range files {
+			if err := os.Rename(filepath.Join(archive, f.Name()), filepath.Join(slog, f.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return m
+	}
+	plan, pr, err := downgrade(t, setup(), replay.V23, 1, nil)
+	if err != nil || !pr.OK || len(plan.SlogFiles) == 0 {
+		t.Fatalf("with the archive: %v %+v (%d slog files)", err, pr, len(plan.SlogFiles))
+	}
+	_, pr, err = downgrade(t, setup(), replay.V23, 1, func(p *DowngradePlan) { p.SlogFiles = nil; p.SlogStart = nil })
+	if err != nil || pr.OK || pr.Next == nil || !strings.Contains(pr.Next.WontStart, "inactive") {
+		t.Fatalf("leaving the old slog in place: %v %+v", err, pr)
+	}
+}
+
+// downgradeThrough runs a downgrade's steps through a journal on fsys, as
+// `waltool migrate downgrade --apply` does (begin) or resume (!begin).
+func downgradeThrough(fsys vfs.FS, m *fixtures.Manifest, plan *DowngradePlan, begin bool) error {
+	var j *journal.Journal
+	var err error
+	if begin {
+		j, err = journal.Begin(fsys, m.Root, journal.Run{Command: "test downgrade"})
+	} else {
+		j, err = journal.Open(fsys, m.Root)
+	}
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	if err := plan.Apply(j, filepath.Join(m.Root, "downgrade-archive"), j.PhaseDone); err != nil {
+		return err
+	}
+	return j.Finish()
+}
+
+// A power loss (vfs.Faulty) at every operation of a journaled downgrade
+// to 2.3 that archives a leftover slog and writes the header-only slog
+// file: resuming finishes it and the proof holds; rolling back then gives
+// the initial tree byte for byte.
+func TestDowngradeCrashEverywhere(t *testing.T) {
+	o := fixtures.Options{Seed: 11, Apps: 1, Replicas: 2, Mutations: 400, ValueSize: 20, SlogFileSize: 8 << 10}
+	setup := func() *fixtures.Manifest {
+		m, archive := plogOnly(t, o)
+		raiseInitOffsets(t, m, archivedEnd(t, archive))
+		files, _ := os.ReadDir(archive)
+		slog := openRoot(t, m).SlogDir
+		for _, f := range files[:2] { // a slog a 2.4 server never collected
+			if err := os.Rename(filepath.Join(archive, f.Name()), filepath.Join(slog, f.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return m
+	}
+	planOf := func(m *fixtures.Manifest) *DowngradePlan {
+		plan, err := PlanDowngrade(openRoot(t, m), DowngradeOptions{Target: replay.V23})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plan.SlogFiles) != 2 || plan.SlogStart == nil {
+			t.Fatalf("the plan archives %d files, slog start %+v: nothing to crash", len(plan.SlogFiles), plan.SlogStart)
+		}
+		return plan
+	}
+	probe := setup()
+	pf := vfs.NewFaulty(vfs.OS)
+	if err := downgradeThrough(pf, probe, planOf(probe), true); err != nil {
+		t.Fatal(err)
+	}
+	ops := []vfs.Op{vfs.OpCreate, vfs.OpWrite, vfs.OpSync, vfs.OpSyncDir, vfs.OpRename, vfs.OpRemove}
+	points := 0
+	for _, op := range ops {
+		for i := 0; i < pf.Count(op); i++ {
+			points++
+			name := fmt.Sprintf("%s#%d", op, i)
+			m := setup()
+			initial := treeOf(t, m.Root)
+			plan := planOf(m)
+			f := vfs.NewFaulty(vfs.OS)
+			f.Inject(vfs.Fault{Op: op, After: i, Crash: true})
+			if err := downgradeThrough(f, m, plan, true); !errors.Is(err, vfs.ErrCrashed) {
+				t.Fatalf("%s: the run did not crash: %v", name, err)
+			}
+			err := downgradeThrough(vfs.OS, m, plan, false)
+			if errors.Is(err, journal.ErrNoRun) {
+				if d := cmp.Diff(initial, treeOf(t, m.Root)); d != "" {
+					t.Fatalf("%s: no run recorded, but the tree changed:\n%s", name, d)
+				}
+				err = downgradeThrough(vfs.OS, m, plan, true)
+			}
+			if err != nil {
+				t.Fatalf("%s: resume: %v", name, err)
+			}
+			pr, err := ProveDowngrade(plan, vfs.ReadOnly(vfs.OS), openRoot(t, m), Options{})
+			if err != nil || !pr.OK {
+				t.Fatalf("%s: resumed downgrade does not prove: %v %+v", name, err, pr)
+			}
+			j, err := journal.Open(vfs.OS, m.Root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := j.Rollback(); err != nil {
+				t.Fatalf("%s: rollback: %v", name, err)
+			}
+			j.Close()
+			if d := cmp.Diff(initial, treeOf(t, m.Root)); d != "" {
+				t.Fatalf("%s: rolled back, but not to the initial tree (-initial +after):\n%s", name, d)
+			}
+		}
+	}
+	t.Logf("%d crash points", points)
+}
+
+// What the target cannot read is refused, located: encryption at rest
+// (.kms-info), and a RocksDB whose SST files the target's 6.6.4 cannot
+// open (the newest data/rdb/OPTIONS-* says which wrote them); a newer 6.x
+// is a warning; the version the target ships is nothing.
+func TestDowngradeRefusesWhatTheTargetCannotRead(t *testing.T) {
+	m, _ := plogOnly(t, fixtures.Options{Seed: 2, Apps: 1, Replicas: 2, Mutations: 300, ValueSize: 20})
+	dr := openRoot(t, m).Replicas[0]
+	rdb := filepath.Join(dr.Dir, "data", "rdb")
+	if err := os.MkdirAll(rdb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	options := func(v string) string {
+		p := filepath.Join(rdb, "OPTIONS-000012")
+		os.WriteFile(filepath.Join(rdb, "OPTIONS-000009"), []byte("[Version]\n  rocksdb_version=6.6.4\n"), 0o644)
+		if err := os.WriteFile(p, []byte("# a RocksDB option file.\n[Version]\n  rocksdb_version="+v+"\n  options_file_version=1.1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plan := func() *DowngradePlan {
+		p, err := PlanDowngrade(openRoot(t, m), DowngradeOptions{Target: replay.V24})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	located := func(fs []finding.Finding, path string) bool {
+		for _, f := range fs {
+			if f.Path == path && f.Gpid != nil && *f.Gpid == dr.Gpid {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range []struct {
+		version         string
+		refused, warned bool
+	}{{"8.5.3", true, false}, {"7.10.2", true, false}, {"6.20.3", false, true}, {"6.6.4", false, false}} {
+		path := options(c.version)
+		p := plan()
+		if located(p.Refusals, path) != c.refused || located(p.Warnings, path) != c.warned {
+			t.Errorf("rocksdb %s: refusals %v, warnings %v", c.version, p.Refusals, p.Warnings)
+		}
+	}
+	os.WriteFile(filepath.Join(rdb, "OPTIONS-000012"), []byte("[Version]\n  rocksdb_version=6.6.4\n"), 0o644)
+	kms := filepath.Join(dr.Dir, ".kms-info")
+	if err := os.WriteFile(kms, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p := plan(); !located(p.Refusals, kms) {
+		t.Errorf(".kms-info not refused: %v", p.Refusals)
+	}
+}
