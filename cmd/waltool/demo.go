@@ -72,6 +72,10 @@ func demoCommand() *cli.Command {
 					[]string{"migrate", "upgrade", "--apply", "--config", config, "--cargs", "app.dir=" + root}, 0},
 				{"Now a 2.6 server loses nothing (the slog dir is empty; --no-slog says this root has none).",
 					[]string{"replay", "--server-version", "2.6", "--no-slog", "--config", config, "--cargs", "app.dir=" + root}, 0},
+				{"The way back from 2.6 (after it has written, too): a downgrade to 2.3 keeps the plogs as the truth and puts a\n" +
+					"header-only slog file above every replica's init_offset_in_shared_log. The dry run proves it on an\n" +
+					"in-memory preview: 2.3 recovers what 2.6 does, and 2.3's simulated next writes survive its crash.",
+					[]string{"migrate", "downgrade", "--to", "2.3", "--config", config, "--cargs", "app.dir=" + root}, 0},
 				{"And the upgrade can be undone byte for byte until the server writes to the root.",
 					[]string{"migrate", "rollback", "--config", config, "--cargs", "app.dir=" + root}, 0},
 				{"Generate the same root with one bit flipped in a plog.",
