@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/internal/refdecode"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/serversim"
@@ -65,14 +66,18 @@ func downgrade(t *testing.T, m *fixtures.Manifest, target replay.Version, seed i
 }
 
 // The way back, over generated roots of several shapes: upgrade, let 2.6
-// write (and crash), downgrade to each target; the target recovers what
+// (or 2.4) write and crash, downgrade to each target; the target recovers what
 // 2.6 recovered, and its own next writes (simulated in the proof, and then
 // for real on the root) survive its crash.
 func TestDowngradeRoundTrips(t *testing.T) {
 	for _, o := range shapes(4) {
 		for _, target := range []replay.Version{replay.V23, replay.V24, replay.V25} {
 			m, _ := plogOnly(t, o)
-			serverWrites(t, m, replay.V26, o.Seed)
+			newer := replay.V26 // the server that wrote since the upgrade
+			if o.Seed%2 == 1 {
+				newer = replay.V24
+			}
+			serverWrites(t, m, newer, o.Seed)
 			plan, pr, err := downgrade(t, m, target, o.Seed, nil)
 			if err != nil {
 				t.Fatalf("seed %d to %s: %v", o.Seed, target, err)
@@ -128,6 +133,16 @@ func TestDowngradeInitOffsetTrap(t *testing.T) {
 		}
 		if plan.SlogStart == nil || plan.SlogStart.StartOffset < archivedEnd(t, archive) {
 			t.Fatalf("slog start %+v", plan.SlogStart)
+		}
+		// An independent decoder reads the header-only file as 2.3's
+		// log_file::open_read does: block 0 only, the start offset of its
+		// name, no replica entry; and nothing else is in the slog dir.
+		f, err := refdecode.DecodeFile(plan.SlogStart.Path)
+		if err != nil || f.StartOffset != plan.SlogStart.StartOffset || len(f.Entries) != 0 || len(f.Blocks) != 1 || len(f.Mutations) != 0 || f.Tail != refdecode.TailClean {
+			t.Fatalf("the header-only slog file: %v %+v", err, f)
+		}
+		if ents, _ := os.ReadDir(plan.SlogDir); len(ents) != 1 {
+			t.Fatalf("the slog dir holds %v", ents)
 		}
 
 		m, archive = plogOnly(t, o)
@@ -258,6 +273,14 @@ func TestDowngradeCrashEverywhere(t *testing.T) {
 			if err := downgradeThrough(f, m, plan, true); !errors.Is(err, vfs.ErrCrashed) {
 				t.Fatalf("%s: the run did not crash: %v", name, err)
 			}
+			if i%2 == 1 {
+				// Roll the crashed run back without resuming it.
+				rollbackRun(t, name, m)
+				if d := cmp.Diff(initial, treeOf(t, m.Root)); d != "" {
+					t.Fatalf("%s: rolled back after the crash, not to the initial tree:\n%s", name, d)
+				}
+				continue
+			}
 			err := downgradeThrough(vfs.OS, m, plan, false)
 			if errors.Is(err, journal.ErrNoRun) {
 				if d := cmp.Diff(initial, treeOf(t, m.Root)); d != "" {
@@ -272,20 +295,28 @@ func TestDowngradeCrashEverywhere(t *testing.T) {
 			if err != nil || !pr.OK {
 				t.Fatalf("%s: resumed downgrade does not prove: %v %+v", name, err, pr)
 			}
-			j, err := journal.Open(vfs.OS, m.Root)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := j.Rollback(); err != nil {
-				t.Fatalf("%s: rollback: %v", name, err)
-			}
-			j.Close()
+			rollbackRun(t, name, m)
 			if d := cmp.Diff(initial, treeOf(t, m.Root)); d != "" {
 				t.Fatalf("%s: rolled back, but not to the initial tree (-initial +after):\n%s", name, d)
 			}
 		}
 	}
 	t.Logf("%d crash points", points)
+}
+
+// rollbackRun rolls back the root's run, if a crash left one recorded.
+func rollbackRun(t *testing.T, name string, m *fixtures.Manifest) {
+	j, err := journal.Open(vfs.OS, m.Root)
+	if errors.Is(err, journal.ErrNoRun) {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if _, err := j.Rollback(); err != nil {
+		t.Fatalf("%s: rollback: %v", name, err)
+	}
 }
 
 // What the target cannot read is refused, located: encryption at rest
@@ -333,6 +364,15 @@ func TestDowngradeRefusesWhatTheTargetCannotRead(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(rdb, "OPTIONS-000012"), []byte("[Version]\n  rocksdb_version=6.6.4\n"), 0o644)
+	// An .init-info the target cannot parse (2.4 aborts, 2.3/2.5 move the
+	// replica to .err): refused, located (2.6 cannot load it either).
+	ii := filepath.Join(openRoot(t, m).Replicas[1].Dir, dataroot.InitInfoFile)
+	good, _ := os.ReadFile(ii)
+	os.WriteFile(ii, []byte(`{"init_ballot":`), 0o644)
+	if p := plan(); !locatedAny(p.Refusals, ii) {
+		t.Errorf("a broken .init-info not refused: %v", p.Refusals)
+	}
+	os.WriteFile(ii, good, 0o644)
 	kms := filepath.Join(dr.Dir, ".kms-info")
 	if err := os.WriteFile(kms, []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)
@@ -340,4 +380,13 @@ func TestDowngradeRefusesWhatTheTargetCannotRead(t *testing.T) {
 	if p := plan(); !located(p.Refusals, kms) {
 		t.Errorf(".kms-info not refused: %v", p.Refusals)
 	}
+}
+
+func locatedAny(fs []finding.Finding, path string) bool {
+	for _, f := range fs {
+		if f.Path == path {
+			return true
+		}
+	}
+	return false
 }

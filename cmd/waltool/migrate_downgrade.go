@@ -104,7 +104,7 @@ func runMigrateDowngrade(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if rep.Preview, err = migrate.ProveDowngrade(plan, fsys, preview, migrate.Options{}); err != nil {
+	if rep.Preview, err = proveDowngrade(c, t, plan, fsys, preview, "migrate: prove (preview)"); err != nil {
 		return err
 	}
 	if !c.Bool("apply") {
@@ -164,7 +164,7 @@ func finishDowngrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, pla
 	if err != nil {
 		return err
 	}
-	proof, err := migrate.ProveDowngrade(plan, readOnlyFS, newRoot, migrate.Options{})
+	proof, err := proveDowngrade(c, t, plan, readOnlyFS, newRoot, "migrate: prove")
 	if err != nil {
 		return err
 	}
@@ -235,7 +235,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 	if err != nil {
 		return err
 	}
-	if rep.Proof, err = migrate.ProveDowngrade(plan, readOnlyFS, restored, migrate.Options{}); err != nil {
+	if rep.Proof, err = proveDowngrade(c, t, plan, readOnlyFS, restored, "migrate: prove"); err != nil {
 		return err
 	}
 	st = j.State()
@@ -247,6 +247,13 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		return findings("the upgrade was rolled back (the slog is restored), but %s does not recover what 2.6 did (above): run `waltool migrate upgrade --apply` again, then downgrade without --restore-slog-archive", plan.Target)
 	}
 	return nil
+}
+
+// proveDowngrade runs the downgrade's proof on root with a progress bar.
+func proveDowngrade(c *cli.Context, t *dataroot.Target, plan *migrate.DowngradePlan, fsys vfs.FS, root *dataroot.Root, what string) (*migrate.DowngradeProof, error) {
+	bar := newLargeProgress(c, logBytes(t), what)
+	defer bar.Finish()
+	return migrate.ProveDowngrade(plan, fsys, root, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
 }
 
 func newDowngradeReport(plan *migrate.DowngradePlan, archive string) *downgradeReport {
