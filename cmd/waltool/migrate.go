@@ -195,27 +195,42 @@ func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan 
 	if err != nil {
 		return fmt.Errorf("%w (the journal has what was done: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it)", err)
 	}
+	return proveOrRollBack(j, t, func(newRoot *dataroot.Root) (bool, error) {
+		bar := newLargeProgress(c, logBytes(t), "migrate: prove")
+		proof, err := migrate.ProveWith(plan, newRoot, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
+		bar.Finish()
+		if err != nil {
+			return false, err
+		}
+		rep.Proof, rep.Applied = proof, true
+		return proof.Equal, nil
+	}, func(st *journal.State, rb *journal.Report, proven bool) error {
+		rep.Journal, rep.Rollback, rep.OK = st, rb, proven
+		return printUpgrade(c, rep, nil)
+	}, "2.6 on the new root does not recover what 2.4 did on the old one (diff above)")
+}
+
+// proveOrRollBack ends a migration run, upgrade or downgrade, once its
+// steps are done: prove proves the new root (opened read-only); when it
+// fails the run is rolled back and report says so, else the
+// phase "prove" is recorded, the run finished, and report prints it.
+func proveOrRollBack(j *journal.Journal, t *dataroot.Target, prove func(*dataroot.Root) (bool, error), report func(st *journal.State, rb *journal.Report, proven bool) error, failed string) error {
 	newRoot, err := dataroot.Open(dataroot.Options{Root: t.Root.Path, SlogDir: t.Root.SlogDir, DataDirs: dataDirsSpec(t.Root), FS: readOnlyFS})
 	if err != nil {
 		return err
 	}
-	bar := newLargeProgress(c, logBytes(t), "migrate: prove")
-	proof, err := migrate.ProveWith(plan, newRoot, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
-	bar.Finish()
+	ok, err := prove(newRoot)
 	if err != nil {
 		return err
 	}
-	rep.Proof, rep.Applied = proof, true
-	if !proof.Equal {
+	if !ok {
 		rb, err := j.Rollback()
-		rep.Rollback = rb
 		st := j.State()
-		rep.Journal = &st
-		printUpgrade(c, rep, nil)
+		report(&st, rb, false)
 		if err != nil {
 			return fmt.Errorf("the proof failed and the rollback too: %w (run `waltool migrate rollback` again)", err)
 		}
-		return findings("the proof failed: 2.6 on the new root does not recover what 2.4 did on the old one (diff above); rolled back, the root is as it was")
+		return findings("the proof failed: %s; rolled back, the root is as it was", failed)
 	}
 	if err := j.Phase("prove"); err != nil {
 		return err
@@ -224,8 +239,7 @@ func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan 
 		return err
 	}
 	st := j.State()
-	rep.Journal, rep.OK = &st, true
-	return printUpgrade(c, rep, nil)
+	return report(&st, nil, true)
 }
 
 // progressFlag is --progress, for the commands that read a whole root.

@@ -160,35 +160,17 @@ func finishDowngrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, pla
 	if err := plan.Apply(j, rep.Archive, j.PhaseDone); err != nil {
 		return fmt.Errorf("%w (the journal has what was done: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it)", err)
 	}
-	newRoot, err := dataroot.Open(dataroot.Options{Root: t.Root.Path, SlogDir: t.Root.SlogDir, DataDirs: dataDirsSpec(t.Root), FS: readOnlyFS})
-	if err != nil {
-		return err
-	}
-	proof, err := proveDowngrade(c, t, plan, readOnlyFS, newRoot, "migrate: prove")
-	if err != nil {
-		return err
-	}
-	rep.Proof, rep.Applied = proof, true
-	if !proof.OK {
-		rb, err := j.Rollback()
-		rep.Rollback = rb
-		st := j.State()
-		rep.Journal = &st
-		printDowngrade(c, rep, nil)
+	return proveOrRollBack(j, t, func(newRoot *dataroot.Root) (bool, error) {
+		proof, err := proveDowngrade(c, t, plan, readOnlyFS, newRoot, "migrate: prove")
 		if err != nil {
-			return fmt.Errorf("the proof failed and the rollback too: %w (run `waltool migrate rollback` again)", err)
+			return false, err
 		}
-		return findings("the proof failed on the new root (above); rolled back, the root is as it was")
-	}
-	if err := j.Phase("prove"); err != nil {
-		return err
-	}
-	if err := j.Finish(); err != nil {
-		return err
-	}
-	st := j.State()
-	rep.Journal, rep.OK = &st, true
-	return printDowngrade(c, rep, nil)
+		rep.Proof, rep.Applied = proof, true
+		return proof.OK, nil
+	}, func(st *journal.State, rb *journal.Report, proven bool) error {
+		rep.Journal, rep.Rollback, rep.OK = st, rb, proven
+		return printDowngrade(c, rep, nil)
+	}, fmt.Sprintf("%s on the new root does not recover what 2.6 did, or loses its next writes (above)", plan.Target))
 }
 
 // restoreSlogArchive undoes the root's last upgrade, when it finished and
