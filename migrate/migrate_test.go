@@ -97,11 +97,7 @@ func TestUpgradeEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			all := rep.Findings
-			for _, d := range rep.Dirs {
-				all = append(all, d.Findings...)
-			}
-			for _, f := range all {
+			for _, f := range rep.All() {
 				if f.Class.Fatal() {
 					t.Errorf("verify: %+v", f)
 				}

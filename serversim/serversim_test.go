@@ -191,11 +191,7 @@ func checkVerify(t *testing.T, r *dataroot.Root) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := rep.Findings
-	for _, d := range rep.Dirs {
-		all = append(all, d.Findings...)
-	}
-	for _, f := range all {
+	for _, f := range rep.All() {
 		if f.Class.Fatal() {
 			t.Errorf("verify: %v", f)
 		}

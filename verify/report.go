@@ -24,6 +24,16 @@ type Report struct {
 	ServerDirs []dataroot.Sources `json:"server_dirs,omitempty"`
 }
 
+// All is every finding of the report: outside the log dirs, then each
+// dir's, in order.
+func (r *Report) All() []finding.Finding {
+	all := append([]finding.Finding{}, r.Findings...)
+	for _, d := range r.Dirs {
+		all = append(all, d.Findings...)
+	}
+	return all
+}
+
 // Kind of log directory.
 type Kind string
 

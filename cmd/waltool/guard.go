@@ -52,11 +52,7 @@ func refusingFindings(t *dataroot.Target) ([]finding.Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	fatal := fatalOf(vr.Findings)
-	for _, d := range vr.Dirs {
-		fatal = append(fatal, fatalOf(d.Findings)...)
-	}
-	return fatal, nil
+	return fatalOf(vr.All()), nil
 }
 
 // fatalOf keeps the findings that make an answer unsafe.

@@ -172,16 +172,22 @@ func runMigrateUpgrade(c *cli.Context) error {
 	if err := plan.CheckSpace(vfs.OS); err != nil {
 		return err
 	}
-	meta, err := json.Marshal(plan)
-	if err != nil {
-		return err
-	}
-	j, err := journal.Begin(vfs.OS, t.Root.Path, journal.Run{Command: "waltool", Args: os.Args[1:], Meta: meta})
+	j, err := beginRun(t, plan)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
 	return finishUpgrade(c, t, j, plan, rep)
+}
+
+// beginRun begins a migration run in the root, its plan (an upgrade's or
+// a downgrade's) stored in the journal, for resume and rollback.
+func beginRun(t *dataroot.Target, plan any) (*journal.Journal, error) {
+	meta, err := json.Marshal(plan)
+	if err != nil {
+		return nil, err
+	}
+	return journal.Begin(vfs.OS, t.Root.Path, journal.Run{Command: "waltool", Args: os.Args[1:], Meta: meta})
 }
 
 // finishUpgrade runs (or, resuming, re-runs: every step is idempotent) the

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
@@ -130,11 +129,7 @@ func runMigrateDowngrade(c *cli.Context) error {
 		printDowngrade(c, rep, nil)
 		return findings("migrate downgrade refused: %s cannot start safely on what is above; fix it first, or --force", target)
 	}
-	meta, err := json.Marshal(plan)
-	if err != nil {
-		return err
-	}
-	j, err := journal.Begin(vfs.OS, t.Root.Path, journal.Run{Command: "waltool", Args: os.Args[1:], Meta: meta})
+	j, err := beginRun(t, plan)
 	if err != nil {
 		return err
 	}
