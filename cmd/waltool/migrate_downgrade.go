@@ -172,12 +172,16 @@ func finishDowngrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, pla
 // no server has written since: then the old slog is still the truth it
 // was, and a rollback brings back the root an older server ran on.
 func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.DowngradePlan) error {
-	lock, err := takeRoot(c, t, "waltool migrate downgrade --restore-slog-archive")
-	if err != nil {
-		return err
+	fsys := readOnlyFS
+	if c.Bool("apply") {
+		lock, err := takeRoot(c, t, "waltool migrate downgrade --restore-slog-archive")
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+		fsys = vfs.OS
 	}
-	defer lock.Release()
-	j, err := journal.Open(vfs.OS, t.Root.Path)
+	j, err := journal.Open(fsys, t.Root.Path)
 	if errors.Is(err, journal.ErrNoRun) {
 		return fmt.Errorf("--restore-slog-archive: no waltool upgrade ran on %s, so there is no archive of its to restore; drop the flag: the plogs stay the truth", t.Root.Path)
 	}
@@ -200,6 +204,25 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 	}
 	if err := refuseWrittenSince(j); err != nil {
 		return fmt.Errorf("--restore-slog-archive: %w; drop the flag: the plogs stay the truth", err)
+	}
+	refused := len(plan.Refusals) > 0 && !c.Bool("force")
+	if !c.Bool("apply") || refused {
+		rep := newDowngradeReport(plan, "")
+		rep.Findings = plan.Findings()
+		w := c.App.Writer
+		if !c.Bool("json") {
+			for _, f := range rep.Findings {
+				printFinding(w, f)
+			}
+			fmt.Fprintf(w, "--restore-slog-archive (dry run, nothing is written): a rollback of the upgrade %s, finished %s; no server has written since: the slog comes back from its archive and the folded plog files go; the proof then replays the restored root under %s\n",
+				st.Run, st.FinishedAt.Format("2006-01-02 15:04:05"), plan.Target)
+		} else if err := printDowngrade(c, rep, plan); err != nil {
+			return err
+		}
+		if len(plan.Refusals) > 0 {
+			return findings("%s cannot start safely on what is above, whatever its logs: --apply refuses (--force to go on)", plan.Target)
+		}
+		return nil
 	}
 	rb, err := j.Rollback()
 	if err != nil {

@@ -89,8 +89,9 @@ func TestMigrateDowngrade(t *testing.T) {
 }
 
 // --restore-slog-archive is a rollback of the last upgrade when no server
-// wrote since (the report says so, the root is the pre-upgrade one byte
-// for byte); once 2.6 has written, it is refused and nothing changes.
+// wrote since: the dry run says so and writes nothing; --apply restores
+// the pre-upgrade root byte for byte; once 2.6 has written, it is refused
+// and nothing changes.
 func TestMigrateDowngradeRestoreSlogArchive(t *testing.T) {
 	m := genRoot(t, "")
 	original := contents(t, m.Root)
@@ -98,7 +99,15 @@ func TestMigrateDowngradeRestoreSlogArchive(t *testing.T) {
 	if out, errs, code := waltool(t, append([]string{"migrate", "upgrade", "--apply"}, dd...)...); code != 0 {
 		t.Fatalf("upgrade: exit %d:\n%s%s", code, out, errs)
 	}
+	snap := snapshot(t, m.Root)
 	out, errs, code := waltool(t, append([]string{"migrate", "downgrade", "--to", "2.3", "--restore-slog-archive"}, dd...)...)
+	if code != 0 || !strings.Contains(out, "dry run") || !strings.Contains(out, "a rollback of the upgrade") {
+		t.Fatalf("restore dry run: exit %d:\n%s%s", code, out, errs)
+	}
+	if d := cmp.Diff(snap, snapshot(t, m.Root)); d != "" {
+		t.Fatalf("the restore's dry run changed the root:\n%s", d)
+	}
+	out, errs, code = waltool(t, append([]string{"migrate", "downgrade", "--to", "2.3", "--restore-slog-archive", "--apply"}, dd...)...)
 	if code != 0 || !strings.Contains(out, "RESTORED") || !strings.Contains(out, "rollback of the last upgrade") {
 		t.Fatalf("restore: exit %d:\n%s%s", code, out, errs)
 	}
@@ -109,7 +118,7 @@ func TestMigrateDowngradeRestoreSlogArchive(t *testing.T) {
 	m, dd = upgradedRoot(t)
 	writes26(t, m)
 	after := contents(t, m.Root)
-	if _, errs, code := waltool(t, append([]string{"migrate", "downgrade", "--to", "2.4", "--restore-slog-archive"}, dd...)...); code != exitUsage || !strings.Contains(errs, "drop the flag") {
+	if _, errs, code := waltool(t, append([]string{"migrate", "downgrade", "--to", "2.4", "--restore-slog-archive", "--apply"}, dd...)...); code != exitUsage || !strings.Contains(errs, "drop the flag") {
 		t.Fatalf("restore after 2.6 wrote: exit %d: %s", code, errs)
 	}
 	if d := cmp.Diff(after, contents(t, m.Root)); d != "" {
