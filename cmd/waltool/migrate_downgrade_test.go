@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,6 +11,8 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/journal"
+	"github.com/waltool/waltool/migrate"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/serversim"
 	"github.com/waltool/waltool/vfs"
@@ -123,5 +127,51 @@ func TestMigrateDowngradeRestoreSlogArchive(t *testing.T) {
 	}
 	if d := cmp.Diff(after, contents(t, m.Root)); d != "" {
 		t.Fatalf("a refused restore changed the root:\n%s", d)
+	}
+}
+
+// A downgrade interrupted after its archive: `migrate resume` writes the
+// rest (2.3's header-only slog file), proves and finishes; status says so.
+func TestMigrateDowngradeResume(t *testing.T) {
+	m, dd := upgradedRoot(t)
+	root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A slog a 2.4 server never collected: what the downgrade archives.
+	archive := root.SlogDir + ".waltool-archive"
+	ents, _ := os.ReadDir(archive)
+	for _, e := range ents[:2] {
+		if err := os.Rename(filepath.Join(archive, e.Name()), filepath.Join(root.SlogDir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if root, err = dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := migrate.PlanDowngrade(root, migrate.DowngradeOptions{Target: replay.V23})
+	if err != nil || len(plan.SlogFiles) != 2 || plan.SlogStart == nil {
+		t.Fatalf("plan: %v %+v", err, plan)
+	}
+	meta, _ := json.Marshal(plan)
+	j, err := journal.Begin(vfs.OS, m.Root, journal.Run{Command: "waltool", Args: []string{"migrate", "downgrade", "--to", "2.3", "--apply"}, Meta: meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := &migrate.Plan{SlogDir: plan.SlogDir, SlogFiles: plan.SlogFiles}
+	if err := up.Archive(j, root.SlogDir+".waltool-downgrade-archive"); err != nil {
+		t.Fatal(err)
+	}
+	j.Close() // the process dies here
+
+	out, errs, code := waltool(t, append([]string{"migrate", "resume"}, dd...)...)
+	if code != 0 || !strings.Contains(out, "DOWNGRADE TO 2.3 APPLIED") || !strings.Contains(out, "proof: EQUAL") {
+		t.Fatalf("resume: exit %d:\n%s%s", code, out, errs)
+	}
+	if _, err := os.Stat(plan.SlogStart.Path); err != nil {
+		t.Fatalf("no header-only slog file after the resume: %v", err)
+	}
+	if out, _, _ := waltool(t, append([]string{"migrate", "status"}, dd...)...); !strings.Contains(out, "FINISHED") || !strings.Contains(out, "archive (") || !strings.Contains(out, "slog (") {
+		t.Fatalf("status:\n%s", out)
 	}
 }
