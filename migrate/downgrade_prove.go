@@ -69,7 +69,7 @@ func ProveDowngrade(plan *DowngradePlan, fsys vfs.FS, root *dataroot.Root, opts 
 	if err != nil {
 		return nil, fmt.Errorf("migrate: prove: %w", err)
 	}
-	so := serversim.Options{Version: plan.Target, Mutations: next.PerReplica, Seed: next.Seed}
+	so := serversim.Options{Version: plan.Target, Mutations: next.PerReplica, Seed: next.Seed, Start: res}
 	w, err := serversim.Write(sim, simRoot, so)
 	if errors.Is(err, serversim.ErrWontStart) {
 		pr.Next = &NextWrites{Version: plan.Target, PerReplica: next.PerReplica, Seed: next.Seed, Lost: []finding.Finding{}, WontStart: err.Error()}

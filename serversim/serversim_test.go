@@ -555,3 +555,29 @@ func TestWritesGoThroughFS(t *testing.T) {
 		})
 	}
 }
+
+// A start replay handed in (Options.Start: the caller's own replay of the
+// root under the version) is the server's start: the same writes as when
+// Write replays the root itself. One of another version is refused.
+func TestStartReplayHandedIn(t *testing.T) {
+	for _, v := range []replay.Version{replay.V23, replay.V24} {
+		a := copyRoot(t)
+		a.emptySlog(t)
+		ra := write(t, a.open(t), Options{Version: v, Seed: 3})
+		b := copyRoot(t)
+		b.emptySlog(t)
+		r := b.open(t)
+		start, err := replay.Run(r, replay.Options{Version: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb := write(t, r, Options{Version: v, Seed: 3, Start: start})
+		if !slices.Equal(ra.Acked, rb.Acked) || ra.Lagged != rb.Lagged {
+			t.Fatalf("%s: the writes differ with the start handed in", v)
+		}
+		other, _ := replay.Run(r, replay.Options{Version: replay.V26})
+		if _, err := Write(vfs.OS, r, Options{Version: v, Start: other}); err == nil {
+			t.Fatalf("%s: a 2.6 start replay taken", v)
+		}
+	}
+}

@@ -43,6 +43,11 @@ type Options struct {
 	// (log_private_file_size_mb, log_shared_file_size_mb); 0 means
 	// format.DefaultMaxFileSize.
 	MaxFileSize int64
+	// Start, if set, is the replay of the root under Version that the
+	// caller already ran (replay.Run over the same root, before any write:
+	// its Replicas in the root's order): the server's start then costs no
+	// second read of the logs.
+	Start *replay.Result
 }
 
 // Acked is one write the server acknowledged to its client.
@@ -102,9 +107,13 @@ func Write(fsys vfs.FS, root *dataroot.Root, opts Options) (*Result, error) {
 		return nil, err
 	}
 	// replica_stub::initialize: every plog, then (<= 2.5) the slog.
-	start, err := replay.Run(r, replay.Options{Version: o.Version})
-	if err != nil {
-		return nil, err
+	start := o.Start
+	if start == nil {
+		if start, err = replay.Run(r, replay.Options{Version: o.Version}); err != nil {
+			return nil, err
+		}
+	} else if start.ServerVersion != o.Version || len(start.Replicas) != len(r.Replicas) {
+		return nil, fmt.Errorf("serversim: Options.Start is a %s replay of %d replicas, not the %s start of this root's %d", start.ServerVersion, len(start.Replicas), o.Version, len(r.Replicas))
 	}
 	if err := startable(start); err != nil {
 		return nil, err
@@ -118,8 +127,13 @@ func Write(fsys vfs.FS, root *dataroot.Root, opts Options) (*Result, error) {
 		}
 		rp := s.addReplica(r.Replicas[i], rr)
 		repair = repair || rr.AppendedFromSlog > 0
-		plogs = append(plogs, plog.Replica{Gpid: rp.g, Dir: rp.dr.PlogDir, Disk: rp.dr.DataDir.Path,
-			ValidStartOffset: rp.dr.InitInfo.InitOffsetInPrivateLog, LastCommittedDecree: rr.DurableDecree})
+		pr := plog.Replica{Gpid: rp.g, Dir: rp.dr.PlogDir, Disk: rp.dr.DataDir.Path,
+			ValidStartOffset: rp.dr.InitInfo.InitOffsetInPrivateLog, LastCommittedDecree: rr.DurableDecree}
+		if len(rr.Plog.Removed) == 0 {
+			// The start replay read the plog as ReadState would.
+			pr.State = &plog.State{LastIndex: rr.Plog.LastIndex, EndOffset: rr.Plog.EndOffset, MaxDecree: rr.Plog.MaxDecree}
+		}
+		plogs = append(plogs, pr)
 	}
 	if len(s.reps) == 0 {
 		return s.res, nil

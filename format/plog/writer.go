@@ -129,6 +129,10 @@ type Replica struct {
 	// which picks the first file the replay reads; 0 replays from the
 	// first file whose header says 0.
 	LastCommittedDecree int64
+	// State, if set, is the plog's state as the caller's own replay of the
+	// dir found it (what ReadState returns; its Removed empty): the writer
+	// continues there without reading the dir a second time.
+	State *State
 }
 
 // Errors.
@@ -233,9 +237,12 @@ func (w *Writer) openStream(r Replica) (*stream, string, error) {
 			key = dir
 		}
 	}
-	st, err := ReadState(w.fs, dir, r.Gpid, r.ValidStartOffset, r.LastCommittedDecree)
-	if err != nil {
-		return nil, "", err
+	st := r.State
+	if st == nil || len(st.Removed) > 0 {
+		var err error
+		if st, err = ReadState(w.fs, dir, r.Gpid, r.ValidStartOffset, r.LastCommittedDecree); err != nil {
+			return nil, "", err
+		}
 	}
 	s := &stream{g: r.Gpid, dir: dir, w: w, end: st.EndOffset, lastIndex: st.LastIndex, maxDecree: st.MaxDecree}
 	// A plog's header lists its owner alone.
