@@ -11,7 +11,6 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/gc"
 	"github.com/waltool/waltool/reclaim"
-	"github.com/waltool/waltool/vfs"
 )
 
 // gcApplyFlags turn the dry run into the real thing.
@@ -70,7 +69,7 @@ func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*
 		}
 		plan.Dirs = append(plan.Dirs, d)
 	}
-	return reclaim.Apply(cancelFS(c.Context, vfs.OS), plan, reclaim.Options{Trash: c.String("trash")})
+	return reclaim.Apply(cancelFS(c.Context, writeFS), plan, reclaim.Options{Trash: c.String("trash")})
 }
 
 // printApplied says, file by file, what --apply did and did not do.

@@ -16,7 +16,6 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
-	"github.com/waltool/waltool/vfs"
 )
 
 func migrateCommand() *cli.Command {
@@ -169,7 +168,7 @@ func runMigrateUpgrade(c *cli.Context) error {
 			return findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(rep.Findings))
 		}
 	}
-	if err := plan.CheckSpace(vfs.OS); err != nil {
+	if err := plan.CheckSpace(writeFS); err != nil {
 		return err
 	}
 	j, err := beginRun(t, plan)
@@ -187,7 +186,7 @@ func beginRun(t *dataroot.Target, plan any) (*journal.Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return journal.Begin(vfs.OS, t.Root.Path, journal.Run{Command: "waltool", Args: os.Args[1:], Meta: meta})
+	return journal.Begin(writeFS, t.Root.Path, journal.Run{Command: "waltool", Args: os.Args[1:], Meta: meta})
 }
 
 // finishUpgrade runs (or, resuming, re-runs: every step is idempotent) the
@@ -196,7 +195,7 @@ func beginRun(t *dataroot.Target, plan any) (*journal.Journal, error) {
 func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan *migrate.Plan, rep *upgradeReport) error {
 	fold := newLargeProgress(c, plan.FoldReadBytes(), "migrate: fold")
 	plan.Progress = func(n int64) { fold.Add64(n) }
-	err := plan.Apply(cancelFS(c.Context, vfs.OS), j, rep.SlogArchive, j.PhaseDone)
+	err := plan.Apply(cancelFS(c.Context, writeFS), j, rep.SlogArchive, j.PhaseDone)
 	fold.Finish()
 	if err != nil {
 		return fmt.Errorf("%w (the journal has what was done: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it)", err)
@@ -281,7 +280,7 @@ func openRun(c *cli.Context, command string) (t *dataroot.Target, j *journal.Jou
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if j, err = journal.Open(vfs.OS, t.Root.Path); err != nil {
+	if j, err = journal.Open(writeFS, t.Root.Path); err != nil {
 		lock.Release()
 		return nil, nil, nil, err
 	}

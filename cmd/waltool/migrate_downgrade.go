@@ -179,7 +179,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 			return err
 		}
 		defer lock.Release()
-		fsys = vfs.OS
+		fsys = writeFS
 	}
 	j, err := journal.Open(fsys, t.Root.Path)
 	if errors.Is(err, journal.ErrNoRun) {

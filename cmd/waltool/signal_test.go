@@ -17,16 +17,26 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("WALTOOL_MAIN") == "1" {
 		os.Args = append([]string{"waltool"}, os.Args[1:]...)
+		if n := os.Getenv(stopAtEnv); n != "" {
+			sigkillMain(n) // writeFS hooked: sigkill_test.go
+		}
 		main()
 	}
 	os.Exit(m.Run())
 }
 
+// waltoolCommand is waltool args as a child process, not started, with
+// env added to its environment.
+func waltoolCommand(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "WALTOOL_MAIN=1"), env...)
+	return cmd
+}
+
 // waltoolProcess starts waltool args as a child process.
 func waltoolProcess(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "WALTOOL_MAIN=1")
+	cmd := waltoolCommand(nil, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

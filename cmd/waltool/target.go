@@ -208,3 +208,7 @@ func isDataDir(r *dataroot.Root, p string) bool {
 // readOnlyFS is what every read-only command reads its inputs through: a
 // write through it is impossible by construction.
 var readOnlyFS = vfs.ReadOnly(vfs.OS)
+
+// writeFS is the filesystem commands that change a root write through;
+// tests wrap it.
+var writeFS vfs.FS = vfs.OS
