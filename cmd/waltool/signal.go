@@ -126,6 +126,15 @@ func (c ctxFS) OpenReadOnly(name string) (vfs.File, error) {
 	return ctxFile{f, c.ctx}, nil
 }
 
+// RenameNoReplace keeps the base's atomic rename without replace: hiding
+// it would make vfs.RenameNoReplace fall back to a stat, then a rename.
+func (c ctxFS) RenameNoReplace(oldname, newname string) error {
+	if err := c.ctx.Err(); err != nil {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
+	}
+	return vfs.RenameNoReplace(c.FS, oldname, newname)
+}
+
 func (c ctxFS) ReadDir(dir string) ([]fs.DirEntry, error) {
 	if err := c.ctx.Err(); err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: err}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/waltool/waltool/vfs"
 )
 
 // TestMain lets a test run this binary as waltool itself (WALTOOL_MAIN=1),
@@ -154,3 +156,13 @@ func TestInterruptedBenchWriteRemovesItsFiles(t *testing.T) {
 // hangBound only tells a stop from a hang: the target (stop within a
 // second) is a timing, measured by hand, not asserted on a loaded machine.
 const hangBound = 15 * time.Second
+
+// The cancellable FS keeps the base's rename without replace (a stat,
+// then a rename, would race).
+func TestCancelFSKeepsRenameNoReplace(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, ok := cancelFS(ctx, vfs.OS).(vfs.NoReplaceRenamer); !ok {
+		t.Fatal("cancelFS hides RenameNoReplace")
+	}
+}
