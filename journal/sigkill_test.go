@@ -8,55 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/waltool/waltool/internal/killpoint"
 	"github.com/waltool/waltool/vfs"
 )
-
-// hookFS calls stop before its n-th mutating operation (creates, writes,
-// fdatasyncs, renames, removes, mkdirs, dir fsyncs), counting from 0.
-type hookFS struct {
-	vfs.FS
-	n    int64
-	seen atomic.Int64
-	stop func()
-}
-
-func (h *hookFS) tick() {
-	if i := h.seen.Add(1) - 1; i == h.n && h.stop != nil {
-		h.stop()
-	}
-}
-
-func (h *hookFS) Create(name string) (vfs.File, error) {
-	h.tick()
-	f, err := h.FS.Create(name)
-	if err != nil {
-		return nil, err
-	}
-	return &hookFile{File: f, h: h}, nil
-}
-func (h *hookFS) Rename(a, b string) error { h.tick(); return h.FS.Rename(a, b) }
-func (h *hookFS) RenameNoReplace(a, b string) error {
-	h.tick()
-	return vfs.RenameNoReplace(h.FS, a, b)
-}
-func (h *hookFS) Remove(name string) error { h.tick(); return h.FS.Remove(name) }
-func (h *hookFS) Mkdir(dir string, perm os.FileMode) error {
-	h.tick()
-	return h.FS.Mkdir(dir, perm)
-}
-func (h *hookFS) SyncDir(dir string) error { h.tick(); return h.FS.SyncDir(dir) }
-
-type hookFile struct {
-	vfs.File
-	h *hookFS
-}
-
-func (f *hookFile) Write(p []byte) (int, error) { f.h.tick(); return f.File.Write(p) }
-func (f *hookFile) Sync() error                 { f.h.tick(); return f.File.Sync() }
 
 const childEnv = "WALTOOL_JOURNAL_SIGKILL_CHILD" // root:n
 
@@ -77,13 +34,13 @@ func TestSigkillChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &hookFS{FS: vfs.OS, n: n, stop: func() {
+	h := killpoint.New(vfs.OS, n, func() {
 		fmt.Println("stopped")
 		os.Stdout.Sync()
 		for {
 			time.Sleep(time.Hour)
 		}
-	}}
+	})
 	if err := runScript(scriptFS(h, root), root); err != nil {
 		fmt.Println("error:", err)
 		os.Exit(3)
@@ -101,11 +58,11 @@ func TestSigkill(t *testing.T) {
 	initial, final := trees(t)
 	probe := tempRoot(t)
 	setupTree(t, probe)
-	h := &hookFS{FS: vfs.OS, n: -1}
+	h := killpoint.New(vfs.OS, -1, nil)
 	if err := runScript(scriptFS(h, probe), probe); err != nil {
 		t.Fatal(err)
 	}
-	total := h.seen.Load()
+	total := h.Seen()
 	stride := max(1, total/12)
 	if testing.Short() {
 		stride = max(1, total/3)

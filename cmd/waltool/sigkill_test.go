@@ -10,13 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/waltool/waltool/vfs"
+	"github.com/waltool/waltool/internal/killpoint"
 )
 
 // In the child (WALTOOL_MAIN=1), WALTOOL_STOP_AT=n stops waltool before
@@ -29,93 +27,6 @@ const (
 	countFileEnv = "WALTOOL_COUNT_FILE"
 )
 
-// hookFS counts the mutating operations through it: creates, file writes,
-// fdatasyncs and truncates, renames, removes, mkdirs, dir fsyncs and
-// syncfs, named truncates. From the n-th on (n >= 0), every one calls
-// stop first: the fold writes from several goroutines, and none of them
-// gets past the n-th operation.
-type hookFS struct {
-	vfs.FS
-	n    int64
-	seen atomic.Int64
-	stop func()
-}
-
-var _ vfs.NoReplaceRenamer = (*hookFS)(nil)
-
-func (h *hookFS) tick() {
-	if i := h.seen.Add(1) - 1; h.n >= 0 && i >= h.n {
-		h.stop()
-	}
-}
-
-func (h *hookFS) Create(name string) (vfs.File, error) {
-	h.tick()
-	f, err := h.FS.Create(name)
-	if err != nil {
-		return nil, err
-	}
-	return &hookFile{File: f, h: h}, nil
-}
-func (h *hookFS) Rename(a, b string) error { h.tick(); return h.FS.Rename(a, b) }
-func (h *hookFS) RenameNoReplace(a, b string) error {
-	h.tick()
-	return vfs.RenameNoReplace(h.FS, a, b)
-}
-func (h *hookFS) Remove(name string) error { h.tick(); return h.FS.Remove(name) }
-func (h *hookFS) Mkdir(dir string, perm os.FileMode) error {
-	h.tick()
-	return h.FS.Mkdir(dir, perm)
-}
-func (h *hookFS) MkdirAll(dir string, perm os.FileMode) error {
-	h.tick()
-	return h.FS.MkdirAll(dir, perm)
-}
-func (h *hookFS) SyncDir(dir string) error { h.tick(); return h.FS.SyncDir(dir) }
-func (h *hookFS) Truncate(name string, size int64) error {
-	h.tick()
-	return h.FS.Truncate(name, size)
-}
-func (h *hookFS) OpenDir(dir string) (vfs.Dir, error) {
-	d, err := h.FS.OpenDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	return &hookDir{Dir: d, h: h}, nil
-}
-
-type hookFile struct {
-	vfs.File
-	h *hookFS
-}
-
-func (f *hookFile) Write(p []byte) (int, error) { f.h.tick(); return f.File.Write(p) }
-func (f *hookFile) Sync() error                 { f.h.tick(); return f.File.Sync() }
-func (f *hookFile) Truncate(size int64) error   { f.h.tick(); return f.File.Truncate(size) }
-
-// Preallocate and StartWriteback pass the plog writer's hints on (they
-// change no byte a reader sees: not counted).
-func (f *hookFile) Preallocate(off, n int64) error {
-	if p, ok := f.File.(vfs.Preallocator); ok {
-		return p.Preallocate(off, n)
-	}
-	return errors.ErrUnsupported
-}
-func (f *hookFile) StartWriteback(off, n int64) error {
-	if w, ok := f.File.(vfs.WritebackStarter); ok {
-		return w.StartWriteback(off, n)
-	}
-	return errors.ErrUnsupported
-}
-
-type hookDir struct {
-	vfs.Dir
-	h *hookFS
-}
-
-func (d *hookDir) Sync() error   { d.h.tick(); return d.Dir.Sync() }
-func (d *hookDir) SyncFS() error { d.h.tick(); return d.Dir.SyncFS() }
-
 // sigkillMain is main with writeFS hooked, in the child that TestMain
 // runs when WALTOOL_STOP_AT is set.
 func sigkillMain(stopAt string) {
@@ -125,7 +36,7 @@ func sigkillMain(stopAt string) {
 		os.Exit(exitUsage)
 	}
 	var once sync.Once
-	h := &hookFS{FS: writeFS, n: n, stop: func() {
+	h := killpoint.New(writeFS, n, func() {
 		once.Do(func() {
 			fmt.Fprintln(os.Stdout, "stopped")
 			os.Stdout.Sync()
@@ -133,19 +44,19 @@ func sigkillMain(stopAt string) {
 		for {
 			time.Sleep(time.Hour)
 		}
-	}}
+	})
 	writeFS = h
 	ctx, stop := signalContext()
 	code := runContext(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
 	if n < 0 {
 		if p := os.Getenv(countFileEnv); p != "" {
-			if err := os.WriteFile(p, []byte(strconv.FormatInt(h.seen.Load(), 10)), 0o644); err != nil {
+			if err := os.WriteFile(p, []byte(strconv.FormatInt(h.Seen(), 10)), 0o644); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				code = exitUsage
 			}
 		} else {
-			fmt.Fprintf(os.Stderr, "ops %d\n", h.seen.Load())
+			fmt.Fprintf(os.Stderr, "ops %d\n", h.Seen())
 		}
 	}
 	os.Exit(code)
