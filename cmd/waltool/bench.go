@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -71,12 +70,6 @@ func childTarget(c *cli.Context) (benchmark.Target, error) {
 // gibps converts the benchmark's decimal GB/s (its JSON gbps fields, kept
 // for scripts) to GiB/s, the unit of every human-readable output.
 func gibps(gbps float64) float64 { return gbps * 1e9 / (1 << 30) }
-
-func printJSON(c *cli.Context, v any) error {
-	enc := json.NewEncoder(c.App.Writer)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
 
 func benchVerify(c *cli.Context) error {
 	t, files, err := onePathFiles(c)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -83,9 +82,7 @@ func fixturesGen(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(m)
+		return printJSON(c, m)
 	}
 	fmt.Fprintf(c.App.Writer, "wrote %s (manifest.json inside); data dirs: %s\n", out, m.DataDirs)
 	return nil

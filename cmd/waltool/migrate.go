@@ -348,9 +348,7 @@ func runMigrateRollback(c *cli.Context) error {
 	rb, err := j.Rollback()
 	st := j.State()
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
+		if err := printJSON(c, struct {
 			Rollback *journal.Report `json:"rollback"`
 			Journal  journal.State   `json:"journal"`
 		}{rb, st}); err != nil {
@@ -402,9 +400,7 @@ func runMigrateStatus(c *cli.Context) error {
 	defer j.Close()
 	st := j.State()
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return printJSON(c, st)
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "run: %s\n", st.Run)
@@ -471,9 +467,7 @@ func newUpgradeReport(plan *migrate.Plan, archive string) *upgradeReport {
 func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error {
 	if c.Bool("json") {
 		rep.Plan = plan
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(c, rep)
 	}
 	w := bufio.NewWriter(c.App.Writer)
 	defer w.Flush()

@@ -303,9 +303,7 @@ func printDowngrade(c *cli.Context, rep *downgradeReport, plan *migrate.Downgrad
 	rep.replicaProofs(pr)
 	if c.Bool("json") {
 		rep.Plan = plan
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(c, rep)
 	}
 	w := bufio.NewWriter(c.App.Writer)
 	defer w.Flush()

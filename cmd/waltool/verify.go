@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -75,9 +74,7 @@ func runVerify(c *cli.Context) error {
 	}
 	bar.Finish()
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(all); err != nil {
+		if err := printJSON(c, all); err != nil {
 			return err
 		}
 	} else {
