@@ -171,6 +171,18 @@ func PlanDowngrade(root *dataroot.Root, opts DowngradeOptions) (*DowngradePlan, 
 		p.Replicas = append(p.Replicas, rp)
 	}
 	sort.Slice(p.Replicas, func(i, j int) bool { return p.Replicas[i].Gpid.Less(p.Replicas[j].Gpid) })
+	// Already downgraded to 2.3: the slog dir holds one header-only file
+	// at or above every init offset (what this plan writes), and nothing
+	// else. A second run changes nothing.
+	if opts.Target == replay.V23 && len(p.SlogFiles) == 1 && p.SlogFiles[0].Size == int64(format.BlockHeaderSize+emptyHeaderSize) {
+		if _, start, err := format.ParseFileName(filepath.Base(p.SlogFiles[0].Path)); err == nil && start >= above {
+			p.SlogFiles = []SlogFile{}
+			for _, rp := range p.Replicas {
+				rp.Changes = append(rp.Changes, fmt.Sprintf("none: 2.3's slog already starts at offset %d, at or above its init_offset_in_shared_log %d", start, rp.InitOffsetInSharedLog))
+			}
+			archivedEnd, above = 0, 0
+		}
+	}
 	if opts.Target == replay.V23 && max(above, archivedEnd) > 0 {
 		x := max(above, archivedEnd)
 		p.SlogStart = &SlogStart{Path: filepath.Join(root.SlogDir, format.FileName(1, x)), StartOffset: x, Above: above, ArchivedEnd: archivedEnd}
@@ -188,7 +200,10 @@ func PlanDowngrade(root *dataroot.Root, opts DowngradeOptions) (*DowngradePlan, 
 	return p, nil
 }
 
-// SlogStartBytes is the header-only file: block 0 with a header whose
+// emptyHeaderSize is the size of a file header with no replica entry.
+var emptyHeaderSize = (&format.FileHeader{}).Size()
+
+// Bytes is the header-only file: block 0 with a header whose
 // start offset is the file's and whose replica map is empty (a 2.3 server
 // puts each replica's max decree in the next file it creates; an empty
 // map makes replica_stub::initialize take smax 0 as the plog's max

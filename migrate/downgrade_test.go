@@ -406,3 +406,25 @@ func locatedAny(fs []finding.Finding, path string) bool {
 	}
 	return false
 }
+
+// A second downgrade to 2.3 of a root already downgraded (its slog dir
+// holds the header-only start file and nothing else) changes nothing and
+// still proves.
+func TestDowngradeTwiceChangesNothing(t *testing.T) {
+	m, archive := plogOnly(t, fixtures.Options{Seed: 4, Apps: 2, Replicas: 2, Mutations: 500, ValueSize: 20})
+	raiseInitOffsets(t, m, archivedEnd(t, archive))
+	if _, pr, err := downgrade(t, m, replay.V23, 1, nil); err != nil || !pr.OK {
+		t.Fatalf("first: %v %+v", err, pr)
+	}
+	before := treeOf(t, m.Root)
+	plan, pr, err := downgrade(t, m, replay.V23, 2, nil)
+	if err != nil || !pr.OK {
+		t.Fatalf("second: %v %+v", err, pr)
+	}
+	if plan.SlogStart != nil || len(plan.SlogFiles) != 0 || plan.CreateSlogDir {
+		t.Fatalf("the second plan changes something: %+v", plan)
+	}
+	if d := cmp.Diff(before, treeOf(t, m.Root)); d != "" {
+		t.Fatalf("the second downgrade changed the tree:\n%s", d)
+	}
+}
