@@ -210,6 +210,16 @@ func (o *OverlayFS) find(name string) (w where, n *ovNode, info fs.FileInfo, err
 	return absent, nil, nil, nil
 }
 
+// findExisting is find for an operation op on a name that must exist:
+// absent is ENOENT naming it. Called with o.mu held.
+func (o *OverlayFS) findExisting(op, name, clean string) (w where, n *ovNode, info fs.FileInfo, err error) {
+	w, n, info, err = o.find(clean)
+	if err == nil && w == absent {
+		err = &fs.PathError{Op: op, Path: name, Err: syscall.ENOENT}
+	}
+	return w, n, info, err
+}
+
 func isDir(w where, n *ovNode, info fs.FileInfo) bool {
 	switch w {
 	case inMemory:
@@ -541,12 +551,10 @@ func (o *OverlayFS) Remove(name string) error {
 	c := filepath.Clean(name)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	w, n, info, err := o.find(c)
+	w, n, info, err := o.findExisting("remove", name, c)
 	switch {
 	case err != nil:
 		return err
-	case w == absent:
-		return &fs.PathError{Op: "remove", Path: name, Err: syscall.ENOENT}
 	case isRoot(c):
 		return &fs.PathError{Op: "remove", Path: name, Err: syscall.EBUSY}
 	}
@@ -623,12 +631,10 @@ func (o *OverlayFS) MkdirAll(dir string, perm fs.FileMode) error {
 func (o *OverlayFS) checkDir(op, dir string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	w, n, info, err := o.find(filepath.Clean(dir))
+	w, n, info, err := o.findExisting(op, dir, filepath.Clean(dir))
 	switch {
 	case err != nil:
 		return err
-	case w == absent:
-		return &fs.PathError{Op: op, Path: dir, Err: syscall.ENOENT}
 	case !isDir(w, n, info):
 		return &fs.PathError{Op: op, Path: dir, Err: syscall.ENOTDIR}
 	}
@@ -720,12 +726,10 @@ func (o *OverlayFS) Truncate(name string, size int64) error {
 	c := filepath.Clean(name)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	w, n, info, err := o.find(c)
+	w, n, info, err := o.findExisting("truncate", name, c)
 	switch {
 	case err != nil:
 		return err
-	case w == absent:
-		return &fs.PathError{Op: "truncate", Path: name, Err: syscall.ENOENT}
 	case isDir(w, n, info):
 		return &fs.PathError{Op: "truncate", Path: name, Err: syscall.EISDIR}
 	case size < 0:
