@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/waltool/waltool/finding"
@@ -283,6 +284,31 @@ func (r *Root) findDuplicates() {
 
 func (r *Root) addFinding(path string, c finding.Class, msg string) {
 	r.Findings = append(r.Findings, finding.New(c, path, "%s", msg))
+}
+
+// OpenAt discovers the root at path through fsys with its slog dir and
+// its data dirs (reps dirs, as paths) given.
+func OpenAt(fsys vfs.FS, path, slogDir string, dataDirs []string) (*Root, error) {
+	return Open(Options{Root: path, SlogDir: slogDir, DataDirs: strings.Join(dataDirs, ","), FS: fsys})
+}
+
+// Reopen discovers r again through fsys, the same root path, slog dir and
+// data dirs: what a command that changed the root, or a simulation writing
+// over it, reads the result through. Data-dir tags are not kept (paths
+// locate every log; the tags only label reports), nor NoSlog: the slog dir
+// is always looked at, as a server <= 2.5 opens it whatever the root was
+// opened with (2.6 ignores it).
+func (r *Root) Reopen(fsys vfs.FS) (*Root, error) {
+	return OpenAt(fsys, r.Path, r.SlogDir, r.DataDirPaths())
+}
+
+// DataDirPaths are the data dirs' reps paths.
+func (r *Root) DataDirPaths() []string {
+	out := make([]string, len(r.DataDirs))
+	for i, d := range r.DataDirs {
+		out[i] = d.Path
+	}
+	return out
 }
 
 // Replica returns the replica with gpid g, or nil. When g is in several

@@ -6,7 +6,6 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
@@ -280,7 +279,7 @@ func (p *DowngradePlan) Preview() (vfs.FS, *dataroot.Root, error) {
 
 // open opens the plan's root through fsys with slogDir as its slog dir.
 func (p *DowngradePlan) open(fsys vfs.FS, slogDir string) (*dataroot.Root, error) {
-	return dataroot.Open(dataroot.Options{Root: p.Root, SlogDir: slogDir, DataDirs: strings.Join(p.DataDirs, ","), FS: fsys})
+	return dataroot.OpenAt(fsys, p.Root, slogDir, p.DataDirs)
 }
 
 // Findings are the refusals and the warnings, for a report.

@@ -65,7 +65,7 @@ func ProveDowngrade(plan *DowngradePlan, fsys vfs.FS, root *dataroot.Root, opts 
 		return pr, nil
 	}
 	sim := vfs.Overlay(fsys)
-	simRoot, err := dataroot.Open(dataroot.Options{Root: root.Path, SlogDir: root.SlogDir, DataDirs: dataDirPaths(root), FS: sim})
+	simRoot, err := root.Reopen(sim)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: prove: %w", err)
 	}
@@ -92,16 +92,4 @@ func ProveDowngrade(plan *DowngradePlan, fsys vfs.FS, root *dataroot.Root, opts 
 	}
 	pr.OK = pr.Equal && len(lost) == 0
 	return pr, nil
-}
-
-// dataDirPaths is root's data dirs as a --data-dirs spec of paths.
-func dataDirPaths(root *dataroot.Root) string {
-	s := ""
-	for i, d := range root.DataDirs {
-		if i > 0 {
-			s += ","
-		}
-		s += d.Path
-	}
-	return s
 }

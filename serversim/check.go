@@ -37,7 +37,7 @@ func (l LostWrite) Finding() finding.Finding {
 // one that must survive. Lost reads only: a server that refuses a replica
 // or aborts loses every write of it, which the descriptions say.
 func Lost(fsys vfs.FS, root *dataroot.Root, v replay.Version, acked []Acked) ([]LostWrite, error) {
-	r, err := reopen(fsys, root)
+	r, err := root.Reopen(fsys)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/format"
@@ -102,7 +101,7 @@ func Write(fsys vfs.FS, root *dataroot.Root, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := reopen(fsys, root)
+	r, err := root.Reopen(fsys)
 	if err != nil {
 		return nil, err
 	}
@@ -191,18 +190,6 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxFileSize = format.DefaultMaxFileSize
 	}
 	return o, nil
-}
-
-// reopen discovers root again through fsys: the files are read the way the
-// server reads them, and what a Write changed (.init-info, a slog dir it
-// created) is seen. The slog dir is always looked at: a server <= 2.5 opens
-// it whatever the root was opened with, and 2.6 ignores it.
-func reopen(fsys vfs.FS, root *dataroot.Root) (*dataroot.Root, error) {
-	dirs := make([]string, len(root.DataDirs))
-	for i, d := range root.DataDirs {
-		dirs[i] = d.Path
-	}
-	return dataroot.Open(dataroot.Options{Root: root.Path, SlogDir: root.SlogDir, DataDirs: strings.Join(dirs, ","), FS: fsys})
 }
 
 // ErrWontStart: the server does not start on the root in a state that

@@ -220,7 +220,7 @@ func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan 
 // fails the run is rolled back and report says so, else the
 // phase "prove" is recorded, the run finished, and report prints it.
 func proveOrRollBack(j *journal.Journal, t *dataroot.Target, prove func(*dataroot.Root) (bool, error), report func(st *journal.State, rb *journal.Report, proven bool) error, failed string) error {
-	newRoot, err := dataroot.Open(dataroot.Options{Root: t.Root.Path, SlogDir: t.Root.SlogDir, DataDirs: dataDirsSpec(t.Root), FS: readOnlyFS})
+	newRoot, err := t.Root.Reopen(readOnlyFS)
 	if err != nil {
 		return err
 	}
@@ -259,15 +259,6 @@ func logBytes(t *dataroot.Target) int64 {
 		n += f.Size
 	}
 	return n
-}
-
-// dataDirsSpec gives the root's data dirs back as a --data-dirs value.
-func dataDirsSpec(r *dataroot.Root) string {
-	var items []string
-	for _, d := range r.DataDirs {
-		items = append(items, d.Path)
-	}
-	return strings.Join(items, ",")
 }
 
 // openRun takes the root's lock and opens its last migration's journal;

@@ -231,7 +231,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 	rep := newDowngradeReport(plan, "")
 	rep.Archived = []string{}
 	rep.Restored, rep.Applied, rep.Rollback = true, true, rb
-	restored, err := dataroot.Open(dataroot.Options{Root: t.Root.Path, SlogDir: t.Root.SlogDir, DataDirs: dataDirsSpec(t.Root), FS: readOnlyFS})
+	restored, err := t.Root.Reopen(readOnlyFS)
 	if err != nil {
 		return err
 	}
