@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -92,32 +91,6 @@ func writeFile(t testing.TB, path string, b []byte) {
 	}
 }
 
-// xdevFS treats the dir other as another filesystem: a rename into or
-// out of it fails with EXDEV, so moves take the copy path.
-type xdevFS struct {
-	vfs.FS
-	other string
-}
-
-func (x xdevFS) cross(a, b string) bool {
-	in := func(p string) bool { return strings.HasPrefix(filepath.Clean(p)+"/", x.other+"/") }
-	return in(a) != in(b)
-}
-
-func (x xdevFS) Rename(a, b string) error {
-	if x.cross(a, b) {
-		return &os.LinkError{Op: "rename", Old: a, New: b, Err: syscall.EXDEV}
-	}
-	return x.FS.Rename(a, b)
-}
-
-func (x xdevFS) RenameNoReplace(a, b string) error {
-	if x.cross(a, b) {
-		return &os.LinkError{Op: "rename", Old: a, New: b, Err: syscall.EXDEV}
-	}
-	return vfs.RenameNoReplace(x.FS, a, b)
-}
-
 // The scripted run: a tree of two dirs on one filesystem (d1, d2) and one
 // on another (xfs), several multi-KB Creates in two dirs, Mkdirs, and Moves
 // within and across filesystems.
@@ -160,7 +133,7 @@ func loadableTwice(root string) string {
 }
 
 func scriptFS(base vfs.FS, root string) vfs.FS {
-	return xdevFS{FS: base, other: filepath.Join(root, "xfs")}
+	return vfs.CrossDevice(base, filepath.Join(root, "xfs"))
 }
 
 func writeChunks(b []byte) func(io.Writer) error {

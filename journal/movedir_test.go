@@ -12,7 +12,7 @@ import (
 )
 
 // moveDirRoot is a root with one replica dir in d1 and empty d2 and xfs
-// (another filesystem, through xdevFS).
+// (another filesystem, through vfs.CrossDevice).
 func moveDirRoot(t *testing.T) (string, vfs.FS, map[string]string) {
 	t.Helper()
 	root := tempRoot(t)

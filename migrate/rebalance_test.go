@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -126,34 +125,8 @@ func TestPlanMovesBalancedAndSpread(t *testing.T) {
 	}
 }
 
-// xdevFS makes the dir other another filesystem: a rename into or out of
-// it fails with EXDEV, so moves take the copy path.
-type xdevFS struct {
-	vfs.FS
-	other string
-}
-
-func (x xdevFS) cross(a, b string) bool {
-	in := func(p string) bool { return strings.HasPrefix(filepath.Clean(p)+"/", x.other+"/") }
-	return in(a) != in(b)
-}
-
-func (x xdevFS) Rename(a, b string) error {
-	if x.cross(a, b) {
-		return &os.LinkError{Op: "rename", Old: a, New: b, Err: syscall.EXDEV}
-	}
-	return x.FS.Rename(a, b)
-}
-
-func (x xdevFS) RenameNoReplace(a, b string) error {
-	if x.cross(a, b) {
-		return &os.LinkError{Op: "rename", Old: a, New: b, Err: syscall.EXDEV}
-	}
-	return vfs.RenameNoReplace(x.FS, a, b)
-}
-
 // skewed generates a root with every replica on one data dir and adds a
-// second, empty one (disk2, "another filesystem" through xdevFS).
+// second, empty one (disk2, "another filesystem" through vfs.CrossDevice).
 func skewed(t *testing.T, o fixtures.Options) (*fixtures.Manifest, string) {
 	t.Helper()
 	o.Disks = 1
@@ -203,7 +176,7 @@ func TestUpgradeRebalance(t *testing.T) {
 		if crashAt != nil {
 			crashAt(f)
 		}
-		return m, plan, initial, upgradeThrough(xdevFS{FS: f, other: disk2}, m, plan, true)
+		return m, plan, initial, upgradeThrough(vfs.CrossDevice(f, disk2), m, plan, true)
 	}
 	m, plan, initial, err := run(t, nil)
 	if err != nil {
@@ -235,7 +208,7 @@ func TestUpgradeRebalance(t *testing.T) {
 		t.Fatalf("proof after the rebalance: %v %+v", err, proof)
 	}
 	disk2 := filepath.Join(m.Root, "disk2")
-	j, err := journal.Open(xdevFS{FS: vfs.OS, other: disk2}, m.Root)
+	j, err := journal.Open(vfs.CrossDevice(vfs.OS, disk2), m.Root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +231,7 @@ func TestUpgradeRebalance(t *testing.T) {
 			t.Fatal(err)
 		}
 		f := vfs.NewFaulty(vfs.OS)
-		if err := upgradeThrough(xdevFS{FS: f, other: disk2}, m, plan, true); err != nil {
+		if err := upgradeThrough(vfs.CrossDevice(f, disk2), m, plan, true); err != nil {
 			t.Fatal(err)
 		}
 		for _, op := range ops {
@@ -270,7 +243,7 @@ func TestUpgradeRebalance(t *testing.T) {
 			t.Fatal(err)
 		}
 		f = vfs.NewFaulty(vfs.OS)
-		if err := upgradeThrough(xdevFS{FS: f, other: disk2}, m, plan, true); err != nil {
+		if err := upgradeThrough(vfs.CrossDevice(f, disk2), m, plan, true); err != nil {
 			t.Fatal(err)
 		}
 		for _, op := range ops {
@@ -297,7 +270,7 @@ func TestUpgradeRebalance(t *testing.T) {
 				}
 			}
 			disk2 := filepath.Join(m.Root, "disk2")
-			x := xdevFS{FS: vfs.OS, other: disk2}
+			x := vfs.CrossDevice(vfs.OS, disk2)
 			if err := upgradeThrough(x, m, plan, false); err != nil {
 				t.Fatalf("%s: resume: %v", name, err)
 			}
