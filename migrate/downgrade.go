@@ -127,7 +127,7 @@ func PlanDowngrade(root *dataroot.Root, opts DowngradeOptions) (*DowngradePlan, 
 	}
 	p.Before = before
 	for _, f := range res.Findings {
-		if f.Class.Fatal() && !(f.Class == finding.Missing && f.Path == root.SlogDir) {
+		if f.Class.Fatal() {
 			p.Refusals = append(p.Refusals, f)
 		}
 	}
@@ -191,8 +191,8 @@ func PlanDowngrade(root *dataroot.Root, opts DowngradeOptions) (*DowngradePlan, 
 			}
 		}
 	}
-	p.Refusals = append(p.Refusals, compatRefusals(root, opts.Target, codes, loaded)...)
-	p.Warnings = append(p.Warnings, compatWarnings(root, opts.Target, loaded)...)
+	refusals, warnings := compat(root, opts.Target, codes, loaded)
+	p.Refusals, p.Warnings = append(p.Refusals, refusals...), append(p.Warnings, warnings...)
 	if p.Listing, err = ListLogs(root.FS, root); err != nil {
 		return nil, err
 	}

@@ -28,29 +28,43 @@ import (
 // the dir moves to .err.
 var TargetRocksDB = [3]int{6, 6, 4}
 
-// compatRefusals: what the target cannot read on root, for each replica
-// the V26 replay loaded: its metadata (an .init-info the target parses,
-// an .app-info it decodes, no encryption at rest), the task codes of its
-// plog mutations (the target's mutation::read_from resolves each name with
-// task_code::try_get and aborts on an unknown one; the ten write codes are
-// the same in every version), and a RocksDB the target cannot open.
-func compatRefusals(root *dataroot.Root, target replay.Version, codes map[gpid.Gpid]map[string]int64, loaded map[gpid.Gpid]bool) []finding.Finding {
-	var out []finding.Finding
+// compat says what the target cannot read on root (refusals) and what
+// the operator must know before starting it (warnings), for each replica
+// the V26 replay loaded:
+//   - its metadata: an .init-info the target parses, an .app-info it
+//     decodes, no encryption at rest (.kms-info);
+//   - the task codes of its plog mutations: the target's
+//     mutation::read_from resolves each name with task_code::try_get and
+//     aborts on an unknown one (the ten write codes are the same in every
+//     version);
+//   - the RocksDB that wrote its data (the newest data/rdb/OPTIONS-*, read
+//     once): a major version above the target's cannot be opened, a newer
+//     6.x may not;
+//   - atomic_idempotent tables, and dirs 2.6 ignored that the target loads.
+func compat(root *dataroot.Root, target replay.Version, codes map[gpid.Gpid]map[string]int64, loaded map[gpid.Gpid]bool) (refusals, warnings []finding.Finding) {
+	noOptions := 0
 	for _, dr := range root.Replicas {
+		if dr.AppInfo != nil && dr.Gpid.Partition == dr.AppInfo.PartitionCount {
+			warnings = append(warnings, finding.New(finding.Warning, dr.Dir,
+				"partition index %d == partition_count: 2.6 ignores this dir as split garbage, %s loads it (off-by-one in replica_stub::load_replicas): remove it before starting %s", dr.Gpid.Partition, target, target).For(dr.Gpid))
+		}
 		if !loaded[dr.Gpid] {
 			continue
 		}
 		if _, err := root.FS.Stat(filepath.Join(dr.Dir, ".kms-info")); err == nil {
-			out = append(out, finding.New(finding.Corrupt, filepath.Join(dr.Dir, ".kms-info"),
+			refusals = append(refusals, finding.New(finding.Corrupt, filepath.Join(dr.Dir, ".kms-info"),
 				"encryption at rest: %s reads its metadata as plain text and cannot open this replica", target).For(dr.Gpid))
 		}
 		if dr.InitInfo == nil {
-			out = append(out, finding.New(finding.Corrupt, filepath.Join(dr.Dir, dataroot.InitInfoFile),
+			refusals = append(refusals, finding.New(finding.Corrupt, filepath.Join(dr.Dir, dataroot.InitInfoFile),
 				"%s cannot read .init-info (%v): a 2.4 server aborts, 2.3 and 2.5 move the replica to .err", target, dr.InitInfoErr).For(dr.Gpid))
 		}
 		if dr.AppInfo == nil {
-			out = append(out, finding.New(finding.Corrupt, filepath.Join(dr.Dir, dataroot.AppInfoFile),
+			refusals = append(refusals, finding.New(finding.Corrupt, filepath.Join(dr.Dir, dataroot.AppInfoFile),
 				"%s cannot read .app-info (%v)", target, dr.AppInfoErr).For(dr.Gpid))
+		} else if dr.AppInfo.AtomicIdempotent != nil && *dr.AppInfo.AtomicIdempotent {
+			warnings = append(warnings, finding.New(finding.Warning, filepath.Join(dr.Dir, dataroot.AppInfoFile),
+				"the table is atomic_idempotent (2.6 only): its PUTs carry update_request fields 4-7 that %s does not know; check its writes after the downgrade", target).For(dr.Gpid))
 		}
 		var unknown []string
 		for c, n := range codes[dr.Gpid] {
@@ -60,50 +74,29 @@ func compatRefusals(root *dataroot.Root, target replay.Version, codes map[gpid.G
 		}
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
-			out = append(out, finding.New(finding.Corrupt, dr.PlogDir,
+			refusals = append(refusals, finding.New(finding.Corrupt, dr.PlogDir,
 				"task codes %s are not registered in %s: replaying them aborts the server", strings.Join(unknown, ", "), target).For(dr.Gpid))
-		}
-		if v, path, ok := rocksdbVersion(root.FS, dr.Dir); ok && v[0] > TargetRocksDB[0] {
-			out = append(out, finding.New(finding.Corrupt, path,
-				"RocksDB %d.%d.%d wrote this replica's data; %s ships %d.%d.%d, which cannot read its SST files (XXH3 checksums by default since 7.x): the replica open fails and the dir moves to .err; waltool cannot convert RocksDB data (re-learn the replica from peers of the target version)",
-				v[0], v[1], v[2], target, TargetRocksDB[0], TargetRocksDB[1], TargetRocksDB[2]).For(dr.Gpid))
-		}
-	}
-	return out
-}
-
-// compatWarnings: what the operator must know before starting the target.
-func compatWarnings(root *dataroot.Root, target replay.Version, loaded map[gpid.Gpid]bool) []finding.Finding {
-	var out []finding.Finding
-	noOptions := 0
-	for _, dr := range root.Replicas {
-		if dr.AppInfo != nil && dr.Gpid.Partition == dr.AppInfo.PartitionCount {
-			out = append(out, finding.New(finding.Warning, dr.Dir,
-				"partition index %d == partition_count: 2.6 ignores this dir as split garbage, %s loads it (off-by-one in replica_stub::load_replicas): remove it before starting %s", dr.Gpid.Partition, target, target).For(dr.Gpid))
-		}
-		if !loaded[dr.Gpid] {
-			continue
-		}
-		if dr.AppInfo != nil && dr.AppInfo.AtomicIdempotent != nil && *dr.AppInfo.AtomicIdempotent {
-			out = append(out, finding.New(finding.Warning, filepath.Join(dr.Dir, dataroot.AppInfoFile),
-				"the table is atomic_idempotent (2.6 only): its PUTs carry update_request fields 4-7 that %s does not know; check its writes after the downgrade", target).For(dr.Gpid))
 		}
 		v, path, ok := rocksdbVersion(root.FS, dr.Dir)
 		switch {
 		case !ok:
 			noOptions++
+		case v[0] > TargetRocksDB[0]:
+			refusals = append(refusals, finding.New(finding.Corrupt, path,
+				"RocksDB %d.%d.%d wrote this replica's data; %s ships %d.%d.%d, which cannot read its SST files (XXH3 checksums by default since 7.x): the replica open fails and the dir moves to .err; waltool cannot convert RocksDB data (re-learn the replica from peers of the target version)",
+				v[0], v[1], v[2], target, TargetRocksDB[0], TargetRocksDB[1], TargetRocksDB[2]).For(dr.Gpid))
 		case v[0] == TargetRocksDB[0] && versionLess(TargetRocksDB, v):
-			out = append(out, finding.New(finding.Warning, path,
+			warnings = append(warnings, finding.New(finding.Warning, path,
 				"RocksDB %d.%d.%d wrote this replica's data, newer than the %d.%d.%d %s ships: waltool cannot tell whether it opens it",
 				v[0], v[1], v[2], TargetRocksDB[0], TargetRocksDB[1], TargetRocksDB[2], target).For(dr.Gpid))
 		}
 	}
 	if noOptions > 0 {
-		out = append(out, finding.New(finding.Warning, root.Path,
+		warnings = append(warnings, finding.New(finding.Warning, root.Path,
 			"%d replicas have no data/rdb/OPTIONS-* file: waltool cannot tell which RocksDB wrote their data (%s ships %d.%d.%d)",
 			noOptions, target, TargetRocksDB[0], TargetRocksDB[1], TargetRocksDB[2]))
 	}
-	return out
+	return refusals, warnings
 }
 
 func versionLess(a, b [3]int) bool {

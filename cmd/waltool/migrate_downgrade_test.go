@@ -175,3 +175,27 @@ func TestMigrateDowngradeResume(t *testing.T) {
 		t.Fatalf("status:\n%s", out)
 	}
 }
+
+// A slog dir that is not there may be a slog dir pointed at wrongly (2.3's
+// start file would go to the wrong place): the downgrade says so and
+// refuses (exit 1), until --no-slog states that the root has none; then
+// the dir is created.
+func TestMigrateDowngradeMissingSlogDir(t *testing.T) {
+	m, dd := upgradedRoot(t)
+	root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(root.SlogDir); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, code := waltool(t, append([]string{"migrate", "downgrade", "--to", "2.4"}, dd...)...); code != exitFindings || !strings.Contains(out, "MISSING") || !strings.Contains(out, "--no-slog") {
+		t.Fatalf("missing slog dir: exit %d:\n%s", code, out)
+	}
+	if out, errs, code := waltool(t, append([]string{"migrate", "downgrade", "--to", "2.3", "--no-slog", "--apply"}, dd...)...); code != 0 {
+		t.Fatalf("--no-slog --apply: exit %d:\n%s%s", code, out, errs)
+	}
+	if ents, err := os.ReadDir(root.SlogDir); err != nil || len(ents) != 1 {
+		t.Fatalf("the slog dir after the downgrade: %v %v", ents, err)
+	}
+}
