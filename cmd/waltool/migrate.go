@@ -193,14 +193,12 @@ func beginRun(t *dataroot.Target, plan any) (*journal.Journal, error) {
 // fold and the archive through the journal, then proves the result, and
 // rolls back when the proof fails.
 func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan *migrate.Plan, rep *upgradeReport) error {
-	fold := newLargeProgress(c, plan.FoldReadBytes(), "migrate: fold")
-	plan.Progress = func(n int64) { fold.Add64(n) }
-	err := plan.Apply(cancelFS(c.Context, writeFS), j, rep.SlogArchive, j.PhaseDone)
-	fold.Finish()
-	if err != nil {
-		return fmt.Errorf("%w (the journal has what was done: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it)", err)
-	}
-	return proveOrRollBack(j, t, func(newRoot *dataroot.Root) (bool, error) {
+	return runToEnd(j, t, func() error {
+		fold := newLargeProgress(c, plan.FoldReadBytes(), "migrate: fold")
+		defer fold.Finish()
+		plan.Progress = func(n int64) { fold.Add64(n) }
+		return plan.Apply(cancelFS(c.Context, writeFS), j, rep.SlogArchive, j.PhaseDone)
+	}, func(newRoot *dataroot.Root) (bool, error) {
 		bar := newLargeProgress(c, logBytes(t), "migrate: prove")
 		proof, err := migrate.ProveWith(plan, newRoot, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
 		bar.Finish()
@@ -215,11 +213,15 @@ func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan 
 	}, "2.6 on the new root does not recover what 2.4 did on the old one (diff above)")
 }
 
-// proveOrRollBack ends a migration run, upgrade or downgrade, once its
-// steps are done: prove proves the new root (opened read-only); when it
-// fails the run is rolled back and report says so, else the
-// phase "prove" is recorded, the run finished, and report prints it.
-func proveOrRollBack(j *journal.Journal, t *dataroot.Target, prove func(*dataroot.Root) (bool, error), report func(st *journal.State, rb *journal.Report, proven bool) error, failed string) error {
+// runToEnd runs (or, resuming, re-runs: every step is idempotent) a
+// migration run's steps, upgrade or downgrade, then ends it: prove proves
+// the new root (opened read-only); when it fails the run is rolled back
+// and report says so, else the phase "prove" is recorded, the run
+// finished, and report prints it.
+func runToEnd(j *journal.Journal, t *dataroot.Target, apply func() error, prove func(*dataroot.Root) (bool, error), report func(st *journal.State, rb *journal.Report, proven bool) error, failed string) error {
+	if err := apply(); err != nil {
+		return fmt.Errorf("%w (the journal has what was done: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it)", err)
+	}
 	newRoot, err := t.Root.Reopen(readOnlyFS)
 	if err != nil {
 		return err

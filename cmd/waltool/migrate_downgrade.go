@@ -152,10 +152,9 @@ func downgradeArchiveDefault(r *dataroot.Root) string {
 // through the journal, proves the new root, and rolls back when the proof
 // fails.
 func finishDowngrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan *migrate.DowngradePlan, rep *downgradeReport) error {
-	if err := plan.Apply(j, rep.Archive, j.PhaseDone); err != nil {
-		return fmt.Errorf("%w (the journal has what was done: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it)", err)
-	}
-	return proveOrRollBack(j, t, func(newRoot *dataroot.Root) (bool, error) {
+	return runToEnd(j, t, func() error {
+		return plan.Apply(j, rep.Archive, j.PhaseDone)
+	}, func(newRoot *dataroot.Root) (bool, error) {
 		proof, err := proveDowngrade(c, t, plan, readOnlyFS, newRoot, "migrate: prove")
 		if err != nil {
 			return false, err
