@@ -149,7 +149,7 @@ func writeChunks(b []byte) func(io.Writer) error {
 	}
 }
 
-func script(s Steps, root string) error {
+func script(s *Journal, root string) error {
 	p := func(parts ...string) string { return filepath.Join(append([]string{root}, parts...)...) }
 	steps := []func() error{
 		func() error { return s.Mkdir(p("d1", "new")) },

@@ -2,7 +2,8 @@
 // crash at any instant can be resumed or rolled back byte for byte.
 //
 // A run is begun in a root (Begin) and every change the migration makes goes
-// through the run's Journal, which implements Steps: Create (a new file,
+// through the run's Journal, which implements migrate's Steps (and
+// DirMover): Create (a new file,
 // written to a temporary name, fdatasync'd, renamed without replacing, its
 // dir fsync'd), Move (a rename, or copy + fdatasync + rename + remove across
 // filesystems), MoveDir (a directory tree, a replica dir: a rename, or
@@ -67,30 +68,6 @@ import (
 
 	"github.com/waltool/waltool/vfs"
 )
-
-// Steps is how the migration touches the root: every change is a step the
-// journal records before it runs and after it is durable, so that a crash
-// can be resumed or rolled back. Each method is idempotent for a step
-// already done (same path, same content): resuming re-runs the plan.
-type Steps interface {
-	// Create writes a new file at final (which must not exist before the run):
-	// write is called with a writer on a temporary file in the same dir, which is
-	// fsynced, renamed to final, and the dir fsynced.
-	Create(final string, write func(w io.Writer) error) error
-	// Move moves a file: a rename on one filesystem, copy+fsync+rename+remove across.
-	Move(from, to string) error
-	// Mkdir creates a directory (its parent must exist).
-	Mkdir(dir string) error
-	// MoveDir moves a directory tree (a replica dir) so that no two
-	// loadable copies exist at any instant: a rename on one filesystem;
-	// across, a copy into <to>.tmp, the source renamed <from>.ori, the copy
-	// renamed to to, the origin removed.
-	MoveDir(from, to string) error
-	// Phase records that a named phase is complete ("fold", "archive", "prove").
-	Phase(name string) error
-}
-
-var _ Steps = (*Journal)(nil)
 
 // Names in the root.
 const (

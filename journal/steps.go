@@ -202,7 +202,7 @@ func (j *Journal) removeIf(path string) (bool, error) {
 	return false, err
 }
 
-// Create writes a new file at final (see Steps). final and its temporary
+// Create writes a new file at final (see migrate.Steps). final and its temporary
 // name (TmpPrefix in the same dir) must not exist before the run; the
 // parent dir must. On a replay the write function is called again only if
 // the step's done record is missing (the file is then written anew).
@@ -286,7 +286,7 @@ func (j *Journal) writeFile(s *step, write func(w io.Writer) error) (int64, stri
 	return c.n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Move moves the regular file from to to (see Steps). to must not exist
+// Move moves the regular file from to to (see migrate.Steps). to must not exist
 // before the run, nor the temporary names of a copy either way (TmpPrefix
 // beside to and beside from). What recognises the file is recorded before
 // anything moves. Across filesystems it is the source's size and SHA-256,
@@ -468,7 +468,7 @@ func (j *Journal) syncDirs(paths ...string) error {
 	return nil
 }
 
-// Mkdir creates dir (see Steps); its parent must exist. A dir already
+// Mkdir creates dir (see migrate.Steps); its parent must exist. A dir already
 // there before the run is recorded as such and kept by a rollback.
 func (j *Journal) Mkdir(dir string) error {
 	dir = filepath.Clean(dir)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -32,6 +33,12 @@ type Steps interface {
 	// Phase records that a named phase is complete ("fold", "archive", "prove").
 	Phase(name string) error
 }
+
+// The journal is the Steps of every real run.
+var (
+	_ Steps    = (*journal.Journal)(nil)
+	_ DirMover = (*journal.Journal)(nil)
+)
 
 // DirectSteps carries the steps out at once through FS, with no journal:
 // a crash between steps leaves what was done. For tests, and for the
