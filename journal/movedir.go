@@ -70,18 +70,12 @@ func (j *Journal) MoveDir(from, to string) error {
 	what := "move dir " + from + " to " + to
 	switch {
 	case fresh:
-		if from == to {
-			return fmt.Errorf("journal: %s: the same path", what)
-		}
-		info, err := j.fsys.Stat(from)
+		info, err := j.moveSource(what, from, to)
 		if err != nil {
-			return fmt.Errorf("journal: %s: %w", what, err)
+			return err
 		}
 		if !info.IsDir() {
 			return fmt.Errorf("journal: %s: %s is %s, not a directory", what, from, vfs.TypeName(info.Mode().Type()))
-		}
-		if err := j.parentDir(what, to); err != nil {
-			return err
 		}
 		if err := j.absent(what, to, to+DirTmpSuffix, to+DirOriSuffix, from+DirTmpSuffix, from+DirOriSuffix); err != nil {
 			return err

@@ -286,6 +286,22 @@ func (j *Journal) writeFile(s *step, write func(w io.Writer) error) (int64, stri
 	return c.n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// moveSource checks the ends of a fresh Move or MoveDir (two paths; the
+// target's parent a directory) and returns what the source is.
+func (j *Journal) moveSource(what, from, to string) (fs.FileInfo, error) {
+	if from == to {
+		return nil, fmt.Errorf("journal: %s: the same path", what)
+	}
+	info, err := j.fsys.Stat(from)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %s: %w", what, err)
+	}
+	if err := j.parentDir(what, to); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
 // Move moves the regular file from to to (see migrate.Steps). to must not exist
 // before the run, nor the temporary names of a copy either way (TmpPrefix
 // beside to and beside from). What recognises the file is recorded before
@@ -309,20 +325,14 @@ func (j *Journal) Move(from, to string) error {
 	what := "move " + from + " to " + to
 	switch {
 	case fresh:
-		if from == to {
-			return fmt.Errorf("journal: %s: the same path", what)
-		}
-		info, err := j.fsys.Stat(from)
+		info, err := j.moveSource(what, from, to)
 		if err != nil {
-			return fmt.Errorf("journal: %s: %w", what, err)
+			return err
 		}
 		if !info.Mode().IsRegular() {
 			return fmt.Errorf("journal: %s: %w", what, vfs.NotRegular(info.Mode().Type()))
 		}
 		s.tmp, s.undoTmp = tmpFor(to), tmpFor(from)
-		if err := j.parentDir(what, to); err != nil {
-			return err
-		}
 		if err := j.absent(what, to, s.tmp, s.undoTmp); err != nil {
 			return err
 		}
