@@ -16,7 +16,6 @@ import (
 	"github.com/waltool/waltool/gc"
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/reclaim"
-	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/serverconfig"
 	"github.com/waltool/waltool/vfs"
 )
@@ -54,9 +53,9 @@ func runGC(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := replay.ParseVersion(c.String("server-version"))
+	v, err := versionFlag(c, "server-version")
 	if err != nil {
-		return usagef(c, "--server-version: %v", err)
+		return err
 	}
 	for _, name := range []string{"trash", "force"} {
 		if c.IsSet(name) && !c.Bool("apply") {

@@ -67,11 +67,11 @@ type downgradeReplica struct {
 }
 
 func parseTarget(c *cli.Context) (replay.Version, error) {
-	switch v := replay.Version(c.String("to")); v {
-	case replay.V23, replay.V24, replay.V25:
-		return v, nil
+	v, err := versionFlag(c, "to")
+	if err == nil && v == replay.V26 {
+		err = usagef(c, "--to 2.6: the targets are 2.3, 2.4 and 2.5 (2.6 needs `migrate upgrade`)")
 	}
-	return "", usagef(c, "--to %q: the targets are 2.3, 2.4 and 2.5 (2.6 needs `migrate upgrade`)", c.String("to"))
+	return v, err
 }
 
 func runMigrateDowngrade(c *cli.Context) error {

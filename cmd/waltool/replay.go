@@ -46,9 +46,9 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := replay.ParseVersion(c.String("server-version"))
+	v, err := versionFlag(c, "server-version")
 	if err != nil {
-		return usagef(c, "--server-version: %v", err)
+		return err
 	}
 	t, err := resolve(c, root)
 	if err != nil {

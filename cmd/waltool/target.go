@@ -11,6 +11,7 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/serverconfig"
 	"github.com/waltool/waltool/vfs"
 )
@@ -212,3 +213,13 @@ var readOnlyFS = vfs.ReadOnly(vfs.OS)
 // writeFS is the filesystem commands that change a root write through;
 // tests wrap it.
 var writeFS vfs.FS = vfs.OS
+
+// versionFlag reads a Pegasus version flag (--server-version, --to): 2.3
+// to 2.6, a patch level or a leading v accepted.
+func versionFlag(c *cli.Context, name string) (replay.Version, error) {
+	v, err := replay.ParseVersion(c.String(name))
+	if err != nil {
+		return "", usagef(c, "--%s: %v", name, err)
+	}
+	return v, nil
+}
