@@ -146,6 +146,17 @@ func Worst(fs []Finding) Class {
 	return w
 }
 
+// Fatals keeps the findings that make an answer unsafe, in order; never nil.
+func Fatals(fs []Finding) []Finding {
+	out := []Finding{}
+	for _, f := range fs {
+		if f.Class.Fatal() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // AnyFatal reports whether one of fs is Missing, Corrupt or Error.
 func AnyFatal(fs []Finding) bool {
 	for _, f := range fs {

@@ -108,9 +108,7 @@ func PlanDowngrade(root *dataroot.Root, opts DowngradeOptions) (*DowngradePlan, 
 	}
 	p := &DowngradePlan{Kind: KindDowngrade, Target: opts.Target, Root: root.Path, SlogDir: root.SlogDir,
 		SlogFiles: []SlogFile{}, Replicas: []*DowngradeReplica{}, Refusals: []finding.Finding{}, Warnings: []finding.Finding{}, Next: opts.Next}
-	for _, dd := range root.DataDirs {
-		p.DataDirs = append(p.DataDirs, dd.Path)
-	}
+	p.DataDirs = root.DataDirPaths()
 	codes := map[gpid.Gpid]map[string]int64{}
 	before, res, err := stateOf(root, replay.V26, opts.Options, nil, func(m *format.Mutation) {
 		c := codes[m.Gpid]
@@ -126,11 +124,7 @@ func PlanDowngrade(root *dataroot.Root, opts DowngradeOptions) (*DowngradePlan, 
 		return nil, err
 	}
 	p.Before = before
-	for _, f := range res.Findings {
-		if f.Class.Fatal() {
-			p.Refusals = append(p.Refusals, f)
-		}
-	}
+	p.Refusals = finding.Fatals(res.Findings)
 	if res.Abort != "" && len(p.Refusals) == 0 {
 		p.Refusals = append(p.Refusals, finding.New(finding.Corrupt, root.Path, "2.6 aborts on this root: %s", res.Abort))
 	}

@@ -279,9 +279,7 @@ func PlanUpgrade(root *dataroot.Root, opts Options) (*Plan, error) {
 		return nil, fmt.Errorf("migrate: %s: without the slog there is no telling what to fold (%s)", why, dataroot.SlogHint)
 	}
 	p := &Plan{Root: root.Path, SlogDir: root.SlogDir, MaxFileSize: opts.MaxFileSize, Replicas: []*ReplicaPlan{}, NotLoaded: []NotLoaded{}, SlogFiles: []SlogFile{}}
-	for _, dd := range root.DataDirs {
-		p.DataDirs = append(p.DataDirs, dd.Path)
-	}
+	p.DataDirs = root.DataDirPaths()
 	byGpid := map[gpid.Gpid]*folder{}
 	for _, dr := range root.Replicas {
 		ii := dr.InitInfo
@@ -343,12 +341,7 @@ func PlanUpgrade(root *dataroot.Root, opts Options) (*Plan, error) {
 	}
 	p.Before = before
 	p.Orphans = res.Orphans
-	p.Refusals = []finding.Finding{}
-	for _, f := range res.Findings {
-		if f.Class.Fatal() {
-			p.Refusals = append(p.Refusals, f)
-		}
-	}
+	p.Refusals = finding.Fatals(res.Findings)
 
 	for i, rr := range res.Replicas {
 		dr := root.Replicas[i]

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/gc"
 	"github.com/waltool/waltool/reclaim"
 )
@@ -46,7 +47,7 @@ func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*
 		if err != nil {
 			return nil, err
 		}
-		fatal = append(fatal, fatalOf(rep.Findings)...)
+		fatal = append(fatal, finding.Fatals(rep.Findings)...)
 		if len(fatal) > 0 {
 			for _, f := range fatal {
 				printFinding(w, f)

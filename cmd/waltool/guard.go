@@ -52,16 +52,5 @@ func refusingFindings(t *dataroot.Target) ([]finding.Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fatalOf(vr.All()), nil
-}
-
-// fatalOf keeps the findings that make an answer unsafe.
-func fatalOf(fs []finding.Finding) []finding.Finding {
-	var out []finding.Finding
-	for _, f := range fs {
-		if f.Class.Fatal() {
-			out = append(out, f)
-		}
-	}
-	return out
+	return finding.Fatals(vr.All()), nil
 }
