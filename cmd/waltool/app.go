@@ -195,8 +195,10 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	cmds := app.Commands
 	path := "waltool"
 	for {
-		var fl, pos []string
-		fl, pos = splitFlags(flags, rest, len(cmds) > 0)
+		fl, pos, err := splitFlags(flags, rest, len(cmds) > 0)
+		if err != nil {
+			return nil, &usageError{msg: err.Error(), help: path}
+		}
 		if len(cmds) == 0 || len(pos) == 0 {
 			out = append(out, fl...)
 			if help {
@@ -248,7 +250,39 @@ func containsDash(pos []string) bool {
 // splitFlags separates args into flags (with the values of those that take
 // one) and positional arguments, in order. With stopAtPositional (a command
 // with subcommands), everything from the first positional on is positional.
-func splitFlags(flags []cli.Flag, args []string, stopAtPositional bool) (fl, pos []string) {
+// A flag that takes a value but is last, or followed by "--" or by another
+// of flags, is an error: taking the next argument as its value would
+// swallow a PATH or a flag (--flag=VALUE passes a value that looks like one).
+func splitFlags(flags []cli.Flag, args []string, stopAtPositional bool) (fl, pos []string, err error) {
+	takesValue := flagArity(flags)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return fl, append(pos, args[i+1:]...), nil
+		case a == "-" || !strings.HasPrefix(a, "-"):
+			if stopAtPositional {
+				return fl, append(pos, args[i:]...), nil
+			}
+			pos = append(pos, a)
+		default:
+			fl = append(fl, a)
+			name, _, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			if inline || !takesValue[name] {
+				continue
+			}
+			if i+1 == len(args) || args[i+1] == "--" || isFlag(takesValue, args[i+1]) {
+				return nil, nil, fmt.Errorf("%s needs a value", a)
+			}
+			i++
+			fl = append(fl, args[i])
+		}
+	}
+	return fl, pos, nil
+}
+
+// flagArity maps every name of flags to whether the flag takes a value.
+func flagArity(flags []cli.Flag) map[string]bool {
 	takesValue := map[string]bool{}
 	for _, f := range flags {
 		tv := false
@@ -259,29 +293,17 @@ func splitFlags(flags []cli.Flag, args []string, stopAtPositional bool) (fl, pos
 			takesValue[n] = tv
 		}
 	}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return fl, append(pos, args[i+1:]...)
-		case a == "-" || !strings.HasPrefix(a, "-"):
-			if stopAtPositional {
-				return fl, append(pos, args[i:]...)
-			}
-			pos = append(pos, a)
-		default:
-			fl = append(fl, a)
-			name := strings.TrimLeft(a, "-")
-			if strings.Contains(name, "=") {
-				continue
-			}
-			if takesValue[name] && i+1 < len(args) {
-				i++
-				fl = append(fl, args[i])
-			}
-		}
+	return takesValue
+}
+
+// isFlag reports whether arg names one of the flags of takesValue.
+func isFlag(takesValue map[string]bool, arg string) bool {
+	if !strings.HasPrefix(arg, "-") {
+		return false
 	}
-	return fl, pos
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	_, ok := takesValue[name]
+	return ok
 }
 
 // suggest returns the command name closest to a mistyped one, if any is

@@ -106,6 +106,35 @@ func TestNormalizeArgs(t *testing.T) {
 	}
 }
 
+// A flag that takes a value and has none is named, never fed the next
+// argument: not the PATH after it, not the flag after it.
+func TestFlagMissingValue(t *testing.T) {
+	plog := realReplica(t, "log.1.0.handle_real_private_log")
+	for _, args := range [][]string{
+		{"verify", plog, "--slog-dir"},
+		{"verify", "--slog-dir", "--json", plog},
+		{"verify", "--slog-dir", "-h", plog},
+		{"dump", plog, "--gpid"},
+		{"gc", plog, "--trash", "--apply"},
+		{"verify", plog, "--slog-dir", "--"},
+	} {
+		flag := ""
+		for _, a := range args {
+			if a == "--slog-dir" || a == "--gpid" || a == "--trash" {
+				flag = a
+			}
+		}
+		out, errs, code := waltool(t, args...)
+		if code != exitUsage || out != "" || !strings.Contains(errs, flag+" needs a value") || strings.Contains(errs, "PATH") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
+	// A value that looks like a flag but is none of the command's stays a value.
+	if _, errs, code := waltool(t, "dump", "--max-bytes", "-1", plog); code != exitUsage || !strings.Contains(errs, "max-bytes") || strings.Contains(errs, "needs a value") {
+		t.Errorf("--max-bytes -1: exit %d, %s", code, errs)
+	}
+}
+
 // Help is wrapped for an 80-column terminal.
 func TestHelpFitsEightyColumns(t *testing.T) {
 	var paths [][]string
