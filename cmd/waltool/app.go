@@ -129,6 +129,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	walk = func(cmds []*cli.Command) {
 		for _, cmd := range cmds {
 			cmd.OnUsageError = onUsage
+			cmd.Before = checkFlagRules
 			walk(cmd.Subcommands)
 		}
 	}

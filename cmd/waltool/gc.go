@@ -57,11 +57,6 @@ func runGC(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range []string{"trash", "force"} {
-		if c.IsSet(name) && !c.Bool("apply") {
-			return usagef(c, "--%s only means something with --apply", name)
-		}
-	}
 	opts := gc.Options{Version: v, Limits: gc.DefaultLimits(v)}
 	switch l := gc.Logs(c.String("log")); l {
 	case gc.LogSlog, gc.LogPlog, gc.LogAll:

@@ -115,9 +115,6 @@ func archiveDir(c *cli.Context, r *dataroot.Root) string {
 }
 
 func runMigrateUpgrade(c *cli.Context) error {
-	if c.Bool("force") && !c.Bool("apply") {
-		return usagef(c, "--force only means something with --apply")
-	}
 	t, err := migrateRoot(c)
 	if err != nil {
 		return err

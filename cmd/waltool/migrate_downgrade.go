@@ -79,9 +79,6 @@ func runMigrateDowngrade(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Bool("force") && !c.Bool("apply") {
-		return usagef(c, "--force only means something with --apply")
-	}
 	t, err := migrateRoot(c)
 	if err != nil {
 		return err

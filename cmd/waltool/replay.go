@@ -61,9 +61,6 @@ func runReplay(c *cli.Context) error {
 	if opts.DurableDecrees, err = durableDecrees(c); err != nil {
 		return err
 	}
-	if c.Bool("detailed") && !c.IsSet("emit") {
-		return usagef(c, "-d decodes the mutations --emit prints; give --emit GPID too")
-	}
 	out := bufio.NewWriter(c.App.Writer)
 	defer out.Flush()
 	if c.IsSet("emit") {

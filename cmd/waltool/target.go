@@ -49,8 +49,6 @@ func rootOptions(c *cli.Context) (dataroot.Options, string, error) {
 		if root, s, err = dataroot.SettingsFromConfig(conf); err != nil {
 			return dataroot.Options{}, "", fmt.Errorf("--config: %w", err)
 		}
-	} else if c.IsSet("cargs") {
-		return dataroot.Options{}, "", usagef(c, "--cargs fills the macros of --config: give --config too")
 	}
 	if c.IsSet("slog-dir") {
 		s.SlogDir = dataroot.Setting{Value: c.String("slog-dir"), From: dataroot.FromFlag, Detail: "--slog-dir"}
