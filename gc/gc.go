@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/waltool/waltool/dataroot"
@@ -91,6 +93,9 @@ type Options struct {
 	// Replay is a replay of the root under Version with DurableDecrees,
 	// when the caller already has one.
 	Replay *replay.Result
+	// ServerAddress is the replica server's ip:port, as the flush command
+	// names it; "" prints AddressPlaceholder (it is not on disk).
+	ServerAddress string
 }
 
 // File is one log file and its verdict.
@@ -235,12 +240,35 @@ func (r *Report) Plan() []DirPlan {
 	return out
 }
 
-// CheckpointCommand is the server's own command that makes a replica
-// checkpoint (flush its memtable) now: v2.5.0 src/replica/replica_stub.cpp
-// replica_stub::register_ctrl_command L2629 ("replica.trigger-checkpoint
-// [id1,id2,...]", id 'app_id' or 'app_id.partition_id'), the same at v2.4.0.
-func CheckpointCommand(g gpid.Gpid) string {
-	return "remote_command -t <replica_server> replica.trigger-checkpoint " + g.String()
+// AddressPlaceholder stands for the replica server's address in the flush
+// command when the caller does not know it.
+const AddressPlaceholder = "<replica_server_ip:port>"
+
+// CheckpointCommand is the Pegasus shell command that makes the replicas gs
+// of the replica server at addr checkpoint (flush their memtables) now, in
+// one call. The shell's `remote_command [-t all|meta-server|replica-server]
+// [-l ip:port,...] <command> [args]` (src/shell/main.cpp, handler
+// remote_command in src/shell/commands/node_management.cpp, v2.3.0 to
+// v2.5.0) takes one server with -l, which it parses with
+// rpc_address::from_string_ipv4: an IPv4 address or localhost, and a port.
+// The server's "replica.trigger-checkpoint [id1,id2,...]" (v2.5.0
+// src/replica/replica_stub.cpp, v2.4.0 src/rdsn/src/replica/
+// replica_stub.cpp: replica_stub::register_ctrl_command) runs
+// exec_command_on_replica, which splits each argument on ',' and takes
+// app_id.partition_index ids; with no id it checkpoints every replica, so
+// no command is made for an empty gs.
+func CheckpointCommand(addr string, gs []gpid.Gpid) string {
+	if len(gs) == 0 {
+		return ""
+	}
+	if addr == "" {
+		addr = AddressPlaceholder
+	}
+	ids := make([]string, len(gs))
+	for i, g := range gs {
+		ids[i] = g.String()
+	}
+	return "remote_command -l " + addr + " replica.trigger-checkpoint " + strings.Join(ids, ",")
 }
 
 // Run is a dry run of the GC of a data root: it reads only, through
@@ -315,6 +343,7 @@ func Run(root *dataroot.Root, opts Options) (*Report, error) {
 		rep.Notes = append(rep.Notes, "plog GC runs in the server only for a replica serving (not PS_INACTIVE or PS_ERROR, replica_chkpt.cpp): right after a start, until the meta server assigns it")
 	}
 	rep.totals()
+	rep.flushCommand(opts.ServerAddress)
 	return rep, nil
 }
 
@@ -530,7 +559,7 @@ func (rep *Report) totals() {
 				if rb == nil {
 					g := b.Gpid
 					rb = &ReplicaBlocker{Finding: finding.New(finding.Warning, d.Path, "").For(g), Log: d.Log, DurableDecree: b.DurableDecree,
-						PlogMaxCommit: b.PlogMaxCommit, Confirmed: b.ConfirmedDecree, Command: CheckpointCommand(g), EmergencyCheckpoint: d.Log == "slog" && ckpt[g]}
+						PlogMaxCommit: b.PlogMaxCommit, Confirmed: b.ConfirmedDecree, EmergencyCheckpoint: d.Log == "slog" && ckpt[g]}
 					blockers[key{b.Gpid, d.Log}] = rb
 				}
 				rb.Files++
@@ -598,11 +627,41 @@ func condValue(rb *ReplicaBlocker) int64 {
 	return v
 }
 
+// flushCommand gives every blocker that a flush releases the one command
+// that flushes all of them on the server at addr; the others get none.
+func (rep *Report) flushCommand(addr string) {
+	var gs []gpid.Gpid
+	for _, b := range rep.Blockers {
+		if needsFlush(b) && !slices.Contains(gs, *b.Gpid) {
+			gs = append(gs, *b.Gpid)
+		}
+	}
+	cmd := CheckpointCommand(addr, gs)
+	for i := range rep.Blockers {
+		if needsFlush(rep.Blockers[i]) {
+			rep.Blockers[i].Command = cmd
+		}
+	}
+}
+
+func needsFlush(b ReplicaBlocker) bool { return b.DurableDecree < b.NeedsDecree }
+
+// FlushCommand is the one command that flushes every blocker a flush
+// releases, "" when there is none.
+func (rep *Report) FlushCommand() string {
+	for _, b := range rep.Blockers {
+		if b.Command != "" {
+			return b.Command
+		}
+	}
+	return ""
+}
+
 // release says what lets a blocker's files go.
 func release(rb *ReplicaBlocker) []string {
 	out := []string{}
 	if rb.DurableDecree < rb.NeedsDecree {
-		out = append(out, fmt.Sprintf("the durable decree must reach %d (it is %d): flush the replica, on the running server: %s", rb.NeedsDecree, rb.DurableDecree, rb.Command))
+		out = append(out, fmt.Sprintf("the durable decree must reach %d (it is %d): flush the replica on the running server (the flush command)", rb.NeedsDecree, rb.DurableDecree))
 	}
 	if rb.PlogMaxCommit != nil && *rb.PlogMaxCommit < rb.NeedsDecree {
 		out = append(out, fmt.Sprintf("the plog's max_commit_on_disk must reach %d (it is %d): the plog lacks slog decrees; a ≤ 2.5 server appends them to the plog when it replays the slog at start (replica::replay_mutation), and later writes carry it further; offline, nothing does", rb.NeedsDecree, *rb.PlogMaxCommit))

@@ -138,7 +138,7 @@ func TestRunSlog(t *testing.T) {
 	}
 	rep := run(t, root, Options{Version: replay.V25, Limits: DefaultLimits(replay.V25), DurableDecrees: map[gpid.Gpid]int64{g14: 5}})
 	if len(rep.Blockers) != 1 || *rep.Blockers[0].Gpid != g14 || rep.Blockers[0].NeedsDecree != 10 || rep.Blockers[0].DurableDecree != 5 ||
-		!rep.Blockers[0].EmergencyCheckpoint || rep.Blockers[0].Command != "remote_command -t <replica_server> replica.trigger-checkpoint 1.4" ||
+		!rep.Blockers[0].EmergencyCheckpoint || rep.Blockers[0].Command != "remote_command -l <replica_server_ip:port> replica.trigger-checkpoint 1.4" ||
 		!cmp.Equal(rep.Checkpoints, []gpid.Gpid{g14}) {
 		t.Fatalf("%+v", rep.Blockers)
 	}
@@ -266,5 +266,20 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 	if d := cmp.Diff(before, snapshot(t, out)); d != "" {
 		t.Fatalf("tree changed:\n%s", d)
+	}
+}
+
+// One command for every replica of the server, in the order given; none
+// for no replica (the server would checkpoint every replica it has).
+func TestCheckpointCommand(t *testing.T) {
+	gs := []gpid.Gpid{{App: 1, Partition: 2}, {App: 1, Partition: 10}, {App: 3, Partition: 0}}
+	if got := CheckpointCommand("10.0.0.1:34801", gs); got != "remote_command -l 10.0.0.1:34801 replica.trigger-checkpoint 1.2,1.10,3.0" {
+		t.Errorf("%q", got)
+	}
+	if got := CheckpointCommand("", gs[:1]); got != "remote_command -l "+AddressPlaceholder+" replica.trigger-checkpoint 1.2" {
+		t.Errorf("%q", got)
+	}
+	if got := CheckpointCommand("10.0.0.1:34801", nil); got != "" {
+		t.Errorf("no replica: %q", got)
 	}
 }

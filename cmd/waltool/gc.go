@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ func gcCommand() *cli.Command {
 			&cli.IntFlag{Name: "log-shared-gc-flush-replicas-limit", Usage: "[replication] key, rule 2.5, 0 = no limit (default: --config's, else 64)"},
 			&cli.StringSliceFlag{Name: "dup-confirmed", Usage: "GPID=DECREE: a duplication's confirmed decree (not on disk); repeatable"},
 			durableDecreesFlag(),
+			&cli.StringFlag{Name: "server-address", Usage: "the replica server's IPv4:PORT, which the flush command names (the 2.3-2.5 shell takes no host name; default PORT: --config's [apps.replica] ports)"},
 			&cli.BoolFlag{Name: "check", Usage: "exit 1 when a replica holds a file back"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document"},
 		}, append(gcApplyFlags(), rootFlags()...)...),
@@ -126,6 +128,9 @@ func runGC(c *cli.Context) error {
 	if opts.DurableDecrees, err = durableDecrees(c); err != nil {
 		return err
 	}
+	if opts.ServerAddress, err = serverAddress(c); err != nil {
+		return err
+	}
 	t, err := resolve(c, root)
 	if err != nil {
 		return err
@@ -183,18 +188,11 @@ func runGC(c *cli.Context) error {
 // limitsFromConfig takes the GC keys of --config's [replication] section,
 // as the server reads them over its code defaults.
 func limitsFromConfig(c *cli.Context, l *gc.Limits) error {
-	cfg := c.String("config")
-	if cfg == "" {
-		return nil
+	conf, err := readConfig(c)
+	if conf == nil {
+		return err
 	}
-	b, err := vfs.ReadFile(readOnlyFS, cfg, 16<<20)
-	if err != nil {
-		return fmt.Errorf("--config: %w", err)
-	}
-	conf, err := serverconfig.Parse(cfg, b, c.String("cargs"))
-	if err != nil {
-		return fmt.Errorf("--config: %w", err)
-	}
+	cfg := conf.File
 	get := func(key string, set func(int64)) error {
 		v, ok := conf.Get("replication", key)
 		if !ok || strings.TrimSpace(v.Value) == "" {
@@ -221,6 +219,75 @@ func limitsFromConfig(c *cli.Context, l *gc.Limits) error {
 		}
 	}
 	return nil
+}
+
+// readConfig parses --config with --cargs; nil without --config.
+func readConfig(c *cli.Context) (*serverconfig.Config, error) {
+	cfg := c.String("config")
+	if cfg == "" {
+		return nil, nil
+	}
+	b, err := vfs.ReadFile(readOnlyFS, cfg, 16<<20)
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	conf, err := serverconfig.Parse(cfg, b, c.String("cargs"))
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	return conf, nil
+}
+
+// serverAddress is the replica server's address for the flush command:
+// --server-address IP[:PORT], the port from --config when left out. The
+// IP is not on disk (the server takes its primary interface's), so
+// without the flag it is a placeholder, with the config's port if known.
+func serverAddress(c *cli.Context) (string, error) {
+	s := c.String("server-address")
+	host, port, err := parseAddress(s)
+	if err != nil {
+		return "", usagef(c, "--server-address %q: %v", s, err)
+	}
+	conf, err := readConfig(c)
+	if err != nil {
+		return "", err
+	}
+	if port == "" && conf != nil {
+		if p, _, err := conf.ReplicaPort(); err == nil {
+			port = strconv.Itoa(p)
+		} else if host != "" {
+			return "", usagef(c, "--server-address %s has no port, and --config gives none: %v", s, err)
+		}
+	}
+	switch {
+	case host == "" && port == "":
+		return "", nil
+	case host == "":
+		return "<replica_server_ip>:" + port, nil
+	case port == "":
+		return "", usagef(c, "--server-address %s has no port (and no --config gives one): give IP:PORT, as 10.0.0.5:34801", s)
+	}
+	return host + ":" + port, nil
+}
+
+// parseAddress splits IP[:PORT] as the 2.3-2.5 shell's remote_command -l
+// reads a node (rpc_address::from_string_ipv4): an IPv4 address or
+// localhost (no other host name), and a port up to 65535.
+func parseAddress(s string) (host, port string, err error) {
+	if s == "" {
+		return "", "", nil
+	}
+	host = s
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		host, port = s[:i], s[i+1:]
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n > 65535 {
+			return "", "", fmt.Errorf("the port must be a number from 0 to 65535")
+		}
+	}
+	if a, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !a.Is4()) {
+		return "", "", fmt.Errorf("want an IPv4 address, as 10.0.0.5:34801: the Pegasus shell's remote_command -l takes no host name")
+	}
+	return host, port, nil
 }
 
 func printGC(w io.Writer, rep *gc.Report) {
@@ -261,6 +328,9 @@ func printGC(w io.Writer, rep *gc.Report) {
 			fmt.Fprintln(w, "    the server triggers this checkpoint by itself in its next slog GC round")
 		}
 	}
+	if cmd := rep.FlushCommand(); cmd != "" {
+		printFlushCommand(w, cmd)
+	}
 	if len(rep.Checkpoints) > 0 {
 		fmt.Fprintf(w, "emergency checkpoints the server triggers: %s (%s)\n", gpidList(rep.Checkpoints), rep.CheckpointsWhy)
 	}
@@ -280,6 +350,17 @@ func printGC(w io.Writer, rep *gc.Report) {
 		} else {
 			fmt.Fprintf(w, "the slog does NOT empty under rule %s\n", rep.Rule)
 		}
+	}
+}
+
+// printFlushCommand prints the one shell command that flushes every
+// replica a flush releases, and what to fill in when the address is not
+// known.
+func printFlushCommand(w io.Writer, cmd string) {
+	fmt.Fprintln(w, "flush them on the running server, in the Pegasus shell (one command for every replica above whose durable decree is short):")
+	fmt.Fprintf(w, "  %s\n", cmd)
+	if strings.Contains(cmd, "<replica_server_ip") {
+		fmt.Fprintln(w, "  (<replica_server_ip...> is the server's address, not on disk: --server-address IP:PORT fills it in)")
 	}
 }
 
