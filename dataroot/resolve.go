@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/waltool/waltool/format"
@@ -170,7 +171,7 @@ func Resolve(fsys vfs.FS, path string, opts Options) (*Target, error) {
 		if _, _, err := format.ParseFileName(filepath.Base(p)); err == nil {
 			return nil, &fs.PathError{Op: "open", Path: p, Err: fmt.Errorf("%w (a directory) although named like a log file", vfs.ErrNotRegular)}
 		}
-		return nil, fmt.Errorf("%s: no log file, log dir, replica dir or data root here (no %s, no replicas under %v)", p, r.SlogDir, r.DataDirs)
+		return nil, fmt.Errorf("%s: no log file, log dir, replica dir or data root here (no %s, no replicas under %s)", p, r.SlogDir, strings.Join(r.DataDirPaths(), ", "))
 	}
 	t.Kind, t.Root = RootTarget, r
 	t.Logs, err = r.LogDirs()

@@ -188,7 +188,7 @@ func TestResolveFlagsAndErrors(t *testing.T) {
 	}
 
 	_, err = Resolve(nil, empty, Options{})
-	if err == nil || !strings.Contains(err.Error(), empty+": no log file, log dir, replica dir or data root here (no "+empty+"/replica/slog, no replicas under [{default "+empty+"/replica/reps}])") {
+	if err == nil || !strings.Contains(err.Error(), empty+": no log file, log dir, replica dir or data root here (no "+empty+"/replica/slog, no replicas under "+empty+"/replica/reps)") {
 		t.Errorf("empty dir: %v", err)
 	}
 	if _, err := Resolve(nil, filepath.Join(root, "nope"), Options{}); !os.IsNotExist(err) {

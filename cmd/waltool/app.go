@@ -122,7 +122,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 	}
 	onUsage := func(c *cli.Context, err error, _ bool) error {
-		return &usageError{msg: err.Error(), help: helpName(c)}
+		return &usageError{msg: plainUsage(c, err), help: helpName(c)}
 	}
 	app.OnUsageError = onUsage
 	var walk func([]*cli.Command)
@@ -148,6 +148,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
 	args, err := normalizeArgs(app, args)
+	app.Metadata = map[string]any{argsKey: args}
 	if err == nil {
 		err = app.RunContext(ctx, args)
 	}

@@ -19,7 +19,7 @@ func benchCommand() *cli.Command {
 			Usage:     "time `waltool verify PATH` against raw reads and raw CRC-32C over the same bytes, in one run",
 			ArgsUsage: "PATH",
 			Flags: append([]cli.Flag{
-				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs of each measurement; the best is reported"},
+				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs of each measurement; the best is reported", Action: atLeast("runs", 1)},
 				&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
 			}, rootFlags()...),
 			Action: benchVerify,
@@ -38,7 +38,7 @@ func benchCommand() *cli.Command {
 			Usage:     "time `waltool replay ROOT` (mutations replayed per second, peak RSS)",
 			ArgsUsage: "ROOT",
 			Flags: append([]cli.Flag{
-				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs; the best is reported"},
+				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs; the best is reported", Action: atLeast("runs", 1)},
 				&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "server version to model"},
 				&cli.StringFlag{Name: "durable-decrees", Usage: "passed to replay (lower durable decrees replay more of the logs)"},
 				&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},

@@ -52,9 +52,9 @@ func TestUsageErrorsAreShort(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"help", "frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"bench", "nope"}, `waltool bench: unknown command "nope"`},
-		{[]string{"dump", "--nope", plog}, "waltool dump: flag provided but not defined: -nope"},
-		{[]string{"verify", plog, "--nope"}, "waltool verify: flag provided but not defined: -nope"},
-		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"dump", "--nope", plog}, "waltool dump: unknown flag --nope"},
+		{[]string{"verify", plog, "--nope"}, "waltool verify: unknown flag --nope"},
+		{[]string{"--nope"}, "waltool: unknown flag --nope"},
 		{[]string{"fixtures", "gen"}, "waltool fixtures gen: --out is required"},
 	} {
 		out, errs, code := waltool(t, tc.args...)

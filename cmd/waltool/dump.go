@@ -2,11 +2,49 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/dump"
 )
+
+// noteUnmatched says on stderr when the filters let no mutation through:
+// an empty output alone looks like an empty log. It is no error (exit 0):
+// the logs are fine, the filter named a replica or decrees they lack.
+func noteUnmatched(c *cli.Context, res dump.Result) {
+	filters := strings.Join(dumpFilters(c), " ")
+	switch {
+	case filters == "" || res.Printed > 0:
+	case res.Mutations == 0:
+		fmt.Fprintf(c.App.ErrWriter, "waltool dump: note: no mutation was read, so none matched %s\n", filters)
+	default:
+		fmt.Fprintf(c.App.ErrWriter, "waltool dump: note: none of the %s read matched %s (waltool verify PATH lists the gpids and decree ranges there)\n",
+			plural(int64(res.Mutations), "mutation"), filters)
+	}
+}
+
+// dumpFilters are the filter flags given, with their values: "--gpid 9.9".
+func dumpFilters(c *cli.Context) []string {
+	var out []string
+	for _, name := range []string{"gpid", "from-decree", "to-decree", "max-bytes"} {
+		if !c.IsSet(name) {
+			continue
+		}
+		vals := []string{fmt.Sprint(c.Int64(name))}
+		switch name {
+		case "gpid":
+			vals = c.StringSlice(name)
+		case "max-bytes":
+			vals = []string{c.Generic(name).(*sizeValue).String()}
+		}
+		for _, v := range vals {
+			out = append(out, typedFlag(c, name)+" "+v)
+		}
+	}
+	return out
+}
 
 func dumpCommand() *cli.Command {
 	return &cli.Command{
@@ -46,7 +84,7 @@ func dumpCommand() *cli.Command {
 			for _, s := range c.StringSlice("gpid") {
 				g, err := parseGpid(s)
 				if err != nil {
-					return usagef(c, "--gpid: %v", err)
+					return usagef(c, "%s %s: %v", typedFlag(c, "gpid"), s, err)
 				}
 				opts.Gpids = append(opts.Gpids, g)
 			}
@@ -62,8 +100,9 @@ func dumpCommand() *cli.Command {
 			bar := newLargeProgress(c, total, "dump")
 			opts.FS = cancelFS(c.Context, readOnlyFS)
 			opts.Progress = func(n int64) { bar.Add64(n) }
-			_, err = dump.Files(files, opts)
+			res, err := dump.Files(files, opts)
 			bar.Finish()
+			noteUnmatched(c, res)
 			if errors.Is(err, dump.ErrDamaged) {
 				return findings("%v", err)
 			}

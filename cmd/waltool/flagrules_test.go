@@ -15,6 +15,8 @@ func TestContradictoryFlagsRefused(t *testing.T) {
 	r, dd := m.Root, m.DataDirs
 	trash := filepath.Join(t.TempDir(), "trash")
 	before := snapshot(t, filepath.Dir(r))
+	// Were a check gone, a short run on a scratch dir, not a benchmark.
+	brief := []string{"--duration", "1ms", "--dirs", t.TempDir()}
 	for _, tc := range []struct {
 		args []string
 		want []string // in the message
@@ -45,11 +47,11 @@ func TestContradictoryFlagsRefused(t *testing.T) {
 		{[]string{"migrate", "downgrade", "--to", "2.5", r, "--data-dirs", dd, "--force"}, []string{"--force", "--apply"}},
 		{[]string{"migrate", "downgrade", "--to", "2.5", r, "--data-dirs", dd, "--restore-slog-archive", "--slog-archive", trash}, []string{"--restore-slog-archive", "--slog-archive"}},
 		{[]string{"bench", "verify", r, "--no-slog", "--slog-dir", r}, []string{"--no-slog", "--slog-dir"}},
-		{[]string{"bench", "write", "--modes", "shared-log", "--etcd-bin", "/nonexistent"}, []string{"--etcd-bin", "etcd-wal"}},
-		{[]string{"bench", "write", "--modes", "etcd-wal", "--flush", "fdatasync"}, []string{"--flush", "plog-parallel"}},
-		{[]string{"bench", "write", "--modes", "shared-log", "--parallelism", "2"}, []string{"--parallelism", "plog-parallel"}},
-		{[]string{"bench", "write", "--modes", "shared-log", "--preallocate=false"}, []string{"--preallocate", "plog-parallel"}},
-		{[]string{"bench", "write", "--modes", "shared-log", "--start-writeback=false"}, []string{"--start-writeback", "plog-parallel"}},
+		{append([]string{"bench", "write", "--modes", "raw-fsync", "--etcd-bin", "/nonexistent"}, brief...), []string{"--etcd-bin", "etcd-wal"}},
+		{append([]string{"bench", "write", "--modes", "raw-fsync", "--flush", "fdatasync"}, brief...), []string{"--flush", "plog-parallel"}},
+		{append([]string{"bench", "write", "--modes", "raw-fsync", "--parallelism", "2"}, brief...), []string{"--parallelism", "plog-parallel"}},
+		{append([]string{"bench", "write", "--modes", "raw-fsync", "--preallocate=false"}, brief...), []string{"--preallocate", "plog-parallel"}},
+		{append([]string{"bench", "write", "--modes", "raw-fsync", "--start-writeback=false"}, brief...), []string{"--start-writeback", "plog-parallel"}},
 	} {
 		out, errs, code := waltool(t, tc.args...)
 		first, _, _ := strings.Cut(errs, "\n")

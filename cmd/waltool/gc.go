@@ -36,10 +36,10 @@ func gcCommand() *cli.Command {
 			&cli.StringFlag{Name: "rule", Usage: "slog GC rule: 2.4 or 2.5 (default: the one of --server-version)"},
 			&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "2.3, 2.4, 2.5 or 2.6: the replay model and the defaults"},
 			&cli.StringFlag{Name: "now", Usage: "the clock for log_private_reserve_max_time_seconds: RFC 3339 or Unix seconds (default: now)"},
-			&cli.Int64Flag{Name: "log-private-reserve-max-size-mb", Usage: "[replication] key (default: --config's, else the version's code default: 0 for 2.3-2.5, 1000 for 2.6)"},
-			&cli.Int64Flag{Name: "log-private-reserve-max-time-seconds", Usage: "[replication] key (default: --config's, else 0 for 2.3-2.5, 36000 for 2.6)"},
-			&cli.IntFlag{Name: "log-shared-file-count-limit", Usage: "[replication] key, rule 2.4 (default: --config's, else 100)"},
-			&cli.IntFlag{Name: "log-shared-gc-flush-replicas-limit", Usage: "[replication] key, rule 2.5, 0 = no limit (default: --config's, else 64)"},
+			&cli.Int64Flag{Name: "log-private-reserve-max-size-mb", Usage: "[replication] key (default: --config's, else the version's code default: 0 for 2.3-2.5, 1000 for 2.6)", Action: atLeast[int64]("log-private-reserve-max-size-mb", 0)},
+			&cli.Int64Flag{Name: "log-private-reserve-max-time-seconds", Usage: "[replication] key (default: --config's, else 0 for 2.3-2.5, 36000 for 2.6)", Action: atLeast[int64]("log-private-reserve-max-time-seconds", 0)},
+			&cli.IntFlag{Name: "log-shared-file-count-limit", Usage: "[replication] key, rule 2.4 (default: --config's, else 100)", Action: atLeast("log-shared-file-count-limit", 0)},
+			&cli.IntFlag{Name: "log-shared-gc-flush-replicas-limit", Usage: "[replication] key, rule 2.5, 0 = no limit (default: --config's, else 64)", Action: atLeast("log-shared-gc-flush-replicas-limit", 0)},
 			&cli.StringSliceFlag{Name: "dup-confirmed", Usage: "GPID=DECREE: a duplication's confirmed decree (not on disk); repeatable"},
 			durableDecreesFlag(),
 			&cli.StringFlag{Name: "server-address", Usage: "the replica server's IPv4:PORT, which the flush command names (the 2.3-2.5 shell takes no host name; default PORT: --config's [apps.replica] ports)"},
@@ -85,16 +85,6 @@ func runGC(c *cli.Context) error {
 	}
 	if err := limitsFromConfig(c, &opts.Limits); err != nil {
 		return err
-	}
-	for _, name := range []string{"log-private-reserve-max-size-mb", "log-private-reserve-max-time-seconds"} {
-		if c.Int64(name) < 0 {
-			return usagef(c, "--%s must not be negative", name)
-		}
-	}
-	for _, name := range []string{"log-shared-file-count-limit", "log-shared-gc-flush-replicas-limit"} {
-		if c.Int(name) < 0 {
-			return usagef(c, "--%s must not be negative", name)
-		}
 	}
 	if c.IsSet("log-private-reserve-max-size-mb") {
 		opts.Limits.LogPrivateReserveMaxSizeMB = c.Int64("log-private-reserve-max-size-mb")

@@ -29,12 +29,12 @@ func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
 			"journaled steps (resume, rollback, status as for the upgrade), then the same proof on the new root, " +
 			"rolling back by itself if it fails. See docs/runbook-upgrade.md, \"The way back\".",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "to", Usage: "the version that will start on the root: 2.3, 2.4 or 2.5", Required: true},
+			&cli.StringFlag{Name: "to", Usage: "the version that will start on the root: 2.3, 2.4 or 2.5 (required)"},
 			&cli.BoolFlag{Name: "apply", Usage: "carry out the plan"},
 			&cli.StringFlag{Name: "slog-archive", Usage: "where leftover slog files go (default: <slog dir>.waltool-downgrade-archive)"},
 			&cli.BoolFlag{Name: "force", Usage: "with --apply: go on despite refusals (what the target cannot read); never despite a failed proof"},
 			&cli.BoolFlag{Name: "restore-slog-archive", Usage: "undo the root's last `migrate upgrade` instead, when no server has written since (a rollback: the old slog comes back)"},
-			&cli.IntFlag{Name: "next-writes", Usage: "writes per replica the proof simulates the target making after the downgrade", Value: 16},
+			&cli.IntFlag{Name: "next-writes", Usage: "writes per replica the proof simulates the target making after the downgrade", Value: 16, Action: atLeast("next-writes", 1)},
 			&cli.Int64Flag{Name: "seed", Usage: "seed of the simulated writes (lags, torn tails, payloads)", Value: 1},
 			jsonFlag,
 		}, append(rootFlags(), progressFlag())...),
@@ -67,6 +67,10 @@ type downgradeReplica struct {
 }
 
 func parseTarget(c *cli.Context) (replay.Version, error) {
+	if !c.IsSet("to") {
+		// Not cli's Required: its message is Go's, after the whole help.
+		return "", usagef(c, "--to is required: the version that will start on the root, 2.3, 2.4 or 2.5")
+	}
 	v, err := versionFlag(c, "to")
 	if err == nil && v == replay.V26 {
 		err = usagef(c, "--to 2.6: the targets are 2.3, 2.4 and 2.5 (2.6 needs `migrate upgrade`)")

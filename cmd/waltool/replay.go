@@ -66,7 +66,7 @@ func runReplay(c *cli.Context) error {
 	if c.IsSet("emit") {
 		g, err := parseGpid(c.String("emit"))
 		if err != nil {
-			return usagef(c, "--emit: %v", err)
+			return usagef(c, "%s %s: %v", typedFlag(c, "emit"), c.String("emit"), err)
 		}
 		if !slices.ContainsFunc(t.Root.Replicas, func(r *dataroot.Replica) bool { return r.Gpid == g }) {
 			return usagef(c, "--emit %s: no replica dir of %s under %s (replicas: %s)", g, g, t.Path, replicaList(t.Root.Replicas))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -114,14 +115,16 @@ func plural(n int64, noun string) string {
 }
 
 // parseGpid reads a gpid from the command line: <app_id>.<partition_index>
-// with app_id >= 1 and partition_index >= 0, as Pegasus numbers them.
+// with app_id >= 1 and partition_index >= 0, as Pegasus numbers them. The
+// error says why in words, for a message that quotes the flag and value.
 func parseGpid(s string) (gpid.Gpid, error) {
 	g, err := gpid.Parse(s)
-	if err != nil {
-		return g, err
+	var pe *gpid.ParseError
+	if errors.As(err, &pe) {
+		return g, errors.New(pe.Reason)
 	}
-	if g.App < 1 || g.Partition < 0 {
-		return g, fmt.Errorf("gpid %q: app ids start at 1 and partition indexes at 0", s)
+	if err == nil && (g.App < 1 || g.Partition < 0) {
+		err = errors.New("app ids start at 1 and partition indexes at 0")
 	}
-	return g, nil
+	return g, err
 }

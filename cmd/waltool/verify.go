@@ -27,7 +27,7 @@ func verifyCommand() *cli.Command {
 			"Exit 0 when nothing Pegasus would refuse was found (torn tails allowed), 1 otherwise, 2 on usage or I/O errors.",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document"},
-			&cli.IntFlag{Name: "workers", Usage: "files scanned at once (default: one per CPU)"},
+			&cli.IntFlag{Name: "workers", Usage: "files scanned at once (default: one per CPU)", Action: atLeast("workers", 1)},
 			&cli.BoolFlag{Name: "progress", Value: true, Usage: "show a progress bar on stderr when it is a terminal"},
 		}, rootFlags()...),
 		Action: runVerify,
