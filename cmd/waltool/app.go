@@ -33,8 +33,9 @@ func findings(format string, args ...any) error {
 // usageError is a mistake on the command line: run prints it on one line,
 // then a hint naming the help to read, and exits 2.
 type usageError struct {
-	msg  string
-	help string // the command whose help the hint names: "waltool dump"
+	msg       string
+	help      string // the command whose help the hint names: "waltool dump"
+	helpShown bool   // the help is printed already: no hint
 }
 
 func (e *usageError) Error() string { return e.msg }
@@ -53,15 +54,6 @@ func helpName(c *cli.Context) string {
 		}
 	}
 	return "waltool" + name
-}
-
-// helpWidth is the width the help text is wrapped to: an 80-column terminal.
-const helpWidth = 80
-
-func init() {
-	cli.HelpPrinter = func(w io.Writer, templ string, data any) {
-		cli.HelpPrinterCustom(w, templ, data, map[string]any{"wrapAt": func() int { return helpWidth }})
-	}
 }
 
 // version is the module version and VCS revision this binary was built
@@ -104,12 +96,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			"writing. Flags may come before or after PATH. 'waltool help CMD' or\n" +
 			"'waltool CMD --help' describes a command.\n" +
 			"Exit status: 0 nothing Pegasus would refuse, 1 findings (corruption, loss),\n" +
-			"2 usage or I/O error, 130 interrupted (SIGINT, SIGTERM).",
+			"2 usage or I/O error, 130 interrupted (SIGINT, SIGTERM).\n" +
+			"The upgrade to Pegasus 2.6 (and the way back), step by step: docs/runbook-upgrade.md.",
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		// main is the only place that exits: Run returns every error.
 		ExitErrHandler: func(*cli.Context, error) {},
+		Action:         needCommand,
 		Commands: []*cli.Command{
 			dumpCommand(),
 			verifyCommand(),
@@ -169,7 +163,9 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var u *usageError
 	if errors.As(err, &u) {
 		fmt.Fprintf(stderr, "%s: %s\n", u.help, u.msg)
-		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", u.help)
+		if !u.helpShown {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", u.help)
+		}
 		return exitUsage
 	}
 	fmt.Fprintln(stderr, "waltool:", err)

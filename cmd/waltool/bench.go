@@ -14,10 +14,16 @@ func benchCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "bench",
 		Usage: "measure waltool against the physical ceiling of this machine",
+		Description: "verify, ceiling and replay time waltool on a root against what the machine can do at best " +
+			"(reads, CRC-32C on every core); write compares durable log writers. Reading commands read only.",
+		Action: needCommand,
 		Subcommands: []*cli.Command{{
 			Name:      "verify",
-			Usage:     "time `waltool verify PATH` against raw reads and raw CRC-32C over the same bytes, in one run",
+			Usage:     "time waltool verify PATH against raw reads and raw CRC-32C over the same bytes, in one run",
 			ArgsUsage: "PATH",
+			Description: "PATH is what waltool verify takes. In one run, on the same bytes and a warm page cache: " +
+				"plain reads, read + CRC-32C on one core and on all cores (the ceiling), and waltool verify end to " +
+				"end in a child process, with its peak RSS. --runs keeps the best of each.",
 			Flags: append([]cli.Flag{
 				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs of each measurement; the best is reported", Action: atLeast("runs", 1)},
 				&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
@@ -27,7 +33,7 @@ func benchCommand() *cli.Command {
 			Name:  "ceiling",
 			Usage: "read every log file of PATH with CRC-32C on all cores: the ceiling of verify",
 			Description: "Reads every log file of PATH on all cores with CRC-32C over every byte, and exits: " +
-				"the ceiling of `waltool verify PATH`, as a process of its own.",
+				"the ceiling of waltool verify PATH, as a process of its own, to time against it.",
 			ArgsUsage: "PATH",
 			Flags: append([]cli.Flag{
 				&cli.BoolFlag{Name: "json", Usage: "print bytes, seconds and decimal GB/s (gbps) as JSON"},
@@ -35,8 +41,10 @@ func benchCommand() *cli.Command {
 			Action: benchCeiling,
 		}, {
 			Name:      "replay",
-			Usage:     "time `waltool replay ROOT` (mutations replayed per second, peak RSS)",
+			Usage:     "time waltool replay ROOT (mutations replayed per second, peak RSS)",
 			ArgsUsage: "ROOT",
+			Description: "Runs waltool replay ROOT in a child process: mutations delivered per second end to end, " +
+				"and peak RSS; --runs keeps the best. Lower --durable-decrees make the file filters skip less.",
 			Flags: append([]cli.Flag{
 				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs; the best is reported", Action: atLeast("runs", 1)},
 				&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "server version to model"},

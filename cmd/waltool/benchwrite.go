@@ -44,7 +44,7 @@ func benchWriteCommand() *cli.Command {
 			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "how long each mode runs", Action: positive("duration")},
 			&cli.StringFlag{Name: "dirs", Usage: "comma-separated directories, one per disk; replicas are spread over them (default: the system temp dir)"},
 			&cli.StringFlag{Name: "sync", Value: "batch", Usage: "none (Pegasus's default, plog_force_flush=false) or batch (durable before the ack)"},
-			&cli.StringFlag{Name: "modes", Value: "shared-log,plog-per-file,plog-parallel,raw-rounds,raw-fsync,etcd-wal", Usage: "modes to run, in order"},
+			&cli.StringFlag{Name: "modes", Value: "shared-log,plog-per-file,plog-parallel,raw-rounds,raw-fsync,etcd-wal", Usage: "modes to run, in order, comma-separated", DefaultText: "every mode, in the order above"},
 			&cli.StringFlag{Name: "flush", Value: "syncfs", Usage: "plog-parallel flush round: syncfs (one per disk; best on a disk of its own) or fdatasync (one per written file, concurrently; touches nothing else)"},
 			&cli.BoolFlag{Name: "start-writeback", Value: true, Usage: "plog-parallel: start each batch's writeback right after its write (sync_file_range); --start-writeback=false to compare"},
 			&cli.IntFlag{Name: "parallelism", Value: 8, Usage: "plog-parallel: concurrent writes and fdatasyncs per disk", Action: atLeast("parallelism", 1)},

@@ -14,6 +14,9 @@ func fixturesCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "fixtures",
 		Usage: "generate sample Pegasus data roots",
+		Description: "gen writes a data root as a Pegasus 2.3 server leaves it (slog, plogs, replica metadata), " +
+			"deterministic from its seed, of any size, damaged on request: to try waltool on, and what its tests run on.",
+		Action: needCommand,
 		Subcommands: []*cli.Command{{
 			Name:  "gen",
 			Usage: "write a deterministic Pegasus 2.3-style data root (slog + plogs) and its manifest",

@@ -32,15 +32,15 @@ func gcCommand() *cli.Command {
 			"Exit 0, or with --check 1 when a replica holds a file back (0 when everything the rule allows can go); " +
 			"1 when the server would abort or refuse the root; 2 for usage or I/O errors. See docs/gc.md.",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "log", Value: "slog", Usage: "slog, plog or all"},
-			&cli.StringFlag{Name: "rule", Usage: "slog GC rule: 2.4 or 2.5 (default: the one of --server-version)"},
+			&cli.StringFlag{Name: "log", Value: "slog", Usage: "the logs to collect: the shared log, the private logs, or both"},
+			&cli.StringFlag{Name: "rule", Usage: "the slog GC rule (default: the one of --server-version)"},
 			&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "2.3, 2.4, 2.5 or 2.6: the replay model and the defaults"},
 			&cli.StringFlag{Name: "now", Usage: "the clock for log_private_reserve_max_time_seconds: RFC 3339 or Unix seconds (default: now)"},
 			&cli.Int64Flag{Name: "log-private-reserve-max-size-mb", Usage: "[replication] key (default: --config's, else the version's code default: 0 for 2.3-2.5, 1000 for 2.6)", Action: atLeast[int64]("log-private-reserve-max-size-mb", 0)},
 			&cli.Int64Flag{Name: "log-private-reserve-max-time-seconds", Usage: "[replication] key (default: --config's, else 0 for 2.3-2.5, 36000 for 2.6)", Action: atLeast[int64]("log-private-reserve-max-time-seconds", 0)},
 			&cli.IntFlag{Name: "log-shared-file-count-limit", Usage: "[replication] key, rule 2.4 (default: --config's, else 100)", Action: atLeast("log-shared-file-count-limit", 0)},
 			&cli.IntFlag{Name: "log-shared-gc-flush-replicas-limit", Usage: "[replication] key, rule 2.5, 0 = no limit (default: --config's, else 64)", Action: atLeast("log-shared-gc-flush-replicas-limit", 0)},
-			&cli.StringSliceFlag{Name: "dup-confirmed", Usage: "GPID=DECREE: a duplication's confirmed decree (not on disk); repeatable"},
+			&cli.StringSliceFlag{Name: "dup-confirmed", Usage: "a duplication's confirmed decree (not on disk); repeatable"},
 			durableDecreesFlag(),
 			&cli.StringFlag{Name: "server-address", Usage: "the replica server's IPv4:PORT, which the flush command names (the 2.3-2.5 shell takes no host name; default PORT: --config's [apps.replica] ports)"},
 			&cli.BoolFlag{Name: "check", Usage: "exit 1 when a replica holds a file back"},

@@ -23,6 +23,13 @@ func migrateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "migrate",
 		Usage: "fold the shared log into the private logs (upgrade to a plog-only root), downgrade, resume, roll back, status",
+		Description: "Changes a data root's logs offline, the server stopped: upgrade folds the shared log into the " +
+			"private logs, so that Pegasus 2.6 loses nothing; downgrade makes a plog-only root safe for 2.5, 2.4 or " +
+			"2.3 again. Each is a dry run unless --apply; applied, it takes the root's lock, refuses a running server, " +
+			"journals every step in the root and proves its result by replay. resume finishes an interrupted run, " +
+			"rollback undoes one byte for byte, status says where the last one stands. The operator's steps are in " +
+			"docs/runbook-upgrade.md.",
+		Action: needCommand,
 		Subcommands: []*cli.Command{{
 			Name:      "upgrade",
 			Usage:     "fold the slog into new plog files and archive it, so that Pegasus 2.6 recovers what 2.4 did",
@@ -46,20 +53,33 @@ func migrateCommand() *cli.Command {
 			Name:      "resume",
 			Usage:     "finish an interrupted upgrade (re-checking what a crash may have torn), then prove it",
 			ArgsUsage: "[ROOT]",
-			Flags:     append([]cli.Flag{jsonFlag}, append(rootFlags(), progressFlag())...),
-			Action:    runMigrateResume,
+			Description: "ROOT is the data root of the interrupted run, upgrade or downgrade (default: the [core] " +
+				"data_dir of --config). Takes the root's lock, refuses a running server, checks every step the " +
+				"journal (ROOT/.waltool-journal) records as done and skips it (a half-written file is written " +
+				"again), does the rest, then proves the result; a failed proof rolls the run back. " +
+				"Exit 0 proven, 1 a failed proof (rolled back), 2 usage or I/O errors, a held lock, a running server.",
+			Flags:  append([]cli.Flag{jsonFlag}, append(rootFlags(), progressFlag())...),
+			Action: runMigrateResume,
 		}, {
 			Name:      "rollback",
 			Usage:     "restore the root byte for byte as it was before the upgrade (finished or interrupted)",
 			ArgsUsage: "[ROOT]",
-			Flags:     append([]cli.Flag{jsonFlag}, rootFlags()...),
-			Action:    runMigrateRollback,
+			Description: "ROOT is the data root of the last run (default: the [core] data_dir of --config). Undoes " +
+				"the run from its journal, finished or interrupted, upgrade or downgrade: everything but the " +
+				"journal's own dir is as it was before; itself resumable. Refuses, changing nothing, a root a " +
+				"server has written to since the run (a rollback would lose those writes: migrate downgrade is the " +
+				"way back that keeps them). Exit 0 rolled back, 2 refused, usage or I/O errors.",
+			Flags:  append([]cli.Flag{jsonFlag}, rootFlags()...),
+			Action: runMigrateRollback,
 		}, {
 			Name:      "status",
 			Usage:     "where the root's last migration stands",
 			ArgsUsage: "[ROOT]",
-			Flags:     append([]cli.Flag{jsonFlag}, rootFlags()...),
-			Action:    runMigrateStatus,
+			Description: "ROOT is a data root (default: the [core] data_dir of --config). Read-only: the last run's " +
+				"command, each phase done and how long it took, its steps, and whether it finished (and can still be " +
+				"rolled back), was interrupted or was rolled back. Exit 0, 2 for usage or I/O errors.",
+			Flags:  append([]cli.Flag{jsonFlag}, rootFlags()...),
+			Action: runMigrateStatus,
 		}},
 	}
 }

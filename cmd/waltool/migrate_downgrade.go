@@ -33,7 +33,7 @@ func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
 			&cli.BoolFlag{Name: "apply", Usage: "carry out the plan"},
 			&cli.StringFlag{Name: "slog-archive", Usage: "where leftover slog files go (default: <slog dir>.waltool-downgrade-archive)"},
 			&cli.BoolFlag{Name: "force", Usage: "with --apply: go on despite refusals (what the target cannot read); never despite a failed proof"},
-			&cli.BoolFlag{Name: "restore-slog-archive", Usage: "undo the root's last `migrate upgrade` instead, when no server has written since (a rollback: the old slog comes back)"},
+			&cli.BoolFlag{Name: "restore-slog-archive", Usage: "undo the root's last migrate upgrade instead, when no server has written since (a rollback: the old slog comes back)"},
 			&cli.IntFlag{Name: "next-writes", Usage: "writes per replica the proof simulates the target making after the downgrade", Value: 16, Action: atLeast("next-writes", 1)},
 			&cli.Int64Flag{Name: "seed", Usage: "seed of the simulated writes (lags, torn tails, payloads)", Value: 1},
 			jsonFlag,
