@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/logrules"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
@@ -573,7 +574,11 @@ func (rep *Report) totals() {
 	}
 	for _, rb := range blockers {
 		rb.Release = release(rb)
-		rb.Message = fmt.Sprintf("holds back %d %s file(s), %d bytes: its %s reaches decree %d; it needs %d", rb.Files, rb.Log, rb.Bytes, condName(rb), condValue(rb), rb.NeedsDecree)
+		files := "files"
+		if rb.Files == 1 {
+			files = "file"
+		}
+		rb.Message = fmt.Sprintf("holds back %d %s %s, %s: its %s reaches decree %d; it needs %d", rb.Files, rb.Log, files, iec.Bytes(rb.Bytes), condName(rb), condValue(rb), rb.NeedsDecree)
 		rep.Blockers = append(rep.Blockers, *rb)
 	}
 	sort.Slice(rep.Blockers, func(i, j int) bool {

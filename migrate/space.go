@@ -3,6 +3,7 @@ package migrate
 import (
 	"fmt"
 
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -47,8 +48,8 @@ func (plan *Plan) CheckSpace(fsys vfs.FS) error {
 			return err
 		}
 		if want := n + n/100 + 16<<20; free < want {
-			return fmt.Errorf("migrate: not enough free space on the disk of %s: the upgrade writes %d bytes there, %d are free (%d needed with the margin)",
-				where[dev], n, free, want)
+			return fmt.Errorf("migrate: not enough free space on the disk of %s: the upgrade writes %s there, %s are free (%s needed with the margin)",
+				where[dev], iec.Bytes(n), iec.Bytes(free), iec.Bytes(want))
 		}
 	}
 	return nil

@@ -49,7 +49,7 @@ func benchWriteCommand() *cli.Command {
 			&cli.BoolFlag{Name: "start-writeback", Value: true, Usage: "plog-parallel: start each batch's writeback right after its write (sync_file_range); --start-writeback=false to compare"},
 			&cli.IntFlag{Name: "parallelism", Value: 8, Usage: "plog-parallel: concurrent writes and fdatasyncs per disk", Action: atLeast("parallelism", 1)},
 			&cli.BoolFlag{Name: "preallocate", Value: true, Usage: "plog-parallel: reserve each plog file's blocks when it is created (fallocate KEEP_SIZE); --preallocate=false to compare"},
-			&cli.IntFlag{Name: "neighbour-mbps", Usage: "also write this many MB/s of buffered, unsynced data to the first dir during each mode, as RocksDB flushes and compactions do on a shared disk", Action: atLeast("neighbour-mbps", 0)},
+			&cli.IntFlag{Name: "neighbour-mbps", Usage: "also write this many MiB/s of buffered, unsynced data to the first dir during each mode, as RocksDB flushes and compactions do on a shared disk", Action: atLeast("neighbour-mbps", 0)},
 			&cli.StringFlag{Name: "etcd-bin", Usage: "the bench/ module's etcdwal binary (default: built from bench/ if the source is found)"},
 			&cli.BoolFlag{Name: "verify", Usage: "verify every log written (waltool verify rules) before removing it"},
 			&cli.BoolFlag{Name: "keep", Usage: "keep the files written"},
@@ -127,7 +127,7 @@ func printBenchWrite(w io.Writer, rep benchmark.WriteReport) {
 	fmt.Fprintf(w, "%d clients, %d replicas, %d-byte values, sync=%s, %s per mode, %d cores, dirs %s\n",
 		cfg.Clients, cfg.Replicas, cfg.ValueSize, cfg.Sync, cfg.Duration, cfg.Cores, strings.Join(cfg.Dirs, ","))
 	if cfg.Neighbour > 0 {
-		fmt.Fprintf(w, "with a neighbour writing %d MB/s of unsynced data to %s\n", cfg.Neighbour, cfg.Dirs[0])
+		fmt.Fprintf(w, "with a neighbour writing %d MiB/s of unsynced data to %s\n", cfg.Neighbour, cfg.Dirs[0])
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "mode\tstreams\tqps\tavg µs\tp50\tp95\tp99\tp999\tp9999\tops/flush\t")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -198,5 +199,17 @@ func TestGCCheckpointCommand(t *testing.T) {
 	// A port is needed: from the address or the config.
 	if _, errs, code := waltool(t, append(base, "--server-address", "10.1.2.3")...); code != exitUsage || !strings.Contains(errs, "port") {
 		t.Errorf("--server-address without a port or a config: exit %d, %s", code, errs)
+	}
+}
+
+// Human output speaks one unit system: sizes in IEC units, never a byte
+// count beside a KiB.
+func TestGCTextOneUnit(t *testing.T) {
+	m := genRoot(t, "")
+	for _, args := range [][]string{{"--rule", "2.5", "--log", "all"}, {"--server-version", "2.6", "--log", "plog"}} {
+		out, errs, code := waltool(t, append([]string{"gc", m.Root, "--data-dirs", m.DataDirs}, args...)...)
+		if code > 1 || !strings.Contains(out, "KiB") || regexp.MustCompile(`\d bytes`).MatchString(out) {
+			t.Errorf("%q: exit %d %s\n%s", args, code, errs, out)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/iec"
 )
 
 // parseSize reads a byte count: a plain number of bytes, or a number with
@@ -85,18 +86,7 @@ func formatSize(n int64) string {
 
 // humanBytes prints a byte count for people, in IEC units (KiB, MiB, ...),
 // as every human-readable output of waltool does.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+func humanBytes(n int64) string { return iec.Bytes(n) }
 
 // plural returns "1 file", "2 files": n and the noun, plural unless n is 1.
 func plural(n int64, noun string) string {
