@@ -71,7 +71,7 @@ func fixturesGen(c *cli.Context) error {
 			}
 		}()
 	}
-	bar := newProgress(c, int64(c.Int("mutations")), "generate")
+	bar := newCountProgress(c, int64(c.Int("mutations")), "generate", "mutations")
 	var m *fixtures.Manifest
 	m, err = fixtures.Generate(fixtures.Options{
 		Out: out, Seed: c.Int64("seed"), Apps: c.Int("apps"), Replicas: c.Int("replicas"),
