@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -122,10 +123,20 @@ func checkFlagRules(c *cli.Context) error {
 	name := strings.TrimPrefix(helpName(c), "waltool ")
 	for _, r := range append(slices.Clone(commonRules), commandRules[name]...) {
 		if hasFlags(c.Command, r.flags) && r.refused(c) {
-			return usagef(c, "%s", r.msg)
+			return usagef(c, "%s", asTyped(c, r.msg, r.flags))
 		}
 	}
 	return nil
+}
+
+// asTyped writes the flags a message names as the operator typed them
+// (-d, not --detailed).
+func asTyped(c *cli.Context, msg string, flags []string) string {
+	for _, f := range flags {
+		named := regexp.MustCompile(regexp.QuoteMeta(dashed(f)) + `([^\w-]|$)`)
+		msg = named.ReplaceAllString(msg, strings.ReplaceAll(typedFlag(c, f), "$", "$$")+"$1")
+	}
+	return msg
 }
 
 func hasFlags(cmd *cli.Command, names []string) bool {

@@ -129,17 +129,22 @@ func nearestFlag(c *cli.Context, name string) string {
 	return best
 }
 
-// typedFlag is the flag name as it was typed on the command line: -nope or
-// --nope (the flag package takes both), --name when it is not found.
+// typedFlag is the flag as it was typed on the command line: -nope or
+// --nope (the flag package takes both), -d for --detailed; --name when it
+// is not found.
 func typedFlag(c *cli.Context, name string) string {
+	names := []string{name}
+	if f := lookupFlag(c, name); f != nil {
+		names = f.Names()
+	}
 	args, _ := c.App.Metadata[argsKey].([]string)
 	for _, a := range args {
 		if a == "--" {
 			break
 		}
 		n, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if n == name && strings.HasPrefix(a, "-") {
-			return a[:len(a)-len(strings.TrimLeft(a, "-"))] + name
+		if slices.Contains(names, n) && strings.HasPrefix(a, "-") {
+			return a[:len(a)-len(strings.TrimLeft(a, "-"))] + n
 		}
 	}
 	return dashed(name)
