@@ -666,7 +666,7 @@ func (rep *Report) FlushCommand() string {
 func release(rb *ReplicaBlocker) []string {
 	out := []string{}
 	if rb.DurableDecree < rb.NeedsDecree {
-		out = append(out, fmt.Sprintf("the durable decree must reach %d (it is %d): flush the replica on the running server (the flush command)", rb.NeedsDecree, rb.DurableDecree))
+		out = append(out, fmt.Sprintf("the durable decree must reach %d (it is %d): flush the replica on the running server (the flush command below)", rb.NeedsDecree, rb.DurableDecree))
 	}
 	if rb.PlogMaxCommit != nil && *rb.PlogMaxCommit < rb.NeedsDecree {
 		out = append(out, fmt.Sprintf("the plog's max_commit_on_disk must reach %d (it is %d): the plog lacks slog decrees; a ≤ 2.5 server appends them to the plog when it replays the slog at start (replica::replay_mutation), and later writes carry it further; offline, nothing does", rb.NeedsDecree, *rb.PlogMaxCommit))

@@ -258,7 +258,6 @@ func flagUsage(f cli.Flag) string {
 var examples = map[string][]string{
 	"": {
 		"waltool verify --config /etc/pegasus/config.ini",
-		"waltool replay --server-version 2.6 /data/pegasus",
 		"waltool help migrate upgrade",
 	},
 	"dump": {
@@ -274,8 +273,7 @@ var examples = map[string][]string{
 		"waltool replay /data/pegasus --emit 1.4 -d",
 	},
 	"gc": {
-		"waltool gc --rule 2.5 --check --config /etc/pegasus/config.ini",
-		"waltool gc --log all --server-address 10.0.0.5 --config config.ini",
+		"waltool gc --rule 2.5 --check --server-address 10.0.0.5 --config config.ini",
 		"waltool gc --log all --apply --trash /data/gc-trash --config config.ini",
 	},
 	"migrate": {
