@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -146,10 +145,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 // status is 130.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	out := &jsonOut{}
+	app.Metadata = map[string]any{jsonOutKey: out}
+	command := ""
+	raw := args
 	args, err := normalizeArgs(app, args)
 	if err == nil {
 		err = app.RunContext(ctx, args)
 	}
+	code := exitStatus(ctx, err, stderr)
+	if wantsJSON(raw) {
+		if command = commandOf(app, raw); command == "" {
+			var u *usageError
+			if errors.As(err, &u) {
+				command = strings.TrimPrefix(strings.TrimPrefix(u.help, "waltool"), " ")
+			}
+		}
+		printJSONOut(stdout, out, command, streams(command, raw), code, err)
+	}
+	return code
+}
+
+// exitStatus maps how a command ended to its exit status (docs/commands.md)
+// and says why on stderr.
+func exitStatus(ctx context.Context, err error, stderr io.Writer) int {
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "waltool: interrupted")
 		return exitInterrupted
@@ -172,6 +191,33 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintln(stderr, "waltool:", err)
 	return exitUsage
+}
+
+// commandOf is the command path args name ("migrate upgrade"), "" when
+// they name none.
+func commandOf(app *cli.App, args []string) string {
+	var path []string
+	cmds := app.Commands
+	for _, a := range args[min(1, len(args)):] {
+		if a == "--" {
+			break
+		}
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		var cmd *cli.Command
+		for _, c := range cmds {
+			if c.HasName(a) {
+				cmd = c
+			}
+		}
+		if cmd == nil {
+			break
+		}
+		path = append(path, cmd.Name)
+		cmds = cmd.Subcommands
+	}
+	return strings.Join(path, " ")
 }
 
 // normalizeArgs prepares a command line for urfave/cli v2, which stops
@@ -322,11 +368,4 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
-}
-
-// printJSON is every command's --json: one indented document.
-func printJSON(c *cli.Context, v any) error {
-	enc := json.NewEncoder(c.App.Writer)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -4,23 +4,20 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/waltool/waltool/schema"
 )
 
 // bench ceiling reads the same files as bench verify lists (every log
 // file under PATH) and reports their bytes; --json gives bytes, seconds
-// and GB/s.
+// and bytes per second.
 func TestBenchCeiling(t *testing.T) {
 	m := genRoot(t, "")
 	out, errOut, code := waltool(t, "bench", "ceiling", "--json", "--data-dirs", m.DataDirs, m.Root)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var res struct {
-		Files   int     `json:"files"`
-		Bytes   int64   `json:"bytes"`
-		Seconds float64 `json:"seconds"`
-		GBps    float64 `json:"gbps"`
-	}
+	var res schema.BenchCeiling
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
@@ -28,7 +25,7 @@ func TestBenchCeiling(t *testing.T) {
 	for _, r := range m.Replicas {
 		files += len(r.Plog.Files)
 	}
-	if res.Files != files || res.Bytes != m.Bytes || res.Seconds <= 0 || res.GBps <= 0 {
+	if res.FileCount != int64(files) || res.Bytes != m.Bytes || res.Seconds <= 0 || res.BytesPerSecond <= 0 {
 		t.Fatalf("%+v: want %d files, %d bytes", res, files, m.Bytes)
 	}
 	out, _, code = waltool(t, "bench", "ceiling", m.Root)

@@ -16,6 +16,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
+	"github.com/waltool/waltool/schema"
 )
 
 func migrateCommand() *cli.Command {
@@ -64,31 +65,32 @@ func migrateCommand() *cli.Command {
 	}
 }
 
-// upgradeReport is the --json document of migrate upgrade and resume.
+// upgradeReport is what migrate upgrade and resume report: printed as
+// text, or as the contract's document (upgradeDoc).
 type upgradeReport struct {
-	OK                bool                `json:"ok"`
-	Applied           bool                `json:"applied"`
-	Replicas          []replicaFold       `json:"replicas"`
-	ArchivedSlogFiles []string            `json:"archived_slog_files"`
-	SlogArchive       string              `json:"slog_archive"`
-	Proof             *migrate.Proof      `json:"proof"`
-	Journal           *journal.State      `json:"journal"`
-	Rollback          *journal.Report     `json:"rollback,omitempty"`
-	Findings          []finding.Finding   `json:"findings"`
-	Plan              *migrate.Plan       `json:"plan,omitempty"`
-	NotLoaded         []migrate.NotLoaded `json:"not_loaded"`
-	// Rebalance is the plan's rebalance (--rebalance), null without it.
-	Rebalance *migrate.Rebalance `json:"rebalance"`
+	OK                bool
+	Applied           bool
+	Replicas          []replicaFold
+	ArchivedSlogFiles []string
+	SlogArchive       string
+	Proof             *migrate.Proof
+	Journal           *journal.State
+	Rollback          *journal.Report
+	Findings          []finding.Finding
+	NotLoaded         []migrate.NotLoaded
+	// Rebalance is the plan's rebalance (--rebalance), nil without it.
+	Rebalance *migrate.Rebalance
+	plan      *migrate.Plan
+	sources   *dataroot.Sources
 }
 
 type replicaFold struct {
-	Gpid       string   `json:"gpid"`
-	Folded     int64    `json:"folded"`
-	FoldBytes  int64    `json:"fold_bytes"`
-	BeyondRule int64    `json:"beyond_rule"`
-	NewFiles   []string `json:"new_files"`
-	FromDir    string   `json:"from_dir"`
-	ToDir      string   `json:"to_dir"`
+	Gpid       string
+	Folded     int64
+	FoldBytes  int64
+	BeyondRule int64
+	NewFiles   []string
+	ToDir      string
 }
 
 // migrateRoot resolves the single data root of a migrate command.
@@ -133,7 +135,7 @@ func runMigrateUpgrade(c *cli.Context) error {
 			return err
 		}
 	}
-	rep := newUpgradeReport(plan, archiveDir(c, t.Root))
+	rep := newUpgradeReport(plan, archiveDir(c, t.Root), t.Root)
 	// Slog mutations of a gpid with no loaded replica are folded nowhere:
 	// archived, a 2.6 server never sees them. A missing data dir (a root
 	// given without --data-dirs or --config) looks exactly like that, so
@@ -293,6 +295,9 @@ func runMigrateResume(c *cli.Context) error {
 	case st.RollingBack:
 		return fmt.Errorf("the last migration of %s was being rolled back: finish that with `waltool migrate rollback`", t.Root.Path)
 	case st.Finished:
+		if c.Bool("json") {
+			return emitDoc(c, &schema.Status{Runs: []schema.Run{*runDoc(&st, kindOf(j.Meta()))}})
+		}
 		fmt.Fprintf(c.App.Writer, "the last migration of %s is finished: nothing to resume\n", t.Root.Path)
 		return nil
 	}
@@ -307,14 +312,14 @@ func runMigrateResume(c *cli.Context) error {
 		if err := json.Unmarshal(j.Meta(), &plan); err != nil {
 			return fmt.Errorf("the journal's plan does not decode: %w", err)
 		}
-		rep := newDowngradeReport(&plan, archiveFromSteps(j, downgradeArchiveDefault(t.Root)))
+		rep := newDowngradeReport(&plan, archiveFromSteps(j, downgradeArchiveDefault(t.Root)), t.Root)
 		return finishDowngrade(c, t, j, &plan, rep)
 	}
 	var plan migrate.Plan
 	if err := json.Unmarshal(j.Meta(), &plan); err != nil {
 		return fmt.Errorf("the journal's plan does not decode: %w", err)
 	}
-	rep := newUpgradeReport(&plan, archiveFromSteps(j, filepath.Clean(t.Root.SlogDir)+".waltool-archive"))
+	rep := newUpgradeReport(&plan, archiveFromSteps(j, filepath.Clean(t.Root.SlogDir)+".waltool-archive"), t.Root)
 	return finishUpgrade(c, t, j, &plan, rep)
 }
 
@@ -341,12 +346,7 @@ func runMigrateRollback(c *cli.Context) error {
 	rb, err := j.Rollback()
 	st := j.State()
 	if c.Bool("json") {
-		if err := printJSON(c, struct {
-			Rollback *journal.Report `json:"rollback"`
-			Journal  journal.State   `json:"journal"`
-		}{rb, st}); err != nil {
-			return err
-		}
+		emitDoc(c, &schema.RollbackDoc{Rollback: rollbackDoc(rb), Journal: runDoc(&st, kindOf(j.Meta()))})
 	} else if rb != nil {
 		printRollback(c.App.Writer, rb, st)
 	}
@@ -384,6 +384,9 @@ func runMigrateStatus(c *cli.Context) error {
 	}
 	j, err := journal.Open(readOnlyFS, t.Root.Path)
 	if errors.Is(err, journal.ErrNoRun) {
+		if c.Bool("json") {
+			return emitDoc(c, &schema.Status{Runs: []schema.Run{}})
+		}
 		fmt.Fprintf(c.App.Writer, "no migration has run on %s\n", t.Root.Path)
 		return nil
 	}
@@ -393,7 +396,15 @@ func runMigrateStatus(c *cli.Context) error {
 	defer j.Close()
 	st := j.State()
 	if c.Bool("json") {
-		return printJSON(c, st)
+		run := runDoc(&st, kindOf(j.Meta()))
+		possible := st.Finished && !st.RolledBack
+		if possible {
+			if err := refuseWrittenSince(j); err != nil {
+				possible, run.RollbackRefused = false, err.Error()
+			}
+		}
+		run.RollbackPossible = &possible
+		return emitDoc(c, &schema.Status{Runs: []schema.Run{*run}})
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "run: %s\n", st.Run)
@@ -438,14 +449,15 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-func newUpgradeReport(plan *migrate.Plan, archive string) *upgradeReport {
-	rep := &upgradeReport{Replicas: []replicaFold{}, ArchivedSlogFiles: []string{}, SlogArchive: archive, Findings: []finding.Finding{}, NotLoaded: plan.NotLoaded, Rebalance: plan.Rebalance}
+func newUpgradeReport(plan *migrate.Plan, archive string, root *dataroot.Root) *upgradeReport {
+	rep := &upgradeReport{Replicas: []replicaFold{}, ArchivedSlogFiles: []string{}, SlogArchive: archive, Findings: []finding.Finding{},
+		NotLoaded: plan.NotLoaded, Rebalance: plan.Rebalance, plan: plan, sources: &root.Sources}
 	if rep.NotLoaded == nil {
 		rep.NotLoaded = []migrate.NotLoaded{}
 	}
 	for _, rp := range plan.Replicas {
 		rf := replicaFold{Gpid: rp.Gpid.String(), Folded: rp.Fold, FoldBytes: rp.FoldBytes, BeyondRule: rp.BeyondRule,
-			NewFiles: []string{}, FromDir: plan.SlogDir, ToDir: rp.PlogDir}
+			NewFiles: []string{}, ToDir: rp.PlogDir}
 		for _, f := range rp.NewFiles {
 			rf.NewFiles = append(rf.NewFiles, f.Path)
 		}
@@ -459,8 +471,7 @@ func newUpgradeReport(plan *migrate.Plan, archive string) *upgradeReport {
 
 func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error {
 	if c.Bool("json") {
-		rep.Plan = plan
-		return printJSON(c, rep)
+		return emitDoc(c, upgradeDoc(rep))
 	}
 	w := bufio.NewWriter(c.App.Writer)
 	defer w.Flush()

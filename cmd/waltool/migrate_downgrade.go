@@ -42,28 +42,33 @@ func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
 	}
 }
 
-// downgradeReport is the --json document of migrate downgrade.
+// downgradeReport is what migrate downgrade reports: printed as text, or
+// as the contract's document (downgradeDoc).
 type downgradeReport struct {
-	OK       bool                    `json:"ok"`
-	Target   replay.Version          `json:"target"`
-	Applied  bool                    `json:"applied"`
-	Restored bool                    `json:"restored_slog_archive,omitempty"`
-	Replicas []downgradeReplica      `json:"replicas"`
-	Archived []string                `json:"archived_slog_files"`
-	Archive  string                  `json:"slog_archive,omitempty"`
-	Preview  *migrate.DowngradeProof `json:"preview_proof"`
-	Proof    *migrate.DowngradeProof `json:"proof"`
-	Findings []finding.Finding       `json:"findings"`
-	Journal  *journal.State          `json:"journal"`
-	Rollback *journal.Report         `json:"rollback,omitempty"`
-	Plan     *migrate.DowngradePlan  `json:"plan,omitempty"`
+	OK       bool
+	Target   replay.Version
+	Applied  bool
+	Restored bool
+	Replicas []downgradeReplica
+	Archived []string
+	Archive  string
+	Preview  *migrate.DowngradeProof
+	Proof    *migrate.DowngradeProof
+	Findings []finding.Finding
+	Journal  *journal.State
+	Rollback *journal.Report
+	// journalKind is the kind of the run Journal records: "downgrade", or
+	// "upgrade" for --restore-slog-archive.
+	journalKind string
+	plan        *migrate.DowngradePlan
+	sources     *dataroot.Sources
 }
 
 type downgradeReplica struct {
-	Gpid    string   `json:"gpid"`
-	Dir     string   `json:"dir"`
-	Changes []string `json:"changes"`
-	Proof   string   `json:"proof"`
+	Gpid    string
+	Dir     string
+	Changes []string
+	Proof   string
 }
 
 func parseTarget(c *cli.Context) (replay.Version, error) {
@@ -97,7 +102,7 @@ func runMigrateDowngrade(c *cli.Context) error {
 	if c.Bool("restore-slog-archive") {
 		return restoreSlogArchive(c, t, plan)
 	}
-	rep := newDowngradeReport(plan, downgradeArchive(c, t.Root))
+	rep := newDowngradeReport(plan, downgradeArchive(c, t.Root), t.Root)
 	rep.Findings = plan.Findings()
 	fsys, preview, err := plan.Preview()
 	if err != nil {
@@ -206,7 +211,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 	}
 	refused := len(plan.Refusals) > 0 && !c.Bool("force")
 	if !c.Bool("apply") || refused {
-		rep := newDowngradeReport(plan, "")
+		rep := newDowngradeReport(plan, "", t.Root)
 		rep.Findings = plan.Findings()
 		w := c.App.Writer
 		if !c.Bool("json") {
@@ -227,9 +232,9 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 	if err != nil {
 		return err
 	}
-	rep := newDowngradeReport(plan, "")
+	rep := newDowngradeReport(plan, "", t.Root)
 	rep.Archived = []string{}
-	rep.Restored, rep.Applied, rep.Rollback = true, true, rb
+	rep.Restored, rep.Applied, rep.Rollback, rep.journalKind = true, true, rb, "upgrade"
 	restored, err := t.Root.Reopen(readOnlyFS)
 	if err != nil {
 		return err
@@ -255,8 +260,9 @@ func proveDowngrade(c *cli.Context, t *dataroot.Target, plan *migrate.DowngradeP
 	return migrate.ProveDowngrade(plan, fsys, root, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
 }
 
-func newDowngradeReport(plan *migrate.DowngradePlan, archive string) *downgradeReport {
-	rep := &downgradeReport{Target: plan.Target, Replicas: []downgradeReplica{}, Archived: []string{}, Archive: archive, Findings: []finding.Finding{}}
+func newDowngradeReport(plan *migrate.DowngradePlan, archive string, root *dataroot.Root) *downgradeReport {
+	rep := &downgradeReport{Target: plan.Target, Replicas: []downgradeReplica{}, Archived: []string{}, Archive: archive, Findings: []finding.Finding{},
+		plan: plan, sources: &root.Sources}
 	for _, r := range plan.Replicas {
 		rep.Replicas = append(rep.Replicas, downgradeReplica{Gpid: r.Gpid.String(), Dir: r.Dir, Changes: r.Changes})
 	}
@@ -301,8 +307,7 @@ func printDowngrade(c *cli.Context, rep *downgradeReport, plan *migrate.Downgrad
 	}
 	rep.replicaProofs(pr)
 	if c.Bool("json") {
-		rep.Plan = plan
-		return printJSON(c, rep)
+		return emitDoc(c, downgradeDoc(rep))
 	}
 	w := bufio.NewWriter(c.App.Writer)
 	defer w.Flush()

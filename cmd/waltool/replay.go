@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -74,10 +73,13 @@ func runReplay(c *cli.Context) error {
 		if !slices.ContainsFunc(t.Root.Replicas, func(r *dataroot.Replica) bool { return r.Gpid == g }) {
 			return usagef(c, "--emit %s: no replica dir of %s under %s (replicas: %s)", g, g, t.Path, replicaList(t.Root.Replicas))
 		}
-		p := dump.NewPrinter(dump.Options{JSON: c.Bool("json"), Detailed: c.Bool("detailed"), Out: out})
+		end := streamEnd(c)
+		p := dump.NewPrinter(dump.Options{JSON: c.Bool("json"), Command: commandName(c), Detailed: c.Bool("detailed"), Out: out})
 		defer p.Flush()
 		opts.EmitGpid = &g
 		opts.Emit = func(m *format.Mutation, at replay.Loc, committed bool) error {
+			end.Mutations++
+			end.Printed++
 			return p.Mutation(at.File, m, at.Pos, &committed)
 		}
 	}
@@ -98,11 +100,7 @@ func runReplay(c *cli.Context) error {
 	switch {
 	case opts.Emit != nil:
 	case c.Bool("json"):
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
-			return err
-		}
+		emitDoc(c, replayDoc(res))
 	default:
 		printReplay(out, res)
 	}
