@@ -36,3 +36,21 @@ func TestBenchCeiling(t *testing.T) {
 		t.Fatalf("no PATH: exit %d", code)
 	}
 }
+
+// bench verify and bench replay time this executable as a child: in the
+// test, the test binary run as waltool (TestMain, WALTOOL_MAIN=1). Their
+// documents keep the contract (checkContract).
+func TestBenchChildrenJSON(t *testing.T) {
+	t.Setenv("WALTOOL_MAIN", "1")
+	m := genRoot(t, "")
+	out, errs, code := waltool(t, "bench", "verify", "--json", "--runs", "1", "--data-dirs", m.DataDirs, m.Root)
+	var v schema.BenchVerify
+	if err := json.Unmarshal([]byte(out), &v); err != nil || code != 0 || v.VerifyBytesPerSecond <= 0 || v.VerifyExitStatus != 0 {
+		t.Fatalf("bench verify: exit %d, %v: %s%s", code, err, out, errs)
+	}
+	out, errs, code = waltool(t, "bench", "replay", "--json", "--runs", "1", "--data-dirs", m.DataDirs, m.Root)
+	var r schema.BenchReplay
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || r.MutationsRead == 0 || r.MaxRSSBytes == 0 {
+		t.Fatalf("bench replay: exit %d, %v: %s%s", code, err, out, errs)
+	}
+}
