@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -62,37 +61,6 @@ func init() {
 	cli.HelpPrinter = func(w io.Writer, templ string, data any) {
 		cli.HelpPrinterCustom(w, templ, data, map[string]any{"wrapAt": func() int { return helpWidth }})
 	}
-}
-
-// version is the module version and VCS revision this binary was built
-// from (runtime/debug.ReadBuildInfo): "v0.3.0", or "(devel) rev 1a2b3c4d5e6f
-// (modified) 2025-01-02T03:04:05Z" for a build from a work tree.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown (no build info)"
-	}
-	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	var rev, modified, at string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = " (modified)"
-			}
-		case "vcs.time":
-			at = " " + s.Value
-		}
-	}
-	if rev != "" {
-		v += " rev " + rev + modified + at
-	}
-	return v + ", " + bi.GoVersion
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
