@@ -87,6 +87,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			fixturesCommand(),
 			demoCommand(),
 			benchCommand(),
+			completionCommand(),
 		},
 	}
 	onUsage := func(c *cli.Context, err error, _ bool) error {
@@ -114,6 +115,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 // status is 130.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	if completeRequest(app, args, stdout) {
+		return exitOK
+	}
 	args, err := normalizeArgs(app, args)
 	if err == nil {
 		err = app.RunContext(ctx, args)
