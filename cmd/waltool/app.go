@@ -88,6 +88,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			demoCommand(),
 			benchCommand(),
 			completionCommand(),
+			manCommand(),
 		},
 	}
 	onUsage := func(c *cli.Context, err error, _ bool) error {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -56,5 +57,10 @@ func TestVersionStampedByLinker(t *testing.T) {
 	want := "waltool v9.8.7-test.1 (commit 0123456789ab, " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + ")\n"
 	if err != nil || string(out) != want {
 		t.Errorf("--version: %v, %q; want %q", err, out, want)
+	}
+	// The man page names the release too.
+	man, err := exec.Command(bin, "man").Output()
+	if err != nil || !strings.Contains(string(man), `"waltool v9.8.7\-test.1"`) {
+		t.Errorf("man: %v, %.200s", err, man)
 	}
 }
