@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -63,37 +62,6 @@ func init() {
 	}
 }
 
-// version is the module version and VCS revision this binary was built
-// from (runtime/debug.ReadBuildInfo): "v0.3.0", or "(devel) rev 1a2b3c4d5e6f
-// (modified) 2025-01-02T03:04:05Z" for a build from a work tree.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown (no build info)"
-	}
-	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	var rev, modified, at string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = " (modified)"
-			}
-		case "vcs.time":
-			at = " " + s.Value
-		}
-	}
-	if rev != "" {
-		v += " rev " + rev + modified + at
-	}
-	return v + ", " + bi.GoVersion
-}
-
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:    "waltool",
@@ -118,6 +86,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			fixturesCommand(),
 			demoCommand(),
 			benchCommand(),
+			completionCommand(),
+			manCommand(),
 		},
 	}
 	onUsage := func(c *cli.Context, err error, _ bool) error {
@@ -145,6 +115,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 // status is 130.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	if completeRequest(app, args, stdout) {
+		return exitOK
+	}
 	out := &jsonOut{}
 	app.Metadata = map[string]any{jsonOutKey: out}
 	command := ""

@@ -24,7 +24,7 @@ import (
 func TestVersion(t *testing.T) {
 	for _, arg := range []string{"--version", "-v"} {
 		out, errs, code := waltool(t, arg)
-		if code != 0 || !strings.HasPrefix(out, "waltool version ") || errs != "" {
+		if code != 0 || !strings.HasPrefix(out, "waltool ") || !strings.Contains(out, " (commit ") || strings.Count(out, "\n") != 1 || errs != "" {
 			t.Errorf("%s: exit %d, out %q, err %q", arg, code, out, errs)
 		}
 	}
