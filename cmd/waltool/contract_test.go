@@ -236,3 +236,26 @@ func TestJSONContractWritingCommands(t *testing.T) {
 		t.Errorf("a damaged root was upgraded:\n%s", out)
 	}
 }
+
+// `waltool schema` lists a schema per command that prints JSON, and
+// prints each file as the tests read it.
+func TestSchemaCommand(t *testing.T) {
+	out, _, code := waltool(t, "schema")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"verify", "dump", "replay", "gc", "migrate upgrade", "migrate downgrade", "migrate resume",
+		"migrate rollback", "migrate status", "fixtures gen", "bench ceiling", "bench verify", "bench replay", "bench write", "defs", "vocabulary"} {
+		if !strings.Contains("\n"+out, "\n"+want+"\n") {
+			t.Errorf("waltool schema does not list %q:\n%s", want, out)
+		}
+	}
+	out, _, code = waltool(t, "schema", "migrate", "upgrade")
+	var s map[string]any
+	if err := json.Unmarshal([]byte(out), &s); err != nil || code != 0 || s["$id"] != schematest.Base+"migrate-upgrade.schema.json" {
+		t.Errorf("exit %d, %v: %.200s", code, err, out)
+	}
+	if _, _, code := waltool(t, "schema", "nope"); code != exitUsage {
+		t.Errorf("unknown schema: exit %d", code)
+	}
+}
