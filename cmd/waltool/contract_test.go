@@ -259,3 +259,13 @@ func TestSchemaCommand(t *testing.T) {
 		t.Errorf("unknown schema: exit %d", code)
 	}
 }
+
+// Help is text, even with --json.
+func TestHelpIsNeverADocument(t *testing.T) {
+	for _, args := range [][]string{{"verify", "--help", "--json"}, {"help", "gc", "--json"}, {"--version"}} {
+		out, _, code := waltool(t, args...)
+		if code != exitOK || strings.HasPrefix(strings.TrimSpace(out), "{") || strings.Contains(out, `"schema"`) {
+			t.Errorf("waltool %v: exit %d:\n%s", args, code, out)
+		}
+	}
+}

@@ -59,17 +59,20 @@ func commandName(c *cli.Context) string {
 
 // wantsJSON reports whether the command line asks for --json, read from
 // the arguments themselves: a usage error may stop parsing before the
-// flag is.
+// flag is. Help and --version print text, never a document.
 func wantsJSON(args []string) bool {
+	want := false
 	for _, a := range args {
 		switch a {
 		case "--":
-			return false
+			return want
 		case "--json", "-json", "--json=true", "-json=true":
-			return true
+			want = true
+		case "--help", "-h", "-help", "--version", "-v", "help":
+			return false
 		}
 	}
-	return false
+	return want
 }
 
 // streams reports whether a command prints JSON Lines rather than one
