@@ -38,7 +38,7 @@ func migrateCommand() *cli.Command {
 			Flags: append([]cli.Flag{
 				&cli.BoolFlag{Name: "apply", Usage: "carry out the plan"},
 				&cli.StringFlag{Name: "slog-archive", Usage: "where the slog files go (default: beside the slog dir, <slog dir>.waltool-archive)"},
-				&cli.BoolFlag{Name: "force", Usage: "with --apply: go on although verify finds what Pegasus would refuse"},
+				&cli.BoolFlag{Name: "force", Usage: "with --apply: go on although verify finds what Pegasus would refuse, or the slog and the data dirs do not look like one server's"},
 				&cli.BoolFlag{Name: "rebalance", Usage: "also spread the replica dirs over the data dirs by bytes and count, partitions of a table on different data dirs where possible (after the archive, before the proof)"},
 				jsonFlag,
 			}, append(rootFlags(), progressFlag())...),
@@ -124,11 +124,12 @@ func runMigrateUpgrade(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	notOne := t.Root.NotOneServer()
 	bar := newLargeProgress(c, logBytes(t), "migrate: plan")
 	plan, err := migrate.PlanUpgrade(t.Root, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
 	bar.Finish()
 	if err != nil {
-		return err
+		return explainNotOneServer(c, t.Root, notOne, err)
 	}
 	if c.Bool("rebalance") {
 		if err := plan.PlanRebalance(readOnlyFS); err != nil {
@@ -140,16 +141,21 @@ func runMigrateUpgrade(c *cli.Context) error {
 	// archived, a 2.6 server never sees them. A missing data dir (a root
 	// given without --data-dirs or --config) looks exactly like that, so
 	// it is a finding, and --apply refuses it unless --force.
-	rep.Findings = append(rep.Findings, plan.Findings()...)
+	orphans := plan.Findings()
+	rep.Findings = append(append(rep.Findings, notOne...), orphans...)
 	if !c.Bool("apply") {
 		if len(plan.Refusals) > 0 {
 			rep.Findings = append(plan.Refusals, rep.Findings...)
 			printUpgrade(c, rep, plan)
 			return findings("the 2.4 server refuses what is above: --apply refuses too (fix it first, or --force)")
 		}
-		if len(rep.Findings) > 0 {
+		if len(orphans) > 0 {
 			printUpgrade(c, rep, plan)
-			return findings("%d slog gpids have no loaded replica here: their writes would only be in the archive (--apply refuses; --force to go on)", len(rep.Findings))
+			return findings("%d slog gpids have no loaded replica here: their writes would only be in the archive (--apply refuses; --force to go on)", len(orphans))
+		}
+		if err := refuseNotOneServer(c, t.Root, notOne, "migrate upgrade --apply would be"); err != nil {
+			printUpgrade(c, rep, plan)
+			return err
 		}
 		rep.OK = true
 		return printUpgrade(c, rep, plan)
@@ -159,15 +165,19 @@ func runMigrateUpgrade(c *cli.Context) error {
 		return err
 	}
 	defer lock.Release()
+	if err := refuseNotOneServer(c, t.Root, notOne, "migrate upgrade"); err != nil {
+		printUpgrade(c, rep, nil)
+		return err
+	}
 	if !c.Bool("force") {
 		if len(plan.Refusals) > 0 {
 			rep.Findings = plan.Refusals
 			printUpgrade(c, rep, nil)
 			return findings("migrate upgrade refused: the 2.4 server refuses what is above (waltool verify tells more); fix it first, or --force")
 		}
-		if len(rep.Findings) > 0 {
+		if len(orphans) > 0 {
 			printUpgrade(c, rep, nil)
-			return findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(rep.Findings))
+			return findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(orphans))
 		}
 	}
 	if err := plan.CheckSpace(writeFS); err != nil {

@@ -32,7 +32,7 @@ func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
 			&cli.StringFlag{Name: "to", Usage: "the version that will start on the root: 2.3, 2.4 or 2.5", Required: true},
 			&cli.BoolFlag{Name: "apply", Usage: "carry out the plan"},
 			&cli.StringFlag{Name: "slog-archive", Usage: "where leftover slog files go (default: <slog dir>.waltool-downgrade-archive)"},
-			&cli.BoolFlag{Name: "force", Usage: "with --apply: go on despite refusals (what the target cannot read); never despite a failed proof"},
+			&cli.BoolFlag{Name: "force", Usage: "with --apply: go on despite refusals (what the target cannot read, a slog and data dirs that do not look like one server's); never despite a failed proof"},
 			&cli.BoolFlag{Name: "restore-slog-archive", Usage: "undo the root's last `migrate upgrade` instead, when no server has written since (a rollback: the old slog comes back)"},
 			&cli.IntFlag{Name: "next-writes", Usage: "writes per replica the proof simulates the target making after the downgrade", Value: 16},
 			&cli.Int64Flag{Name: "seed", Usage: "seed of the simulated writes (lags, torn tails, payloads)", Value: 1},
@@ -92,18 +92,19 @@ func runMigrateDowngrade(c *cli.Context) error {
 		return err
 	}
 	opts := migrate.DowngradeOptions{Target: target, Next: migrate.NextOptions{PerReplica: c.Int("next-writes"), Seed: c.Int64("seed")}}
+	notOne := t.Root.NotOneServer()
 	bar := newLargeProgress(c, logBytes(t), "migrate: plan")
 	opts.Progress = func(n int64) { bar.Add64(n) }
 	plan, err := migrate.PlanDowngrade(t.Root, opts)
 	bar.Finish()
 	if err != nil {
-		return err
+		return explainNotOneServer(c, t.Root, notOne, err)
 	}
 	if c.Bool("restore-slog-archive") {
 		return restoreSlogArchive(c, t, plan)
 	}
 	rep := newDowngradeReport(plan, downgradeArchive(c, t.Root), t.Root)
-	rep.Findings = plan.Findings()
+	rep.Findings = append(notOne, plan.Findings()...)
 	fsys, preview, err := plan.Preview()
 	if err != nil {
 		return err
@@ -112,7 +113,7 @@ func runMigrateDowngrade(c *cli.Context) error {
 		return err
 	}
 	if !c.Bool("apply") {
-		rep.OK = len(plan.Refusals) == 0 && rep.Preview.OK
+		rep.OK = len(plan.Refusals) == 0 && len(notOne) == 0 && rep.Preview.OK
 		if err := printDowngrade(c, rep, plan); err != nil {
 			return err
 		}
@@ -120,6 +121,10 @@ func runMigrateDowngrade(c *cli.Context) error {
 			return findings("the downgrade to %s is not safe as it stands (above): --apply refuses it", target)
 		}
 		return nil
+	}
+	if err := refuseNotOneServer(c, t.Root, notOne, "migrate downgrade"); err != nil {
+		printDowngrade(c, rep, nil)
+		return err
 	}
 	if !rep.Preview.OK {
 		printDowngrade(c, rep, nil)

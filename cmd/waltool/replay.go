@@ -186,9 +186,10 @@ func printReplay(w io.Writer, res *replay.Result) {
 		fmt.Fprintf(w, "  %d orphan gpids have no replica dir here: %s\n", n, replay.OrphanHint)
 	}
 	// What is wrong beyond the replicas' rows: dirs missing or unreadable,
-	// a slog refused (the ABORT line below tells an abort).
+	// a slog refused (the ABORT line below tells an abort), a slog that is
+	// not the replicas' server's (the rows above are then meaningless).
 	for _, f := range res.Findings {
-		if f.Gpid == nil && f.Class.Fatal() && !errors.Is(f, replay.ErrAbort) {
+		if f.Gpid == nil && f.Class.Fatal() && !errors.Is(f, replay.ErrAbort) || dataroot.IsNotOneServer(f) {
 			printFinding(w, f)
 		}
 	}
