@@ -113,8 +113,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // runContext runs the command line args; when ctx is cancelled (SIGINT,
 // SIGTERM) the command stops, removes what it was creating, and the exit
-// status is 130.
+// status is 130, unless the command's work was already done and durable
+// (markDone): then the status is its result's.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	ctx, done := withDone(ctx)
 	app := newApp(stdout, stderr)
 	if completeRequest(app, args, stdout) {
 		return exitOK
@@ -127,7 +129,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err == nil {
 		err = app.RunContext(ctx, args)
 	}
-	code := exitStatus(ctx, err, stderr)
+	code := exitStatus(ctx, done.Load(), err, stderr)
 	if wantsJSON(raw) {
 		if command = commandOf(app, raw); command == "" {
 			var u *usageError
@@ -141,11 +143,15 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 }
 
 // exitStatus maps how a command ended to its exit status (docs/commands.md)
-// and says why on stderr.
-func exitStatus(ctx context.Context, err error, stderr io.Writer) int {
+// and says why on stderr; done: its work was done and durable before an
+// interrupt (markDone), which then no longer decides the status.
+func exitStatus(ctx context.Context, done bool, err error, stderr io.Writer) int {
 	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "waltool: interrupted")
-		return exitInterrupted
+		if !done {
+			fmt.Fprintln(stderr, "waltool: interrupted")
+			return exitInterrupted
+		}
+		fmt.Fprintln(stderr, "waltool: the interrupt came after the work was done and durable: the exit status is its result")
 	}
 	if err == nil {
 		return exitOK

@@ -74,7 +74,11 @@ func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*
 		}
 		plan.Dirs = append(plan.Dirs, d)
 	}
-	return reclaim.Apply(cancelFS(c.Context, writeFS), plan, reclaim.Options{Trash: c.String("trash")})
+	applied, err := reclaim.Apply(cancelFS(c.Context, writeFS), plan, reclaim.Options{Trash: c.String("trash")})
+	if err == nil && applied != nil && applied.Complete {
+		markDone(c.Context)
+	}
+	return applied, err
 }
 
 // printApplied says, file by file, what --apply did and did not do.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -205,7 +206,7 @@ func beginRun(t *dataroot.Target, plan any) (*journal.Journal, error) {
 // fold and the archive through the journal, then proves the result, and
 // rolls back when the proof fails.
 func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan *migrate.Plan, rep *upgradeReport) error {
-	return runToEnd(j, t, func() error {
+	return runToEnd(c.Context, j, t, func() error {
 		fold := newLargeProgress(c, plan.FoldReadBytes(), "migrate: fold")
 		defer fold.Finish()
 		plan.Progress = func(n int64) { fold.Add64(n) }
@@ -229,8 +230,9 @@ func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan 
 // migration run's steps, upgrade or downgrade, then ends it: prove proves
 // the new root (opened read-only); when it fails the run is rolled back
 // and report says so, else the phase "prove" is recorded, the run
-// finished, and report prints it.
-func runToEnd(j *journal.Journal, t *dataroot.Target, apply func() error, prove func(*dataroot.Root) (bool, error), report func(st *journal.State, rb *journal.Report, proven bool) error, failed string) error {
+// finished, and report prints it. Once the run is finished, or rolled
+// back, an interrupt no longer changes the exit status (markDone on ctx).
+func runToEnd(ctx context.Context, j *journal.Journal, t *dataroot.Target, apply func() error, prove func(*dataroot.Root) (bool, error), report func(st *journal.State, rb *journal.Report, proven bool) error, failed string) error {
 	if err := apply(); err != nil {
 		return fmt.Errorf("%w (the journal has what was done: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it)", err)
 	}
@@ -244,6 +246,9 @@ func runToEnd(j *journal.Journal, t *dataroot.Target, apply func() error, prove 
 	}
 	if !ok {
 		rb, err := j.Rollback()
+		if err == nil {
+			markDone(ctx)
+		}
 		st := j.State()
 		report(&st, rb, false)
 		if err != nil {
@@ -257,6 +262,7 @@ func runToEnd(j *journal.Journal, t *dataroot.Target, apply func() error, prove 
 	if err := j.Finish(); err != nil {
 		return err
 	}
+	markDone(ctx)
 	st := j.State()
 	return report(&st, nil, true)
 }
@@ -354,6 +360,9 @@ func runMigrateRollback(c *cli.Context) error {
 		return err
 	}
 	rb, err := j.Rollback()
+	if err == nil {
+		markDone(c.Context)
+	}
 	st := j.State()
 	if c.Bool("json") {
 		emitDoc(c, &schema.RollbackDoc{Rollback: rollbackDoc(rb), Journal: runDoc(&st, kindOf(j.Meta()))})

@@ -162,7 +162,7 @@ func downgradeArchiveDefault(r *dataroot.Root) string {
 // through the journal, proves the new root, and rolls back when the proof
 // fails.
 func finishDowngrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan *migrate.DowngradePlan, rep *downgradeReport) error {
-	return runToEnd(j, t, func() error {
+	return runToEnd(c.Context, j, t, func() error {
 		return plan.Apply(j, rep.Archive, j.PhaseDone)
 	}, func(newRoot *dataroot.Root) (bool, error) {
 		proof, err := proveDowngrade(c, t, plan, readOnlyFS, newRoot, "migrate: prove")
@@ -247,6 +247,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 	if rep.Proof, err = proveDowngrade(c, t, plan, readOnlyFS, restored, "migrate: prove"); err != nil {
 		return err
 	}
+	markDone(c.Context)
 	st = j.State()
 	rep.Journal, rep.OK = &st, rep.Proof.OK
 	if err := printDowngrade(c, rep, nil); err != nil {
