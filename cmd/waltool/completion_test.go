@@ -48,7 +48,7 @@ func TestComplete(t *testing.T) {
 	// zsh and fish also get each candidate's usage.
 	var out strings.Builder
 	complete(app, []string{"migrate", ""}, "zsh", &out)
-	if !strings.Contains(out.String(), "\nstatus:where the root's last migration stands\n") {
+	if !strings.Contains(out.String(), "\nstatus:every migration run of the root, oldest first: how each stands, whether it can still be rolled back\n") {
 		t.Errorf("zsh:\n%s", out.String())
 	}
 	out.Reset()
@@ -238,7 +238,7 @@ end`
 	got := strings.Join(shellOutput(t, waltoolOnPath(t), fish, "--no-config", "-c", test), "\n")
 	for _, want := range []string{
 		"[waltool ]\n", "dump\tprint the mutations of log files", "completion\tprint a shell completion script",
-		"[waltool migrate ]\n", "downgrade\tmake a plog-only root safe", "status\twhere the root's last migration stands",
+		"[waltool migrate ]\n", "downgrade\tmake a plog-only root safe", "status\tevery migration run of the root, oldest first",
 		"[waltool bench verify /d --r]\n--runs\truns of each measurement",
 	} {
 		if !strings.Contains(got, want) {

@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -52,13 +50,13 @@ func migrateCommand() *cli.Command {
 			Action:    runMigrateResume,
 		}, {
 			Name:      "rollback",
-			Usage:     "restore the root byte for byte as it was before the upgrade (finished or interrupted)",
+			Usage:     "undo the root's newest migration not rolled back yet (finished or interrupted), byte for byte; again, the one before it",
 			ArgsUsage: "[ROOT]",
 			Flags:     append([]cli.Flag{jsonFlag}, rootFlags()...),
 			Action:    runMigrateRollback,
 		}, {
 			Name:      "status",
-			Usage:     "where the root's last migration stands",
+			Usage:     "every migration run of the root, oldest first: how each stands, whether it can still be rolled back",
 			ArgsUsage: "[ROOT]",
 			Flags:     append([]cli.Flag{jsonFlag}, rootFlags()...),
 			Action:    runMigrateStatus,
@@ -184,7 +182,7 @@ func runMigrateUpgrade(c *cli.Context) error {
 	if err := plan.CheckSpace(writeFS); err != nil {
 		return err
 	}
-	j, err := beginRun(t, plan)
+	j, err := beginRun(c, t, plan)
 	if err != nil {
 		return err
 	}
@@ -194,12 +192,32 @@ func runMigrateUpgrade(c *cli.Context) error {
 
 // beginRun begins a migration run in the root, its plan (an upgrade's or
 // a downgrade's) stored in the journal, for resume and rollback.
-func beginRun(t *dataroot.Target, plan any) (*journal.Journal, error) {
+func beginRun(c *cli.Context, t *dataroot.Target, plan any) (*journal.Journal, error) {
 	meta, err := json.Marshal(plan)
 	if err != nil {
 		return nil, err
 	}
-	return journal.Begin(writeFS, t.Root.Path, journal.Run{Command: "waltool", Args: os.Args[1:], Meta: meta})
+	return journal.Begin(writeFS, t.Root.Path, journal.Run{Command: "waltool", Args: commandLine(c), Meta: meta})
+}
+
+// commandLine is the command line of c after "waltool", as a run's
+// journal records it for status: the command, each flag set, the
+// arguments (os.Args is not it when waltool runs inside another program,
+// the demo or a test).
+func commandLine(c *cli.Context) []string {
+	args := strings.Fields(helpName(c))[1:]
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if !c.IsSet(name) {
+			continue
+		}
+		if v, ok := c.Value(name).(bool); ok && v {
+			args = append(args, "--"+name)
+			continue
+		}
+		args = append(args, fmt.Sprintf("--%s=%v", name, c.Value(name)))
+	}
+	return append(args, c.Args().Slice()...)
 }
 
 // finishUpgrade runs (or, resuming, re-runs: every step is idempotent) the
@@ -281,8 +299,9 @@ func logBytes(t *dataroot.Target) int64 {
 	return n
 }
 
-// openRun takes the root's lock and opens its last migration's journal;
-// release undoes both.
+// openRun takes the root's lock and opens the run a resume finishes or a
+// rollback undoes: the newest run not rolled back (journal.Last); release
+// undoes both.
 func openRun(c *cli.Context, command string) (t *dataroot.Target, j *journal.Journal, release func(), err error) {
 	if t, err = migrateRoot(c); err != nil {
 		return nil, nil, nil, err
@@ -291,7 +310,7 @@ func openRun(c *cli.Context, command string) (t *dataroot.Target, j *journal.Jou
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if j, err = journal.Open(writeFS, t.Root.Path); err != nil {
+	if j, err = journal.Last(writeFS, t.Root.Path); err != nil {
 		lock.Release()
 		return nil, nil, nil, err
 	}
@@ -306,10 +325,8 @@ func runMigrateResume(c *cli.Context) error {
 	defer release()
 	st := j.State()
 	switch {
-	case st.RolledBack:
-		return fmt.Errorf("the last migration of %s was rolled back: nothing to resume", t.Root.Path)
 	case st.RollingBack:
-		return fmt.Errorf("the last migration of %s was being rolled back: finish that with `waltool migrate rollback`", t.Root.Path)
+		return fmt.Errorf("the migration %s of %s was being rolled back: finish that with `waltool migrate rollback`", st.Run, t.Root.Path)
 	case st.Finished:
 		if c.Bool("json") {
 			return emitDoc(c, &schema.Status{Runs: []schema.Run{*runDoc(&st, kindOf(j.Meta()))}})
@@ -350,15 +367,40 @@ func archiveFromSteps(j *journal.Journal, def string) string {
 	return def
 }
 
+// runMigrateRollback undoes the newest run not rolled back, byte for byte;
+// called again, the one before it (the root's history, newest first).
 func runMigrateRollback(c *cli.Context) error {
-	_, j, release, err := openRun(c, "waltool migrate rollback")
+	t, err := migrateRoot(c)
 	if err != nil {
 		return err
 	}
-	defer release()
-	if err := refuseWrittenSince(j); err != nil {
+	lock, err := takeRoot(c, t, "waltool migrate rollback")
+	if err != nil {
 		return err
 	}
+	defer lock.Release()
+	runs, err := migrate.History(writeFS, t.Root.Path)
+	if err != nil {
+		return err
+	}
+	defer closeRuns(runs)
+	i := lastNotRolledBack(runs)
+	switch {
+	case len(runs) == 0:
+		return fmt.Errorf("%w: %s", journal.ErrNoRun, t.Root.Path)
+	case i < 0:
+		if c.Bool("json") {
+			st := runs[len(runs)-1].Journal.State()
+			return emitDoc(c, &schema.RollbackDoc{Rollback: rollbackDoc(&journal.Report{Steps: []journal.Undo{}, AlreadyRolledBack: true}),
+				Journal: runDoc(&st, kindOf(runs[len(runs)-1].Journal.Meta()))})
+		}
+		fmt.Fprintf(c.App.Writer, "nothing to roll back: every migration of %s is rolled back (`waltool migrate status` lists them)\n", t.Root.Path)
+		return nil
+	}
+	if err := refuseWrittenSince(runs, i); err != nil {
+		return err
+	}
+	j := runs[i].Journal
 	rb, err := j.Rollback()
 	if err == nil {
 		markDone(c.Context)
@@ -368,25 +410,36 @@ func runMigrateRollback(c *cli.Context) error {
 		emitDoc(c, &schema.RollbackDoc{Rollback: rollbackDoc(rb), Journal: runDoc(&st, kindOf(j.Meta()))})
 	} else if rb != nil {
 		printRollback(c.App.Writer, rb, st)
+		if k := lastNotRolledBack(runs); err == nil && k >= 0 {
+			fmt.Fprintf(c.App.Writer, "next: the run before it, %s, can be rolled back by `waltool migrate rollback` again\n", runs[k].Journal.Run())
+		}
 	}
 	return err
 }
 
-// refuseWrittenSince refuses to roll back a run after a server wrote to
-// the root: the rollback would lose those writes (the way back is then
-// `migrate downgrade`, which keeps the plogs as the truth).
-func refuseWrittenSince(j *journal.Journal) error {
-	var meta struct {
-		Listing *migrate.Listing `json:"listing"`
+// lastNotRolledBack is the index of the newest run of runs not rolled
+// back, -1 when every one is.
+func lastNotRolledBack(runs []*migrate.Run) int {
+	for i := len(runs) - 1; i >= 0; i-- {
+		if !runs[i].Journal.State().RolledBack {
+			return i
+		}
 	}
-	if err := json.Unmarshal(j.Meta(), &meta); err != nil {
-		return fmt.Errorf("the journal's plan does not decode: %w", err)
+	return -1
+}
+
+func closeRuns(runs []*migrate.Run) {
+	for _, r := range runs {
+		r.Journal.Close()
 	}
-	st := j.State()
-	if meta.Listing == nil || st.RolledBack {
-		return nil
-	}
-	written, err := meta.Listing.WrittenSince(readOnlyFS, st)
+}
+
+// refuseWrittenSince refuses to roll back runs[i] after a server wrote to
+// the root since it began (migrate.WrittenSince): the rollback would lose
+// those writes (the way back is then `migrate downgrade`, which keeps the
+// plogs as the truth).
+func refuseWrittenSince(runs []*migrate.Run, i int) error {
+	written, err := migrate.WrittenSince(readOnlyFS, runs, i)
 	if err != nil {
 		return err
 	}
@@ -396,54 +449,93 @@ func refuseWrittenSince(j *journal.Journal) error {
 	return nil
 }
 
+// runMigrateStatus lists every migration run of the root, oldest first:
+// its command and start, its phases, its steps, how it ended, and whether
+// it can still be rolled back. --json prints the newest run's state.
 func runMigrateStatus(c *cli.Context) error {
 	t, err := migrateRoot(c)
 	if err != nil {
 		return err
 	}
-	j, err := journal.Open(readOnlyFS, t.Root.Path)
-	if errors.Is(err, journal.ErrNoRun) {
-		if c.Bool("json") {
-			return emitDoc(c, &schema.Status{Runs: []schema.Run{}})
-		}
-		fmt.Fprintf(c.App.Writer, "no migration has run on %s\n", t.Root.Path)
-		return nil
-	}
+	runs, err := migrate.History(readOnlyFS, t.Root.Path)
 	if err != nil {
 		return err
 	}
-	defer j.Close()
-	st := j.State()
+	defer closeRuns(runs)
 	if c.Bool("json") {
-		run := runDoc(&st, kindOf(j.Meta()))
+		return emitDoc(c, statusDoc(runs))
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(c.App.Writer, "no migration has run on %s\n", t.Root.Path)
+		return nil
+	}
+	w := c.App.Writer
+	if len(runs) > 1 {
+		fmt.Fprintf(w, "%d migrations ran on %s, oldest first; rollback undoes them newest first:\n", len(runs), t.Root.Path)
+	}
+	newest := lastNotRolledBack(runs)
+	for i, r := range runs {
+		st := r.Journal.State()
+		if len(runs) > 1 {
+			fmt.Fprintf(w, "\n%d. ", i+1)
+		}
+		fmt.Fprintf(w, "run: %s\n", st.Run)
+		fmt.Fprintf(w, "phases done: %s\n", orNone(phasesTook(st)))
+		fmt.Fprintf(w, "steps: %d done, %d pending\n", st.StepsDone, st.StepsPending)
+		switch {
+		case st.RolledBack:
+			fmt.Fprintf(w, "ROLLED BACK at %s: the root is as it was before the run\n", st.RolledBackAt.Format("2006-01-02 15:04:05"))
+		case st.RollingBack:
+			fmt.Fprintf(w, "ROLLING BACK, interrupted (%d steps undone): `waltool migrate rollback` finishes it\n", st.StepsUndone)
+		case st.Finished:
+			fmt.Fprintf(w, "FINISHED at %s: proven; %s\n", st.FinishedAt.Format("2006-01-02 15:04:05"), canRollBack(runs, i, newest))
+		default:
+			fmt.Fprintln(w, "INTERRUPTED: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it")
+		}
+	}
+	return nil
+}
+
+// statusDoc is the status document: every run, newest first (the
+// contract's order), each finished one with whether rollback can still
+// undo it (now, or once the runs after it are rolled back) or why not.
+func statusDoc(runs []*migrate.Run) *schema.Status {
+	d := &schema.Status{Runs: []schema.Run{}}
+	for i := len(runs) - 1; i >= 0; i-- {
+		st := runs[i].Journal.State()
+		kind := "upgrade"
+		if !runs[i].Upgrade() {
+			kind = runs[i].Kind
+		}
+		run := runDoc(&st, kind)
 		possible := st.Finished && !st.RolledBack
 		if possible {
-			if err := refuseWrittenSince(j); err != nil {
+			if err := refuseWrittenSince(runs, i); err != nil {
 				possible, run.RollbackRefused = false, err.Error()
 			}
 		}
 		run.RollbackPossible = &possible
-		return emitDoc(c, &schema.Status{Runs: []schema.Run{*run}})
+		d.Runs = append(d.Runs, *run)
 	}
-	w := c.App.Writer
-	fmt.Fprintf(w, "run: %s\n", st.Run)
-	fmt.Fprintf(w, "phases done: %s\n", orNone(phasesTook(st)))
-	fmt.Fprintf(w, "steps: %d done, %d pending\n", st.StepsDone, st.StepsPending)
-	switch {
-	case st.RolledBack:
-		fmt.Fprintf(w, "ROLLED BACK at %s: the root is as it was before the run\n", st.RolledBackAt.Format("2006-01-02 15:04:05"))
-	case st.RollingBack:
-		fmt.Fprintf(w, "ROLLING BACK, interrupted (%d steps undone): `waltool migrate rollback` finishes it\n", st.StepsUndone)
-	case st.Finished:
-		if err := refuseWrittenSince(j); err != nil {
-			fmt.Fprintf(w, "FINISHED at %s: proven; rollback is no longer possible: %v\n", st.FinishedAt.Format("2006-01-02 15:04:05"), err)
-			break
+	return d
+}
+
+// canRollBack says whether the finished runs[i] can still be rolled back;
+// newest is the newest run not rolled back, the one rollback undoes next.
+func canRollBack(runs []*migrate.Run, i, newest int) string {
+	if err := refuseWrittenSince(runs, i); err != nil {
+		return fmt.Sprintf("rollback is no longer possible: %v", err)
+	}
+	if i == newest {
+		return "`waltool migrate rollback` can still undo it (no server has written to the root since)"
+	}
+	n := 0
+	for _, r := range runs[i+1:] {
+		if !r.Journal.State().RolledBack {
+			n++
 		}
-		fmt.Fprintf(w, "FINISHED at %s: proven; `waltool migrate rollback` can still undo it (no server has written to the root since)\n", st.FinishedAt.Format("2006-01-02 15:04:05"))
-	default:
-		fmt.Fprintln(w, "INTERRUPTED: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it")
 	}
-	return nil
+	return fmt.Sprintf("`waltool migrate rollback` can still undo it once every run after it (%d) is rolled back, newest first (no server has written to the root since)", n)
 }
 
 // phasesTook names each phase done with the time since the one before

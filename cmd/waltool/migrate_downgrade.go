@@ -2,10 +2,9 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -139,7 +138,7 @@ func runMigrateDowngrade(c *cli.Context) error {
 		printDowngrade(c, rep, nil)
 		return findings("migrate downgrade refused: %s cannot start safely on what is above; fix it first, or --force", target)
 	}
-	j, err := beginRun(t, plan)
+	j, err := beginRun(c, t, plan)
 	if err != nil {
 		return err
 	}
@@ -179,7 +178,9 @@ func finishDowngrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, pla
 
 // restoreSlogArchive undoes the root's last upgrade, when it finished and
 // no server has written since: then the old slog is still the truth it
-// was, and a rollback brings back the root an older server ran on.
+// was, and a rollback brings back the root an older server ran on. The
+// runs after that upgrade (downgrades) are rolled back first, newest
+// first, as every rollback of the root's history is.
 func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.DowngradePlan) error {
 	fsys := readOnlyFS
 	if c.Bool("apply") {
@@ -190,29 +191,47 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		defer lock.Release()
 		fsys = writeFS
 	}
-	j, err := journal.Open(fsys, t.Root.Path)
-	if errors.Is(err, journal.ErrNoRun) {
-		return fmt.Errorf("--restore-slog-archive: no waltool upgrade ran on %s, so there is no archive of its to restore; drop the flag: the plogs stay the truth", t.Root.Path)
-	}
+	runs, err := migrate.History(fsys, t.Root.Path)
 	if err != nil {
 		return err
 	}
-	defer j.Close()
-	var kind struct {
-		Kind string `json:"kind"`
+	defer closeRuns(runs)
+	up := -1 // the last upgrade
+	for i := len(runs) - 1; i >= 0 && up < 0; i-- {
+		if runs[i].Upgrade() {
+			up = i
+		}
 	}
-	json.Unmarshal(j.Meta(), &kind)
-	st := j.State()
+	if up < 0 {
+		return fmt.Errorf("--restore-slog-archive: no waltool upgrade ran on %s, so there is no archive of its to restore; drop the flag: the plogs stay the truth", t.Root.Path)
+	}
+	st := runs[up].Journal.State()
 	switch {
-	case kind.Kind != "":
-		return fmt.Errorf("--restore-slog-archive: the last run on %s is a %s, not an upgrade; drop the flag", t.Root.Path, kind.Kind)
 	case st.RolledBack:
 		return fmt.Errorf("--restore-slog-archive: the last upgrade of %s was already rolled back; drop the flag", t.Root.Path)
 	case !st.Finished:
 		return fmt.Errorf("--restore-slog-archive: the last upgrade of %s is unfinished: `waltool migrate rollback` undoes it", t.Root.Path)
 	}
-	if err := refuseWrittenSince(j); err != nil {
-		return fmt.Errorf("--restore-slog-archive: %w; drop the flag: the plogs stay the truth", err)
+	// What is rolled back, newest first: the runs after the upgrade that
+	// are not rolled back yet, then the upgrade. Each must find the root as
+	// it left it: checked for all of them before anything is undone.
+	var undo []int
+	for i := len(runs) - 1; i >= up; i-- {
+		rst := runs[i].Journal.State()
+		if rst.RolledBack {
+			continue
+		}
+		if !rst.Finished && !rst.RollingBack {
+			return fmt.Errorf("--restore-slog-archive: the migration %s after the upgrade is unfinished: `waltool migrate resume` finishes it or `waltool migrate rollback` undoes it first", rst.Run)
+		}
+		if err := refuseWrittenSince(runs, i); err != nil {
+			return fmt.Errorf("--restore-slog-archive: %w; drop the flag: the plogs stay the truth", err)
+		}
+		undo = append(undo, i)
+	}
+	var later []string
+	for _, i := range undo[:len(undo)-1] {
+		later = append(later, runs[i].Journal.Run().String())
 	}
 	refused := len(plan.Refusals) > 0 && !c.Bool("force")
 	if !c.Bool("apply") || refused {
@@ -222,6 +241,9 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		if !c.Bool("json") {
 			for _, f := range rep.Findings {
 				printFinding(w, f)
+			}
+			if len(later) > 0 {
+				fmt.Fprintf(w, "--restore-slog-archive (dry run, nothing is written): first a rollback of the %s after the upgrade, newest first: %s\n", plural(int64(len(later)), "run"), strings.Join(later, "; "))
 			}
 			fmt.Fprintf(w, "--restore-slog-archive (dry run, nothing is written): a rollback of the upgrade %s, finished %s; no server has written since: the slog comes back from its archive and the folded plog files go; the proof then replays the restored root under %s\n",
 				st.Run, st.FinishedAt.Format("2006-01-02 15:04:05"), plan.Target)
@@ -233,9 +255,16 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		}
 		return nil
 	}
-	rb, err := j.Rollback()
-	if err != nil {
-		return err
+	rb := &journal.Report{Steps: []journal.Undo{}}
+	for _, i := range undo {
+		r, err := runs[i].Journal.Rollback()
+		if r != nil {
+			rb.Steps = append(rb.Steps, r.Steps...)
+			rb.Resumed = rb.Resumed || r.Resumed
+		}
+		if err != nil {
+			return fmt.Errorf("--restore-slog-archive: rolling back %s: %w (`waltool migrate rollback` goes on from there)", runs[i].Journal.Run(), err)
+		}
 	}
 	rep := newDowngradeReport(plan, "", t.Root)
 	rep.Archived = []string{}
@@ -248,10 +277,13 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		return err
 	}
 	markDone(c.Context)
-	st = j.State()
+	st = runs[up].Journal.State()
 	rep.Journal, rep.OK = &st, rep.Proof.OK
 	if err := printDowngrade(c, rep, nil); err != nil {
 		return err
+	}
+	if len(later) > 0 && !c.Bool("json") {
+		fmt.Fprintf(c.App.Writer, "rolled back first, newest first, the %s after the upgrade: %s\n", plural(int64(len(later)), "run"), strings.Join(later, "; "))
 	}
 	if !rep.OK {
 		return findings("the upgrade was rolled back (the slog is restored), but %s does not recover what 2.6 did (above): run `waltool migrate upgrade --apply` again, then downgrade without --restore-slog-archive", plan.Target)
