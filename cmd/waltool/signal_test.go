@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -236,5 +237,51 @@ func TestInterruptAfterTheRunFinishedKeepsItsResult(t *testing.T) {
 	writeFS = saved
 	if out, errs, _ := waltool(t, append([]string{"migrate", "status"}, dd...)...); !strings.Contains(out, "ROLLED BACK") {
 		t.Fatalf("status:\n%s%s", out, errs)
+	}
+}
+
+// removeSignal is a writeFS that cancels the command's context (a SIGINT
+// arriving) right after its n-th Remove.
+type removeSignal struct {
+	vfs.FS
+	n      *int
+	cancel func()
+}
+
+func (s removeSignal) Remove(name string) error {
+	err := s.FS.Remove(name)
+	if *s.n--; *s.n == 0 {
+		s.cancel()
+	}
+	return err
+}
+
+func (s removeSignal) RenameNoReplace(oldname, newname string) error {
+	return vfs.RenameNoReplace(s.FS, oldname, newname)
+}
+
+// gc --apply: a SIGINT right after the last planned file is deleted (its
+// dir's fsync follows) finds the plan carried out in full: the exit
+// status is the result's, not 130.
+func TestInterruptAfterGCApplyDidEverything(t *testing.T) {
+	m := genRoot(t, "")
+	args := []string{"gc", "--log", "all", "--rule", "2.5", "--data-dirs", m.DataDirs, m.Root}
+	out, errs, _ := waltool(t, append(args, "--json")...)
+	var dry struct {
+		Files int `json:"reclaimable_files"`
+	}
+	if err := json.Unmarshal([]byte(out), &dry); err != nil || dry.Files == 0 {
+		t.Fatalf("dry run: %v, %d files to delete:\n%s%s", err, dry.Files, out, errs)
+	}
+	saved := writeFS
+	t.Cleanup(func() { writeFS = saved })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := dry.Files
+	writeFS = removeSignal{FS: saved, n: &n, cancel: cancel}
+	var o, e bytes.Buffer
+	code := runContext(ctx, append([]string{"waltool", "gc", "--apply"}, args[1:]...), &o, &e)
+	if ctx.Err() == nil || code != exitOK || !strings.Contains(o.String(), "done: every planned file is gone") {
+		t.Fatalf("exit %d (signal sent: %v):\n%s%s", code, ctx.Err() != nil, o.String(), e.String())
 	}
 }
