@@ -12,14 +12,14 @@ import (
 // candidates waltool offers there ("" for none: the shell completes file
 // names). Flags after PATH work, as normalizeArgs allows them.
 var completionCases = []struct{ line, want string }{
-	{"waltool ", "dump verify replay gc migrate fixtures demo bench completion"},
-	{"waltool mig", "dump verify replay gc migrate fixtures demo bench completion"},
+	{"waltool ", "dump verify replay gc migrate fixtures demo bench schema completion"},
+	{"waltool mig", "dump verify replay gc migrate fixtures demo bench schema completion"},
 	{"waltool migrate ", "upgrade downgrade resume rollback status"},
 	{"waltool bench ", "verify ceiling replay write"},
 	{"waltool fixtures ", "gen"},
 	{"waltool completion ", "bash zsh fish"},
 	{"waltool help migrate ", "upgrade downgrade resume rollback status"},
-	{"waltool --version ", "dump verify replay gc migrate fixtures demo bench completion"},
+	{"waltool --version ", "dump verify replay gc migrate fixtures demo bench schema completion"},
 	{"waltool gc --", "--help --log --rule --server-version --now --log-private-reserve-max-size-mb --log-private-reserve-max-time-seconds --log-shared-file-count-limit --log-shared-gc-flush-replicas-limit --dup-confirmed --durable-decrees --check --json --apply --trash --force --config --cargs --slog-dir --data-dirs --no-slog"},
 	{"waltool migrate status /data --", "--help --json --config --cargs --slog-dir --data-dirs --no-slog"},
 	{"waltool bench verify --", "--help --runs --json --config --cargs --slog-dir --data-dirs --no-slog"},
