@@ -15,12 +15,15 @@ import (
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/rrdb"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/schema"
 	"github.com/waltool/waltool/vfs"
 )
 
 // Options select and format what is printed.
 type Options struct {
-	JSON     bool // JSON Lines instead of mlog_dump text
+	JSON bool // JSON Lines instead of mlog_dump text
+	// Command names the command in every JSON line ("dump").
+	Command  string
 	Detailed bool // decode each update's request (mlog_dump -d)
 	// Gpids, if not empty, keeps only these replicas' mutations.
 	Gpids []gpid.Gpid
@@ -114,8 +117,11 @@ func Files(files []format.LogFile, opts Options) (Result, error) {
 			return res, fmt.Errorf("dump %s: %w", lf.Path, err)
 		}
 		if err == nil && s.Err != nil {
-			out.Flush()
 			e, _ := format.AsError(s.Err)
+			if err := p.Finding(e.Finding()); err != nil {
+				return res, err
+			}
+			out.Flush()
 			if e.Class == finding.TornTail {
 				res.TornTails++
 				fmt.Fprintf(opts.Err, "%s: offset %d: torn tail (Pegasus tolerates it): %v\n", lf.Path, e.Offset, e.Err)
@@ -144,6 +150,7 @@ type Printer struct {
 	w    *bufio.Writer
 	buf  []byte
 	res  *Result
+	enc  *json.Encoder
 }
 
 // decode decodes update i of m for Detailed output. A payload that does
@@ -219,40 +226,14 @@ func timeMs(ms int64, loc *time.Location) string {
 	return t.Format("2006-01-02 15:04:05") + fmt.Sprintf(".%03d", uint64(ms)%1000)
 }
 
-// Record is one JSON line. Field names are stable: scripts parse them.
-type Record struct {
-	Path                string       `json:"path"` // the log file
-	BlockOffset         int64        `json:"block_offset"`
-	FileOffset          int64        `json:"file_offset"`
-	LogOffset           int64        `json:"log_offset"`
-	LogLength           int          `json:"log_length"`
-	Gpid                string       `json:"gpid"`
-	Ballot              int64        `json:"ballot"`
-	Decree              int64        `json:"decree"`
-	LastCommittedDecree int64        `json:"last_committed_decree"`
-	TimestampUs         int64        `json:"timestamp_us"`
-	Updates             []UpdateJSON `json:"updates"`
-	// Committed is set in replay's recovered stream only.
-	Committed *bool `json:"committed,omitempty"`
-}
-
-// UpdateJSON describes one update; Request is set with Detailed.
-type UpdateJSON struct {
-	Code              string       `json:"code"`
-	SerializationType int32        `json:"serialization_type"`
-	Size              int          `json:"size"`
-	Request           rrdb.Request `json:"request,omitempty"`
-	DecodeError       string       `json:"decode_error,omitempty"`
-}
-
 func (p *Printer) json(path string, m *format.Mutation, pos format.Pos, committed *bool) error {
-	r := Record{
-		Path: path, Committed: committed, BlockOffset: pos.BlockOffset, FileOffset: pos.FileOffset, LogOffset: m.LogOffset, LogLength: pos.Size,
-		Gpid: m.Gpid.String(), Ballot: m.Ballot, Decree: m.Decree, LastCommittedDecree: m.LastCommittedDecree, TimestampUs: m.Timestamp,
-		Updates: make([]UpdateJSON, len(m.Updates)),
+	r := schema.MutationLine{
+		Line: p.line(schema.RecordMutation), Path: path, Committed: committed, BlockOffset: pos.BlockOffset, FileOffset: pos.FileOffset,
+		LogOffset: m.LogOffset, LogLength: int64(pos.Size), Gpid: m.Gpid.String(), Ballot: m.Ballot, Decree: m.Decree,
+		LastCommittedDecree: m.LastCommittedDecree, TimestampUs: m.Timestamp, Updates: make([]schema.Update, len(m.Updates)),
 	}
 	for i, u := range m.Updates {
-		r.Updates[i] = UpdateJSON{Code: u.Code, SerializationType: u.SerializationType, Size: len(u.Data)}
+		r.Updates[i] = schema.Update{Code: u.Code, SerializationType: int64(u.SerializationType), Bytes: int64(len(u.Data))}
 		if p.opts.Detailed {
 			req, err := p.decode(path, m, pos, i)
 			if err != nil {
@@ -262,11 +243,27 @@ func (p *Printer) json(path string, m *format.Mutation, pos format.Pos, committe
 			}
 		}
 	}
-	b, err := json.Marshal(&r)
-	if err != nil {
-		return err
+	return p.writeLine(&r)
+}
+
+func (p *Printer) line(record string) schema.Line {
+	return schema.Line{Schema: schema.Version, Command: p.opts.Command, Record: record}
+}
+
+func (p *Printer) writeLine(v any) error {
+	if p.enc == nil {
+		// Keys and values print as they are: "<" is not "\u003c".
+		p.enc = json.NewEncoder(p.w)
+		p.enc.SetEscapeHTML(false)
 	}
-	b = append(b, '\n')
-	_, err = p.w.Write(b)
-	return err
+	return p.enc.Encode(v)
+}
+
+// Finding prints damage met while dumping as a finding line, in JSON
+// mode (the text goes to Err in both modes).
+func (p *Printer) Finding(f finding.Finding) error {
+	if !p.opts.JSON {
+		return nil
+	}
+	return p.writeLine(&schema.FindingLine{Line: p.line(schema.RecordFinding), Finding: schema.FindingOf(f)})
 }

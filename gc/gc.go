@@ -350,10 +350,12 @@ func Run(root *dataroot.Root, opts Options) (*Report, error) {
 
 // findingsFromReplay keeps what bears on GC: the server aborting or
 // refusing the slog at start (then it never runs GC), input that is
-// missing or unreadable, and replicas it does not load.
+// missing or unreadable, replicas it does not load, and a slog that is not
+// the replicas' server's (dataroot.Root.NotOneServer: the rule would then
+// delete another server's files; gc --apply refuses it).
 func (rep *Report) findingsFromReplay(root *dataroot.Root, res *replay.Result) {
 	for _, f := range res.Findings {
-		if f.Class == finding.Error || f.Class == finding.Missing {
+		if f.Class == finding.Error || f.Class == finding.Missing || dataroot.IsNotOneServer(f) {
 			rep.Findings = append(rep.Findings, f)
 		}
 	}

@@ -31,13 +31,22 @@
 // whose checksum is not the one recorded. Its progress is journaled too, so
 // an interrupted rollback is resumed by calling Rollback again.
 //
+// The runs of a root are its history (History): each run Begin archives
+// can still be rolled back, in its archived dir, once every run begun
+// after it has been. Runs are undone strictly newest first (Last is the
+// one to undo next, and Rollback refuses any other): then the tree a
+// rollback starts from is the tree the run left, every later run having
+// restored it byte for byte, and undoing it loses nothing of theirs.
+//
 // On disk, in the root:
 //
 //	.waltool-journal/
 //	  run/                       the current run
 //	    journal.000001.jsonl     records appended by Begin's process
 //	    journal.000002.jsonl     by the next process that resumed or rolled back, ...
-//	  <started>-<command>-<end>/ earlier runs, finished or rolled back, archived by Begin
+//	  <started>-<command>-<end>/ earlier runs, archived by Begin: <end> is
+//	                             how the run stood then (finished, rolled-back);
+//	                             a later rollback appends its records here
 //
 // Each segment is append-only and written by one process (vfs.FS creates
 // files exclusively, so a new process starts a new segment); every line is
@@ -84,7 +93,8 @@ const (
 var (
 	// ErrUnfinished: Begin found a run that is neither finished nor rolled back.
 	ErrUnfinished = errors.New("journal: an unfinished run exists")
-	// ErrNoRun: Open found no run in the root.
+	// ErrNoRun: Open found no run in the root; Last, none that is not
+	// rolled back.
 	ErrNoRun = errors.New("journal: no run in this root")
 	// ErrChanged: a file a step made or moved no longer has its recorded
 	// checksum (or is missing): something other than the run changed it.
@@ -105,6 +115,9 @@ type Run struct {
 	Started time.Time `json:"started"`
 	// Meta is opaque to the journal: the migration's plan, which resume needs.
 	Meta json.RawMessage `json:"meta,omitempty"`
+	// Prev is set by Begin: the ID of the newest run before this one, if
+	// any. It orders the history whatever the clock did between runs.
+	Prev string `json:"prev,omitempty"`
 }
 
 func (r Run) String() string {
@@ -221,21 +234,35 @@ func Begin(fsys vfs.FS, root string, run Run) (*Journal, error) {
 		if err := clearRun(fsys, root); err != nil {
 			return nil, err
 		}
+		old = nil
 	case errors.Is(err, ErrNoRun):
+		old = nil
 	case err != nil:
 		return nil, err
-	default:
-		old.closeSeg()
-		if old.rolledBack.IsZero() && (old.finished.IsZero() || old.rollingBack) {
+	}
+	// No run may be unfinished, nor any rollback, the archived runs' (Last
+	// undoes those in place) included.
+	runs, err := History(fsys, root)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		if r.rolledBack.IsZero() && (r.finished.IsZero() || r.rollingBack) {
 			how := "interrupted"
-			if old.rollingBack {
+			if r.rollingBack {
 				how = "interrupted while rolling back"
 			}
-			return nil, fmt.Errorf("%w in %s: %s, %s; `waltool migrate resume` finishes it or `waltool migrate rollback` undoes it, and only then can another run begin", ErrUnfinished, root, old.run, how)
+			return nil, fmt.Errorf("%w in %s: %s, %s; `waltool migrate resume` finishes it or `waltool migrate rollback` undoes it, and only then can another run begin", ErrUnfinished, root, r.run, how)
 		}
+	}
+	if old != nil {
 		if err := old.archive(); err != nil {
 			return nil, err
 		}
+	}
+	run.Prev = ""
+	if len(runs) > 0 {
+		run.Prev = runs[len(runs)-1].run.ID
 	}
 	if run.Started.IsZero() {
 		run.Started = time.Now()
@@ -447,9 +474,111 @@ func parseSeg(name string) (int, bool) {
 
 var errNoBegin = errors.New("journal: the run has no begin record")
 
+// History loads every run recorded in root, oldest first: the runs Begin
+// archived, by start time, then the current one. A current run whose
+// Begin crashed before its first record (nothing was changed) is left out.
+// None is no error: a root no migration ran on has no history.
+func History(fsys vfs.FS, root string) ([]*Journal, error) {
+	root = filepath.Clean(root)
+	ents, err := fsys.ReadDir(journalDir(root))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	var runs []*Journal
+	var cur *Journal
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		j, err := loadDir(fsys, root, filepath.Join(journalDir(root), e.Name()))
+		if errors.Is(err, errNoBegin) && e.Name() == RunDir {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if e.Name() == RunDir {
+			cur = j
+		} else {
+			runs = append(runs, j)
+		}
+	}
+	return ordered(runs, cur), nil
+}
+
+// ordered sorts the archived runs and cur, the current one (nil when a
+// Begin crashed between archiving the run before it and its first
+// record), oldest first: back from the newest run (cur, else the latest
+// started) along the Prev each Begin recorded, and before those the runs
+// no such chain reaches (journals older than Prev), by start time.
+func ordered(runs []*Journal, cur *Journal) []*Journal {
+	sort.SliceStable(runs, func(a, b int) bool {
+		ra, rb := runs[a].run, runs[b].run
+		if !ra.Started.Equal(rb.Started) {
+			return ra.Started.Before(rb.Started)
+		}
+		return ra.ID < rb.ID
+	})
+	newest := cur
+	if cur != nil {
+		runs = append(runs, cur)
+	} else if len(runs) > 0 {
+		newest = runs[len(runs)-1]
+	}
+	byID := map[string]*Journal{}
+	for _, j := range runs {
+		byID[j.run.ID] = j
+	}
+	var chain []*Journal
+	in := map[*Journal]bool{}
+	for j := newest; j != nil && !in[j]; j = byID[j.run.Prev] {
+		chain = append(chain, j)
+		in[j] = true
+	}
+	out := make([]*Journal, 0, len(runs))
+	for _, j := range runs {
+		if !in[j] {
+			out = append(out, j)
+		}
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		out = append(out, chain[i])
+	}
+	return out
+}
+
+// Last opens the newest run of root that is not rolled back: the one a
+// rollback undoes next (runs are undone strictly newest first), an
+// interrupted run to resume, or a run whose rollback was interrupted. It
+// fails with ErrNoRun when no run was recorded or every run is rolled
+// back. The caller holds the root's lock.
+func Last(fsys vfs.FS, root string) (*Journal, error) {
+	runs, err := History(fsys, root)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(runs) - 1; i >= 0; i-- {
+		if runs[i].rolledBack.IsZero() {
+			return runs[i], nil
+		}
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNoRun, root)
+	}
+	return nil, fmt.Errorf("%w: every run of %s is rolled back", ErrNoRun, root)
+}
+
 // load reads the current run of root.
 func load(fsys vfs.FS, root string) (*Journal, error) {
-	dir := runDir(root)
+	return loadDir(fsys, root, runDir(root))
+}
+
+// loadDir reads the run whose journal is dir, the current run's or an
+// archived one's.
+func loadDir(fsys vfs.FS, root, dir string) (*Journal, error) {
 	ents, err := fsys.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNoRun, root)

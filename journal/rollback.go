@@ -36,7 +36,9 @@ type Report struct {
 // interrupted one; its progress is journaled, so an interrupted rollback
 // is completed by calling Rollback again (from Open). It stops at the
 // first step it cannot undo, which stays in the tree with everything
-// before it. The caller holds the root's lock.
+// before it. An archived run is rolled back only once every run begun
+// after it is (strictly newest first: see History); it refuses otherwise,
+// changing nothing. The caller holds the root's lock.
 func (j *Journal) Rollback() (*Report, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -49,6 +51,9 @@ func (j *Journal) Rollback() (*Report, error) {
 		if s.busy {
 			return r, fmt.Errorf("%w: cannot roll back while %s %s is in progress", ErrState, s.op, s.path)
 		}
+	}
+	if err := j.newestNotRolledBack(); err != nil {
+		return r, err
 	}
 	r.Resumed = j.rollingBack
 	if !j.rollingBack {
@@ -206,4 +211,30 @@ func (j *Journal) undoMove(s *step) (string, error) {
 		return "removed the copy at the target", nil
 	}
 	return "", fmt.Errorf("%w: step %d's file is neither at %s nor at %s", ErrChanged, s.n, s.from, s.path)
+}
+
+// newestNotRolledBack refuses to roll back j while a run begun after it is
+// not rolled back: undoing j then would undo what that run's own steps
+// stand on (a file it moved, the state its listing recorded), and its
+// rollback could no longer restore the tree it found. Called with j.mu
+// held.
+func (j *Journal) newestNotRolledBack() error {
+	if filepath.Clean(j.dir) == runDir(j.root) {
+		return nil // the current run is the newest
+	}
+	runs, err := History(j.fsys, j.root)
+	if err != nil {
+		return err
+	}
+	later := false
+	for _, o := range runs {
+		if o.run.ID == j.run.ID {
+			later = true
+			continue
+		}
+		if later && o.rolledBack.IsZero() {
+			return fmt.Errorf("%w: cannot roll back %s before %s, which began after it and is not rolled back: runs are rolled back newest first", ErrState, j.run, o.run)
+		}
+	}
+	return nil
 }

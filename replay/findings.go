@@ -63,6 +63,11 @@ func (res *Result) collectFindings(root *dataroot.Root, reps []*replica) {
 			add(finding.New(finding.Warning, dr.Dir, "slog and plog max decrees differ: 2.3 marks every replica inactive, to learn from its peers").For(dr.Gpid))
 		}
 	}
+	// A slog and replica dirs of different servers replay into nonsense
+	// that may look fine: say so first (a warning; a write refuses on it).
+	for _, f := range root.NotOneServer() {
+		add(f)
+	}
 	for _, o := range res.Orphans {
 		f := finding.New(finding.Warning, slogDir, "%d slog mutations (decrees %d..%d) of a replica that is not loaded are dropped: %s",
 			o.Mutations, o.MinDecree, o.MaxDecree, o.Reason)

@@ -254,13 +254,19 @@ func mergeStats(m map[gpid.Gpid]*GpidStats, g gpid.Gpid, st *GpidStats) {
 }
 
 // checkHeaders compares each file header with the files before it. A header
-// max_decree is the writer's in-memory max decree when the file was created:
-// after a restart it can be lower than the true maximum of older files, and
-// a learning reset can set it to the learned point, but a plain writer never
-// sets it higher, so a higher value is worth a look, not an error.
+// max_decree is the writer's in-memory max decree when the file was created
+// (mutation_log::create_new_log_file): the max over the files before it,
+// their own headers included (a header carries forward what older files
+// held). After a restart it can be lower than the true maximum of older
+// files, and a learning reset can set it to the learned point
+// (mutation_log::on_partition_reset), but a plain writer never sets it
+// higher, so a higher value is worth a look, not an error. The first file
+// read has no file before it to compare with: its header is above 0
+// whenever older files were collected, or the replica learned before it
+// wrote (a new plog dir starting at log.1.0 with the learned decree).
 func checkHeaders(r *DirReport, scans []*format.FileScan, add func(finding.Finding)) {
 	seen := map[gpid.Gpid]int64{}
-	complete := len(scans) > 0 && scans[0].File.Index == 1 // nothing was garbage-collected before
+	before := false // a file with a header was read before this one
 	for i, s := range scans {
 		if s.Header == nil {
 			continue
@@ -280,12 +286,16 @@ func checkHeaders(r *DirReport, scans []*format.FileScan, add func(finding.Findi
 			if e.ValidStartOffset > s.File.StartOffset {
 				add(finding.New(finding.Warning, fr.Path, "header valid_start_offset %d of %s is past the file start %d", e.ValidStartOffset, e.Gpid, s.File.StartOffset).At(0).For(e.Gpid))
 			}
-			if complete && e.MaxDecree > seen[e.Gpid] {
-				add(finding.New(finding.Warning, fr.Path, "header max_decree %d of %s is above the %d of the files before it (a learning reset, or a damaged header)", e.MaxDecree, e.Gpid, seen[e.Gpid]).At(0).For(e.Gpid))
+			if before && e.MaxDecree > seen[e.Gpid] {
+				add(finding.New(finding.Warning, fr.Path, "header max_decree %d of %s is above the %d of the files before it, their headers and mutations (a learning reset, or a damaged header)", e.MaxDecree, e.Gpid, seen[e.Gpid]).At(0).For(e.Gpid))
 			}
+		}
+		for _, e := range s.Header.Entries {
+			seen[e.Gpid] = max(seen[e.Gpid], e.MaxDecree)
 		}
 		for g, st := range fr.Gpids {
 			seen[g] = max(seen[g], st.MaxDecree)
 		}
+		before = true
 	}
 }

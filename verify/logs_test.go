@@ -3,6 +3,7 @@ package verify
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/waltool/waltool/finding"
@@ -179,5 +180,85 @@ func TestUnknownTaskCodeIsCorrupt(t *testing.T) {
 	f := reps[0].Files[0]
 	if reps[0].OK || f.Status != finding.Corrupt || f.ErrorOffset != 60+115 {
 		t.Fatalf("%+v", f)
+	}
+}
+
+// plogFile writes the plog file log.<idx>.<start> of gpid 1.4 into dir: its
+// header carrying max_decree headerMax, then one mutation per decree. It
+// returns the file's end offset, where the next file starts.
+func plogFile(t *testing.T, dir string, idx int32, start, headerMax int64, decrees ...int64) int64 {
+	t.Helper()
+	g := gpid.Gpid{App: 1, Partition: 4}
+	w := format.NewLogWriter(dir, idx-1, start, []format.ReplicaLogInfo{{Gpid: g, MaxDecree: headerMax}}, format.WriterOptions{})
+	for _, d := range decrees {
+		m := &format.Mutation{Gpid: g, Ballot: 1, Decree: d, LastCommittedDecree: d - 1, Updates: []format.Update{{Code: "RPC_REPLICATION_WRITE_EMPTY"}}}
+		if err := w.Append(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(decrees) == 0 {
+		if err := w.StartFile(); err != nil { // the header alone
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	fi, err := os.Stat(filepath.Join(dir, format.FileName(idx, start)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return start + fi.Size()
+}
+
+// A file header's max_decree is the writer's in-memory max decree when it
+// created the file (mutation_log::create_new_log_file): the max over the
+// files before it, their headers included. Above that is worth a warning
+// (a learning reset, or a damaged header); a first file has nothing before
+// it to be above, whatever its index.
+func TestHeaderMaxDecreeAboveTheFilesBefore(t *testing.T) {
+	const warning = "is above the"
+	for _, c := range []struct {
+		name  string
+		files func(t *testing.T, dir string)
+		warn  bool
+	}{
+		{"a replica that learned before writing: log.1.0 starts above 0", func(t *testing.T, dir string) {
+			plogFile(t, dir, 1, 0, 50, 51, 52, 53)
+		}, false},
+		{"older files collected: the first file left starts above 0", func(t *testing.T, dir string) {
+			plogFile(t, dir, 3, 9000, 40, 41, 42)
+		}, false},
+		{"a header carries forward the header before it", func(t *testing.T, dir string) {
+			end := plogFile(t, dir, 1, 0, 50)
+			plogFile(t, dir, 2, end, 50, 51, 52)
+		}, false},
+		{"a header above every file before it", func(t *testing.T, dir string) {
+			end := plogFile(t, dir, 1, 0, 0, 1, 2, 3)
+			plogFile(t, dir, 2, end, 9, 10)
+		}, true},
+		{"a header above every file before it, in a collected log", func(t *testing.T, dir string) {
+			end := plogFile(t, dir, 3, 9000, 40, 41, 42)
+			plogFile(t, dir, 4, end, 60, 61)
+		}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c.files(t, dir)
+			g := gpid.Gpid{App: 1, Partition: 4}
+			reps, err := LogDirs([]DirSpec{{Path: dir, Kind: Plog, Owner: &g}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := false
+			for _, f := range reps[0].Findings {
+				if strings.Contains(f.Message, warning) {
+					warned = true
+				} else {
+					t.Errorf("unexpected finding: %v", f)
+				}
+			}
+			if warned != c.warn {
+				t.Fatalf("warned %v, want %v: %v", warned, c.warn, reps[0].Findings)
+			}
+		})
 	}
 }

@@ -81,6 +81,15 @@ func root(root *dataroot.Root, logs []dataroot.LogDir, opts Options) (*Report, e
 	if slogAt >= 0 {
 		slog = dirs[slogAt]
 	}
+	// Whether the slog and the replica dirs are one server's. A replica
+	// whose offset is past the slog's end is said there, once.
+	pastEnd := map[gpid.Gpid]bool{}
+	for _, f := range root.NotOneServer() {
+		add(f)
+		if f.Gpid != nil && errors.Is(f.Err, dataroot.ErrPastSlogEnd) {
+			pastEnd[*f.Gpid] = true
+		}
+	}
 	for _, r := range root.Replicas {
 		ii := r.InitInfo
 		if ii == nil {
@@ -99,7 +108,7 @@ func root(root *dataroot.Root, logs []dataroot.LogDir, opts Options) (*Report, e
 		} else if ii.InitOffsetInPrivateLog > 0 {
 			add(finding.New(finding.Corrupt, r.PlogDir, "plog dir missing although init_offset_in_private_log is %d", ii.InitOffsetInPrivateLog).For(r.Gpid))
 		}
-		if slog != nil && len(slog.Files) > 0 {
+		if slog != nil && len(slog.Files) > 0 && !pastEnd[r.Gpid] {
 			checkInitOffset(add, r, "init_offset_in_shared_log", ii.InitOffsetInSharedLog, slog, finding.Warning,
 				"every slog mutation of this replica would be ignored")
 		}

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -56,37 +54,6 @@ func helpName(c *cli.Context) string {
 	return "waltool" + name
 }
 
-// version is the module version and VCS revision this binary was built
-// from (runtime/debug.ReadBuildInfo): "v0.3.0", or "(devel) rev 1a2b3c4d5e6f
-// (modified) 2025-01-02T03:04:05Z" for a build from a work tree.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown (no build info)"
-	}
-	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	var rev, modified, at string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = " (modified)"
-			}
-		case "vcs.time":
-			at = " " + s.Value
-		}
-	}
-	if rev != "" {
-		v += " rev " + rev + modified + at
-	}
-	return v + ", " + bi.GoVersion
-}
-
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:    "waltool",
@@ -113,6 +80,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			fixturesCommand(),
 			demoCommand(),
 			benchCommand(),
+			schemaCommand(),
+			completionCommand(),
+			manCommand(),
 		},
 	}
 	onUsage := func(c *cli.Context, err error, _ bool) error {
@@ -138,17 +108,46 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // runContext runs the command line args; when ctx is cancelled (SIGINT,
 // SIGTERM) the command stops, removes what it was creating, and the exit
-// status is 130.
+// status is 130, unless the command's work was already done and durable
+// (markDone): then the status is its result's.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	ctx, done := withDone(ctx)
 	app := newApp(stdout, stderr)
+	if completeRequest(app, args, stdout) {
+		return exitOK
+	}
+	out := &jsonOut{}
+	app.Metadata = map[string]any{jsonOutKey: out}
+	command := ""
+	raw := args
 	args, err := normalizeArgs(app, args)
-	app.Metadata = map[string]any{argsKey: args}
+	app.Metadata[argsKey] = args
 	if err == nil {
 		err = app.RunContext(ctx, args)
 	}
+	code := exitStatus(ctx, done.Load(), err, stderr)
+	if wantsJSON(raw) {
+		if command = commandOf(app, raw); command == "" {
+			var u *usageError
+			if errors.As(err, &u) {
+				command = strings.TrimPrefix(strings.TrimPrefix(u.help, "waltool"), " ")
+			}
+		}
+		printJSONOut(stdout, out, command, streams(command, raw), code, err)
+	}
+	return code
+}
+
+// exitStatus maps how a command ended to its exit status (docs/commands.md)
+// and says why on stderr; done: its work was done and durable before an
+// interrupt (markDone), which then no longer decides the status.
+func exitStatus(ctx context.Context, done bool, err error, stderr io.Writer) int {
 	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "waltool: interrupted")
-		return exitInterrupted
+		if !done {
+			fmt.Fprintln(stderr, "waltool: interrupted")
+			return exitInterrupted
+		}
+		fmt.Fprintln(stderr, "waltool: the interrupt came after the work was done and durable: the exit status is its result")
 	}
 	if err == nil {
 		return exitOK
@@ -170,6 +169,33 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintln(stderr, "waltool:", err)
 	return exitUsage
+}
+
+// commandOf is the command path args name ("migrate upgrade"), "" when
+// they name none.
+func commandOf(app *cli.App, args []string) string {
+	var path []string
+	cmds := app.Commands
+	for _, a := range args[min(1, len(args)):] {
+		if a == "--" {
+			break
+		}
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		var cmd *cli.Command
+		for _, c := range cmds {
+			if c.HasName(a) {
+				cmd = c
+			}
+		}
+		if cmd == nil {
+			break
+		}
+		path = append(path, cmd.Name)
+		cmds = cmd.Subcommands
+	}
+	return strings.Join(path, " ")
 }
 
 // normalizeArgs prepares a command line for urfave/cli v2, which stops
@@ -342,11 +368,4 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
-}
-
-// printJSON is every command's --json: one indented document.
-func printJSON(c *cli.Context, v any) error {
-	enc := json.NewEncoder(c.App.Writer)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/benchmark"
+	"github.com/waltool/waltool/schema"
 )
 
 func benchCommand() *cli.Command {
@@ -94,7 +95,10 @@ func benchVerify(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("json") {
-		return printJSON(c, res)
+		return emitDoc(c, &schema.BenchVerify{Path: res.Path, FileCount: int64(res.Files), Bytes: res.Bytes, Cores: int64(res.Cores),
+			ReadBytesPerSecond: res.ReadGBps * 1e9, CRC1CoreBytesPerSecond: res.CRC1GBps * 1e9, CRCBytesPerSecond: res.CRCGBps * 1e9,
+			VerifyBytesPerSecond: res.VerifyGBps * 1e9, VerifyVsCRC: res.VerifyVsCRC, VerifyMaxRSSBytes: int64(res.VerifyMaxRSSMB * (1 << 20)),
+			VerifyExitStatus: int64(max(0, res.VerifyExit))})
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "%s: %s, %s, %s, best of %s, page cache warm\n", res.Path, plural(int64(res.Files), "file"), humanBytes(res.Bytes),
@@ -117,7 +121,8 @@ func benchCeiling(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("json") {
-		return printJSON(c, res)
+		return emitDoc(c, &schema.BenchCeiling{Path: t.Path, FileCount: int64(res.Files), Bytes: res.Bytes, Cores: int64(res.Cores),
+			Seconds: res.Seconds, BytesPerSecond: res.GBps * 1e9})
 	}
 	fmt.Fprintf(c.App.Writer, "%s: %s, %s read + CRC-32C on %s in %.3f s = %.2f GiB/s\n",
 		t.Path, plural(int64(res.Files), "file"), humanBytes(res.Bytes), plural(int64(res.Cores), "core"), res.Seconds, gibps(res.GBps))
@@ -137,7 +142,9 @@ func benchReplay(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("json") {
-		return printJSON(c, res)
+		return emitDoc(c, &schema.BenchReplay{Path: res.Path, ServerVersion: res.ServerVersion, MutationsRead: res.MutationsRead,
+			Seconds: res.Seconds, MutationsPerSecond: res.MutationsPerS, MaxRSSBytes: int64(res.MaxRSSMB * (1 << 20)),
+			ReplayExitStatus: int64(max(0, res.Exit))})
 	}
 	fmt.Fprintf(c.App.Writer, "%s: waltool replay --server-version %s: %d mutations in %.3f s = %.2f M mutations/s end to end, peak RSS %.1f MiB, exit %d\n",
 		res.Path, res.ServerVersion, res.MutationsRead, res.Seconds, res.MutationsPerS/1e6, res.MaxRSSMB, res.Exit)

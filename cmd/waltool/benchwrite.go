@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/benchmark"
+	"github.com/waltool/waltool/schema"
 )
 
 func benchWriteCommand() *cli.Command {
@@ -116,7 +117,7 @@ func benchWrite(c *cli.Context) error {
 		return fmt.Errorf("bench write: %w", err)
 	}
 	if c.Bool("json") {
-		return printJSON(c, rep)
+		return emitDoc(c, benchWriteDoc(rep))
 	}
 	printBenchWrite(c.App.Writer, rep)
 	return nil
@@ -174,4 +175,34 @@ func printBenchWrite(w io.Writer, rep benchmark.WriteReport) {
 	for _, k := range keys {
 		fmt.Fprintf(w, "qps %-28s %.2f\n", k, rep.Ratios[k])
 	}
+}
+
+func benchWriteDoc(rep benchmark.WriteReport) *schema.BenchWrite {
+	cfg := rep.Config
+	d := &schema.BenchWrite{Config: schema.BenchWriteConfig{ReplicaCount: int64(cfg.Replicas), Clients: int64(cfg.Clients),
+		ValueBytes: int64(cfg.ValueSize), Seconds: cfg.Seconds, Paths: orEmpty(cfg.Dirs), Sync: cfg.Sync, Flush: cfg.Flush,
+		Parallelism: int64(cfg.Parallelism), NeighbourBytesPerSecond: int64(cfg.Neighbour) << 20, StartWriteback: cfg.Writeback,
+		Preallocate: cfg.Preallocate, Cores: int64(cfg.Cores)}, Results: []schema.BenchWriteMode{}, Ratios: []schema.Ratio{}}
+	for _, r := range rep.Results {
+		l := r.Lat
+		m := schema.BenchWriteMode{Mode: r.Mode, Streams: int64(r.Streams), Clients: int64(r.Clients), Sync: r.Sync, Flush: r.Flush,
+			Ops: r.Ops, Seconds: r.Seconds, QPS: r.QPS, Writes: r.Writes, Syncs: r.Syncs, Bytes: r.Bytes, Rounds: r.Rounds, Skipped: r.Skipped,
+			LatencyUs: schema.Latency{Avg: l.Avg, P50: l.P50, P95: l.P95, P99: l.P99, P999: l.P999, P9999: l.P9999, Max: l.Max}}
+		if x := r.Round; x != nil {
+			m.Round = &schema.RoundSplit{SettleUs: x.Settle, WriteUs: x.Write, FlushUs: x.Flush}
+		}
+		if x := r.Device; x != nil {
+			m.DeviceUse = &schema.DeviceUse{Devices: orEmpty(x.Devices), WritesPerOp: x.Writes, BytesPerOp: x.KiB * 1024, FlushesPerOp: x.Flushes, BusyPct: x.BusyPct}
+		}
+		d.Results = append(d.Results, m)
+	}
+	names := make([]string, 0, len(rep.Ratios))
+	for k := range rep.Ratios {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		d.Ratios = append(d.Ratios, schema.Ratio{Name: k, Value: rep.Ratios[k]})
+	}
+	return d
 }

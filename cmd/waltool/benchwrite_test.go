@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/waltool/waltool/benchmark"
+	"github.com/waltool/waltool/schema"
 )
 
 // bench write --json prints the report of the modes asked for, in order
@@ -16,14 +16,14 @@ func TestBenchWriteJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var rep benchmark.WriteReport
+	var rep schema.BenchWrite
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if len(rep.Results) != 2 || rep.Results[0].Mode != "raw-fsync" || rep.Results[1].Mode != "shared-log" || rep.Config.Clients != 2 {
 		t.Fatalf("%+v", rep)
 	}
-	if _, ok := rep.Ratios["shared-log/raw-fsync"]; !ok {
+	if len(rep.Ratios) != 1 || rep.Ratios[0].Name != "shared-log/raw-fsync" {
 		t.Fatalf("ratios %v", rep.Ratios)
 	}
 }

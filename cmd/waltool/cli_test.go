@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/waltool/waltool/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden; review the diff")
@@ -24,6 +26,9 @@ func waltool(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(append([]string{"waltool"}, args...), &out, &errb)
+	if wantsJSON(args) {
+		checkContract(t, args, out.String(), code)
+	}
 	return out.String(), errb.String(), code
 }
 
@@ -87,7 +92,7 @@ func TestDumpJSONAndFilters(t *testing.T) {
 		t.Fatal(code)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 {
+	if len(lines) != 5 {
 		t.Fatalf("%d lines:\n%s", len(lines), out)
 	}
 	var rec map[string]any
@@ -103,11 +108,11 @@ func TestDumpJSONAndFilters(t *testing.T) {
 		t.Errorf("%s", lines[0])
 	}
 	u := rec["updates"].([]any)[0].(map[string]any)
-	if u["code"] != "RPC_RRDB_RRDB_PUT" || u["size"] != 31.0 || u["request"] == nil {
+	if u["code"] != "RPC_RRDB_RRDB_PUT" || u["bytes"] != 31.0 || u["request"] == nil {
 		t.Errorf("update %v", u)
 	}
 	out, _, _ = waltool(t, "dump", "--json", "--gpid", "9.9", plog)
-	if out != "" {
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 1 || !strings.Contains(lines[0], `"record":"end"`) {
 		t.Errorf("gpid filter let through %q", out)
 	}
 }
@@ -130,26 +135,11 @@ func TestVerifyRealPlog(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	var r struct {
-		OK   bool `json:"ok"`
-		Dirs []struct {
-			Kind  string `json:"kind"`
-			Gpids []struct {
-				Gpid                 string
-				MinDecree, MaxDecree int64
-				Mutations            int
-			} `json:"gpids"`
-			Files []struct {
-				Name, Status string
-				Blocks       int
-				ErrorOffset  int64 `json:"error_offset"`
-			} `json:"files"`
-		} `json:"dirs"`
-	}
+	var r schema.Verify
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	if !r.OK || len(r.Dirs) != 1 || r.Dirs[0].Kind != "plog" || r.Dirs[0].Files[0].Status != "ok" || r.Dirs[0].Files[0].Blocks != 4 || len(r.Dirs[0].Gpids) != 1 || r.Dirs[0].Gpids[0].Gpid != "1.4" || r.Dirs[0].Gpids[0].Mutations != 3 {
+	if !r.OK || len(r.Dirs) != 1 || r.Dirs[0].Log != "plog" || r.Dirs[0].Files[0].Status != "ok" || r.Dirs[0].Files[0].Blocks != 4 || len(r.Dirs[0].Gpids) != 1 || r.Dirs[0].Gpids[0].Gpid != "1.4" || r.Dirs[0].Gpids[0].Mutations != 3 {
 		t.Fatalf("%+v", r)
 	}
 }
@@ -217,7 +207,7 @@ func TestRootSpellings(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", p, code, errs)
 		}
-		var r verifyJSON
+		var r schema.Verify
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			t.Fatal(err)
 		}

@@ -8,22 +8,8 @@ import (
 	"testing"
 
 	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/schema"
 )
-
-type serverDirsJSON struct {
-	Root    struct{ Path, From string } `json:"root"`
-	SlogDir struct {
-		Path  string `json:"path"`
-		From  string `json:"from"`
-		State string `json:"state"`
-	} `json:"slog_dir"`
-	DataDirs []struct {
-		Path  string `json:"path"`
-		Tag   string `json:"tag"`
-		From  string `json:"from"`
-		State string `json:"state"`
-	} `json:"data_dirs"`
-}
 
 // writeConfig writes the generated root's config.ini beside it.
 func writeConfig(t *testing.T, m *fixtures.Manifest) string {
@@ -44,15 +30,15 @@ func TestReplayAndVerifyFromConfig(t *testing.T) {
 	cfg := writeConfig(t, m)
 	out, errs, code := waltool(t, "replay", "--json", "--config", cfg, "--cargs", "app.dir="+m.Root)
 	var r struct {
-		OK         bool           `json:"ok"`
-		ServerDirs serverDirsJSON `json:"server_dirs"`
-		Orphans    []any          `json:"orphans"`
+		OK         bool              `json:"ok"`
+		ServerDirs schema.ServerDirs `json:"server_dirs"`
+		Orphans    []any             `json:"orphans"`
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err, out, errs)
 	}
-	if code != 0 || !r.OK || len(r.Orphans) != 0 || r.ServerDirs.SlogDir.From != "config" || r.ServerDirs.Root.From != "config" ||
-		len(r.ServerDirs.DataDirs) != 2 || r.ServerDirs.DataDirs[1].Tag != "disk2" || r.ServerDirs.DataDirs[1].From != "config" {
+	if code != 0 || !r.OK || len(r.Orphans) != 0 || r.ServerDirs.SlogDir.Source != "config" || r.ServerDirs.Root.Source != "config" ||
+		len(r.ServerDirs.DataDirs) != 2 || r.ServerDirs.DataDirs[1].Tag != "disk2" || r.ServerDirs.DataDirs[1].Source != "config" {
 		t.Fatalf("exit %d: %+v %s", code, r.ServerDirs, errs)
 	}
 	out, _, code = waltool(t, "verify", "--config", cfg, "--cargs", "app.dir="+m.Root)

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/dump"
+	"github.com/waltool/waltool/finding"
 )
 
 // noteUnmatched says on stderr when the filters let no mutation through:
@@ -65,7 +66,7 @@ func dumpCommand() *cli.Command {
 		}, rootFlags()...),
 		Action: func(c *cli.Context) error {
 			opts := dump.Options{
-				JSON: c.Bool("json"), Detailed: c.Bool("detailed"),
+				JSON: c.Bool("json"), Command: commandName(c), Detailed: c.Bool("detailed"),
 				FromDecree: c.Int64("from-decree"), ToDecree: -1, MaxBytes: c.Generic("max-bytes").(*sizeValue).n,
 				Out: c.App.Writer, Err: c.App.ErrWriter,
 			}
@@ -92,7 +93,16 @@ func dumpCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			dirsFatal := dirFindings(c.App.ErrWriter, t)
+			dirs := dirFindings(c.App.ErrWriter, t)
+			if opts.JSON {
+				p := dump.NewPrinter(opts)
+				for _, f := range dirs {
+					p.Finding(f)
+				}
+				if err := p.Flush(); err != nil {
+					return err
+				}
+			}
 			var total int64
 			for _, f := range files {
 				total += f.Size
@@ -103,10 +113,14 @@ func dumpCommand() *cli.Command {
 			res, err := dump.Files(files, opts)
 			bar.Finish()
 			noteUnmatched(c, res)
+			if opts.JSON {
+				end := streamEnd(c)
+				end.FileCount, end.Mutations, end.Printed = int64(res.Files), int64(res.Mutations), int64(res.Printed)
+			}
 			if errors.Is(err, dump.ErrDamaged) {
 				return findings("%v", err)
 			}
-			if err == nil && dirsFatal {
+			if err == nil && finding.AnyFatal(dirs) {
 				return findings("")
 			}
 			return err

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/schema"
 )
 
 func fixturesCommand() *cli.Command {
@@ -85,10 +88,25 @@ func fixturesGen(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("json") {
-		return printJSON(c, m)
+		return emitDoc(c, fixturesDoc(m))
 	}
 	fmt.Fprintf(c.App.Writer, "wrote %s (manifest.json inside); data dirs: %s\n", out, m.DataDirs)
 	return nil
+}
+
+func fixturesDoc(m *fixtures.Manifest) *schema.FixturesGen {
+	d := &schema.FixturesGen{Path: m.Root, ManifestPath: filepath.Join(m.Root, "manifest.json"), DataDirsValue: m.DataDirs,
+		SlogPath: m.SlogDir, ReplicaCount: int64(len(m.Replicas)), FileCount: int64(len(m.Slog.Files)), Mutations: m.Slog.Mutations, Bytes: m.Bytes}
+	for _, r := range m.Replicas {
+		d.FileCount += int64(len(r.Plog.Files))
+	}
+	if k := m.Corruption; k != nil {
+		class := finding.Corrupt
+		class.UnmarshalText([]byte(k.ExpectedClass))
+		dmg := schema.FindingOf(finding.New(class, k.File, "%s: %s", k.Mode, k.Detail).At(k.Offset))
+		d.Damage = &dmg
+	}
+	return d
 }
 
 // clearDir removes what is inside dir, keeping dir.

@@ -163,9 +163,4 @@ func given(c *cli.Context, name string) bool {
 }
 
 // dashed is a flag's name as typed: --name, or -d for a one-letter one.
-func dashed(name string) string {
-	if len(name) == 1 {
-		return "-" + name
-	}
-	return "--" + name
-}
+func dashed(name string) string { return flagPrefix(name) + name }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -147,15 +146,7 @@ func runGC(c *cli.Context) error {
 		applied, applyErr = applyGC(c, t, rep, out)
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		doc := struct {
-			*gc.Report
-			Applied *reclaim.Report `json:"applied,omitempty"`
-		}{rep, applied}
-		if err := enc.Encode(doc); err != nil {
-			return err
-		}
+		emitDoc(c, gcDoc(rep, applied))
 	} else if applied != nil {
 		printApplied(out, applied)
 	}

@@ -19,7 +19,7 @@ func gcApplyFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "apply", Usage: "carry out the plan: delete (or move to --trash) in ascending index order, fsync each dir, stop at the first failure"},
 		&cli.StringFlag{Name: "trash", Usage: "with --apply: move the files into this dir instead of deleting them"},
-		&cli.BoolFlag{Name: "force", Usage: "with --apply: go on although verify finds what Pegasus would refuse, or the server would abort"},
+		&cli.BoolFlag{Name: "force", Usage: "with --apply: go on although verify finds what Pegasus would refuse, the server would abort, or the slog and the data dirs do not look like one server's"},
 	}
 }
 
@@ -29,7 +29,8 @@ var errApplyRefused = errors.New("gc --apply refused")
 // applyGC carries out rep's plan on t's root: the root's lock first (the
 // one migrate takes too), then no process may have files of the root open
 // (a running server), then verify must find nothing Pegasus would refuse
-// and the replay model no abort (unless --force), and only then
+// and the replay model no abort, and the slog and the replica dirs must be
+// one server's (unless --force), and only then
 // reclaim.Apply deletes, through the writable OS, exactly the files the
 // plan names, each still as the dry run saw it.
 func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*reclaim.Report, error) {
@@ -42,6 +43,9 @@ func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*
 		return nil, err
 	}
 	defer lock.Release()
+	if err := refuseNotOneServer(c, r, rep.Findings, "gc --apply"); err != nil {
+		return nil, err
+	}
 	if !c.Bool("force") {
 		fatal, err := refusingFindings(t)
 		if err != nil {
@@ -70,7 +74,11 @@ func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*
 		}
 		plan.Dirs = append(plan.Dirs, d)
 	}
-	return reclaim.Apply(cancelFS(c.Context, writeFS), plan, reclaim.Options{Trash: c.String("trash")})
+	applied, err := reclaim.Apply(cancelFS(c.Context, writeFS), plan, reclaim.Options{Trash: c.String("trash")})
+	if err == nil && applied != nil && applied.Complete {
+		markDone(c.Context)
+	}
+	return applied, err
 }
 
 // printApplied says, file by file, what --apply did and did not do.

@@ -15,6 +15,7 @@ import (
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/rootlock"
+	"github.com/waltool/waltool/schema"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -138,14 +139,8 @@ func TestGCApplyRefusals(t *testing.T) {
 	}
 	// The JSON document carries what was applied.
 	o, _, code = waltool(t, "gc", "--apply", "--json", "--log", "all", "--data-dirs", m.DataDirs, m.Root)
-	var doc struct {
-		Files   []json.RawMessage `json:"files"`
-		Applied *struct {
-			Complete     bool `json:"complete"`
-			RemovedFiles int  `json:"removed_files"`
-		} `json:"applied"`
-	}
-	if err := json.Unmarshal([]byte(o), &doc); err != nil || doc.Applied == nil || !doc.Applied.Complete || code == exitUsage {
+	var doc schema.GC
+	if err := json.Unmarshal([]byte(o), &doc); err != nil || doc.Reclaim == nil || !doc.Reclaim.Complete || code == exitUsage {
 		t.Fatalf("exit %d, %v:\n%s", code, err, o)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/schema"
 )
 
 func genRoot(t *testing.T, corrupt string) *fixtures.Manifest {
@@ -22,19 +23,6 @@ func genRoot(t *testing.T, corrupt string) *fixtures.Manifest {
 		t.Fatal(err)
 	}
 	return m
-}
-
-type verifyJSON struct {
-	OK   bool `json:"ok"`
-	Dirs []struct {
-		Path  string `json:"path"`
-		Files []struct {
-			Path        string `json:"path"`
-			Status      string `json:"status"`
-			ErrorOffset int64  `json:"error_offset"`
-			Error       string `json:"error"`
-		} `json:"files"`
-	} `json:"dirs"`
 }
 
 // Every damage the generator can do is found by verify on the whole root,
@@ -53,7 +41,7 @@ func TestVerifyFindsEveryGeneratedDamage(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			m := genRoot(t, mode)
 			out, _, code := waltool(t, "verify", "--json", "--data-dirs", m.DataDirs, m.Root)
-			var r verifyJSON
+			var r schema.Verify
 			if err := json.Unmarshal([]byte(out), &r); err != nil {
 				t.Fatal(err)
 			}
@@ -69,8 +57,9 @@ func TestVerifyFindsEveryGeneratedDamage(t *testing.T) {
 				for _, f := range d.Files {
 					if f.Path == m.Corruption.File {
 						found = true
-						if f.Status != m.Corruption.ExpectedClass || f.ErrorOffset != m.Corruption.Offset || f.Error == "" {
-							t.Errorf("%s: status %s at %d (%s); generator says %s at %d", f.Path, f.Status, f.ErrorOffset, f.Error, m.Corruption.ExpectedClass, m.Corruption.Offset)
+						if f.Status != m.Corruption.ExpectedClass || f.Damage == nil || f.Damage.Offset == nil || *f.Damage.Offset != m.Corruption.Offset ||
+							f.Damage.Class != f.Status || f.Damage.Message == "" {
+							t.Errorf("%s: status %s, damage %+v; generator says %s at %d", f.Path, f.Status, f.Damage, m.Corruption.ExpectedClass, m.Corruption.Offset)
 						}
 					} else if f.Status != "ok" {
 						t.Errorf("undamaged %s reported %s", f.Path, f.Status)
@@ -116,6 +105,9 @@ func TestReplayCommand(t *testing.T) {
 	var prev int64
 	lines := 0
 	for _, line := range splitLines(out) {
+		if strings.Contains(line, `"record":"end"`) {
+			continue
+		}
 		var rec struct {
 			Gpid      string `json:"gpid"`
 			Decree    int64  `json:"decree"`

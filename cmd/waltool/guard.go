@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"github.com/waltool/waltool/dataroot"
@@ -53,4 +54,56 @@ func refusingFindings(t *dataroot.Target) ([]finding.Finding, error) {
 		return nil, err
 	}
 	return finding.Fatals(vr.All()), nil
+}
+
+// refuseNotOneServer is the refusal every write to a root makes (gc
+// --apply, migrate upgrade|downgrade --apply) when fs, the findings of its
+// report, hold mismatches of dataroot.Root.NotOneServer: the slog and the
+// replica dirs do not look like one server's, and writing could then
+// delete or fold another server's logs. --force goes on. The read-only
+// commands report the same findings as warnings and refuse nothing.
+func refuseNotOneServer(c *cli.Context, r *dataroot.Root, fs []finding.Finding, command string) error {
+	why := notOneServerWhy(r, fs)
+	if why == "" || c.Bool("force") {
+		return nil
+	}
+	return findings("%s refused: %s; writing now could delete or fold another server's logs: check --config, --slog-dir and --data-dirs, or --force if they are one server's", command, why)
+}
+
+// explainNotOneServer is err, a migration's plan that failed, when the
+// slog and the replica dirs do not look like one server's (notOne, the
+// findings of dataroot.Root.NotOneServer, printed on stderr first): the
+// replay of one server's slog over another's replicas aborts or fails, and
+// the mismatch is what to fix, so it is a finding (exit 1).
+func explainNotOneServer(c *cli.Context, r *dataroot.Root, notOne []finding.Finding, err error) error {
+	why := notOneServerWhy(r, notOne)
+	if why == "" {
+		return err
+	}
+	for _, f := range notOne {
+		printFinding(c.App.ErrWriter, f)
+	}
+	return findings("%v; %s, which may be why: check --config, --slog-dir and --data-dirs", err, why)
+}
+
+// notOneServerWhy names the dirs and the replicas of NotOneServer's
+// mismatches among fs; "" when there is none.
+func notOneServerWhy(r *dataroot.Root, fs []finding.Finding) string {
+	var gs []string
+	seen := map[string]bool{}
+	for _, f := range fs {
+		if dataroot.IsNotOneServer(f) && f.Gpid != nil && !seen[f.Gpid.String()] {
+			seen[f.Gpid.String()] = true
+			gs = append(gs, f.Gpid.String())
+		}
+	}
+	if len(gs) == 0 {
+		return ""
+	}
+	n := len(gs)
+	if n > 5 {
+		gs = append(gs[:5], "...")
+	}
+	return fmt.Sprintf("the slog dir %s and the data dirs %s do not look like one server's: %s (%s) contradict the slog's file headers or end (above)",
+		r.SlogDir, strings.Join(r.DataDirPaths(), ","), plural(int64(n), "replica"), strings.Join(gs, ", "))
 }

@@ -103,7 +103,7 @@ func commandList(w io.Writer, cmds []*cli.Command) {
 func flagList(w io.Writer, flags []cli.Flag) {
 	var rows [][2]string
 	for _, f := range flags {
-		rows = append(rows, [2]string{flagNames(f), flagUsage(f)})
+		rows = append(rows, [2]string{flagNames(f), flagHelp(f)})
 	}
 	table(w, "OPTIONS", rows)
 }
@@ -228,10 +228,10 @@ func placeholder(f cli.Flag) string {
 	return "VALUE"
 }
 
-// flagUsage is a flag's usage and its default, said once: a usage that
+// flagHelp is a flag's usage and its default, said once: a usage that
 // names its default keeps its own words, a boolean says only "true", and
 // zero values ("", 0) are no default worth saying.
-func flagUsage(f cli.Flag) string {
+func flagHelp(f cli.Flag) string {
 	d, ok := f.(cli.DocGenerationFlag)
 	if !ok {
 		return ""
@@ -301,6 +301,15 @@ var examples = map[string][]string{
 	"bench verify":  {"waltool bench verify --runs 5 /data/pegasus"},
 	"bench ceiling": {"waltool bench ceiling --json /data/pegasus"},
 	"bench replay":  {"waltool bench replay --server-version 2.4 /data/pegasus"},
+	"schema": {
+		"waltool schema migrate upgrade > migrate-upgrade.schema.json",
+		"waltool schema vocabulary | jq -r '.keys | keys[]'",
+	},
+	"completion":      {"waltool completion bash > /etc/bash_completion.d/waltool"},
+	"completion bash": {"waltool completion bash > /etc/bash_completion.d/waltool"},
+	"completion zsh":  {"waltool completion zsh > /usr/local/share/zsh/site-functions/_waltool"},
+	"completion fish": {"waltool completion fish > ~/.config/fish/completions/waltool.fish"},
+	"man":             {"waltool man > /usr/local/share/man/man1/waltool.1", "waltool man | man -l -"},
 	"bench write": {
 		"waltool bench write --dirs /ssd0/tmp,/ssd1/tmp --duration 30s",
 		"waltool bench write --modes plog-parallel,raw-rounds --sync none",

@@ -121,6 +121,9 @@ func checkExamples(t *testing.T, name string, lines []string) {
 			continue
 		}
 		args := strings.Fields(l)[1:]
+		if i := slices.IndexFunc(args, func(a string) bool { return strings.ContainsAny(a[:1], "|<>") }); i >= 0 {
+			args = args[:i] // the shell's: a pipe, a redirection
+		}
 		cmd := exampleCommand(args)
 		flags := []cli.Flag{cli.HelpFlag}
 		if cmd != nil {

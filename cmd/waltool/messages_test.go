@@ -68,6 +68,9 @@ func TestDumpSaysNothingMatched(t *testing.T) {
 	plog := realReplica(t, "log.1.0.handle_real_private_log")
 	for _, args := range [][]string{{"--gpid", "9.9"}, {"--from-decree", "1000"}, {"--json", "--gpid", "1.4", "--gpid", "9.9", "--to-decree", "0"}} {
 		out, errs, code := waltool(t, append(append([]string{"dump"}, args...), plog)...)
+		if args[0] == "--json" && strings.Count(out, "\n") == 1 && strings.Contains(out, `"record":"end"`) && strings.Contains(out, `"printed":0`) {
+			out = "" // JSON Lines end with the stream's end record
+		}
 		if code != exitOK || out != "" || !strings.Contains(errs, "note: none of the 7 mutations read matched ") || !strings.Contains(errs, args[len(args)-1]) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
 		}

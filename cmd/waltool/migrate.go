@@ -2,11 +2,10 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
+	"github.com/waltool/waltool/schema"
 )
 
 func migrateCommand() *cli.Command {
@@ -44,7 +44,7 @@ func migrateCommand() *cli.Command {
 			Flags: append([]cli.Flag{
 				&cli.BoolFlag{Name: "apply", Usage: "carry out the plan"},
 				&cli.StringFlag{Name: "slog-archive", Usage: "where the slog files go (default: beside the slog dir, <slog dir>.waltool-archive)"},
-				&cli.BoolFlag{Name: "force", Usage: "with --apply: go on although verify finds what Pegasus would refuse"},
+				&cli.BoolFlag{Name: "force", Usage: "with --apply: go on although verify finds what Pegasus would refuse, or the slog and the data dirs do not look like one server's"},
 				&cli.BoolFlag{Name: "rebalance", Usage: "also spread the replica dirs over the data dirs by bytes and count, partitions of a table on different data dirs where possible (after the archive, before the proof)"},
 				jsonFlag,
 			}, append(rootFlags(), progressFlag())...),
@@ -62,7 +62,7 @@ func migrateCommand() *cli.Command {
 			Action: runMigrateResume,
 		}, {
 			Name:      "rollback",
-			Usage:     "restore the root byte for byte as it was before the upgrade (finished or interrupted)",
+			Usage:     "undo the root's newest migration not rolled back yet (finished or interrupted), byte for byte; again, the one before it",
 			ArgsUsage: "[ROOT]",
 			Description: "ROOT is the data root of the last run (default: the [core] data_dir of --config). Undoes " +
 				"the run from its journal, finished or interrupted, upgrade or downgrade: everything but the " +
@@ -73,7 +73,7 @@ func migrateCommand() *cli.Command {
 			Action: runMigrateRollback,
 		}, {
 			Name:      "status",
-			Usage:     "where the root's last migration stands",
+			Usage:     "every migration run of the root, oldest first: how each stands, whether it can still be rolled back",
 			ArgsUsage: "[ROOT]",
 			Description: "ROOT is a data root (default: the [core] data_dir of --config). Read-only: the last run's " +
 				"command, each phase done and how long it took, its steps, and whether it finished (and can still be " +
@@ -84,31 +84,32 @@ func migrateCommand() *cli.Command {
 	}
 }
 
-// upgradeReport is the --json document of migrate upgrade and resume.
+// upgradeReport is what migrate upgrade and resume report: printed as
+// text, or as the contract's document (upgradeDoc).
 type upgradeReport struct {
-	OK                bool                `json:"ok"`
-	Applied           bool                `json:"applied"`
-	Replicas          []replicaFold       `json:"replicas"`
-	ArchivedSlogFiles []string            `json:"archived_slog_files"`
-	SlogArchive       string              `json:"slog_archive"`
-	Proof             *migrate.Proof      `json:"proof"`
-	Journal           *journal.State      `json:"journal"`
-	Rollback          *journal.Report     `json:"rollback,omitempty"`
-	Findings          []finding.Finding   `json:"findings"`
-	Plan              *migrate.Plan       `json:"plan,omitempty"`
-	NotLoaded         []migrate.NotLoaded `json:"not_loaded"`
-	// Rebalance is the plan's rebalance (--rebalance), null without it.
-	Rebalance *migrate.Rebalance `json:"rebalance"`
+	OK                bool
+	Applied           bool
+	Replicas          []replicaFold
+	ArchivedSlogFiles []string
+	SlogArchive       string
+	Proof             *migrate.Proof
+	Journal           *journal.State
+	Rollback          *journal.Report
+	Findings          []finding.Finding
+	NotLoaded         []migrate.NotLoaded
+	// Rebalance is the plan's rebalance (--rebalance), nil without it.
+	Rebalance *migrate.Rebalance
+	plan      *migrate.Plan
+	sources   *dataroot.Sources
 }
 
 type replicaFold struct {
-	Gpid       string   `json:"gpid"`
-	Folded     int64    `json:"folded"`
-	FoldBytes  int64    `json:"fold_bytes"`
-	BeyondRule int64    `json:"beyond_rule"`
-	NewFiles   []string `json:"new_files"`
-	FromDir    string   `json:"from_dir"`
-	ToDir      string   `json:"to_dir"`
+	Gpid       string
+	Folded     int64
+	FoldBytes  int64
+	BeyondRule int64
+	NewFiles   []string
+	ToDir      string
 }
 
 // migrateRoot resolves the single data root of a migrate command.
@@ -139,32 +140,38 @@ func runMigrateUpgrade(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	notOne := t.Root.NotOneServer()
 	bar := newLargeProgress(c, logBytes(t), "migrate: plan")
 	plan, err := migrate.PlanUpgrade(t.Root, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
 	bar.Finish()
 	if err != nil {
-		return err
+		return explainNotOneServer(c, t.Root, notOne, err)
 	}
 	if c.Bool("rebalance") {
 		if err := plan.PlanRebalance(readOnlyFS); err != nil {
 			return err
 		}
 	}
-	rep := newUpgradeReport(plan, archiveDir(c, t.Root))
+	rep := newUpgradeReport(plan, archiveDir(c, t.Root), t.Root)
 	// Slog mutations of a gpid with no loaded replica are folded nowhere:
 	// archived, a 2.6 server never sees them. A missing data dir (a root
 	// given without --data-dirs or --config) looks exactly like that, so
 	// it is a finding, and --apply refuses it unless --force.
-	rep.Findings = append(rep.Findings, plan.Findings()...)
+	orphans := plan.Findings()
+	rep.Findings = append(append(rep.Findings, notOne...), orphans...)
 	if !c.Bool("apply") {
 		if len(plan.Refusals) > 0 {
 			rep.Findings = append(plan.Refusals, rep.Findings...)
 			printUpgrade(c, rep, plan)
 			return findings("the 2.4 server refuses what is above: --apply refuses too (fix it first, or --force)")
 		}
-		if len(rep.Findings) > 0 {
+		if len(orphans) > 0 {
 			printUpgrade(c, rep, plan)
-			return findings("%d slog gpids have no loaded replica here: their writes would only be in the archive (--apply refuses; --force to go on)", len(rep.Findings))
+			return findings("%d slog gpids have no loaded replica here: their writes would only be in the archive (--apply refuses; --force to go on)", len(orphans))
+		}
+		if err := refuseNotOneServer(c, t.Root, notOne, "migrate upgrade --apply would be"); err != nil {
+			printUpgrade(c, rep, plan)
+			return err
 		}
 		rep.OK = true
 		return printUpgrade(c, rep, plan)
@@ -174,21 +181,25 @@ func runMigrateUpgrade(c *cli.Context) error {
 		return err
 	}
 	defer lock.Release()
+	if err := refuseNotOneServer(c, t.Root, notOne, "migrate upgrade"); err != nil {
+		printUpgrade(c, rep, nil)
+		return err
+	}
 	if !c.Bool("force") {
 		if len(plan.Refusals) > 0 {
 			rep.Findings = plan.Refusals
 			printUpgrade(c, rep, nil)
 			return findings("migrate upgrade refused: the 2.4 server refuses what is above (waltool verify tells more); fix it first, or --force")
 		}
-		if len(rep.Findings) > 0 {
+		if len(orphans) > 0 {
 			printUpgrade(c, rep, nil)
-			return findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(rep.Findings))
+			return findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(orphans))
 		}
 	}
 	if err := plan.CheckSpace(writeFS); err != nil {
 		return err
 	}
-	j, err := beginRun(t, plan)
+	j, err := beginRun(c, t, plan)
 	if err != nil {
 		return err
 	}
@@ -198,19 +209,39 @@ func runMigrateUpgrade(c *cli.Context) error {
 
 // beginRun begins a migration run in the root, its plan (an upgrade's or
 // a downgrade's) stored in the journal, for resume and rollback.
-func beginRun(t *dataroot.Target, plan any) (*journal.Journal, error) {
+func beginRun(c *cli.Context, t *dataroot.Target, plan any) (*journal.Journal, error) {
 	meta, err := json.Marshal(plan)
 	if err != nil {
 		return nil, err
 	}
-	return journal.Begin(writeFS, t.Root.Path, journal.Run{Command: "waltool", Args: os.Args[1:], Meta: meta})
+	return journal.Begin(writeFS, t.Root.Path, journal.Run{Command: "waltool", Args: commandLine(c), Meta: meta})
+}
+
+// commandLine is the command line of c after "waltool", as a run's
+// journal records it for status: the command, each flag set, the
+// arguments (os.Args is not it when waltool runs inside another program,
+// the demo or a test).
+func commandLine(c *cli.Context) []string {
+	args := strings.Fields(helpName(c))[1:]
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if !c.IsSet(name) {
+			continue
+		}
+		if v, ok := c.Value(name).(bool); ok && v {
+			args = append(args, "--"+name)
+			continue
+		}
+		args = append(args, fmt.Sprintf("--%s=%v", name, c.Value(name)))
+	}
+	return append(args, c.Args().Slice()...)
 }
 
 // finishUpgrade runs (or, resuming, re-runs: every step is idempotent) the
 // fold and the archive through the journal, then proves the result, and
 // rolls back when the proof fails.
 func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan *migrate.Plan, rep *upgradeReport) error {
-	return runToEnd(j, t, func() error {
+	return runToEnd(c.Context, j, t, func() error {
 		fold := newLargeProgress(c, plan.FoldReadBytes(), "migrate: fold")
 		defer fold.Finish()
 		plan.Progress = func(n int64) { fold.Add64(n) }
@@ -234,8 +265,9 @@ func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan 
 // migration run's steps, upgrade or downgrade, then ends it: prove proves
 // the new root (opened read-only); when it fails the run is rolled back
 // and report says so, else the phase "prove" is recorded, the run
-// finished, and report prints it.
-func runToEnd(j *journal.Journal, t *dataroot.Target, apply func() error, prove func(*dataroot.Root) (bool, error), report func(st *journal.State, rb *journal.Report, proven bool) error, failed string) error {
+// finished, and report prints it. Once the run is finished, or rolled
+// back, an interrupt no longer changes the exit status (markDone on ctx).
+func runToEnd(ctx context.Context, j *journal.Journal, t *dataroot.Target, apply func() error, prove func(*dataroot.Root) (bool, error), report func(st *journal.State, rb *journal.Report, proven bool) error, failed string) error {
 	if err := apply(); err != nil {
 		return fmt.Errorf("%w (the journal has what was done: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it)", err)
 	}
@@ -249,6 +281,9 @@ func runToEnd(j *journal.Journal, t *dataroot.Target, apply func() error, prove 
 	}
 	if !ok {
 		rb, err := j.Rollback()
+		if err == nil {
+			markDone(ctx)
+		}
 		st := j.State()
 		report(&st, rb, false)
 		if err != nil {
@@ -262,6 +297,7 @@ func runToEnd(j *journal.Journal, t *dataroot.Target, apply func() error, prove 
 	if err := j.Finish(); err != nil {
 		return err
 	}
+	markDone(ctx)
 	st := j.State()
 	return report(&st, nil, true)
 }
@@ -280,8 +316,9 @@ func logBytes(t *dataroot.Target) int64 {
 	return n
 }
 
-// openRun takes the root's lock and opens its last migration's journal;
-// release undoes both.
+// openRun takes the root's lock and opens the run a resume finishes or a
+// rollback undoes: the newest run not rolled back (journal.Last); release
+// undoes both.
 func openRun(c *cli.Context, command string) (t *dataroot.Target, j *journal.Journal, release func(), err error) {
 	if t, err = migrateRoot(c); err != nil {
 		return nil, nil, nil, err
@@ -290,7 +327,7 @@ func openRun(c *cli.Context, command string) (t *dataroot.Target, j *journal.Jou
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if j, err = journal.Open(writeFS, t.Root.Path); err != nil {
+	if j, err = journal.Last(writeFS, t.Root.Path); err != nil {
 		lock.Release()
 		return nil, nil, nil, err
 	}
@@ -305,11 +342,12 @@ func runMigrateResume(c *cli.Context) error {
 	defer release()
 	st := j.State()
 	switch {
-	case st.RolledBack:
-		return fmt.Errorf("the last migration of %s was rolled back: nothing to resume", t.Root.Path)
 	case st.RollingBack:
-		return fmt.Errorf("the last migration of %s was being rolled back: finish that with `waltool migrate rollback`", t.Root.Path)
+		return fmt.Errorf("the migration %s of %s was being rolled back: finish that with `waltool migrate rollback`", st.Run, t.Root.Path)
 	case st.Finished:
+		if c.Bool("json") {
+			return emitDoc(c, &schema.Status{Runs: []schema.Run{*runDoc(&st, kindOf(j.Meta()))}})
+		}
 		fmt.Fprintf(c.App.Writer, "the last migration of %s is finished: nothing to resume\n", t.Root.Path)
 		return nil
 	}
@@ -324,14 +362,14 @@ func runMigrateResume(c *cli.Context) error {
 		if err := json.Unmarshal(j.Meta(), &plan); err != nil {
 			return fmt.Errorf("the journal's plan does not decode: %w", err)
 		}
-		rep := newDowngradeReport(&plan, archiveFromSteps(j, downgradeArchiveDefault(t.Root)))
+		rep := newDowngradeReport(&plan, archiveFromSteps(j, downgradeArchiveDefault(t.Root)), t.Root)
 		return finishDowngrade(c, t, j, &plan, rep)
 	}
 	var plan migrate.Plan
 	if err := json.Unmarshal(j.Meta(), &plan); err != nil {
 		return fmt.Errorf("the journal's plan does not decode: %w", err)
 	}
-	rep := newUpgradeReport(&plan, archiveFromSteps(j, filepath.Clean(t.Root.SlogDir)+".waltool-archive"))
+	rep := newUpgradeReport(&plan, archiveFromSteps(j, filepath.Clean(t.Root.SlogDir)+".waltool-archive"), t.Root)
 	return finishUpgrade(c, t, j, &plan, rep)
 }
 
@@ -346,45 +384,79 @@ func archiveFromSteps(j *journal.Journal, def string) string {
 	return def
 }
 
+// runMigrateRollback undoes the newest run not rolled back, byte for byte;
+// called again, the one before it (the root's history, newest first).
 func runMigrateRollback(c *cli.Context) error {
-	_, j, release, err := openRun(c, "waltool migrate rollback")
+	t, err := migrateRoot(c)
 	if err != nil {
 		return err
 	}
-	defer release()
-	if err := refuseWrittenSince(j); err != nil {
+	lock, err := takeRoot(c, t, "waltool migrate rollback")
+	if err != nil {
 		return err
 	}
+	defer lock.Release()
+	runs, err := migrate.History(writeFS, t.Root.Path)
+	if err != nil {
+		return err
+	}
+	defer closeRuns(runs)
+	i := lastNotRolledBack(runs)
+	switch {
+	case len(runs) == 0:
+		return fmt.Errorf("%w: %s", journal.ErrNoRun, t.Root.Path)
+	case i < 0:
+		if c.Bool("json") {
+			st := runs[len(runs)-1].Journal.State()
+			return emitDoc(c, &schema.RollbackDoc{Rollback: rollbackDoc(&journal.Report{Steps: []journal.Undo{}, AlreadyRolledBack: true}),
+				Journal: runDoc(&st, kindOf(runs[len(runs)-1].Journal.Meta()))})
+		}
+		fmt.Fprintf(c.App.Writer, "nothing to roll back: every migration of %s is rolled back (`waltool migrate status` lists them)\n", t.Root.Path)
+		return nil
+	}
+	if err := refuseWrittenSince(runs, i); err != nil {
+		return err
+	}
+	j := runs[i].Journal
 	rb, err := j.Rollback()
+	if err == nil {
+		markDone(c.Context)
+	}
 	st := j.State()
 	if c.Bool("json") {
-		if err := printJSON(c, struct {
-			Rollback *journal.Report `json:"rollback"`
-			Journal  journal.State   `json:"journal"`
-		}{rb, st}); err != nil {
-			return err
-		}
+		emitDoc(c, &schema.RollbackDoc{Rollback: rollbackDoc(rb), Journal: runDoc(&st, kindOf(j.Meta()))})
 	} else if rb != nil {
 		printRollback(c.App.Writer, rb, st)
+		if k := lastNotRolledBack(runs); err == nil && k >= 0 {
+			fmt.Fprintf(c.App.Writer, "next: the run before it, %s, can be rolled back by `waltool migrate rollback` again\n", runs[k].Journal.Run())
+		}
 	}
 	return err
 }
 
-// refuseWrittenSince refuses to roll back a run after a server wrote to
-// the root: the rollback would lose those writes (the way back is then
-// `migrate downgrade`, which keeps the plogs as the truth).
-func refuseWrittenSince(j *journal.Journal) error {
-	var meta struct {
-		Listing *migrate.Listing `json:"listing"`
+// lastNotRolledBack is the index of the newest run of runs not rolled
+// back, -1 when every one is.
+func lastNotRolledBack(runs []*migrate.Run) int {
+	for i := len(runs) - 1; i >= 0; i-- {
+		if !runs[i].Journal.State().RolledBack {
+			return i
+		}
 	}
-	if err := json.Unmarshal(j.Meta(), &meta); err != nil {
-		return fmt.Errorf("the journal's plan does not decode: %w", err)
+	return -1
+}
+
+func closeRuns(runs []*migrate.Run) {
+	for _, r := range runs {
+		r.Journal.Close()
 	}
-	st := j.State()
-	if meta.Listing == nil || st.RolledBack {
-		return nil
-	}
-	written, err := meta.Listing.WrittenSince(readOnlyFS, st)
+}
+
+// refuseWrittenSince refuses to roll back runs[i] after a server wrote to
+// the root since it began (migrate.WrittenSince): the rollback would lose
+// those writes (the way back is then `migrate downgrade`, which keeps the
+// plogs as the truth).
+func refuseWrittenSince(runs []*migrate.Run, i int) error {
+	written, err := migrate.WrittenSince(readOnlyFS, runs, i)
 	if err != nil {
 		return err
 	}
@@ -394,43 +466,93 @@ func refuseWrittenSince(j *journal.Journal) error {
 	return nil
 }
 
+// runMigrateStatus lists every migration run of the root, oldest first:
+// its command and start, its phases, its steps, how it ended, and whether
+// it can still be rolled back. --json prints the newest run's state.
 func runMigrateStatus(c *cli.Context) error {
 	t, err := migrateRoot(c)
 	if err != nil {
 		return err
 	}
-	j, err := journal.Open(readOnlyFS, t.Root.Path)
-	if errors.Is(err, journal.ErrNoRun) {
-		fmt.Fprintf(c.App.Writer, "no migration has run on %s\n", t.Root.Path)
-		return nil
-	}
+	runs, err := migrate.History(readOnlyFS, t.Root.Path)
 	if err != nil {
 		return err
 	}
-	defer j.Close()
-	st := j.State()
+	defer closeRuns(runs)
 	if c.Bool("json") {
-		return printJSON(c, st)
+		return emitDoc(c, statusDoc(runs))
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(c.App.Writer, "no migration has run on %s\n", t.Root.Path)
+		return nil
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "run: %s\n", st.Run)
-	fmt.Fprintf(w, "phases done: %s\n", orNone(phasesTook(st)))
-	fmt.Fprintf(w, "steps: %d done, %d pending\n", st.StepsDone, st.StepsPending)
-	switch {
-	case st.RolledBack:
-		fmt.Fprintf(w, "ROLLED BACK at %s: the root is as it was before the run\n", st.RolledBackAt.Format("2006-01-02 15:04:05"))
-	case st.RollingBack:
-		fmt.Fprintf(w, "ROLLING BACK, interrupted (%d steps undone): `waltool migrate rollback` finishes it\n", st.StepsUndone)
-	case st.Finished:
-		if err := refuseWrittenSince(j); err != nil {
-			fmt.Fprintf(w, "FINISHED at %s: proven; rollback is no longer possible: %v\n", st.FinishedAt.Format("2006-01-02 15:04:05"), err)
-			break
+	if len(runs) > 1 {
+		fmt.Fprintf(w, "%d migrations ran on %s, oldest first; rollback undoes them newest first:\n", len(runs), t.Root.Path)
+	}
+	newest := lastNotRolledBack(runs)
+	for i, r := range runs {
+		st := r.Journal.State()
+		if len(runs) > 1 {
+			fmt.Fprintf(w, "\n%d. ", i+1)
 		}
-		fmt.Fprintf(w, "FINISHED at %s: proven; `waltool migrate rollback` can still undo it (no server has written to the root since)\n", st.FinishedAt.Format("2006-01-02 15:04:05"))
-	default:
-		fmt.Fprintln(w, "INTERRUPTED: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it")
+		fmt.Fprintf(w, "run: %s\n", st.Run)
+		fmt.Fprintf(w, "phases done: %s\n", orNone(phasesTook(st)))
+		fmt.Fprintf(w, "steps: %d done, %d pending\n", st.StepsDone, st.StepsPending)
+		switch {
+		case st.RolledBack:
+			fmt.Fprintf(w, "ROLLED BACK at %s: the root is as it was before the run\n", st.RolledBackAt.Format("2006-01-02 15:04:05"))
+		case st.RollingBack:
+			fmt.Fprintf(w, "ROLLING BACK, interrupted (%d steps undone): `waltool migrate rollback` finishes it\n", st.StepsUndone)
+		case st.Finished:
+			fmt.Fprintf(w, "FINISHED at %s: proven; %s\n", st.FinishedAt.Format("2006-01-02 15:04:05"), canRollBack(runs, i, newest))
+		default:
+			fmt.Fprintln(w, "INTERRUPTED: `waltool migrate resume` finishes it, `waltool migrate rollback` undoes it")
+		}
 	}
 	return nil
+}
+
+// statusDoc is the status document: every run, newest first (the
+// contract's order), each finished one with whether rollback can still
+// undo it (now, or once the runs after it are rolled back) or why not.
+func statusDoc(runs []*migrate.Run) *schema.Status {
+	d := &schema.Status{Runs: []schema.Run{}}
+	for i := len(runs) - 1; i >= 0; i-- {
+		st := runs[i].Journal.State()
+		kind := "upgrade"
+		if !runs[i].Upgrade() {
+			kind = runs[i].Kind
+		}
+		run := runDoc(&st, kind)
+		possible := st.Finished && !st.RolledBack
+		if possible {
+			if err := refuseWrittenSince(runs, i); err != nil {
+				possible, run.RollbackRefused = false, err.Error()
+			}
+		}
+		run.RollbackPossible = &possible
+		d.Runs = append(d.Runs, *run)
+	}
+	return d
+}
+
+// canRollBack says whether the finished runs[i] can still be rolled back;
+// newest is the newest run not rolled back, the one rollback undoes next.
+func canRollBack(runs []*migrate.Run, i, newest int) string {
+	if err := refuseWrittenSince(runs, i); err != nil {
+		return fmt.Sprintf("rollback is no longer possible: %v", err)
+	}
+	if i == newest {
+		return "`waltool migrate rollback` can still undo it (no server has written to the root since)"
+	}
+	n := 0
+	for _, r := range runs[i+1:] {
+		if !r.Journal.State().RolledBack {
+			n++
+		}
+	}
+	return fmt.Sprintf("`waltool migrate rollback` can still undo it once every run after it (%d) is rolled back, newest first (no server has written to the root since)", n)
 }
 
 // phasesTook names each phase done with the time since the one before
@@ -455,14 +577,15 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-func newUpgradeReport(plan *migrate.Plan, archive string) *upgradeReport {
-	rep := &upgradeReport{Replicas: []replicaFold{}, ArchivedSlogFiles: []string{}, SlogArchive: archive, Findings: []finding.Finding{}, NotLoaded: plan.NotLoaded, Rebalance: plan.Rebalance}
+func newUpgradeReport(plan *migrate.Plan, archive string, root *dataroot.Root) *upgradeReport {
+	rep := &upgradeReport{Replicas: []replicaFold{}, ArchivedSlogFiles: []string{}, SlogArchive: archive, Findings: []finding.Finding{},
+		NotLoaded: plan.NotLoaded, Rebalance: plan.Rebalance, plan: plan, sources: &root.Sources}
 	if rep.NotLoaded == nil {
 		rep.NotLoaded = []migrate.NotLoaded{}
 	}
 	for _, rp := range plan.Replicas {
 		rf := replicaFold{Gpid: rp.Gpid.String(), Folded: rp.Fold, FoldBytes: rp.FoldBytes, BeyondRule: rp.BeyondRule,
-			NewFiles: []string{}, FromDir: plan.SlogDir, ToDir: rp.PlogDir}
+			NewFiles: []string{}, ToDir: rp.PlogDir}
 		for _, f := range rp.NewFiles {
 			rf.NewFiles = append(rf.NewFiles, f.Path)
 		}
@@ -476,8 +599,7 @@ func newUpgradeReport(plan *migrate.Plan, archive string) *upgradeReport {
 
 func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error {
 	if c.Bool("json") {
-		rep.Plan = plan
-		return printJSON(c, rep)
+		return emitDoc(c, upgradeDoc(rep))
 	}
 	w := bufio.NewWriter(c.App.Writer)
 	defer w.Flush()

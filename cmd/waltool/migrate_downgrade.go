@@ -2,10 +2,9 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -32,7 +31,7 @@ func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
 			&cli.StringFlag{Name: "to", Usage: "the version that will start on the root: 2.3, 2.4 or 2.5 (required)"},
 			&cli.BoolFlag{Name: "apply", Usage: "carry out the plan"},
 			&cli.StringFlag{Name: "slog-archive", Usage: "where leftover slog files go (default: <slog dir>.waltool-downgrade-archive)"},
-			&cli.BoolFlag{Name: "force", Usage: "with --apply: go on despite refusals (what the target cannot read); never despite a failed proof"},
+			&cli.BoolFlag{Name: "force", Usage: "with --apply: go on despite refusals (what the target cannot read, a slog and data dirs that do not look like one server's); never despite a failed proof"},
 			&cli.BoolFlag{Name: "restore-slog-archive", Usage: "undo the root's last migrate upgrade instead, when no server has written since (a rollback: the old slog comes back)"},
 			&cli.IntFlag{Name: "next-writes", Usage: "writes per replica the proof simulates the target making after the downgrade", Value: 16, Action: atLeast("next-writes", 1)},
 			&cli.Int64Flag{Name: "seed", Usage: "seed of the simulated writes (lags, torn tails, payloads)", Value: 1},
@@ -42,28 +41,33 @@ func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
 	}
 }
 
-// downgradeReport is the --json document of migrate downgrade.
+// downgradeReport is what migrate downgrade reports: printed as text, or
+// as the contract's document (downgradeDoc).
 type downgradeReport struct {
-	OK       bool                    `json:"ok"`
-	Target   replay.Version          `json:"target"`
-	Applied  bool                    `json:"applied"`
-	Restored bool                    `json:"restored_slog_archive,omitempty"`
-	Replicas []downgradeReplica      `json:"replicas"`
-	Archived []string                `json:"archived_slog_files"`
-	Archive  string                  `json:"slog_archive,omitempty"`
-	Preview  *migrate.DowngradeProof `json:"preview_proof"`
-	Proof    *migrate.DowngradeProof `json:"proof"`
-	Findings []finding.Finding       `json:"findings"`
-	Journal  *journal.State          `json:"journal"`
-	Rollback *journal.Report         `json:"rollback,omitempty"`
-	Plan     *migrate.DowngradePlan  `json:"plan,omitempty"`
+	OK       bool
+	Target   replay.Version
+	Applied  bool
+	Restored bool
+	Replicas []downgradeReplica
+	Archived []string
+	Archive  string
+	Preview  *migrate.DowngradeProof
+	Proof    *migrate.DowngradeProof
+	Findings []finding.Finding
+	Journal  *journal.State
+	Rollback *journal.Report
+	// journalKind is the kind of the run Journal records: "downgrade", or
+	// "upgrade" for --restore-slog-archive.
+	journalKind string
+	plan        *migrate.DowngradePlan
+	sources     *dataroot.Sources
 }
 
 type downgradeReplica struct {
-	Gpid    string   `json:"gpid"`
-	Dir     string   `json:"dir"`
-	Changes []string `json:"changes"`
-	Proof   string   `json:"proof"`
+	Gpid    string
+	Dir     string
+	Changes []string
+	Proof   string
 }
 
 func parseTarget(c *cli.Context) (replay.Version, error) {
@@ -88,18 +92,19 @@ func runMigrateDowngrade(c *cli.Context) error {
 		return err
 	}
 	opts := migrate.DowngradeOptions{Target: target, Next: migrate.NextOptions{PerReplica: c.Int("next-writes"), Seed: c.Int64("seed")}}
+	notOne := t.Root.NotOneServer()
 	bar := newLargeProgress(c, logBytes(t), "migrate: plan")
 	opts.Progress = func(n int64) { bar.Add64(n) }
 	plan, err := migrate.PlanDowngrade(t.Root, opts)
 	bar.Finish()
 	if err != nil {
-		return err
+		return explainNotOneServer(c, t.Root, notOne, err)
 	}
 	if c.Bool("restore-slog-archive") {
 		return restoreSlogArchive(c, t, plan)
 	}
-	rep := newDowngradeReport(plan, downgradeArchive(c, t.Root))
-	rep.Findings = plan.Findings()
+	rep := newDowngradeReport(plan, downgradeArchive(c, t.Root), t.Root)
+	rep.Findings = append(notOne, plan.Findings()...)
 	fsys, preview, err := plan.Preview()
 	if err != nil {
 		return err
@@ -108,7 +113,7 @@ func runMigrateDowngrade(c *cli.Context) error {
 		return err
 	}
 	if !c.Bool("apply") {
-		rep.OK = len(plan.Refusals) == 0 && rep.Preview.OK
+		rep.OK = len(plan.Refusals) == 0 && len(notOne) == 0 && rep.Preview.OK
 		if err := printDowngrade(c, rep, plan); err != nil {
 			return err
 		}
@@ -116,6 +121,10 @@ func runMigrateDowngrade(c *cli.Context) error {
 			return findings("the downgrade to %s is not safe as it stands (above): --apply refuses it", target)
 		}
 		return nil
+	}
+	if err := refuseNotOneServer(c, t.Root, notOne, "migrate downgrade"); err != nil {
+		printDowngrade(c, rep, nil)
+		return err
 	}
 	if !rep.Preview.OK {
 		printDowngrade(c, rep, nil)
@@ -130,7 +139,7 @@ func runMigrateDowngrade(c *cli.Context) error {
 		printDowngrade(c, rep, nil)
 		return findings("migrate downgrade refused: %s cannot start safely on what is above; fix it first, or --force", target)
 	}
-	j, err := beginRun(t, plan)
+	j, err := beginRun(c, t, plan)
 	if err != nil {
 		return err
 	}
@@ -153,7 +162,7 @@ func downgradeArchiveDefault(r *dataroot.Root) string {
 // through the journal, proves the new root, and rolls back when the proof
 // fails.
 func finishDowngrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan *migrate.DowngradePlan, rep *downgradeReport) error {
-	return runToEnd(j, t, func() error {
+	return runToEnd(c.Context, j, t, func() error {
 		return plan.Apply(j, rep.Archive, j.PhaseDone)
 	}, func(newRoot *dataroot.Root) (bool, error) {
 		proof, err := proveDowngrade(c, t, plan, readOnlyFS, newRoot, "migrate: prove")
@@ -170,7 +179,9 @@ func finishDowngrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, pla
 
 // restoreSlogArchive undoes the root's last upgrade, when it finished and
 // no server has written since: then the old slog is still the truth it
-// was, and a rollback brings back the root an older server ran on.
+// was, and a rollback brings back the root an older server ran on. The
+// runs after that upgrade (downgrades) are rolled back first, newest
+// first, as every rollback of the root's history is.
 func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.DowngradePlan) error {
 	fsys := readOnlyFS
 	if c.Bool("apply") {
@@ -181,38 +192,59 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		defer lock.Release()
 		fsys = writeFS
 	}
-	j, err := journal.Open(fsys, t.Root.Path)
-	if errors.Is(err, journal.ErrNoRun) {
-		return fmt.Errorf("--restore-slog-archive: no waltool upgrade ran on %s, so there is no archive of its to restore; drop the flag: the plogs stay the truth", t.Root.Path)
-	}
+	runs, err := migrate.History(fsys, t.Root.Path)
 	if err != nil {
 		return err
 	}
-	defer j.Close()
-	var kind struct {
-		Kind string `json:"kind"`
+	defer closeRuns(runs)
+	up := -1 // the last upgrade
+	for i := len(runs) - 1; i >= 0 && up < 0; i-- {
+		if runs[i].Upgrade() {
+			up = i
+		}
 	}
-	json.Unmarshal(j.Meta(), &kind)
-	st := j.State()
+	if up < 0 {
+		return fmt.Errorf("--restore-slog-archive: no waltool upgrade ran on %s, so there is no archive of its to restore; drop the flag: the plogs stay the truth", t.Root.Path)
+	}
+	st := runs[up].Journal.State()
 	switch {
-	case kind.Kind != "":
-		return fmt.Errorf("--restore-slog-archive: the last run on %s is a %s, not an upgrade; drop the flag", t.Root.Path, kind.Kind)
 	case st.RolledBack:
 		return fmt.Errorf("--restore-slog-archive: the last upgrade of %s was already rolled back; drop the flag", t.Root.Path)
 	case !st.Finished:
 		return fmt.Errorf("--restore-slog-archive: the last upgrade of %s is unfinished: `waltool migrate rollback` undoes it", t.Root.Path)
 	}
-	if err := refuseWrittenSince(j); err != nil {
-		return fmt.Errorf("--restore-slog-archive: %w; drop the flag: the plogs stay the truth", err)
+	// What is rolled back, newest first: the runs after the upgrade that
+	// are not rolled back yet, then the upgrade. Each must find the root as
+	// it left it: checked for all of them before anything is undone.
+	var undo []int
+	for i := len(runs) - 1; i >= up; i-- {
+		rst := runs[i].Journal.State()
+		if rst.RolledBack {
+			continue
+		}
+		if !rst.Finished && !rst.RollingBack {
+			return fmt.Errorf("--restore-slog-archive: the migration %s after the upgrade is unfinished: `waltool migrate resume` finishes it or `waltool migrate rollback` undoes it first", rst.Run)
+		}
+		if err := refuseWrittenSince(runs, i); err != nil {
+			return fmt.Errorf("--restore-slog-archive: %w; drop the flag: the plogs stay the truth", err)
+		}
+		undo = append(undo, i)
+	}
+	var later []string
+	for _, i := range undo[:len(undo)-1] {
+		later = append(later, runs[i].Journal.Run().String())
 	}
 	refused := len(plan.Refusals) > 0 && !c.Bool("force")
 	if !c.Bool("apply") || refused {
-		rep := newDowngradeReport(plan, "")
+		rep := newDowngradeReport(plan, "", t.Root)
 		rep.Findings = plan.Findings()
 		w := c.App.Writer
 		if !c.Bool("json") {
 			for _, f := range rep.Findings {
 				printFinding(w, f)
+			}
+			if len(later) > 0 {
+				fmt.Fprintf(w, "--restore-slog-archive (dry run, nothing is written): first a rollback of the %s after the upgrade, newest first: %s\n", plural(int64(len(later)), "run"), strings.Join(later, "; "))
 			}
 			fmt.Fprintf(w, "--restore-slog-archive (dry run, nothing is written): a rollback of the upgrade %s, finished %s; no server has written since: the slog comes back from its archive and the folded plog files go; the proof then replays the restored root under %s\n",
 				st.Run, st.FinishedAt.Format("2006-01-02 15:04:05"), plan.Target)
@@ -224,13 +256,20 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		}
 		return nil
 	}
-	rb, err := j.Rollback()
-	if err != nil {
-		return err
+	rb := &journal.Report{Steps: []journal.Undo{}}
+	for _, i := range undo {
+		r, err := runs[i].Journal.Rollback()
+		if r != nil {
+			rb.Steps = append(rb.Steps, r.Steps...)
+			rb.Resumed = rb.Resumed || r.Resumed
+		}
+		if err != nil {
+			return fmt.Errorf("--restore-slog-archive: rolling back %s: %w (`waltool migrate rollback` goes on from there)", runs[i].Journal.Run(), err)
+		}
 	}
-	rep := newDowngradeReport(plan, "")
+	rep := newDowngradeReport(plan, "", t.Root)
 	rep.Archived = []string{}
-	rep.Restored, rep.Applied, rep.Rollback = true, true, rb
+	rep.Restored, rep.Applied, rep.Rollback, rep.journalKind = true, true, rb, "upgrade"
 	restored, err := t.Root.Reopen(readOnlyFS)
 	if err != nil {
 		return err
@@ -238,10 +277,14 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 	if rep.Proof, err = proveDowngrade(c, t, plan, readOnlyFS, restored, "migrate: prove"); err != nil {
 		return err
 	}
-	st = j.State()
+	markDone(c.Context)
+	st = runs[up].Journal.State()
 	rep.Journal, rep.OK = &st, rep.Proof.OK
 	if err := printDowngrade(c, rep, nil); err != nil {
 		return err
+	}
+	if len(later) > 0 && !c.Bool("json") {
+		fmt.Fprintf(c.App.Writer, "rolled back first, newest first, the %s after the upgrade: %s\n", plural(int64(len(later)), "run"), strings.Join(later, "; "))
 	}
 	if !rep.OK {
 		return findings("the upgrade was rolled back (the slog is restored), but %s does not recover what 2.6 did (above): run `waltool migrate upgrade --apply` again, then downgrade without --restore-slog-archive", plan.Target)
@@ -256,8 +299,9 @@ func proveDowngrade(c *cli.Context, t *dataroot.Target, plan *migrate.DowngradeP
 	return migrate.ProveDowngrade(plan, fsys, root, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
 }
 
-func newDowngradeReport(plan *migrate.DowngradePlan, archive string) *downgradeReport {
-	rep := &downgradeReport{Target: plan.Target, Replicas: []downgradeReplica{}, Archived: []string{}, Archive: archive, Findings: []finding.Finding{}}
+func newDowngradeReport(plan *migrate.DowngradePlan, archive string, root *dataroot.Root) *downgradeReport {
+	rep := &downgradeReport{Target: plan.Target, Replicas: []downgradeReplica{}, Archived: []string{}, Archive: archive, Findings: []finding.Finding{},
+		plan: plan, sources: &root.Sources}
 	for _, r := range plan.Replicas {
 		rep.Replicas = append(rep.Replicas, downgradeReplica{Gpid: r.Gpid.String(), Dir: r.Dir, Changes: r.Changes})
 	}
@@ -302,8 +346,7 @@ func printDowngrade(c *cli.Context, rep *downgradeReport, plan *migrate.Downgrad
 	}
 	rep.replicaProofs(pr)
 	if c.Bool("json") {
-		rep.Plan = plan
-		return printJSON(c, rep)
+		return emitDoc(c, downgradeDoc(rep))
 	}
 	w := bufio.NewWriter(c.App.Writer)
 	defer w.Flush()

@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
+	"github.com/waltool/waltool/schema"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -34,31 +35,18 @@ func TestMigrateUpgradeRebalance(t *testing.T) {
 	}
 
 	js, errs, code := waltool(t, append([]string{"migrate", "upgrade", "--rebalance", "--apply", "--json"}, dd...)...)
-	var rep struct {
-		OK    bool `json:"ok"`
-		Proof *struct {
-			Equal bool `json:"equal"`
-		} `json:"proof"`
-		Rebalance *struct {
-			Moves []struct {
-				Gpid  string `json:"gpid"`
-				From  string `json:"from"`
-				To    string `json:"to"`
-				Bytes int64  `json:"bytes"`
-			} `json:"moves"`
-		} `json:"rebalance"`
-	}
+	var rep schema.Upgrade
 	if err := json.Unmarshal([]byte(js), &rep); err != nil || code != 0 || !rep.OK || rep.Proof == nil || !rep.Proof.Equal ||
 		rep.Rebalance == nil || len(rep.Rebalance.Moves) != 4 {
 		t.Fatalf("apply: exit %d, %v:\n%s%s", code, err, js, errs)
 	}
 	apps := map[string]int{}
 	for _, mv := range rep.Rebalance.Moves {
-		if _, err := os.Stat(mv.To); err != nil {
-			t.Fatalf("%s not at %s: %v", mv.Gpid, mv.To, err)
+		if _, err := os.Stat(mv.ToPath); err != nil {
+			t.Fatalf("%s not at %s: %v", mv.Gpid, mv.ToPath, err)
 		}
-		if _, err := os.Stat(mv.From); !os.IsNotExist(err) {
-			t.Fatalf("%s still at %s", mv.Gpid, mv.From)
+		if _, err := os.Stat(mv.FromPath); !os.IsNotExist(err) {
+			t.Fatalf("%s still at %s", mv.Gpid, mv.FromPath)
 		}
 		apps[strings.Split(mv.Gpid, ".")[0]]++
 	}
@@ -78,7 +66,7 @@ func TestMigrateUpgradeRebalance(t *testing.T) {
 		t.Fatalf("verify after the upgrade: exit %d:\n%s", code, out)
 	}
 	// A server's write in a moved replica dir, at its new place, is seen.
-	written := filepath.Join(rep.Rebalance.Moves[0].To, "plog", "log.999.99999999")
+	written := filepath.Join(rep.Rebalance.Moves[0].ToPath, "plog", "log.999.99999999")
 	if err := os.WriteFile(written, []byte("a server's block"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/waltool/waltool/schema"
 )
 
 // contents is every file under root but the journal's dir and the lock:
@@ -53,26 +55,9 @@ func TestMigrateUpgradeAndRollback(t *testing.T) {
 	}
 
 	out, errs, code = waltool(t, append([]string{"migrate", "upgrade", "--apply", "--json"}, dd...)...)
-	var rep struct {
-		OK       bool `json:"ok"`
-		Replicas []struct {
-			Gpid     string   `json:"gpid"`
-			Folded   int64    `json:"folded"`
-			NewFiles []string `json:"new_files"`
-			FromDir  string   `json:"from_dir"`
-			ToDir    string   `json:"to_dir"`
-		} `json:"replicas"`
-		Archived []string `json:"archived_slog_files"`
-		Proof    *struct {
-			Equal    bool `json:"equal"`
-			Compared int  `json:"compared_replicas"`
-		} `json:"proof"`
-		Journal *struct {
-			Finished bool `json:"finished"`
-		} `json:"journal"`
-	}
+	var rep schema.Upgrade
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 || !rep.OK || rep.Proof == nil || !rep.Proof.Equal ||
-		rep.Proof.Compared == 0 || rep.Journal == nil || !rep.Journal.Finished || len(rep.Archived) == 0 {
+		rep.Proof.ComparedReplicas == 0 || rep.Journal == nil || rep.Journal.State != "finished" || len(rep.Slog.Files) == 0 {
 		t.Fatalf("apply: exit %d, %v:\n%s%s", code, err, out, errs)
 	}
 	if ents, _ := filepath.Glob(filepath.Join(m.Root, "replica", "slog", "log.*")); len(ents) != 0 {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/waltool/waltool/schema"
 )
 
 // Every spelling of a PATH an operator may type finds the same logs: a
@@ -21,7 +23,7 @@ func TestPathSpellings(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", p, code, errs)
 		}
-		var r verifyJSON
+		var r schema.Verify
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			t.Fatal(err)
 		}

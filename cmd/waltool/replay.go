@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,10 +70,13 @@ func runReplay(c *cli.Context) error {
 		if !slices.ContainsFunc(t.Root.Replicas, func(r *dataroot.Replica) bool { return r.Gpid == g }) {
 			return usagef(c, "--emit %s: no replica dir of %s under %s (replicas: %s)", g, g, t.Path, replicaList(t.Root.Replicas))
 		}
-		p := dump.NewPrinter(dump.Options{JSON: c.Bool("json"), Detailed: c.Bool("detailed"), Out: out})
+		end := streamEnd(c)
+		p := dump.NewPrinter(dump.Options{JSON: c.Bool("json"), Command: commandName(c), Detailed: c.Bool("detailed"), Out: out})
 		defer p.Flush()
 		opts.EmitGpid = &g
 		opts.Emit = func(m *format.Mutation, at replay.Loc, committed bool) error {
+			end.Mutations++
+			end.Printed++
 			return p.Mutation(at.File, m, at.Pos, &committed)
 		}
 	}
@@ -95,11 +97,7 @@ func runReplay(c *cli.Context) error {
 	switch {
 	case opts.Emit != nil:
 	case c.Bool("json"):
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
-			return err
-		}
+		emitDoc(c, replayDoc(res))
 	default:
 		printReplay(out, res)
 	}
@@ -185,9 +183,10 @@ func printReplay(w io.Writer, res *replay.Result) {
 		fmt.Fprintf(w, "  %d orphan gpids have no replica dir here: %s\n", n, replay.OrphanHint)
 	}
 	// What is wrong beyond the replicas' rows: dirs missing or unreadable,
-	// a slog refused (the ABORT line below tells an abort).
+	// a slog refused (the ABORT line below tells an abort), a slog that is
+	// not the replicas' server's (the rows above are then meaningless).
 	for _, f := range res.Findings {
-		if f.Gpid == nil && f.Class.Fatal() && !errors.Is(f, replay.ErrAbort) {
+		if f.Gpid == nil && f.Class.Fatal() && !errors.Is(f, replay.ErrAbort) || dataroot.IsNotOneServer(f) {
 			printFinding(w, f)
 		}
 	}

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/waltool/waltool/internal/killpoint"
+	"github.com/waltool/waltool/schema"
 )
 
 // In the child (WALTOOL_MAIN=1), WALTOOL_STOP_AT=n stops waltool before
@@ -268,20 +270,13 @@ func lastRun(t *testing.T, dd []string) (id, where string) {
 	if code != 0 {
 		t.Fatalf("status: exit %d:\n%s%s", code, out, errs)
 	}
-	if strings.HasPrefix(out, "no migration has run") {
-		return "", "no run"
-	}
-	var st struct {
-		Run struct {
-			ID string `json:"id"`
-		} `json:"run"`
-		Phases   []string `json:"phases"`
-		Done     int      `json:"steps_done"`
-		Pending  int      `json:"steps_pending"`
-		Finished bool     `json:"finished"`
-	}
-	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Run.ID == "" {
+	var st schema.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("status: %v:\n%s", err, out)
 	}
-	return st.Run.ID, fmt.Sprintf("run %s: phases %q, %d steps done, %d pending, finished %v", st.Run.ID, st.Phases, st.Done, st.Pending, st.Finished)
+	if len(st.Runs) == 0 {
+		return "", "no run"
+	}
+	r := st.Runs[0]
+	return r.RunID, fmt.Sprintf("run %s: phases %v, %d steps done, %d pending, %s", r.RunID, r.Phases, r.StepsDone, r.StepsPending, r.State)
 }

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -92,11 +93,38 @@ func removeRegistered() {
 	}
 }
 
+// doneKey keys the flag markDone sets in a command's context.
+type doneKey struct{}
+
+// withDone returns ctx carrying the flag markDone sets, and the flag; a
+// ctx that already carries one (signalContext's) keeps it.
+func withDone(ctx context.Context) (context.Context, *atomic.Bool) {
+	if f, ok := ctx.Value(doneKey{}).(*atomic.Bool); ok {
+		return ctx, f
+	}
+	f := new(atomic.Bool)
+	return context.WithValue(ctx, doneKey{}, f), f
+}
+
+// markDone records that the command's writes are done, durable and proven
+// (a migration run finished and proven, or rolled back; gc --apply's plan
+// carried out in full): from then on a SIGINT or SIGTERM changes nothing
+// on disk, so the exit status is the command's own result (runContext)
+// and the grace period no longer forces an exit (signalContext). An exit
+// 130 then would send the operator to resume a run that is finished.
+func markDone(ctx context.Context) {
+	if f, ok := ctx.Value(doneKey{}).(*atomic.Bool); ok {
+		f.Store(true)
+	}
+}
+
 // signalContext is cancelled by the first SIGINT or SIGTERM. A command
 // that has not returned stopGrace later, or a second signal, removes what
-// the command registered and exits 130.
+// the command registered and exits 130; once the command's work is done
+// (markDone), only a second signal does.
 func signalContext() (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, done := withDone(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -105,9 +133,16 @@ func signalContext() (context.Context, func()) {
 		select {
 		case <-sigs:
 		case <-time.After(stopGrace):
+			if done.Load() {
+				<-sigs // it is only reporting what it did
+			}
 		}
 		removeRegistered()
-		os.Stderr.WriteString("waltool: interrupted\n")
+		if done.Load() {
+			os.Stderr.WriteString("waltool: interrupted while reporting; the work was done and is durable\n")
+		} else {
+			os.Stderr.WriteString("waltool: interrupted\n")
+		}
 		os.Exit(exitInterrupted)
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel() }

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -164,5 +166,122 @@ func TestCancelFSKeepsRenameNoReplace(t *testing.T) {
 	defer cancel()
 	if _, ok := cancelFS(ctx, vfs.OS).(vfs.NoReplaceRenamer); !ok {
 		t.Fatal("cancelFS hides RenameNoReplace")
+	}
+}
+
+// signalAfter is a writeFS that cancels the command's context (a SIGINT
+// arriving) right after the journal record of kind is written: the
+// instant the run's work becomes what that record says.
+type signalAfter struct {
+	vfs.FS
+	kind   string
+	cancel func()
+}
+
+func (s signalAfter) Create(name string) (vfs.File, error) {
+	f, err := s.FS.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	return signalFile{f, s}, nil
+}
+
+func (s signalAfter) RenameNoReplace(oldname, newname string) error {
+	return vfs.RenameNoReplace(s.FS, oldname, newname)
+}
+
+type signalFile struct {
+	vfs.File
+	s signalAfter
+}
+
+func (f signalFile) Write(p []byte) (int, error) {
+	n, err := f.File.Write(p)
+	if bytes.Contains(p, []byte(`"kind":"`+f.s.kind+`"`)) {
+		f.s.cancel()
+	}
+	return n, err
+}
+
+// A SIGINT that arrives once `migrate upgrade --apply` has finished and
+// proven its run (the journal's finish record written) changes nothing on
+// disk: the exit status is the run's result, 0, not 130 "interrupted",
+// which would send the operator to resume a finished run. The same holds
+// for `migrate rollback` once it has rolled back. Before that instant an
+// interrupt still exits 130 (TestCancelledScanStops, the SIGKILL tests).
+func TestInterruptAfterTheRunFinishedKeepsItsResult(t *testing.T) {
+	m := genRoot(t, "")
+	dd := []string{"--data-dirs", m.DataDirs, m.Root}
+	saved := writeFS
+	t.Cleanup(func() { writeFS = saved })
+	for _, c := range []struct {
+		args []string
+		kind string // the record after which the signal arrives
+		want string // in stdout
+	}{
+		{append([]string{"migrate", "upgrade", "--apply"}, dd...), "finish", "proof: EQUAL"},
+		{append([]string{"migrate", "rollback"}, dd...), "rolledback", "rolled back"},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		writeFS = signalAfter{FS: saved, kind: c.kind, cancel: cancel}
+		var out, errb bytes.Buffer
+		code := runContext(ctx, append([]string{"waltool"}, c.args...), &out, &errb)
+		cancel()
+		if ctx.Err() == nil {
+			t.Fatal("the signal never came: no journal record of kind " + c.kind)
+		}
+		if code != exitOK || !strings.Contains(out.String(), c.want) || strings.Contains(errb.String(), "waltool: interrupted") {
+			t.Fatalf("%q: exit %d:\n%s%s", c.args, code, out.String(), errb.String())
+		}
+	}
+	writeFS = saved
+	if out, errs, _ := waltool(t, append([]string{"migrate", "status"}, dd...)...); !strings.Contains(out, "ROLLED BACK") {
+		t.Fatalf("status:\n%s%s", out, errs)
+	}
+}
+
+// removeSignal is a writeFS that cancels the command's context (a SIGINT
+// arriving) right after its n-th Remove.
+type removeSignal struct {
+	vfs.FS
+	n      *int
+	cancel func()
+}
+
+func (s removeSignal) Remove(name string) error {
+	err := s.FS.Remove(name)
+	if *s.n--; *s.n == 0 {
+		s.cancel()
+	}
+	return err
+}
+
+func (s removeSignal) RenameNoReplace(oldname, newname string) error {
+	return vfs.RenameNoReplace(s.FS, oldname, newname)
+}
+
+// gc --apply: a SIGINT right after the last planned file is deleted (its
+// dir's fsync follows) finds the plan carried out in full: the exit
+// status is the result's, not 130.
+func TestInterruptAfterGCApplyDidEverything(t *testing.T) {
+	m := genRoot(t, "")
+	args := []string{"gc", "--log", "all", "--rule", "2.5", "--data-dirs", m.DataDirs, m.Root}
+	out, errs, _ := waltool(t, append(args, "--json")...)
+	var dry struct {
+		Files int `json:"reclaimable_files"`
+	}
+	if err := json.Unmarshal([]byte(out), &dry); err != nil || dry.Files == 0 {
+		t.Fatalf("dry run: %v, %d files to delete:\n%s%s", err, dry.Files, out, errs)
+	}
+	saved := writeFS
+	t.Cleanup(func() { writeFS = saved })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := dry.Files
+	writeFS = removeSignal{FS: saved, n: &n, cancel: cancel}
+	var o, e bytes.Buffer
+	code := runContext(ctx, append([]string{"waltool", "gc", "--apply"}, args[1:]...), &o, &e)
+	if ctx.Err() == nil || code != exitOK || !strings.Contains(o.String(), "done: every planned file is gone") {
+		t.Fatalf("exit %d (signal sent: %v):\n%s%s", code, ctx.Err() != nil, o.String(), e.String())
 	}
 }

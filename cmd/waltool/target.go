@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/replay"
@@ -180,19 +181,19 @@ func printDirs(w io.Writer, src dataroot.Sources) {
 // about the dirs themselves (a slog or data dir missing or unreadable) on
 // w, and reports whether one of them is fatal: commands that read a root
 // without reporting on it (dump) still say what they could not read.
-func dirFindings(w io.Writer, t *dataroot.Target) bool {
+func dirFindings(w io.Writer, t *dataroot.Target) []finding.Finding {
 	if t.Root == nil || t.Root.Path == "" {
-		return false
+		return nil
 	}
 	printDirs(w, t.Root.Sources)
-	fatal := false
+	var fs []finding.Finding
 	for _, f := range t.Root.Findings {
 		if f.Gpid == nil && (f.Path == t.Root.SlogDir || isDataDir(t.Root, f.Path)) {
 			printFinding(w, f)
-			fatal = fatal || f.Class.Fatal()
+			fs = append(fs, f)
 		}
 	}
-	return fatal
+	return fs
 }
 
 func isDataDir(r *dataroot.Root, p string) bool {

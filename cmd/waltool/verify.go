@@ -12,6 +12,7 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/schema"
 	"github.com/waltool/waltool/verify"
 )
 
@@ -43,6 +44,7 @@ func runVerify(c *cli.Context) error {
 		return usagef(c, "needs at least one PATH (or --config)")
 	}
 	var targets []*dataroot.Target
+	var docTargets []schema.Target
 	var total int64
 	for _, p := range paths {
 		t, err := resolve(c, p)
@@ -71,12 +73,15 @@ func runVerify(c *cli.Context) error {
 		all.Findings = append(all.Findings, r.Findings...)
 		all.ServerDirs = append(all.ServerDirs, r.ServerDirs...)
 		all.OK = all.OK && r.OK
+		dt := schema.Target{Path: t.Path, What: string(t.Kind)}
+		if len(r.ServerDirs) > 0 {
+			dt.ServerDirs = serverDirsDoc(&r.ServerDirs[0])
+		}
+		docTargets = append(docTargets, dt)
 	}
 	bar.Finish()
 	if c.Bool("json") {
-		if err := printJSON(c, all); err != nil {
-			return err
-		}
+		emitDoc(c, verifyDoc(docTargets, all))
 	} else {
 		printReport(c.App.Writer, all)
 	}
