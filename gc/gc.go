@@ -634,34 +634,30 @@ func condValue(rb *ReplicaBlocker) int64 {
 	return v
 }
 
-// flushCommand gives every blocker that a flush releases the one command
-// that flushes all of them on the server at addr; the others get none.
+// flushCommand gives every blocker the one command that flushes every
+// blocked replica of the server at addr (a replica the plog or a
+// duplication holds back is flushed too: harmless, and its release says
+// what else it needs).
 func (rep *Report) flushCommand(addr string) {
 	var gs []gpid.Gpid
 	for _, b := range rep.Blockers {
-		if needsFlush(b) && !slices.Contains(gs, *b.Gpid) {
+		if !slices.Contains(gs, *b.Gpid) {
 			gs = append(gs, *b.Gpid)
 		}
 	}
 	cmd := CheckpointCommand(addr, gs)
 	for i := range rep.Blockers {
-		if needsFlush(rep.Blockers[i]) {
-			rep.Blockers[i].Command = cmd
-		}
+		rep.Blockers[i].Command = cmd
 	}
 }
 
-func needsFlush(b ReplicaBlocker) bool { return b.DurableDecree < b.NeedsDecree }
-
-// FlushCommand is the one command that flushes every blocker a flush
-// releases, "" when there is none.
+// FlushCommand is the one command that flushes every blocked replica, ""
+// when none is blocked.
 func (rep *Report) FlushCommand() string {
-	for _, b := range rep.Blockers {
-		if b.Command != "" {
-			return b.Command
-		}
+	if len(rep.Blockers) == 0 {
+		return ""
 	}
-	return ""
+	return rep.Blockers[0].Command
 }
 
 // release says what lets a blocker's files go.

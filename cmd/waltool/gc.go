@@ -338,7 +338,7 @@ func printGC(w io.Writer, rep *gc.Report) {
 // replica a flush releases, and what to fill in when the address is not
 // known.
 func printFlushCommand(w io.Writer, cmd string) {
-	fmt.Fprintln(w, "flush them on the running server, in the Pegasus shell (one command for every replica above whose durable decree is short):")
+	fmt.Fprintln(w, "flush them on the running server, in the Pegasus shell (one command for every replica above; it releases those whose durable decree is short):")
 	fmt.Fprintf(w, "  %s\n", cmd)
 	if strings.Contains(cmd, "<replica_server_ip") {
 		fmt.Fprintln(w, "  (<replica_server_ip...> is the server's address, not on disk: --server-address IP:PORT fills it in)")
