@@ -75,7 +75,8 @@ type GCBlocker struct {
 	Bytes     int64 `json:"bytes"`
 	// Release lists what releases the replica, as sentences.
 	Release []string `json:"release"`
-	// Command is the Pegasus shell command that releases it.
+	// Command is the Pegasus shell command that flushes every blocked
+	// replica of the server, this one included (gc.CheckpointCommand).
 	Command             string `json:"command"`
 	EmergencyCheckpoint bool   `json:"emergency_checkpoint"`
 }
