@@ -17,6 +17,10 @@ type GC struct {
 	Blockers []GCBlocker `json:"blockers"`
 	// Blocked: a replica holds a file back (what --check exits 1 on).
 	Blocked bool `json:"blocked"`
+	// FlushCommand is the Pegasus shell command that flushes every blocked
+	// replica of the server: remote_command -l IP:PORT
+	// replica.trigger-checkpoint id1,id2,... (absent when none is blocked).
+	FlushCommand string `json:"flush_command,omitempty"`
 	// EmergencyCheckpoints are the gpids the server flushes by itself.
 	EmergencyCheckpoints    []string  `json:"emergency_checkpoints"`
 	EmergencyCheckpointsWhy string    `json:"emergency_checkpoints_why,omitempty"`
@@ -74,11 +78,8 @@ type GCBlocker struct {
 	FileCount int64 `json:"file_count"`
 	Bytes     int64 `json:"bytes"`
 	// Release lists what releases the replica, as sentences.
-	Release []string `json:"release"`
-	// Command is the Pegasus shell command that flushes every blocked
-	// replica of the server, this one included (gc.CheckpointCommand).
-	Command             string `json:"command"`
-	EmergencyCheckpoint bool   `json:"emergency_checkpoint"`
+	Release             []string `json:"release"`
+	EmergencyCheckpoint bool     `json:"emergency_checkpoint"`
 }
 
 // GCDisk totals what can go per device.

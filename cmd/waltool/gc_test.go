@@ -32,10 +32,10 @@ type gcJSON struct {
 		Path          string   `json:"path"`
 		NeedsDecree   int64    `json:"needs_decree"`
 		DurableDecree int64    `json:"durable_decree"`
-		Command       string   `json:"command"`
 		Release       []string `json:"release"`
 	} `json:"blockers"`
-	SlogEmpties bool `json:"slog_empties"`
+	FlushCommand string `json:"flush_command"`
+	SlogEmpties  bool   `json:"slog_empties"`
 }
 
 // waltool gc in text, --json and --check on a generated root (from its
@@ -181,10 +181,8 @@ func TestGCCheckpointCommand(t *testing.T) {
 			t.Fatalf("want a root with several replicas to flush: %+v", r.Blockers)
 		}
 		want := "remote_command -l " + tc.addr + " replica.trigger-checkpoint " + strings.Join(flushed, ",")
-		for _, b := range r.Blockers {
-			if b.Command != want {
-				t.Errorf("%q: blocker %s: command %q, want %q", tc.args, b.Gpid, b.Command, want)
-			}
+		if r.FlushCommand != want {
+			t.Errorf("%q: flush_command %q, want %q", tc.args, r.FlushCommand, want)
 		}
 		text, _, _ := waltool(t, tc.args...)
 		if strings.Count(text, "replica.trigger-checkpoint") != 1 || !strings.Contains(text, "\n  "+want+"\n") {

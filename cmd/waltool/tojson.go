@@ -143,6 +143,7 @@ func gcDoc(rep *gc.Report, applied *reclaim.Report) *schema.GC {
 		Limits: schema.GCLimits{LogPrivateReserveMaxSizeMB: l.LogPrivateReserveMaxSizeMB, LogPrivateReserveMaxTimeSeconds: l.LogPrivateReserveMaxTimeSeconds,
 			LogSharedFileCountLimit: int64(l.LogSharedFileCountLimit), LogSharedGCFlushReplicasLimit: int64(l.LogSharedGCFlushReplicasLimit)},
 		ServerDirs: serverDirsDoc(rep.ServerDirs), Files: []schema.GCFile{}, Blockers: []schema.GCBlocker{}, Blocked: rep.Blocked(),
+		FlushCommand:         rep.FlushCommand(),
 		EmergencyCheckpoints: []string{}, EmergencyCheckpointsWhy: rep.CheckpointsWhy, SlogEmpties: rep.SlogEmpties,
 		ReclaimableFiles: int64(rep.ReclaimableFiles), ReclaimableBytes: rep.ReclaimableBytes, Disks: []schema.GCDisk{},
 		Notes: orEmpty(rep.Notes), Findings: schema.Findings(rep.Findings), Reclaim: appliedDoc(applied)}
@@ -160,7 +161,7 @@ func gcDoc(rep *gc.Report, applied *reclaim.Report) *schema.GC {
 	for _, b := range rep.Blockers {
 		gb := schema.GCBlocker{GCHolding: schema.GCHolding{NeedsDecree: b.NeedsDecree, DurableDecree: b.DurableDecree,
 			MaxCommitOnDisk: b.PlogMaxCommit, DupConfirmedDecree: b.Confirmed}, Log: b.Log, Path: b.Path, Message: b.Message,
-			FileCount: int64(b.Files), Bytes: b.Bytes, Release: orEmpty(b.Release), Command: b.Command, EmergencyCheckpoint: b.EmergencyCheckpoint}
+			FileCount: int64(b.Files), Bytes: b.Bytes, Release: orEmpty(b.Release), EmergencyCheckpoint: b.EmergencyCheckpoint}
 		if b.Gpid != nil {
 			gb.Gpid = b.Gpid.String()
 		}
