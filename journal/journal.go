@@ -240,20 +240,12 @@ func Begin(fsys vfs.FS, root string, run Run) (*Journal, error) {
 	case err != nil:
 		return nil, err
 	}
-	// No run may be unfinished, nor any rollback, the archived runs' (Last
-	// undoes those in place) included.
 	runs, err := History(fsys, root)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range runs {
-		if r.rolledBack.IsZero() && (r.finished.IsZero() || r.rollingBack) {
-			how := "interrupted"
-			if r.rollingBack {
-				how = "interrupted while rolling back"
-			}
-			return nil, fmt.Errorf("%w in %s: %s, %s; `waltool migrate resume` finishes it or `waltool migrate rollback` undoes it, and only then can another run begin", ErrUnfinished, root, r.run, how)
-		}
+	if err := unfinished(runs, root); err != nil {
+		return nil, err
 	}
 	if old != nil {
 		if err := old.archive(); err != nil {
@@ -276,6 +268,11 @@ func Begin(fsys vfs.FS, root string, run Run) (*Journal, error) {
 	}
 	j := &Journal{fsys: fsys, root: root, dir: runDir(root), run: run, byKey: map[string]*step{}, nextSeg: 1}
 	if err := j.append(record{Kind: "begin", Time: run.Started, Run: &run}); err != nil {
+		j.closeSeg()
+		return nil, err
+	}
+	// The attempt that planned this run is a run now.
+	if err := endAttempt(fsys, root); err != nil {
 		j.closeSeg()
 		return nil, err
 	}
@@ -507,6 +504,33 @@ func History(fsys vfs.FS, root string) ([]*Journal, error) {
 		}
 	}
 	return ordered(runs, cur), nil
+}
+
+// RefuseUnfinished fails with ErrUnfinished, naming the run, when a run of
+// root is unfinished or its rollback is: then no other run may begin. A
+// run takes the root's lock and calls it before it reads anything to plan
+// (Begin checks again).
+func RefuseUnfinished(fsys vfs.FS, root string) error {
+	runs, err := History(fsys, filepath.Clean(root))
+	if err != nil {
+		return err
+	}
+	return unfinished(runs, filepath.Clean(root))
+}
+
+// unfinished is the refusal of RefuseUnfinished over runs, the archived
+// runs' (Last undoes those in place) included.
+func unfinished(runs []*Journal, root string) error {
+	for _, r := range runs {
+		if r.rolledBack.IsZero() && (r.finished.IsZero() || r.rollingBack) {
+			how := "interrupted"
+			if r.rollingBack {
+				how = "interrupted while rolling back"
+			}
+			return fmt.Errorf("%w in %s: %s, %s; `waltool migrate resume` finishes it or `waltool migrate rollback` undoes it, and only then can another run begin", ErrUnfinished, root, r.run, how)
+		}
+	}
+	return nil
 }
 
 // ordered sorts the archived runs and cur, the current one (nil when a

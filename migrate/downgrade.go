@@ -71,6 +71,9 @@ type DowngradePlan struct {
 	// Next is what the proof's simulation of the target's next writes
 	// does, kept so that a resumed run proves the same way.
 	Next NextOptions `json:"next"`
+	// SlogArchive is where --apply moves leftover slog files (set by the
+	// caller before the run begins), so that a resume moves them there too.
+	SlogArchive string `json:"slog_archive,omitempty"`
 }
 
 // SlogStart is the header-only slog file of a downgrade to 2.3.

@@ -73,6 +73,9 @@ type Plan struct {
 	// Listing is the root's log files when the plan was made: rollback
 	// refuses a root a server has written to since (WrittenSince).
 	Listing *Listing `json:"listing"`
+	// SlogArchive is where --apply moves the slog files (set by the
+	// caller before the run begins), so that a resume moves them there too.
+	SlogArchive string `json:"slog_archive,omitempty"`
 
 	// Progress, if set, receives the slog bytes Fold reads (a bar); it is
 	// not part of the stored plan.

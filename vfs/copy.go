@@ -140,3 +140,38 @@ func MkdirAllDurable(fsys FS, dir string) error {
 	}
 	return fsys.SyncDir(parent)
 }
+
+// WriteFileAtomic publishes data at path: it writes "<path>.tmp" (a
+// leftover from a crash removed first), fsyncs it, renames it over path and
+// fsyncs the directory, so that a crash leaves either the old file or the
+// new one, whole. The .tmp is removed when a step fails.
+func WriteFileAtomic(fsys FS, path string, data []byte) (err error) {
+	tmp := path + ".tmp"
+	if err := fsys.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove stale %s: %w", tmp, err)
+	}
+	f, err := fsys.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	defer func() {
+		if err != nil {
+			fsys.Remove(tmp) // best effort
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err = f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("fsync %s: %w", tmp, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err = fsys.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", tmp, path, err)
+	}
+	return fsys.SyncDir(filepath.Dir(path))
+}

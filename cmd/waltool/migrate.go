@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -68,8 +69,12 @@ func migrateCommand() *cli.Command {
 				"the run from its journal, finished or interrupted, upgrade or downgrade: everything but the " +
 				"journal's own dir is as it was before; itself resumable. Refuses, changing nothing, a root a " +
 				"server has written to since the run (a rollback would lose those writes: migrate downgrade is the " +
-				"way back that keeps them). Exit 0 rolled back, 2 refused, usage or I/O errors.",
-			Flags:  append([]cli.Flag{jsonFlag}, rootFlags()...),
+				"way back that keeps them). It uses the dirs the run recorded in its journal. When the last command " +
+				"on the root was killed before its run began, it asks for --run ID (from migrate status) before it " +
+				"undoes the run before. Exit 0 rolled back, 2 refused, usage or I/O errors.",
+			Flags: append([]cli.Flag{jsonFlag,
+				&cli.StringFlag{Name: "run", Usage: "the ID of the run to undo (migrate status lists them): must be the newest not rolled back; needed when the last command was killed before its run began"},
+			}, rootFlags()...),
 			Action: runMigrateRollback,
 		}, {
 			Name:      "status",
@@ -140,6 +145,14 @@ func runMigrateUpgrade(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("apply") {
+		end, lt, err := beginApply(c, t, "waltool migrate upgrade")
+		if err != nil {
+			return err
+		}
+		defer end()
+		t = lt
+	}
 	notOne := t.Root.NotOneServer()
 	bar := newLargeProgress(c, logBytes(t), "migrate: plan")
 	plan, err := migrate.PlanUpgrade(t.Root, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
@@ -176,11 +189,6 @@ func runMigrateUpgrade(c *cli.Context) error {
 		rep.OK = true
 		return printUpgrade(c, rep, plan)
 	}
-	lock, err := takeRoot(c, t, "waltool migrate upgrade")
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
 	if err := refuseNotOneServer(c, t.Root, notOne, "migrate upgrade"); err != nil {
 		printUpgrade(c, rep, nil)
 		return err
@@ -196,6 +204,7 @@ func runMigrateUpgrade(c *cli.Context) error {
 			return findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(orphans))
 		}
 	}
+	plan.SlogArchive = rep.SlogArchive
 	if err := plan.CheckSpace(writeFS); err != nil {
 		return err
 	}
@@ -205,6 +214,42 @@ func runMigrateUpgrade(c *cli.Context) error {
 	}
 	defer j.Close()
 	return finishUpgrade(c, t, j, plan, rep)
+}
+
+// beginApply is how a command that writes a root begins, before it reads
+// anything of the root to plan: it takes the root's lock, refuses when a
+// run is unfinished (resume or rollback it first) or a process holds the
+// root open, records the attempt (journal.BeginAttempt), and opens the
+// root again, under the lock. end releases all of it.
+func beginApply(c *cli.Context, t *dataroot.Target, command string) (end func(), locked *dataroot.Target, err error) {
+	lock, err := lockRoot(c, t.Root.Path, command)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Release()
+		}
+	}()
+	if err := journal.RefuseUnfinished(writeFS, t.Root.Path); err != nil {
+		return nil, nil, err
+	}
+	if locked, err = migrateRoot(c); err != nil {
+		return nil, nil, err
+	}
+	if err := refuseOpenFiles(c, locked.Root); err != nil {
+		return nil, nil, err
+	}
+	endAttempt, err := journal.BeginAttempt(writeFS, t.Root.Path, journal.Attempt{Command: "waltool", Args: commandLine(c)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return func() {
+		if err := endAttempt(); err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "waltool: warning: %v\n", err)
+		}
+		lock.Release()
+	}, locked, nil
 }
 
 // beginRun begins a migration run in the root, its plan (an upgrade's or
@@ -317,21 +362,59 @@ func logBytes(t *dataroot.Target) int64 {
 }
 
 // openRun takes the root's lock and opens the run a resume finishes or a
-// rollback undoes: the newest run not rolled back (journal.Last); release
-// undoes both.
+// rollback undoes: the newest run not rolled back (journal.Last), and the
+// root with the dirs that run recorded (runRoot); release undoes both.
 func openRun(c *cli.Context, command string) (t *dataroot.Target, j *journal.Journal, release func(), err error) {
 	if t, err = migrateRoot(c); err != nil {
 		return nil, nil, nil, err
 	}
-	lock, err := takeRoot(c, t, command)
+	lock, err := lockRoot(c, t.Root.Path, command)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	defer func() {
+		if err != nil {
+			lock.Release()
+		}
+	}()
 	if j, err = journal.Last(writeFS, t.Root.Path); err != nil {
-		lock.Release()
+		return nil, nil, nil, err
+	}
+	if t, err = runRoot(c, t, j); err == nil {
+		err = refuseOpenFiles(c, t.Root)
+	}
+	if err != nil {
+		j.Close()
 		return nil, nil, nil, err
 	}
 	return t, j, func() { j.Close(); lock.Release() }, nil
+}
+
+// runRoot is the root opened with the slog dir and data dirs the run of
+// j recorded in its plan, whatever the command line says: a resume given
+// only ROOT must not see the default data dir alone. Root flags the
+// operator did give must name the same dirs, or the command is refused,
+// both named. t is the root the command line names.
+func runRoot(c *cli.Context, t *dataroot.Target, j *journal.Journal) (*dataroot.Target, error) {
+	dirs, err := migrate.DirsOf(j.Meta())
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []string{"config", "slog-dir", "data-dirs"} {
+		if !c.IsSet(f) {
+			continue
+		}
+		if why := dirs.Mismatch(t.Root); why != "" {
+			return nil, usagef(c, "the root flags name other dirs than the run %s used: %s; drop the flags (the run's dirs are in its journal) or name the same ones", j.Run(), why)
+		}
+		break
+	}
+	r, err := dirs.Open(readOnlyFS, t.Root.Path)
+	if err != nil {
+		return nil, err
+	}
+	r.Sources.Root = t.Root.Sources.Root
+	return &dataroot.Target{Kind: dataroot.RootTarget, Path: t.Path, Root: r}, nil
 }
 
 func runMigrateResume(c *cli.Context) error {
@@ -362,19 +445,20 @@ func runMigrateResume(c *cli.Context) error {
 		if err := json.Unmarshal(j.Meta(), &plan); err != nil {
 			return fmt.Errorf("the journal's plan does not decode: %w", err)
 		}
-		rep := newDowngradeReport(&plan, archiveFromSteps(j, downgradeArchiveDefault(t.Root)), t.Root)
+		rep := newDowngradeReport(&plan, cmp.Or(plan.SlogArchive, archiveFromSteps(j, downgradeArchiveDefault(t.Root))), t.Root)
 		return finishDowngrade(c, t, j, &plan, rep)
 	}
 	var plan migrate.Plan
 	if err := json.Unmarshal(j.Meta(), &plan); err != nil {
 		return fmt.Errorf("the journal's plan does not decode: %w", err)
 	}
-	rep := newUpgradeReport(&plan, archiveFromSteps(j, filepath.Clean(t.Root.SlogDir)+".waltool-archive"), t.Root)
+	rep := newUpgradeReport(&plan, cmp.Or(plan.SlogArchive, archiveFromSteps(j, filepath.Clean(t.Root.SlogDir)+".waltool-archive")), t.Root)
 	return finishUpgrade(c, t, j, &plan, rep)
 }
 
-// archiveFromSteps is where the interrupted run archived its slog files:
-// the destination of its first Move step, or def when it moved none yet.
+// archiveFromSteps is where the interrupted run archived its slog files,
+// for a journal older than Plan.SlogArchive: the destination of its first
+// Move step, or def when it moved none yet.
 func archiveFromSteps(j *journal.Journal, def string) string {
 	for _, s := range j.State().Steps {
 		if s.Op == journal.OpMove {
@@ -385,13 +469,16 @@ func archiveFromSteps(j *journal.Journal, def string) string {
 }
 
 // runMigrateRollback undoes the newest run not rolled back, byte for byte;
-// called again, the one before it (the root's history, newest first).
+// called again, the one before it (the root's history, newest first). It
+// says which run it undoes; when the last command on the root was killed
+// before its run began (a journal.Attempt left behind), the run it would
+// undo is not that command's, and it asks for --run ID to confirm.
 func runMigrateRollback(c *cli.Context) error {
 	t, err := migrateRoot(c)
 	if err != nil {
 		return err
 	}
-	lock, err := takeRoot(c, t, "waltool migrate rollback")
+	lock, err := lockRoot(c, t.Root.Path, "waltool migrate rollback")
 	if err != nil {
 		return err
 	}
@@ -414,13 +501,25 @@ func runMigrateRollback(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "nothing to roll back: every migration of %s is rolled back (`waltool migrate status` lists them)\n", t.Root.Path)
 		return nil
 	}
+	j := runs[i].Journal
+	if err := confirmRollback(c, t.Root.Path, j); err != nil {
+		return err
+	}
+	rt, err := runRoot(c, t, j)
+	if err == nil {
+		err = refuseOpenFiles(c, rt.Root)
+	}
+	if err != nil {
+		return err
+	}
 	if err := refuseWrittenSince(runs, i); err != nil {
 		return err
 	}
-	j := runs[i].Journal
+	fmt.Fprintf(c.App.ErrWriter, "waltool: rolling back the %s %s\n", kindOf(j.Meta()), j.Run())
 	rb, err := j.Rollback()
 	if err == nil {
 		markDone(c.Context)
+		err = journal.ForgetAttempt(writeFS, t.Root.Path)
 	}
 	st := j.State()
 	if c.Bool("json") {
@@ -432,6 +531,26 @@ func runMigrateRollback(c *cli.Context) error {
 		}
 	}
 	return err
+}
+
+// confirmRollback checks --run against the run j a rollback would undo:
+// a --run naming another run is refused (runs are undone newest first),
+// and without --run a command left behind as an attempt (killed before
+// its run began, so nothing of it to undo) makes the rollback ask for it.
+func confirmRollback(c *cli.Context, root string, j *journal.Journal) error {
+	id := j.Run().ID
+	if want := c.String("run"); want != "" {
+		if want != id {
+			return usagef(c, "--run %s: the run a rollback undoes now is %s, %s (runs are undone newest first; `waltool migrate status` lists them)", want, id, j.Run())
+		}
+		return nil
+	}
+	a, err := journal.LastAttempt(readOnlyFS, root)
+	if err != nil || a == nil {
+		return err
+	}
+	return usagef(c, "the last command on the root, %s, stopped before it changed anything: there is nothing of it to undo; a rollback now would undo the run before it, the %s %s; to do that, run it again with --run %s",
+		a, kindOf(j.Meta()), j.Run(), id)
 }
 
 // lastNotRolledBack is the index of the newest run of runs not rolled

@@ -91,6 +91,18 @@ func runMigrateDowngrade(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("apply") {
+		command := "waltool migrate downgrade"
+		if c.Bool("restore-slog-archive") {
+			command += " --restore-slog-archive"
+		}
+		end, lt, err := beginApply(c, t, command)
+		if err != nil {
+			return err
+		}
+		defer end()
+		t = lt
+	}
 	opts := migrate.DowngradeOptions{Target: target, Next: migrate.NextOptions{PerReplica: c.Int("next-writes"), Seed: c.Int64("seed")}}
 	notOne := t.Root.NotOneServer()
 	bar := newLargeProgress(c, logBytes(t), "migrate: plan")
@@ -130,15 +142,11 @@ func runMigrateDowngrade(c *cli.Context) error {
 		printDowngrade(c, rep, nil)
 		return findings("migrate downgrade refused: its proof fails on the preview (above)")
 	}
-	lock, err := takeRoot(c, t, "waltool migrate downgrade")
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
 	if len(plan.Refusals) > 0 && !c.Bool("force") {
 		printDowngrade(c, rep, nil)
 		return findings("migrate downgrade refused: %s cannot start safely on what is above; fix it first, or --force", target)
 	}
+	plan.SlogArchive = rep.Archive
 	j, err := beginRun(c, t, plan)
 	if err != nil {
 		return err
@@ -185,12 +193,7 @@ func finishDowngrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, pla
 func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.DowngradePlan) error {
 	fsys := readOnlyFS
 	if c.Bool("apply") {
-		lock, err := takeRoot(c, t, "waltool migrate downgrade --restore-slog-archive")
-		if err != nil {
-			return err
-		}
-		defer lock.Release()
-		fsys = writeFS
+		fsys = writeFS // the caller holds the lock (beginApply)
 	}
 	runs, err := migrate.History(fsys, t.Root.Path)
 	if err != nil {
