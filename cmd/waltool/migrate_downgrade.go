@@ -147,6 +147,9 @@ func runMigrateDowngrade(c *cli.Context) error {
 		return findings("migrate downgrade refused: %s cannot start safely on what is above; fix it first, or --force", target)
 	}
 	plan.SlogArchive = rep.Archive
+	if err := plan.CheckSpace(writeFS); err != nil {
+		return err
+	}
 	j, err := beginRun(c, t, plan)
 	if err != nil {
 		return err
