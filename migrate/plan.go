@@ -333,14 +333,16 @@ func PlanUpgrade(root *dataroot.Root, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	if res.Abort != "" {
-		return nil, fmt.Errorf("migrate: the 2.4 server aborts on this root, refusing to migrate it: %s", res.Abort)
+		return nil, &finding.Refused{Msg: fmt.Sprintf("migrate: the 2.4 server aborts on this root, refusing to migrate it: %s", res.Abort),
+			Findings: finding.Fatals(res.Findings)}
 	}
 	if res.Slog == nil || res.Slog.Error != "" {
 		why := "not read"
 		if res.Slog != nil {
 			why = res.Slog.Error
 		}
-		return nil, fmt.Errorf("migrate: the slog replay fails (%s): the 2.4 server moves every replica to .err; refusing", why)
+		return nil, &finding.Refused{Msg: fmt.Sprintf("migrate: the slog replay fails (%s): the 2.4 server moves every replica to .err; refusing", why),
+			Findings: finding.Fatals(res.Findings)}
 	}
 	p.Before = before
 	p.Orphans = res.Orphans

@@ -10,24 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Exit codes, documented in docs/commands.md; scripts act on them.
-const (
-	exitOK          = 0   // nothing Pegasus would refuse was found
-	exitFindings    = 1   // corruption, data that would be lost, mismatches
-	exitUsage       = 2   // bad arguments, unreadable input, I/O errors
-	exitInterrupted = 130 // SIGINT or SIGTERM: stopped, and what the command was creating removed (128+SIGINT, as shells report it)
-)
-
-// findingsError carries a result that is not a failure of the tool itself:
-// the command ran to the end and found something (exit 1).
-type findingsError struct{ msg string }
-
-func (e *findingsError) Error() string { return e.msg }
-
-func findings(format string, args ...any) error {
-	return &findingsError{fmt.Sprintf(format, args...)}
-}
-
 // usageError is a mistake on the command line: run prints it on one line,
 // then a hint naming the help to read, and exits 2.
 type usageError struct {
@@ -149,26 +131,19 @@ func exitStatus(ctx context.Context, done bool, err error, stderr io.Writer) int
 		}
 		fmt.Fprintln(stderr, "waltool: the interrupt came after the work was done and durable: the exit status is its result")
 	}
-	if err == nil {
-		return exitOK
-	}
-	var f *findingsError
-	if errors.As(err, &f) {
-		if f.msg != "" {
-			fmt.Fprintln(stderr, "waltool:", f.msg)
-		}
-		return exitFindings
-	}
+	code := exitOf(err)
 	var u *usageError
-	if errors.As(err, &u) {
+	switch {
+	case err == nil:
+	case errors.As(err, &u):
 		fmt.Fprintf(stderr, "%s: %s\n", u.help, u.msg)
 		if !u.helpShown {
 			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", u.help)
 		}
-		return exitUsage
+	case err.Error() != "":
+		fmt.Fprintln(stderr, "waltool:", err)
 	}
-	fmt.Fprintln(stderr, "waltool:", err)
-	return exitUsage
+	return code
 }
 
 // commandOf is the command path args name ("migrate upgrade"), "" when

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -143,7 +142,14 @@ func runGC(c *cli.Context) error {
 	var applyErr error
 	if c.Bool("apply") {
 		out.Flush()
-		applied, applyErr = applyGC(c, t, rep, out)
+		applied, applyErr = applyGC(c, t, rep)
+		// What refused the apply is part of the report.
+		rep.Findings = appendNew(rep.Findings, findingsOf(applyErr)...)
+		if !c.Bool("json") {
+			for _, f := range findingsOf(applyErr) {
+				printFinding(out, f)
+			}
+		}
 	}
 	if c.Bool("json") {
 		emitDoc(c, gcDoc(rep, applied))
@@ -154,9 +160,6 @@ func runGC(c *cli.Context) error {
 		return err
 	}
 	if applyErr != nil {
-		if errors.Is(applyErr, errApplyRefused) {
-			return findings("%v", applyErr)
-		}
 		return applyErr
 	}
 	ok := !finding.AnyFatal(rep.Findings)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -23,9 +22,6 @@ func gcApplyFlags() []cli.Flag {
 	}
 }
 
-// errApplyRefused is a refusal to apply that the findings explain (exit 1).
-var errApplyRefused = errors.New("gc --apply refused")
-
 // applyGC carries out rep's plan on t's root: the root's lock first (the
 // one migrate takes too), then no process may have files of the root open
 // (a running server), then verify must find nothing Pegasus would refuse
@@ -33,7 +29,7 @@ var errApplyRefused = errors.New("gc --apply refused")
 // one server's (unless --force), and only then
 // reclaim.Apply deletes, through the writable OS, exactly the files the
 // plan names, each still as the dry run saw it.
-func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*reclaim.Report, error) {
+func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report) (*reclaim.Report, error) {
 	r := t.Root
 	if r.Path == "" {
 		return nil, usagef(c, "--apply needs the data root ([core] data_dir) itself, where its lock file lives")
@@ -53,10 +49,7 @@ func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*
 		}
 		fatal = append(fatal, finding.Fatals(rep.Findings)...)
 		if len(fatal) > 0 {
-			for _, f := range fatal {
-				printFinding(w, f)
-			}
-			return nil, fmt.Errorf("%w: verify or the replay model finds what Pegasus would refuse (above); deleting logs now could lose what a repair needs (--force to go on)", errApplyRefused)
+			return nil, refusal(fatal, "gc --apply refused: verify or the replay model finds what Pegasus would refuse, or what waltool could not read (above); deleting logs now could lose what a repair needs (--force to go on)")
 		}
 	}
 	plan := reclaim.Plan{}

@@ -112,6 +112,8 @@ func printJSONOut(w io.Writer, o *jsonOut, command string, stream bool, code int
 	case o.doc != nil:
 		*o.doc.Head() = env
 		doc = o.doc
+	case code == exitFindings:
+		doc = &schema.Refusal{Envelope: env, Findings: schema.Findings(findingsOf(err))}
 	default:
 		doc = &env
 	}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/waltool/waltool/vfs"
+)
+
+// damageLastSlogFile flips a byte in the body of the newest slog file's
+// fourth block: the server reads it at start (the slog replay starts at
+// the newest files) and refuses the slog.
+func damageLastSlogFile(t *testing.T, root string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(root, "replica", "slog", "log.*"))
+	if len(files) == 0 {
+		t.Fatal("no slog file")
+	}
+	last := files[0]
+	for _, f := range files {
+		if len(f) > len(last) || len(f) == len(last) && f > last {
+			last = f
+		}
+	}
+	b, err := os.ReadFile(last)
+	if err != nil || len(b) < 4000 {
+		t.Fatalf("%s: %d bytes, %v", last, len(b), err)
+	}
+	b[3000] ^= 0xff
+	if err := os.WriteFile(last, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return last
+}
+
+// Issue 18: one mapping from how a command ended to its exit status
+// (exitOf, docs/commands.md), the same for every command: what Pegasus
+// would refuse is 1 (a corrupt slog refused by migrate exited 2), waltool
+// unable to read is 2 (gc --apply on an unreadable replica exited 1 while
+// its dry run exited 2).
+func TestOneExitMappingForEveryCommand(t *testing.T) {
+	t.Run("a slog the server refuses: 1", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"verify"}, {"replay"}, {"gc", "--log", "all"}, {"gc", "--apply", "--log", "all"},
+			{"migrate", "upgrade"}, {"migrate", "upgrade", "--apply"}, {"migrate", "downgrade", "--to", "2.4"},
+		} {
+			root := smallRoot(t)
+			damaged := damageLastSlogFile(t, root)
+			before := contents(t, root)
+			out, errs, code := waltool(t, append(args, "--json", root)...)
+			if code != exitFindings || !strings.Contains(out, damaged) {
+				t.Errorf("%v: exit %d, want 1, and the damaged file named:\n%s%s", args, code, clip(out), errs)
+			}
+			if after := contents(t, root); len(after) != len(before) {
+				t.Errorf("%v changed the root", args)
+			}
+		}
+	})
+	t.Run("a plog waltool cannot read: 2", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"verify"}, {"replay"}, {"gc", "--log", "all"}, {"gc", "--apply", "--log", "all"}, {"migrate", "upgrade"},
+		} {
+			root := smallRoot(t)
+			withFaults(t, vfs.Fault{Op: vfs.OpOpen, Path: "1.0.pegasus/plog/log.", Times: -1, Err: fs.ErrPermission})
+			out, errs, code := waltoolWithin(t, append(args, "--json", root)...)
+			if code != exitUsage || !strings.Contains(out+errs, "permission denied") {
+				t.Errorf("%v: exit %d, want 2:\n%s%s", args, code, clip(out), errs)
+			}
+		}
+	})
+}
