@@ -148,11 +148,11 @@ func MkdirAllDurable(fsys FS, dir string) error {
 func WriteFileAtomic(fsys FS, path string, data []byte) (err error) {
 	tmp := path + ".tmp"
 	if err := fsys.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove stale %s: %w", tmp, err)
+		return PathErr("remove stale", tmp, err)
 	}
 	f, err := fsys.Create(tmp)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
+		return PathErr("create", tmp, err)
 	}
 	defer func() {
 		if err != nil {
@@ -161,17 +161,17 @@ func WriteFileAtomic(fsys FS, path string, data []byte) (err error) {
 	}()
 	if _, err = f.Write(data); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", tmp, err)
+		return PathErr("write", tmp, err)
 	}
 	if err = f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("fsync %s: %w", tmp, err)
+		return PathErr("fsync", tmp, err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
+		return PathErr("close", tmp, err)
 	}
 	if err = fsys.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s to %s: %w", tmp, path, err)
+		return PathErr("rename to "+path, tmp, err)
 	}
 	return fsys.SyncDir(filepath.Dir(path))
 }

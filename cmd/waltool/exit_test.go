@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/waltool/waltool/vfs"
@@ -71,4 +72,24 @@ func TestOneExitMappingForEveryCommand(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Issue 18: errors said their path twice ("write X: write X: no space
+// left on device"). Each is said once.
+func TestErrorsNameTheirPathOnce(t *testing.T) {
+	m := genRoot(t, "")
+	fy := vfs.NewFaulty(vfs.OS)
+	fy.Inject(vfs.Fault{Op: vfs.OpWrite, Times: -1, Err: syscall.ENOSPC})
+	saved := writeFS
+	writeFS = fy
+	defer func() { writeFS = saved }()
+	_, errs, code := waltool(t, "migrate", "upgrade", "--apply", "--data-dirs", m.DataDirs, m.Root)
+	if code != exitUsage || !strings.Contains(errs, "no space left on device") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, f := range strings.Fields(errs) {
+		if strings.HasPrefix(f, "/") && strings.Count(errs, strings.TrimSuffix(f, ":")) > 1 {
+			t.Errorf("%s is said twice: %s", f, errs)
+		}
+	}
 }
