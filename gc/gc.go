@@ -15,6 +15,7 @@ import (
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/logrules"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
 )
@@ -52,9 +53,9 @@ type Limits struct {
 // 36000 in every version. log_shared_file_count_limit is 100 (v2.4.0
 // replication_common.cpp); log_shared_gc_flush_replicas_limit 64 (v2.5.0
 // replica_stub.cpp DSN_DEFINE_uint64, L170-177).
-func DefaultLimits(v replay.Version) Limits {
+func DefaultLimits(v pegasus.Version) Limits {
 	l := Limits{LogSharedFileCountLimit: 100, LogSharedGCFlushReplicasLimit: 64}
-	if v == replay.V26 {
+	if v == pegasus.V26 {
 		l.LogPrivateReserveMaxSizeMB, l.LogPrivateReserveMaxTimeSeconds = 1000, 36000
 	}
 	return l
@@ -66,11 +67,11 @@ var ShippedLimits = Limits{LogPrivateReserveMaxSizeMB: 1000, LogPrivateReserveMa
 
 // RuleFor is the slog rule of a server version: 2.3 and 2.4 run the ≤ 2.4
 // rule, 2.5 its own; 2.6 has no slog ("" ).
-func RuleFor(v replay.Version) Rule {
+func RuleFor(v pegasus.Version) Rule {
 	switch v {
-	case replay.V23, replay.V24:
+	case pegasus.V23, pegasus.V24:
 		return Rule24
-	case replay.V25:
+	case pegasus.V25:
 		return Rule25
 	}
 	return ""
@@ -79,7 +80,7 @@ func RuleFor(v replay.Version) Rule {
 // Options of a dry run.
 type Options struct {
 	// Version is the server's version (default 2.4).
-	Version replay.Version
+	Version pegasus.Version
 	// Rule is the slog rule; "" follows Version.
 	Rule Rule
 	Logs Logs // default LogSlog
@@ -154,7 +155,7 @@ type DiskTotal struct {
 // Report is a dry run's answer.
 type Report struct {
 	Rule          Rule             `json:"rule"`
-	ServerVersion replay.Version   `json:"server_version"`
+	ServerVersion pegasus.Version  `json:"server_version"`
 	Logs          Logs             `json:"log"`
 	Now           int64            `json:"now"`
 	Limits        Limits           `json:"limits"`
@@ -192,7 +193,7 @@ func (r *Report) Blocked() bool {
 			return true
 		}
 	}
-	return r.ServerVersion == replay.V26 && r.Logs != LogPlog && r.slogFiles() > 0
+	return r.ServerVersion == pegasus.V26 && r.Logs != LogPlog && r.slogFiles() > 0
 }
 
 func (r *Report) slogFiles() int {
@@ -276,7 +277,7 @@ func CheckpointCommand(addr string, gs []gpid.Gpid) string {
 // root.FS.
 func Run(root *dataroot.Root, opts Options) (*Report, error) {
 	if opts.Version == "" {
-		opts.Version = replay.V24
+		opts.Version = pegasus.V24
 	}
 	if opts.Logs == "" {
 		opts.Logs = LogSlog
@@ -415,7 +416,7 @@ func (rep *Report) slog(root *dataroot.Root, opts Options, conds []Condition, in
 	}
 	d := DecideSlog(SlogInput{Rule: opts.Rule, Files: files, InMemory: inMem, Conditions: conds, CurrentIndex: -1,
 		FileCountLimit: opts.Limits.LogSharedFileCountLimit, FlushLimit: opts.Limits.LogSharedGCFlushReplicasLimit,
-		KeepNewest: opts.Version == replay.V23})
+		KeepNewest: opts.Version == pegasus.V23})
 	for i, f := range files {
 		fd := d.Files[i]
 		ld.Files = append(ld.Files, File{Path: f.Path, Log: "slog", Index: f.Index, Size: f.Size, Verdict: fd.Verdict, Reason: fd.Reason, BlockedBy: nonNil(fd.BlockedBy)})

@@ -9,6 +9,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 )
 
@@ -64,7 +65,7 @@ func TestPlanRefusalsAreWhatTheServerRefuses(t *testing.T) {
 			if err != nil {
 				t.Fatalf("seed %d %s: %v", seed, mode, err)
 			}
-			res, err := replay.Run(root, replay.Options{Version: replay.V24})
+			res, err := replay.Run(root, replay.Options{Version: pegasus.V24})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
 )
@@ -210,7 +211,7 @@ func contentHash(h hash.Hash, m *format.Mutation, tag byte, buf []byte) []byte {
 // stateOf replays root under v and returns every loaded replica's state,
 // with the replay result. onSlog is passed to replay.
 // seen, if set, is called with every mutation the replay emits.
-func stateOf(root *dataroot.Root, v replay.Version, opts Options, onSlog func(replay.SlogMutation) error, seen func(*format.Mutation)) ([]State, *replay.Result, error) {
+func stateOf(root *dataroot.Root, v pegasus.Version, opts Options, onSlog func(replay.SlogMutation) error, seen func(*format.Mutation)) ([]State, *replay.Result, error) {
 	type acc struct {
 		h         hash.Hash
 		committed int64
@@ -328,7 +329,7 @@ func PlanUpgrade(root *dataroot.Root, opts Options) (*Plan, error) {
 		f.add(int64(sm.M.Size()), sm.M.Decree, opts.MaxFileSize)
 		return nil
 	}
-	before, res, err := stateOf(root, replay.V24, opts, onSlog, nil)
+	before, res, err := stateOf(root, pegasus.V24, opts, onSlog, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/pegasus"
 )
 
 // OnSlog sees, per replica, exactly the appends the model counts, and
@@ -30,7 +31,7 @@ func TestOnSlogAndEmitAll(t *testing.T) {
 		}
 		appended := map[string]int64{}
 		all := map[string][]string{}
-		res, err := Run(root, Options{Version: V24, EmitAll: true,
+		res, err := Run(root, Options{Version: pegasus.V24, EmitAll: true,
 			Emit: func(mu *format.Mutation, _ Loc, c bool) error {
 				all[mu.Gpid.String()] = append(all[mu.Gpid.String()], fmt.Sprint(c, mu.Decree, mu.Ballot, sha256.Sum256(mu.Append(nil))))
 				return nil
@@ -50,7 +51,7 @@ func TestOnSlogAndEmitAll(t *testing.T) {
 			}
 			g, _ := gpid.Parse(rr.Gpid)
 			var one []string
-			if _, err := Run(root, Options{Version: V24, EmitGpid: &g, Emit: func(mu *format.Mutation, _ Loc, c bool) error {
+			if _, err := Run(root, Options{Version: pegasus.V24, EmitGpid: &g, Emit: func(mu *format.Mutation, _ Loc, c bool) error {
 				one = append(one, fmt.Sprint(c, mu.Decree, mu.Ballot, sha256.Sum256(mu.Append(nil))))
 				return nil
 			}}); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/internal/refdecode"
+	"github.com/waltool/waltool/pegasus"
 )
 
 // Over many generated roots, the replay agrees with what the generator
@@ -35,7 +36,7 @@ func TestReplayAgreesWithGeneratorAndIndependentDecoder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Run(root, Options{Version: V24})
+			res, err := Run(root, Options{Version: pegasus.V24})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,11 +4,12 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/pegasus"
 )
 
 // Result is what a server of one version recovers from a data root.
 type Result struct {
-	ServerVersion Version `json:"server_version"`
+	ServerVersion pegasus.Version `json:"server_version"`
 	// OK: every replica opens and nothing is lost under this version.
 	OK       bool             `json:"ok"`
 	Replicas []*ReplicaResult `json:"replicas"`

@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/gc"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 )
 
 // flagRule refuses a combination of flags (exit 2, before anything is read
@@ -49,7 +49,7 @@ var commandRules = map[string][]flagRule{
 		excludes("check", "apply", "--check only asks whether anything is held back, --apply deletes; run --check, then --apply"),
 		{[]string{"rule", "log"}, func(c *cli.Context) bool { return c.IsSet("rule") && c.String("log") == string(gc.LogPlog) },
 			"--rule picks the slog's GC rule, and --log plog collects no slog"},
-		{[]string{"rule", "server-version"}, func(c *cli.Context) bool { return c.IsSet("rule") && serverVersion(c) == replay.V26 },
+		{[]string{"rule", "server-version"}, func(c *cli.Context) bool { return c.IsSet("rule") && serverVersion(c) == pegasus.V26 },
 			"--rule picks a slog GC rule, and Pegasus 2.6 (--server-version) runs none"},
 		plogOnly("dup-confirmed"), plogOnly("now"), plogOnly("log-private-reserve-max-size-mb"), plogOnly("log-private-reserve-max-time-seconds"),
 		slogRuleOnly("log-shared-file-count-limit", gc.Rule24), slogRuleOnly("log-shared-gc-flush-replicas-limit", gc.Rule25),
@@ -94,8 +94,8 @@ func slogRule(c *cli.Context) gc.Rule {
 
 // serverVersion is --server-version, or "" when it does not parse (the
 // command reports that).
-func serverVersion(c *cli.Context) replay.Version {
-	v, err := replay.ParseVersion(c.String("server-version"))
+func serverVersion(c *cli.Context) pegasus.Version {
+	v, err := pegasus.ParseVersion(c.String("server-version"))
 	if err != nil {
 		return ""
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/rootlock"
 	"github.com/waltool/waltool/schema"
@@ -32,7 +33,7 @@ type recovered struct {
 func recoveredState(t *testing.T, m *fixtures.Manifest) map[string]recovered {
 	t.Helper()
 	out := map[string]recovered{}
-	for _, v := range []replay.Version{replay.V24, replay.V26} {
+	for _, v := range []pegasus.Version{pegasus.V24, pegasus.V26} {
 		r, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs, FS: vfs.ReadOnly(vfs.OS)})
 		if err != nil {
 			t.Fatal(err)

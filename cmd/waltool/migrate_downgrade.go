@@ -12,7 +12,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -45,7 +45,7 @@ func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
 // as the contract's document (downgradeDoc).
 type downgradeReport struct {
 	OK       bool
-	Target   replay.Version
+	Target   pegasus.Version
 	Applied  bool
 	Restored bool
 	Replicas []downgradeReplica
@@ -70,13 +70,13 @@ type downgradeReplica struct {
 	Proof   string
 }
 
-func parseTarget(c *cli.Context) (replay.Version, error) {
+func parseTarget(c *cli.Context) (pegasus.Version, error) {
 	if !c.IsSet("to") {
 		// Not cli's Required: its message is Go's, after the whole help.
 		return "", usagef(c, "--to is required: the version that will start on the root, 2.3, 2.4 or 2.5")
 	}
 	v, err := versionFlag(c, "to")
-	if err == nil && v == replay.V26 {
+	if err == nil && v == pegasus.V26 {
 		err = usagef(c, "--to 2.6: the targets are 2.3, 2.4 and 2.5 (2.6 needs `migrate upgrade`)")
 	}
 	return v, err
@@ -396,7 +396,7 @@ func printDowngrade(c *cli.Context, rep *downgradeReport, plan *migrate.Downgrad
 	return nil
 }
 
-func printDowngradeProof(w *bufio.Writer, what string, pr *migrate.DowngradeProof, target replay.Version) {
+func printDowngradeProof(w *bufio.Writer, what string, pr *migrate.DowngradeProof, target pegasus.Version) {
 	if pr == nil {
 		return
 	}

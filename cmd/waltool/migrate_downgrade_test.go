@@ -13,7 +13,7 @@ import (
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/serversim"
 	"github.com/waltool/waltool/vfs"
 )
@@ -34,7 +34,7 @@ func writes26(t *testing.T, m *fixtures.Manifest) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := serversim.Write(vfs.OS, root, serversim.Options{Version: replay.V26, Seed: 5}); err != nil {
+	if _, err := serversim.Write(vfs.OS, root, serversim.Options{Version: pegasus.V26, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -149,7 +149,7 @@ func TestMigrateDowngradeResume(t *testing.T) {
 	if root, err = dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs}); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := migrate.PlanDowngrade(root, migrate.DowngradeOptions{Target: replay.V23})
+	plan, err := migrate.PlanDowngrade(root, migrate.DowngradeOptions{Target: pegasus.V23})
 	if err != nil || len(plan.SlogFiles) != 2 || plan.SlogStart == nil {
 		t.Fatalf("plan: %v %+v", err, plan)
 	}

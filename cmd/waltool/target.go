@@ -12,7 +12,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/serverconfig"
 	"github.com/waltool/waltool/vfs"
 )
@@ -215,8 +215,8 @@ var writeFS vfs.FS = vfs.OS
 
 // versionFlag reads a Pegasus version flag (--server-version, --to): 2.3
 // to 2.6, a patch level or a leading v accepted.
-func versionFlag(c *cli.Context, name string) (replay.Version, error) {
-	v, err := replay.ParseVersion(c.String(name))
+func versionFlag(c *cli.Context, name string) (pegasus.Version, error) {
+	v, err := pegasus.ParseVersion(c.String(name))
 	if err != nil {
 		return "", usagef(c, "--%s: %v", name, err)
 	}
