@@ -73,7 +73,7 @@ func TestPlanRefusalsAreWhatTheServerRefuses(t *testing.T) {
 			damaged, _, _ := format.ParseFileName(filepath.Base(c.File))
 			for _, rr := range res.Replicas {
 				first, _, _ := format.ParseFileName(rr.Plog.FirstFile)
-				if rr.Gpid == c.Log && (mode == fixtures.CorruptBadHeader || rr.Plog.FirstFile != "" && damaged >= first) {
+				if rr.Gpid.String() == c.Log && (mode == fixtures.CorruptBadHeader || rr.Plog.FirstFile != "" && damaged >= first) {
 					read = true
 				}
 			}

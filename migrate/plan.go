@@ -250,10 +250,7 @@ func stateOf(root *dataroot.Root, v pegasus.Version, opts Options, onSlog func(r
 		if rr.Error != "" {
 			continue
 		}
-		g, err := gpid.Parse(rr.Gpid)
-		if err != nil {
-			return nil, nil, err
-		}
+		g := rr.Gpid
 		st := State{Gpid: g, Committed: rr.CommittedDecree, Ballot: rr.Ballot, Prepared: rr.Prepared}
 		if a := accs[g]; a != nil {
 			st.Stream = Stream{Committed: a.committed, Prepared: a.prepared, Hash: hex.EncodeToString(a.h.Sum(nil))}

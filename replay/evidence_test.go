@@ -127,7 +127,7 @@ func TestMistypedDataDir(t *testing.T) {
 	if res.OK || f == nil || !strings.Contains(f.Message, "does not exist") {
 		t.Fatalf("typo: ok=%v %v", res.OK, res.Findings)
 	}
-	if len(res.Orphans) != 1 || res.Orphans[0].Gpid != "2.0" || res.Orphans[0].Mutations != 5 {
+	if len(res.Orphans) != 1 || res.Orphans[0].Gpid.String() != "2.0" || res.Orphans[0].Mutations != 5 {
 		t.Fatalf("orphans %+v", res.Orphans)
 	}
 	found := false

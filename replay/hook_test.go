@@ -11,7 +11,6 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/format"
-	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/pegasus"
 )
 
@@ -46,10 +45,10 @@ func TestOnSlogAndEmitAll(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, rr := range res.Replicas {
-			if appended[rr.Gpid] != rr.AppendedFromSlog {
-				t.Errorf("seed %d %s: OnSlog appended %d, model %d", seed, rr.Gpid, appended[rr.Gpid], rr.AppendedFromSlog)
+			if appended[rr.Gpid.String()] != rr.AppendedFromSlog {
+				t.Errorf("seed %d %s: OnSlog appended %d, model %d", seed, rr.Gpid, appended[rr.Gpid.String()], rr.AppendedFromSlog)
 			}
-			g, _ := gpid.Parse(rr.Gpid)
+			g := rr.Gpid
 			var one []string
 			if _, err := Run(root, Options{Version: pegasus.V24, EmitGpid: &g, Emit: func(mu *format.Mutation, _ Loc, c bool) error {
 				one = append(one, fmt.Sprint(c, mu.Decree, mu.Ballot, sha256.Sum256(mu.Append(nil))))
@@ -57,7 +56,7 @@ func TestOnSlogAndEmitAll(t *testing.T) {
 			}}); err != nil {
 				t.Fatal(err)
 			}
-			if d := cmp.Diff(one, all[rr.Gpid]); d != "" {
+			if d := cmp.Diff(one, all[rr.Gpid.String()]); d != "" {
 				t.Errorf("seed %d %s: EmitAll vs Emit:\n%s", seed, rr.Gpid, d)
 			}
 		}

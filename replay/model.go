@@ -85,7 +85,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	// Load and replay every plog; replicas are independent, as the
 	// server's parallel LPC_REPLICATION_INIT_LOAD tasks are.
 	for i, dr := range root.Replicas {
-		rr := &ReplicaResult{Gpid: dr.Gpid.String(), Path: dr.Dir, SlogOnlyDecrees: []decrees.Range{}, Prepared: []decrees.Range{}, Holes: []decrees.Range{}, LostIfSlogIgnored: []decrees.Range{}, Lost: []decrees.Range{}}
+		rr := &ReplicaResult{Gpid: dr.Gpid, Path: dr.Dir, SlogOnlyDecrees: []decrees.Range{}, Prepared: []decrees.Range{}, Holes: []decrees.Range{}, LostIfSlogIgnored: []decrees.Range{}, Lost: []decrees.Range{}}
 		results[i] = rr
 		r, why := newReplicaFor(dr, opts)
 		if r == nil {
@@ -278,7 +278,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 			res.OK = false
 		}
 	}
-	sort.Slice(res.Orphans, func(i, j int) bool { return gpidLess(res.Orphans[i].Gpid, res.Orphans[j].Gpid) })
+	sort.Slice(res.Orphans, func(i, j int) bool { return res.Orphans[i].Gpid.Less(res.Orphans[j].Gpid) })
 	return res, nil
 }
 
@@ -490,14 +490,4 @@ func (p *logProgress) finish() {
 		p.fn(p.total - p.sent)
 		p.sent = p.total
 	}
-}
-
-// gpidLess orders gpids printed as strings numerically: "1.2" before "1.10".
-func gpidLess(a, b string) bool {
-	ga, errA := gpid.Parse(a)
-	gb, errB := gpid.Parse(b)
-	if errA != nil || errB != nil {
-		return a < b
-	}
-	return ga.Less(gb)
 }

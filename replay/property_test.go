@@ -49,7 +49,7 @@ func TestReplayAgreesWithGeneratorAndIndependentDecoder(t *testing.T) {
 			}
 			for i, rr := range res.Replicas {
 				want := m.Replicas[i]
-				if rr.Gpid != want.Gpid.String() {
+				if rr.Gpid != want.Gpid {
 					t.Fatalf("replica %d: %s vs manifest %s", i, rr.Gpid, want.Gpid)
 				}
 				got := struct {

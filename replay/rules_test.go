@@ -270,7 +270,7 @@ func TestSlogInitOffsetAndOrphans(t *testing.T) {
 	writeAll(t, sw, gpid.Gpid{App: 9, Partition: 0}, seq(1, 1, 2))
 	res := tr.run(Options{})
 	r := res.Replicas[0]
-	if r.Slog.Mutations != 2 || r.Slog.MinDecree != 5 || len(res.Orphans) != 1 || res.Orphans[0].Gpid != "9.0" || res.Orphans[0].Mutations != 2 {
+	if r.Slog.Mutations != 2 || r.Slog.MinDecree != 5 || len(res.Orphans) != 1 || res.Orphans[0].Gpid.String() != "9.0" || res.Orphans[0].Mutations != 2 {
 		t.Fatalf("%+v\n%+v", r, res.Orphans)
 	}
 }

@@ -78,9 +78,7 @@ func Lost(fsys vfs.FS, root *dataroot.Root, v pegasus.Version, acked []Acked) ([
 		if rr.Error == "" {
 			continue
 		}
-		if g, err := gpid.Parse(rr.Gpid); err == nil {
-			notLoaded[g] = rr.Error
-		}
+		notLoaded[rr.Gpid] = rr.Error
 	}
 	var out []LostWrite
 	for i, a := range acked {

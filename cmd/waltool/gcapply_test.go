@@ -43,7 +43,7 @@ func recoveredState(t *testing.T, m *fixtures.Manifest) map[string]recovered {
 			t.Fatal(err)
 		}
 		for _, rr := range res.Replicas {
-			out[string(v)+" "+rr.Gpid] = recovered{rr.CommittedDecree, rr.Prepared, rr.Ballot, rr.Lost, rr.Error}
+			out[string(v)+" "+rr.Gpid.String()] = recovered{rr.CommittedDecree, rr.Prepared, rr.Ballot, rr.Lost, rr.Error}
 		}
 	}
 	return out

@@ -118,7 +118,7 @@ func replayDoc(res *replay.Result) *schema.Replay {
 			EndOffset: s.EndOffset, Read: s.Read, Failure: s.Error}
 	}
 	for _, r := range res.Replicas {
-		rr := schema.ReplicaReplay{Gpid: r.Gpid, Path: r.Path,
+		rr := schema.ReplicaReplay{Gpid: r.Gpid.String(), Path: r.Path,
 			Plog: schema.PlogReplay{MinDecree: r.Plog.MinDecree, MaxDecree: r.Plog.MaxDecree, MaxCommitOnDisk: r.Plog.MaxCommit,
 				Mutations: int64(r.Plog.Mutations), FirstFile: r.Plog.FirstFile, EndOffset: r.Plog.EndOffset, LastIndex: int64(r.Plog.LastIndex),
 				RemovedPaths: []string{}},
@@ -132,7 +132,7 @@ func replayDoc(res *replay.Result) *schema.Replay {
 		d.Replicas = append(d.Replicas, rr)
 	}
 	for _, o := range res.Orphans {
-		d.Orphans = append(d.Orphans, schema.Orphan{Gpid: o.Gpid, Mutations: int64(o.Mutations), MinDecree: o.MinDecree, MaxDecree: o.MaxDecree, Reason: o.Reason})
+		d.Orphans = append(d.Orphans, schema.Orphan{Gpid: o.Gpid.String(), Mutations: int64(o.Mutations), MinDecree: o.MinDecree, MaxDecree: o.MaxDecree, Reason: o.Reason})
 	}
 	return d
 }
