@@ -41,7 +41,7 @@ func benchWriteCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "replicas", Value: 64, Usage: "replicas (plogs); each write goes to one chosen at random", Action: atLeast("replicas", 1)},
 			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent clients, each with one write outstanding", Action: atLeast("clients", 1)},
-			&cli.IntFlag{Name: "value-size", Value: 1000, Usage: "bytes of each PUT's value (the Pegasus benchmark used 1000)", Action: atLeast("value-size", 0)},
+			&cli.GenericFlag{Name: "value-size", Value: &sizeValue{1000}, Usage: "bytes of each PUT's value: 1000, 4K (the Pegasus benchmark used 1000)", Action: sizeAtLeast("value-size", 0)},
 			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "how long each mode runs", Action: positive("duration")},
 			&cli.StringFlag{Name: "dirs", Usage: "comma-separated directories, one per disk; replicas are spread over them (default: the system temp dir)"},
 			&cli.StringFlag{Name: "sync", Value: "batch", Usage: "none (Pegasus's default, plog_force_flush=false) or batch (durable before the ack)"},
@@ -62,7 +62,7 @@ func benchWriteCommand() *cli.Command {
 
 func benchWrite(c *cli.Context) error {
 	cfg := benchmark.WriteConfig{
-		Replicas: c.Int("replicas"), Clients: c.Int("clients"), ValueSize: c.Int("value-size"),
+		Replicas: c.Int("replicas"), Clients: c.Int("clients"), ValueSize: int(c.Generic("value-size").(*sizeValue).n),
 		Duration: c.Duration("duration"), Sync: c.String("sync"), Flush: c.String("flush"),
 		Parallelism: c.Int("parallelism"), Neighbour: c.Int("neighbour-mbps"), Writeback: c.Bool("start-writeback"),
 		Preallocate: c.Bool("preallocate"), Cores: runtime.GOMAXPROCS(0), Verify: c.Bool("verify"), Keep: c.Bool("keep"),

@@ -28,7 +28,7 @@ func fixturesCommand() *cli.Command {
 				"spec to give other commands' --data-dirs. If interrupted or failing, the partial root is removed.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "out", Usage: "output directory (must not exist or be empty); required"},
-				&cli.Int64Flag{Name: "seed", Value: 1, Usage: "random seed; the same options give the same bytes"},
+				&cli.Int64Flag{Name: "seed", Value: 1, Usage: "random seed; the same options give the same bytes", Action: atLeast[int64]("seed", 0)},
 				&cli.IntFlag{Name: "apps", Value: fixtures.DefaultApps, Usage: "tables", Action: atLeast("apps", 1)},
 				&cli.IntFlag{Name: "replicas", Value: fixtures.DefaultReplicas, Usage: "partitions per table", Action: atLeast("replicas", 1)},
 				&cli.IntFlag{Name: "mutations", Value: fixtures.DefaultMutations, Usage: "mutations in total, across replicas", Action: atLeast("mutations", 1)},

@@ -120,6 +120,9 @@ func benchModeOnly(flag string, modes ...string) flagRule {
 // checkFlagRules is every command's Before: the first rule the command
 // line breaks is a usage error.
 func checkFlagRules(c *cli.Context) error {
+	if err := checkFlagValues(c); err != nil {
+		return err
+	}
 	name := strings.TrimPrefix(helpName(c), "waltool ")
 	for _, r := range append(slices.Clone(commonRules), commandRules[name]...) {
 		if hasFlags(c.Command, r.flags) && r.refused(c) {
@@ -164,3 +167,38 @@ func given(c *cli.Context, name string) bool {
 
 // dashed is a flag's name as typed: --name, or -d for a one-letter one.
 func dashed(name string) string { return flagPrefix(name) + name }
+
+// checkFlagValues refuses a flag given an empty value (`--trash "$TRASH"`
+// with TRASH unset would otherwise delete for good) and a flag that takes
+// one value given twice (the flag package keeps the last one silently).
+func checkFlagValues(c *cli.Context) error {
+	args, _ := c.App.Metadata[argsKey].([]string)
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if !c.IsSet(name) {
+			continue
+		}
+		if _, ok := f.(*cli.StringFlag); ok && strings.TrimSpace(c.String(name)) == "" {
+			return usagef(c, "%s needs a value (it was given an empty one)", typedFlag(c, name))
+		}
+		if _, ok := f.(*cli.StringSliceFlag); !ok && timesGiven(args, f.Names()) > 1 {
+			return usagef(c, "%s is given more than once: say it once (only --gpid, --dup-confirmed and the like repeat)", typedFlag(c, name))
+		}
+	}
+	return nil
+}
+
+// timesGiven counts the flags of args named by names, up to "--".
+func timesGiven(args, names []string) int {
+	n := 0
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && slices.Contains(names, name) {
+			n++
+		}
+	}
+	return n
+}

@@ -54,6 +54,13 @@ func TestContradictoryFlagsRefused(t *testing.T) {
 		{append([]string{"bench", "write", "--modes", "raw-fsync", "--parallelism", "2"}, brief...), []string{"--parallelism", "plog-parallel"}},
 		{append([]string{"bench", "write", "--modes", "raw-fsync", "--preallocate=false"}, brief...), []string{"--preallocate", "plog-parallel"}},
 		{append([]string{"bench", "write", "--modes", "raw-fsync", "--start-writeback=false"}, brief...), []string{"--start-writeback", "plog-parallel"}},
+		// An empty value (a script's unset variable) and a one-value flag
+		// given twice are refused: --trash "" deleted for good.
+		{[]string{"gc", r, "--data-dirs", dd, "--log", "all", "--apply", "--trash", ""}, []string{"--trash needs a value"}},
+		{[]string{"verify", r, "--slog-dir="}, []string{"--slog-dir needs a value"}},
+		{[]string{"replay", r, "--data-dirs", dd, "--emit", "1.0", "--emit", "1.1"}, []string{"--emit is given more than once"}},
+		{[]string{"gc", r, "--data-dirs", dd, "--log", "all", "--log=plog"}, []string{"--log is given more than once"}},
+		{[]string{"migrate", "downgrade", "--to", "2.4", r, "--data-dirs", dd, "--seed", "-1"}, []string{"--seed -1", "at least 0"}},
 	} {
 		out, errs, code := waltool(t, tc.args...)
 		first, _, _ := strings.Cut(errs, "\n")

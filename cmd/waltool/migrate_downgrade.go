@@ -34,7 +34,7 @@ func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "with --apply: go on despite refusals (what the target cannot read, a slog and data dirs that do not look like one server's); never despite a failed proof"},
 			&cli.BoolFlag{Name: "restore-slog-archive", Usage: "undo the root's last migrate upgrade instead, when no server has written since (a rollback: the old slog comes back)"},
 			&cli.IntFlag{Name: "next-writes", Usage: "writes per replica the proof simulates the target making after the downgrade", Value: 16, Action: atLeast("next-writes", 1)},
-			&cli.Int64Flag{Name: "seed", Usage: "seed of the simulated writes (lags, torn tails, payloads)", Value: 1},
+			&cli.Int64Flag{Name: "seed", Usage: "seed of the simulated writes (lags, torn tails, payloads)", Value: 1, Action: atLeast[int64]("seed", 0)},
 			jsonFlag,
 		}, append(rootFlags(), progressFlag())...),
 		Action: runMigrateDowngrade,
