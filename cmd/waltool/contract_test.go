@@ -269,3 +269,36 @@ func TestHelpIsNeverADocument(t *testing.T) {
 		}
 	}
 }
+
+// replay --emit of a replica the server refuses printed its plog's
+// mutations as committed, with no finding and no reason. A refused replica
+// recovers nothing: the stream holds its findings and ends with why.
+func TestEmitOfARefusedReplicaPrintsNoStream(t *testing.T) {
+	m := genRoot(t, "bitflip")
+	var g string
+	for _, r := range m.Replicas {
+		if strings.HasPrefix(m.Corruption.File, r.Dir+"/") {
+			g = r.Gpid.String()
+		}
+	}
+	out, _, code := waltool(t, "replay", "--json", "--emit", g, "--data-dirs", m.DataDirs, m.Root)
+	if code != exitFindings || strings.Contains(out, `"record":"mutation"`) || !strings.Contains(out, `"record":"finding"`) {
+		t.Fatalf("--emit %s of a refused replica: exit %d:\n%s", g, code, clip(out))
+	}
+	var end schema.End
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	json.Unmarshal([]byte(lines[len(lines)-1]), &end)
+	if end.Reason == "" || end.FileCount == 0 || end.Mutations == 0 || end.Printed != 0 {
+		t.Errorf("end line %+v", end)
+	}
+	// Under 2.6 a clean root loses its slog-only writes: the stream of a
+	// replica is printed, and the end says why the root is not safe.
+	clean := genRoot(t, "")
+	out, _, code = waltool(t, "replay", "--json", "--server-version", "2.6", "--emit", "1.0", "--data-dirs", clean.DataDirs, clean.Root)
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	end = schema.End{}
+	json.Unmarshal([]byte(lines[len(lines)-1]), &end)
+	if code != exitFindings || end.Reason == "" || end.Printed == 0 {
+		t.Errorf("2.6: exit %d, end %+v", code, end)
+	}
+}
