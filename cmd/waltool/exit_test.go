@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -91,5 +92,28 @@ func TestErrorsNameTheirPathOnce(t *testing.T) {
 		if strings.HasPrefix(f, "/") && strings.Count(errs, strings.TrimSuffix(f, ":")) > 1 {
 			t.Errorf("%s is said twice: %s", f, errs)
 		}
+	}
+}
+
+// A FIFO named like a log file in the slog dir: mutation_log::open lists
+// it and opens it, which blocks the server's start. verify said so, but
+// replay, gc and migrate read past it, and migrate upgrade --apply
+// "archived" the slog around it. The server's open (logrules.Open) refuses
+// it, so every command does.
+func TestAFIFOInTheSlogDirIsRefusedByEveryCommand(t *testing.T) {
+	root := smallRoot(t)
+	fifo := filepath.Join(root, "replica", "slog", "log.99.999999999")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip(err)
+	}
+	before := contents(t, root)
+	for _, args := range [][]string{{"verify"}, {"replay"}, {"gc"}, {"migrate", "upgrade"}, {"migrate", "upgrade", "--apply"}} {
+		out, errs, code := waltoolWithin(t, append(args, root)...)
+		if code != exitFindings || !strings.Contains(out+errs, fifo) {
+			t.Errorf("%v: exit %d, want 1 naming the FIFO:\n%s%s", args, code, clip(out), errs)
+		}
+	}
+	if d := cmp.Diff(before, contents(t, root)); d != "" {
+		t.Errorf("the root changed:\n%s", d)
 	}
 }
