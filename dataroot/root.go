@@ -242,6 +242,12 @@ func (r *Root) scanDataDir(dd DataDir) string {
 		r.addFinding(dd.Path, finding.Missing, "data dir does not exist, so its replicas (if any) are not covered: check [replication] data_dirs / --data-dirs (a mistyped path?); the server would create it empty and drop the slog mutations of the replicas it held")
 		return "missing"
 	}
+	if errors.Is(err, syscall.ENOTDIR) {
+		// The path or one of its parents is a file: a layout mistake, as a
+		// missing dir is, not a read that failed.
+		r.addFinding(dd.Path, finding.Missing, "data dir is not a directory (it, or a dir above it, is a file), so its replicas (if any) are not covered: check [replication] data_dirs / --data-dirs")
+		return "not a directory"
+	}
 	if err != nil {
 		r.addFinding(dd.Path, finding.Error, fmt.Sprintf("data dir cannot be listed (%v), so its replicas are not covered", unwrapPath(errors.Unwrap(err))))
 		return "unreadable"

@@ -277,7 +277,16 @@ func PlanUpgrade(root *dataroot.Root, opts Options) (*Plan, error) {
 		if root.SlogDir != "" {
 			why = fmt.Sprintf("slog dir %s: %s", root.SlogDir, root.Sources.SlogDir.State)
 		}
-		return nil, fmt.Errorf("migrate: %s: without the slog there is no telling what to fold (%s)", why, dataroot.SlogHint)
+		var fs []finding.Finding
+		for _, f := range root.Findings {
+			if f.Path == root.SlogDir {
+				// A warning to verify, which checks what is there; the
+				// evidence a plan needs, missing.
+				f.Class = max(f.Class, finding.Missing)
+				fs = append(fs, f)
+			}
+		}
+		return nil, &finding.Refused{Msg: fmt.Sprintf("migrate: %s: without the slog there is no telling what to fold (%s)", why, dataroot.SlogHint), Findings: fs}
 	}
 	p := &Plan{Root: root.Path, SlogDir: root.SlogDir, MaxFileSize: opts.MaxFileSize, Replicas: []*ReplicaPlan{}, NotLoaded: []NotLoaded{}, SlogFiles: []SlogFile{}}
 	p.DataDirs = root.DataDirPaths()

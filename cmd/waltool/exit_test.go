@@ -117,3 +117,28 @@ func TestAFIFOInTheSlogDirIsRefusedByEveryCommand(t *testing.T) {
 		t.Errorf("the root changed:\n%s", d)
 	}
 }
+
+// Issue 18: a slog dir that is not there, or a data dir that is a file,
+// got different exit statuses by command (migrate upgrade exited 2 on a
+// missing slog, a data dir through a file was "unreadable", exit 2). A
+// layout mistake is `missing`, exit 1, on every command that needs the dir.
+func TestLayoutMistakesExit1(t *testing.T) {
+	root := smallRoot(t)
+	if err := os.RemoveAll(filepath.Join(root, "replica", "slog")); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"replay"}, {"gc"}, {"migrate", "upgrade"}, {"migrate", "upgrade", "--apply"}} {
+		if out, errs, code := waltool(t, append(args, "--json", root)...); code != exitFindings || !strings.Contains(out, `"class": "missing"`) {
+			t.Errorf("no slog dir: %v: exit %d:\n%s%s", args, code, clip(out), errs)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "afile")
+	os.WriteFile(file, nil, 0o644)
+	root = smallRoot(t)
+	for _, args := range [][]string{{"verify"}, {"replay"}, {"gc"}, {"dump"}, {"migrate", "upgrade"}} {
+		out, errs, code := waltool(t, append(args, "--data-dirs", "x:"+file, root)...)
+		if code != exitFindings || !strings.Contains(out+errs, "not a directory") {
+			t.Errorf("a data dir through a file: %v: exit %d:\n%s%s", args, code, clip(out), errs)
+		}
+	}
+}
