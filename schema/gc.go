@@ -25,7 +25,7 @@ type GC struct {
 	EmergencyCheckpoints    []string  `json:"emergency_checkpoints"`
 	EmergencyCheckpointsWhy string    `json:"emergency_checkpoints_why,omitempty"`
 	SlogEmpties             bool      `json:"slog_empties"`
-	ReclaimableFiles        int64     `json:"reclaimable_files"`
+	ReclaimableFiles        int64     `json:"reclaimable_file_count"`
 	ReclaimableBytes        int64     `json:"reclaimable_bytes"`
 	Disks                   []GCDisk  `json:"disks"`
 	Notes                   []string  `json:"notes"`
@@ -95,7 +95,7 @@ type GCDisk struct {
 // GCApplied is what gc --apply did.
 type GCApplied struct {
 	Dirs         []GCAppliedDir `json:"dirs"`
-	RemovedFiles int64          `json:"removed_files"`
+	RemovedFiles int64          `json:"removed_file_count"`
 	RemovedBytes int64          `json:"removed_bytes"`
 	FreedBytes   int64          `json:"freed_bytes"`
 	// Complete: every planned file is gone.
@@ -110,7 +110,7 @@ type GCApplied struct {
 type GCAppliedDir struct {
 	Path         string          `json:"path"`
 	Files        []GCAppliedFile `json:"files"`
-	RemovedFiles int64           `json:"removed_files"`
+	RemovedFiles int64           `json:"removed_file_count"`
 	RemovedBytes int64           `json:"removed_bytes"`
 	FreedBytes   int64           `json:"freed_bytes"`
 }
