@@ -199,6 +199,9 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			return nil, &usageError{msg: err.Error(), help: path}
 		}
 		if len(cmds) == 0 || len(pos) == 0 {
+			if help && len(pos) > 0 {
+				return nil, &usageError{msg: fmt.Sprintf("help names a command: %q is not a command of %s", pos[0], path), help: path}
+			}
 			out = append(out, fl...)
 			if help {
 				out = append(out, "--help")

@@ -27,7 +27,7 @@ func benchCommand() *cli.Command {
 				"end in a child process, with its peak RSS. --runs keeps the best of each.",
 			Flags: append([]cli.Flag{
 				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs of each measurement; the best is reported", Action: atLeast("runs", 1)},
-				&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
+				&cli.BoolFlag{Name: "json", Usage: "print one JSON document (waltool schema bench verify)"},
 			}, rootFlags()...),
 			Action: benchVerify,
 		}, {
@@ -37,7 +37,7 @@ func benchCommand() *cli.Command {
 				"the ceiling of waltool verify PATH, as a process of its own, to time against it.",
 			ArgsUsage: "PATH",
 			Flags: append([]cli.Flag{
-				&cli.BoolFlag{Name: "json", Usage: "print bytes, seconds and decimal GB/s (gbps) as JSON"},
+				&cli.BoolFlag{Name: "json", Usage: "print one JSON document: file_count, bytes, seconds, bytes_per_second (waltool schema bench ceiling)"},
 			}, rootFlags()...),
 			Action: benchCeiling,
 		}, {
@@ -50,7 +50,7 @@ func benchCommand() *cli.Command {
 				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs; the best is reported", Action: atLeast("runs", 1)},
 				&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "server version to model"},
 				&cli.StringFlag{Name: "durable-decrees", Usage: "passed to replay (lower durable decrees replay more of the logs)"},
-				&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
+				&cli.BoolFlag{Name: "json", Usage: "print one JSON document (waltool schema bench replay)"},
 			}, rootFlags()...),
 			Action: benchReplay,
 		}, benchWriteCommand()},

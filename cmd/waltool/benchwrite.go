@@ -54,7 +54,7 @@ func benchWriteCommand() *cli.Command {
 			&cli.StringFlag{Name: "etcd-bin", Usage: "the bench/ module's etcdwal binary (default: built from bench/ if the source is found)"},
 			&cli.BoolFlag{Name: "verify", Usage: "verify every log written (waltool verify rules) before removing it"},
 			&cli.BoolFlag{Name: "keep", Usage: "keep the files written"},
-			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON document (waltool schema bench write)"},
 		},
 		Action: benchWrite,
 	}

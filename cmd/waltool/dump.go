@@ -57,7 +57,7 @@ func dumpCommand() *cli.Command {
 			"skips the rest of that file, goes on with the next, and exits 1.",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "detailed", Aliases: []string{"d"}, Usage: "decode each update's request (PUT, MULTI_PUT, REMOVE, ...)"},
-			&cli.BoolFlag{Name: "json", Usage: "JSON Lines, one object per mutation"},
+			&cli.BoolFlag{Name: "json", Usage: "JSON Lines: a line per mutation, per bad block, and an end line (waltool schema dump)"},
 			&cli.StringSliceFlag{Name: "gpid", Usage: "only this replica (app_id.partition_index); repeatable"},
 			&cli.Int64Flag{Name: "from-decree", Usage: "first decree to print (inclusive)"},
 			&cli.Int64Flag{Name: "to-decree", Usage: "last decree to print (inclusive; default: no limit)", DefaultText: "none"},

@@ -37,7 +37,7 @@ func fixturesCommand() *cli.Command {
 				&cli.GenericFlag{Name: "slog-file-size", Value: &sizeValue{fixtures.DefaultSlogFileSize}, Usage: "slog file size limit (Pegasus: 32MiB)", Action: sizeAtLeast("slog-file-size", 1)},
 				&cli.GenericFlag{Name: "plog-file-size", Value: &sizeValue{fixtures.DefaultPlogFileSize}, Usage: "plog file size limit (Pegasus: 32MiB)", Action: sizeAtLeast("plog-file-size", 1)},
 				&cli.StringFlag{Name: "corrupt", Usage: "damage the generated root: torn-tail, bitflip, zero-tail or bad-header"},
-				&cli.BoolFlag{Name: "json", Usage: "print the manifest as JSON"},
+				&cli.BoolFlag{Name: "json", Usage: "print one JSON document naming the root, its manifest and data dirs (the manifest file itself is DIR/manifest.json)"},
 				&cli.BoolFlag{Name: "progress", Value: true, Usage: "show a progress bar on stderr when it is a terminal"},
 			},
 			Action: fixturesGen,

@@ -74,6 +74,10 @@ func section(w io.Writer, title, text string) {
 	}
 	fmt.Fprintf(w, "%s:\n", title)
 	for _, l := range strings.Split(text, "\n") {
+		if utf8.RuneCountInString(indent+l) <= helpWidth {
+			fmt.Fprintf(w, "%s%s\n", indent, l) // laid out already: a table keeps its columns
+			continue
+		}
 		lead := len(l) - len(strings.TrimLeft(l, " "))
 		for _, wl := range wrap(l[lead:], helpWidth-len(indent)-lead) {
 			fmt.Fprintf(w, "%s%s%s\n", indent, strings.Repeat(" ", lead), wl)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -26,6 +27,10 @@ func TestMessagesArePlain(t *testing.T) {
 		want string
 	}{
 		{[]string{"verify", "--workers", "x", plog}, "--workers x: want a whole number"},
+		{[]string{"help", "verify", "extra"}, `"extra" is not a command of waltool verify`},
+		{[]string{"replay", "--no-slog", "--durable-decrees", writeTemp(t, `{"1.2": "x"}`), filepath.Dir(plog)}, "want a JSON object of gpids and decrees"},
+		{[]string{"replay", "--no-slog", "--durable-decrees", writeTemp(t, `{"1.2": -5}`), filepath.Dir(plog)}, `1.2: "-5" is not a decree`},
+		{[]string{"replay", "--no-slog", "--durable-decrees", writeTemp(t, `{"x": 5}`), filepath.Dir(plog)}, `"x" is not a gpid`},
 		{[]string{"verify", "--workers", "-3", plog}, "--workers -3: want at least 1"},
 		{[]string{"verify", "--workers", "0", plog}, "--workers 0: want at least 1"},
 		{[]string{"verify", "--workers=99999999999999999999", plog}, "--workers 99999999999999999999: too large"},
@@ -78,4 +83,14 @@ func TestDumpSaysNothingMatched(t *testing.T) {
 	if _, errs, _ := waltool(t, "dump", "--gpid", "1.4", plog); errs != "" {
 		t.Errorf("a filter that matched: stderr %q", errs)
 	}
+}
+
+// writeTemp writes s to a new file and returns its path.
+func writeTemp(t *testing.T, s string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -29,7 +29,7 @@ func schemaCommand() *cli.Command {
 				}
 				return nil
 			}
-			want := strings.Join(c.Args().Slice(), "-")
+			want := strings.Join(strings.Fields(strings.Join(c.Args().Slice(), " ")), "-")
 			for _, n := range names {
 				if schemaName(n) == want {
 					b, err := fs.ReadFile(schema.Files, n)

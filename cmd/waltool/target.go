@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -105,9 +106,23 @@ func durableDecrees(c *cli.Context) (map[gpid.Gpid]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	var m map[gpid.Gpid]int64
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: want {\"1.4\": 1234, ...}: %w", p, err)
+	var raw map[string]json.Number
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, usagef(c, "--durable-decrees %s: want a JSON object of gpids and decrees, {\"1.4\": 1234, ...}", p)
+	}
+	m := make(map[gpid.Gpid]int64, len(raw))
+	for k, v := range raw {
+		g, err := gpid.Parse(k)
+		if err != nil {
+			return nil, usagef(c, "--durable-decrees %s: %q is not a gpid (<app_id>.<partition_index>)", p, k)
+		}
+		d, err := v.Int64()
+		if err != nil || d < 0 {
+			return nil, usagef(c, "--durable-decrees %s: %s: %q is not a decree (a whole number >= 0)", p, k, v)
+		}
+		m[g] = d
 	}
 	return m, nil
 }
