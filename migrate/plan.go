@@ -107,6 +107,13 @@ type NotLoaded struct {
 	Reason string    `json:"reason"`
 }
 
+// NothingToDo reports whether applying the plan would change nothing: no
+// slog file to fold or archive (a root upgraded already), no replica dir
+// to move.
+func (p *Plan) NothingToDo() bool {
+	return p.FoldMutations == 0 && len(p.SlogFiles) == 0 && (p.Rebalance == nil || len(p.Rebalance.Moves) == 0)
+}
+
 // SlogFile is a file of the slog dir.
 type SlogFile struct {
 	Path string `json:"path"`

@@ -61,6 +61,8 @@ func TestContradictoryFlagsRefused(t *testing.T) {
 		{[]string{"replay", r, "--data-dirs", dd, "--emit", "1.0", "--emit", "1.1"}, []string{"--emit is given more than once"}},
 		{[]string{"gc", r, "--data-dirs", dd, "--log", "all", "--log=plog"}, []string{"--log is given more than once"}},
 		{[]string{"migrate", "downgrade", "--to", "2.4", r, "--data-dirs", dd, "--seed", "-1"}, []string{"--seed -1", "at least 0"}},
+		{[]string{"migrate", "upgrade", r, "--data-dirs", dd, "--slog-archive", filepath.Join(r, "replica", "slog", "a")}, []string{"--slog-archive", "inside"}},
+		{[]string{"migrate", "upgrade", r, "--data-dirs", dd, "--slog-archive", filepath.Join(r, "replica", "reps", "a")}, []string{"--slog-archive", "inside"}},
 	} {
 		out, errs, code := waltool(t, tc.args...)
 		first, _, _ := strings.Cut(errs, "\n")

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -140,9 +141,35 @@ func archiveDir(c *cli.Context, r *dataroot.Root) string {
 	return filepath.Clean(r.SlogDir) + ".waltool-archive"
 }
 
+// refuseArchiveInside refuses a --slog-archive inside the slog dir (the
+// archive would be read as the slog) or a data dir (the loader would meet
+// a dir that is not a replica's).
+func refuseArchiveInside(c *cli.Context, r *dataroot.Root) error {
+	d := c.String("slog-archive")
+	if d == "" {
+		return nil
+	}
+	for _, dir := range append([]string{r.SlogDir}, r.DataDirPaths()...) {
+		if within(d, dir) {
+			return usagef(c, "%s %s is inside %s, which the server reads: put the archive beside it, not in it", typedFlag(c, "slog-archive"), d, dir)
+		}
+	}
+	return nil
+}
+
+// within reports whether path is dir or under it (both made absolute).
+func within(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	return err1 == nil && err2 == nil && (p == d || strings.HasPrefix(p, d+string(filepath.Separator)))
+}
+
 func runMigrateUpgrade(c *cli.Context) error {
 	t, err := migrateRoot(c)
 	if err != nil {
+		return err
+	}
+	if err := refuseArchiveInside(c, t.Root); err != nil {
 		return err
 	}
 	if c.Bool("apply") {
@@ -203,6 +230,16 @@ func runMigrateUpgrade(c *cli.Context) error {
 			printUpgrade(c, rep, nil)
 			return findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(orphans))
 		}
+	}
+	if plan.NothingToDo() {
+		// An upgraded root: a run would only be a no-op the next rollback
+		// has to undo first.
+		rep.OK = true
+		if c.Bool("json") {
+			return printUpgrade(c, rep, plan)
+		}
+		fmt.Fprintf(c.App.Writer, "nothing to do: the slog dir %s holds no log file to fold or archive (the root is upgraded already); no run begins\n", plan.SlogDir)
+		return nil
 	}
 	plan.SlogArchive = rep.SlogArchive
 	if err := plan.CheckSpace(writeFS); err != nil {
@@ -419,6 +456,14 @@ func runRoot(c *cli.Context, t *dataroot.Target, j *journal.Journal) (*dataroot.
 
 func runMigrateResume(c *cli.Context) error {
 	t, j, release, err := openRun(c, "waltool migrate resume")
+	if errors.Is(err, journal.ErrNoRun) {
+		// Nothing ran, or every run is rolled back: nothing to resume.
+		if c.Bool("json") {
+			return emitDoc(c, &schema.Status{Runs: []schema.Run{}})
+		}
+		fmt.Fprintf(c.App.Writer, "nothing to resume: %v\n", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

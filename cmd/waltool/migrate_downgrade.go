@@ -91,6 +91,9 @@ func runMigrateDowngrade(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseArchiveInside(c, t.Root); err != nil {
+		return err
+	}
 	if c.Bool("apply") {
 		command := "waltool migrate downgrade"
 		if c.Bool("restore-slog-archive") {

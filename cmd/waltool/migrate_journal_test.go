@@ -167,3 +167,24 @@ func TestMigrateRollbackAsksAfterAnAttemptThatNeverBegan(t *testing.T) {
 		t.Errorf("the attempt is still there once the operator confirmed: %v %v", a, err)
 	}
 }
+
+// An upgrade applied to a root upgraded already journaled an empty run,
+// which the next rollback then had to undo first; a resume with nothing
+// to resume exited 2. Neither changes anything: exit 0, said.
+func TestMigrateNothingToDo(t *testing.T) {
+	m, dd := upgradedRoot(t)
+	out, errs, code := waltool(t, append([]string{"migrate", "upgrade", "--apply"}, dd...)...)
+	if code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Fatalf("upgrade again: exit %d: %s%s", code, out, errs)
+	}
+	runs, err := migrate.History(vfs.ReadOnly(vfs.OS), m.Root)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("%d runs, %v: the second upgrade began one", len(runs), err)
+	}
+	closeRuns(runs)
+	fresh := smallRoot(t)
+	if out, errs, code := waltool(t, "migrate", "resume", fresh); code != 0 || !strings.Contains(out, "nothing to resume") {
+		t.Fatalf("resume on a root no migration ran on: exit %d: %s%s", code, out, errs)
+	}
+	waltool(t, "migrate", "resume", "--json", fresh)
+}
