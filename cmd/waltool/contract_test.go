@@ -230,6 +230,11 @@ func TestJSONContractWritingCommands(t *testing.T) {
 	run(exitUsage, "gc", "--apply")
 	run(exitUsage, "migrate", "upgrade", "--apply")
 	l.Release()
+	// A slog of another server: the 2.4 replay aborts; a refusal document.
+	other := smallRoot(t)
+	if out, _, code := waltool(t, "migrate", "upgrade", "--json", "--slog-dir", other, "--data-dirs", m.DataDirs, m.Root); code != exitFindings || !strings.Contains(out, `"findings"`) {
+		t.Errorf("crossed roots: exit %d:\n%s", code, clip(out))
+	}
 	bad := genRoot(t, "bad-header")
 	out, _, code := waltool(t, "migrate", "upgrade", "--apply", "--json", "--data-dirs", bad.DataDirs, bad.Root)
 	if code == exitOK {

@@ -122,7 +122,7 @@ func explainNotOneServer(c *cli.Context, r *dataroot.Root, notOne []finding.Find
 	for _, f := range notOne {
 		printFinding(c.App.ErrWriter, f)
 	}
-	return findings("%v; %s, which may be why: check --config, --slog-dir and --data-dirs", err, why)
+	return refusal(append(finding.Fatals(findingsOf(err)), notOne...), "%v; %s, which may be why: check --config, --slog-dir and --data-dirs", err, why)
 }
 
 // notOneServerWhy names the dirs and the replicas of NotOneServer's
