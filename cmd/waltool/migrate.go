@@ -69,7 +69,8 @@ func migrateCommand() *cli.Command {
 				"the run from its journal, finished or interrupted, upgrade or downgrade: everything but the " +
 				"journal's own dir is as it was before; itself resumable. Refuses, changing nothing, a root a " +
 				"server has written to since the run (a rollback would lose those writes: migrate downgrade is the " +
-				"way back that keeps them). It uses the dirs the run recorded in its journal. When the last command " +
+				"way back that keeps them), and one where a file or dir a step would undo is not what the journal " +
+				"recorded: every step is checked before the first change. It uses the dirs the run recorded in its journal. When the last command " +
 				"on the root was killed before its run began, it asks for --run ID (from migrate status) before it " +
 				"undoes the run before. Exit 0 rolled back, 2 refused, usage or I/O errors.",
 			Flags: append([]cli.Flag{jsonFlag,
@@ -663,7 +664,7 @@ func canRollBack(runs []*migrate.Run, i, newest int) string {
 		return fmt.Sprintf("rollback is no longer possible: %v", err)
 	}
 	if i == newest {
-		return "`waltool migrate rollback` can still undo it (no server has written to the root since)"
+		return "`waltool migrate rollback` can still undo it (no server has written to the root since, by the log files' names and sizes; the rollback checks every checksum before its first change)"
 	}
 	n := 0
 	for _, r := range runs[i+1:] {
@@ -764,10 +765,19 @@ func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error 
 	return nil
 }
 
+// printRollback says what a rollback did. Only a run the journal records
+// rolled back is said to be as it was: a rollback that failed or was
+// refused (its error on stderr) says that it did not complete.
 func printRollback(w io.Writer, rb *journal.Report, st journal.State) {
-	if rb.AlreadyRolledBack {
+	switch {
+	case rb.AlreadyRolledBack:
 		fmt.Fprintln(w, "already rolled back: nothing to do")
-		return
+	case st.RolledBack:
+		fmt.Fprintf(w, "rolled back %s: the root is byte for byte as it was before the run\n", plural(int64(len(rb.Steps)), "step"))
+	case st.RollingBack:
+		fmt.Fprintf(w, "rollback NOT complete: %d of %s undone, the root is not as it was before the run; once the cause (above or on stderr) is fixed, `waltool migrate rollback` completes it\n",
+			st.StepsUndone, plural(int64(len(st.Steps)), "step"))
+	default:
+		fmt.Fprintln(w, "rollback refused before its first change: nothing was undone (the cause is above or on stderr)")
 	}
-	fmt.Fprintf(w, "rolled back %s: the root is byte for byte as it was before the run\n", plural(int64(len(rb.Steps)), "step"))
 }
