@@ -46,6 +46,9 @@ func CheckRollback(runs ...*Journal) error {
 		if err := func() error {
 			j.mu.Lock()
 			defer j.mu.Unlock()
+			if err := j.foreignErr(); err != nil {
+				return err
+			}
 			return j.checkUndo(ns)
 		}(); err != nil {
 			return err

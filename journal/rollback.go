@@ -47,6 +47,9 @@ func (j *Journal) Rollback() (*Report, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	r := &Report{Steps: []Undo{}}
+	if err := j.foreignErr(); err != nil {
+		return r, err
+	}
 	if !j.rolledBack.IsZero() {
 		r.AlreadyRolledBack = true
 		return r, nil

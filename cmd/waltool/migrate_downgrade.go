@@ -203,6 +203,9 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		return err
 	}
 	defer closeRuns(runs)
+	if err := refuseForeign(runs); err != nil {
+		return fmt.Errorf("--restore-slog-archive: %w", err)
+	}
 	up := -1 // the last upgrade
 	for i := len(runs) - 1; i >= 0 && up < 0; i-- {
 		if runs[i].Upgrade() {
