@@ -217,6 +217,11 @@ func TestMigrateRollbackRefusedChangesNothing(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errs, want) || !strings.Contains(errs, target) || strings.Contains(out, "rolled back") {
 			t.Fatalf("%s: rollback: exit %d:\n%s%s", how, code, out, errs)
 		}
+		// --json: one document of the contract, not rolled back.
+		out, _, code = waltool(t, append([]string{"migrate", "rollback", "--json"}, dd...)...)
+		if code != exitUsage || strings.Contains(out, `"rolled-back"`) {
+			t.Fatalf("%s: rollback --json: exit %d:\n%s", how, code, out)
+		}
 		if d := cmp.Diff(changed, contents(t, m.Root)); d != "" {
 			t.Fatalf("%s: a refused rollback changed the root:\n%s", how, d)
 		}
