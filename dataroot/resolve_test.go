@@ -70,8 +70,10 @@ func TestResolveKinds(t *testing.T) {
 		{root + "/", "data root", root, root, whole},
 		{root + "/replica", "data root", root + "/replica", root, whole},
 		{root + "/replica/", "data root", root + "/replica", root, whole},
-		{reps, "data root", reps, reps, whole},
-		{reps + "/1.4.pegasus/plog/../..", "data root", reps, reps, whole},
+		// The root's lock and journal are in the data root, however PATH
+		// names it.
+		{reps, "data root", reps, root, whole},
+		{reps + "/1.4.pegasus/plog/../..", "data root", reps, root, whole},
 		{root + "/./replica/reps/../../", "data root", root, root, whole},
 		{r14, "replica 1.4", r14, "", []string{"plog dir " + r14 + "/plog 1.4 f"}},
 		{r14 + "/", "replica 1.4", r14, "", []string{"plog dir " + r14 + "/plog 1.4 f"}},
@@ -118,6 +120,7 @@ func TestResolveRelativeAndSymlinked(t *testing.T) {
 			{".", "replica 1.4", r14, 1},
 			{"./", "replica 1.4", r14, 1},
 			{"..", "data root", filepath.Join(root, "replica", "reps"), 3},
+			{"../../../replica/reps", "data root", "../../../replica/reps", 3},
 			{"../../..", "data root", root, 3},
 			{"../..", "data root", filepath.Join(root, "replica"), 3},
 			{"plog", "plog dir", "plog", 1},
@@ -136,6 +139,9 @@ func TestResolveRelativeAndSymlinked(t *testing.T) {
 			}
 			if len(tg.Files()) != c.files {
 				t.Errorf("%s in %s: files %v", c.path, r14, tg.Files())
+			}
+			if tg.Kind == RootTarget && absPath(tg.Root.Path) != root {
+				t.Errorf("%s in %s: the data root is %s, want %s", c.path, r14, tg.Root.Path, root)
 			}
 		}
 		if _, err := Resolve(nil, link, Options{}); err != nil {
@@ -183,8 +189,13 @@ func TestResolveFlagsAndErrors(t *testing.T) {
 	}
 	// The reps dir's slog is ../slog unless --slog-dir says otherwise.
 	tg, err = Resolve(nil, reps, Options{SlogDir: empty})
-	if err != nil || tg.Root.SlogDir != empty || len(tg.Logs) != 3 || len(tg.Logs[0].Dir.Files) != 0 {
+	if err != nil || tg.Root.SlogDir != empty || len(tg.Logs) != 3 || len(tg.Logs[0].Dir.Files) != 0 || tg.Root.Path != root {
 		t.Fatalf("reps with --slog-dir: %v %+v", err, tg)
+	}
+	// With the data dirs named, the reps dir still stands for its data root.
+	tg, err = Resolve(nil, reps, Options{DataDirs: reps})
+	if err != nil || tg.Root.Path != root || tg.Root.SlogDir != slog || len(tg.Logs) != 3 {
+		t.Fatalf("reps with --data-dirs: %v %+v", err, tg)
 	}
 
 	_, err = Resolve(nil, empty, Options{})

@@ -58,7 +58,8 @@ func migrateCommand() *cli.Command {
 			Description: "ROOT is the data root of the interrupted run, upgrade or downgrade (default: the [core] " +
 				"data_dir of --config). Takes the root's lock, refuses a running server, checks every step the " +
 				"journal (ROOT/.waltool-journal) records as done and skips it (a half-written file is written " +
-				"again), does the rest, then proves the result; a failed proof rolls the run back. " +
+				"again), does the rest, then proves the result; a failed proof rolls the run back. A journal written in another " +
+				"root (this root is a copy of it, or was moved from there) is refused. " +
 				"Exit 0 proven, 1 a failed proof (rolled back), 2 usage or I/O errors, a held lock, a running server.",
 			Flags:  append([]cli.Flag{jsonFlag}, append(rootFlags(), progressFlag())...),
 			Action: runMigrateResume,
@@ -70,7 +71,9 @@ func migrateCommand() *cli.Command {
 				"the run from its journal, finished or interrupted, upgrade or downgrade: everything but the " +
 				"journal's own dir is as it was before; itself resumable. Refuses, changing nothing, a root a " +
 				"server has written to since the run (a rollback would lose those writes: migrate downgrade is the " +
-				"way back that keeps them). It uses the dirs the run recorded in its journal. When the last command " +
+				"way back that keeps them), and one where a file or dir a step would undo is not what the journal " +
+				"recorded: every step is checked before the first change; and a journal written in another root (this " +
+				"root is a copy of it, or was moved from there). It uses the dirs the run recorded in its journal. When the last command " +
 				"on the root was killed before its run began, it asks for --run ID (from migrate status) before it " +
 				"undoes the run before. Exit 0 rolled back, 2 refused, usage or I/O errors.",
 			Flags: append([]cli.Flag{jsonFlag,
@@ -417,7 +420,12 @@ func openRun(c *cli.Context, command string) (t *dataroot.Target, j *journal.Jou
 	if j, err = journal.Last(writeFS, t.Root.Path); err != nil {
 		return nil, nil, nil, err
 	}
-	if t, err = runRoot(c, t, j); err == nil {
+	// Before the run's dirs are opened: those of a journal written for
+	// another root are that root's.
+	if err = j.Foreign(); err == nil {
+		t, err = runRoot(c, t, j)
+	}
+	if err == nil {
 		err = refuseOpenFiles(c, t.Root)
 	}
 	if err != nil {
@@ -533,6 +541,9 @@ func runMigrateRollback(c *cli.Context) error {
 		return err
 	}
 	defer closeRuns(runs)
+	if err := refuseForeign(runs); err != nil {
+		return err
+	}
 	i := lastNotRolledBack(runs)
 	switch {
 	case len(runs) == 0:
@@ -609,6 +620,18 @@ func lastNotRolledBack(runs []*migrate.Run) int {
 	return -1
 }
 
+// refuseForeign refuses a history holding a run written for another root
+// (journal.ForeignError: this root is a copy of that one, or was moved
+// from there): its steps name that root's files.
+func refuseForeign(runs []*migrate.Run) error {
+	for _, r := range runs {
+		if err := r.Journal.Foreign(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func closeRuns(runs []*migrate.Run) {
 	for _, r := range runs {
 		r.Journal.Close()
@@ -663,7 +686,12 @@ func runMigrateStatus(c *cli.Context) error {
 		fmt.Fprintf(w, "run: %s\n", st.Run)
 		fmt.Fprintf(w, "phases done: %s\n", orNone(phasesTook(st)))
 		fmt.Fprintf(w, "steps: %d done, %d pending\n", st.StepsDone, st.StepsPending)
+		var foreign *journal.ForeignError
 		switch {
+		case errors.As(r.Journal.Foreign(), &foreign):
+			// The state the journal records is the run's in the other
+			// root (or was, for a copy): not this root's.
+			fmt.Fprintf(w, "WRITTEN FOR ANOTHER ROOT (its journal says %s): %s\n", runState(&st), foreign.Explain())
 		case st.RolledBack:
 			fmt.Fprintf(w, "ROLLED BACK at %s: the root is as it was before the run\n", st.RolledBackAt.Format("2006-01-02 15:04:05"))
 		case st.RollingBack:
@@ -690,6 +718,10 @@ func statusDoc(runs []*migrate.Run) *schema.Status {
 		}
 		run := runDoc(&st, kind)
 		possible := st.Finished && !st.RolledBack
+		var foreign *journal.ForeignError
+		if errors.As(runs[i].Journal.Foreign(), &foreign) {
+			possible, run.RollbackRefused = false, foreign.Explain()
+		}
 		if possible {
 			if err := refuseWrittenSince(runs, i); err != nil {
 				possible, run.RollbackRefused = false, err.Error()
@@ -708,7 +740,7 @@ func canRollBack(runs []*migrate.Run, i, newest int) string {
 		return fmt.Sprintf("rollback is no longer possible: %v", err)
 	}
 	if i == newest {
-		return "`waltool migrate rollback` can still undo it (no server has written to the root since)"
+		return "`waltool migrate rollback` can still undo it (no server has written to the root since, by the log files' names and sizes; the rollback checks every checksum before its first change)"
 	}
 	n := 0
 	for _, r := range runs[i+1:] {
@@ -809,10 +841,19 @@ func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error 
 	return nil
 }
 
+// printRollback says what a rollback did. Only a run the journal records
+// rolled back is said to be as it was: a rollback that failed or was
+// refused (its error on stderr) says that it did not complete.
 func printRollback(w io.Writer, rb *journal.Report, st journal.State) {
-	if rb.AlreadyRolledBack {
+	switch {
+	case rb.AlreadyRolledBack:
 		fmt.Fprintln(w, "already rolled back: nothing to do")
-		return
+	case st.RolledBack:
+		fmt.Fprintf(w, "rolled back %s: the root is byte for byte as it was before the run\n", plural(int64(len(rb.Steps)), "step"))
+	case st.RollingBack:
+		fmt.Fprintf(w, "rollback NOT complete: %d of %s undone, the root is not as it was before the run; once the cause (above or on stderr) is fixed, `waltool migrate rollback` completes it\n",
+			st.StepsUndone, plural(int64(len(st.Steps)), "step"))
+	default:
+		fmt.Fprintln(w, "rollback refused before its first change: nothing was undone (the cause is above or on stderr)")
 	}
-	fmt.Fprintf(w, "rolled back %s: the root is byte for byte as it was before the run\n", plural(int64(len(rb.Steps)), "step"))
 }

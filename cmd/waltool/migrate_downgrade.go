@@ -206,6 +206,9 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		return err
 	}
 	defer closeRuns(runs)
+	if err := refuseForeign(runs); err != nil {
+		return fmt.Errorf("--restore-slog-archive: %w", err)
+	}
 	up := -1 // the last upgrade
 	for i := len(runs) - 1; i >= 0 && up < 0; i-- {
 		if runs[i].Upgrade() {
@@ -238,6 +241,16 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 			return fmt.Errorf("--restore-slog-archive: %w; drop the flag: the plogs stay the truth", err)
 		}
 		undo = append(undo, i)
+	}
+	// Every step of every run it undoes is checked before the first is
+	// undone (the dry run checks the same): a rollback refused half-way
+	// through would leave the root neither downgraded nor restored.
+	js := make([]*journal.Journal, len(undo))
+	for k, i := range undo {
+		js[k] = runs[i].Journal
+	}
+	if err := journal.CheckRollback(js...); err != nil {
+		return fmt.Errorf("--restore-slog-archive: the rollback would be refused, nothing was changed: %w; drop the flag (the plogs stay the truth), or put back what changed", err)
 	}
 	var later []string
 	for _, i := range undo[:len(undo)-1] {

@@ -201,7 +201,7 @@ func runDoc(st *journal.State, kind string) *schema.Run {
 	}
 	d := &schema.Run{RunID: st.Run.ID, Kind: kind, Args: orEmpty(st.Run.Args), StartedAt: timeDoc(st.Run.Started), Phases: []schema.Phase{},
 		StepsDone: int64(st.StepsDone), StepsPending: int64(st.StepsPending), StepsUndone: int64(st.StepsUndone),
-		FinishedAt: timeDoc(st.FinishedAt), RolledBackAt: timeDoc(st.RolledBackAt), State: runState(st)}
+		FinishedAt: timeDoc(st.FinishedAt), RolledBackAt: timeDoc(st.RolledBackAt), State: runState(st), WrittenForPath: st.WrittenFor}
 	prev := st.Run.Started
 	for i, p := range st.Phases {
 		ph := schema.Phase{Name: p}
