@@ -92,21 +92,21 @@ const (
 
 var (
 	// ErrUnfinished: Begin found a run that is neither finished nor rolled back.
-	ErrUnfinished = errors.New("journal: an unfinished run exists")
+	ErrUnfinished = errors.New("an unfinished migration run exists")
 	// ErrNoRun: Open found no run in the root; Last, none that is not
 	// rolled back.
-	ErrNoRun = errors.New("journal: no run in this root")
+	ErrNoRun = errors.New("no migration run in this root")
 	// ErrChanged: a file a step made or moved no longer has its recorded
 	// checksum (or is missing): something other than the run changed it.
-	ErrChanged = errors.New("journal: changed since the step")
+	ErrChanged = errors.New("changed since the journal's step")
 	// ErrCorrupt: a journal record other than a segment's last is damaged.
-	ErrCorrupt = errors.New("journal: corrupt")
+	ErrCorrupt = errors.New("the journal is corrupt")
 	// ErrState: the step is not allowed in the run's state (finished,
 	// rolling back, rolled back, steps pending).
 	ErrState = errors.New("journal")
 	// ErrForeign: the journal was written for another root (see
 	// ForeignError).
-	ErrForeign = errors.New("journal: written for another root")
+	ErrForeign = errors.New("the journal was written for another root")
 )
 
 // Run describes a run.
