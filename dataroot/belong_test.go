@@ -34,7 +34,7 @@ func genRoot(t *testing.T, o fixtures.Options) *fixtures.Manifest {
 
 func open(t *testing.T, root, slogDir, dataDirs string) *dataroot.Root {
 	t.Helper()
-	r, err := dataroot.Open(dataroot.Options{Root: root, SlogDir: slogDir, DataDirs: dataDirs, FS: vfs.ReadOnly(vfs.OS)})
+	r, err := dataroot.Open(dataroot.Options{Root: root, Server: dataroot.Flags(slogDir, dataDirs), FS: vfs.ReadOnly(vfs.OS)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -150,7 +150,7 @@ func Resolve(fsys vfs.FS, path string, opts Options) (*Target, error) {
 	// ROOT/replica and ROOT/replica/reps must find the same ones.
 	opts.Root, opts.FS = p, fsys
 	app := ReplicaApp
-	if opts.Server != nil && opts.Server.App != "" {
+	if opts.Server.App != "" {
 		app = opts.Server.App
 	}
 	abs := absPath(p)
@@ -163,22 +163,18 @@ func Resolve(fsys vfs.FS, path string, opts Options) (*Target, error) {
 	case repsOfRoot || !isDir(fsys, filepath.Join(p, app)) && holdsReplicaDirs(fsys, d):
 		// A reps dir: <data_dir>/replica/{reps,slog}. Under another name
 		// it is no server's layout, and its own root.
-		s := ServerSettings{}
-		if opts.Server != nil {
-			s = *opts.Server
-		}
+		s := opts.Server
 		if repsOfRoot {
 			opts.Root = parentOf(p, 2)
 			s.RootFrom = Setting{Value: opts.Root, From: FromPath, Detail: "ROOT/../.. (ROOT is <data_dir>/" + app + "/reps)"}
 		}
-		if opts.DataDirs == "" && s.DataDirs.Value == "" {
+		if s.DataDirs.Value == "" {
 			s.DataDirs = Setting{Value: p, From: FromPath, Detail: "ROOT (a reps dir)"}
-			if opts.SlogDir == "" && s.SlogDir.Value == "" {
-				opts.SlogDir = filepath.Join(filepath.Dir(p), "slog")
-				s.SlogDirExact = Setting{From: FromPath, Detail: "ROOT/../slog (ROOT is a reps dir)"}
+			if s.SlogDirExact.Value == "" && s.SlogDir.Value == "" {
+				s.SlogDirExact = Setting{Value: filepath.Join(filepath.Dir(p), "slog"), From: FromPath, Detail: "ROOT/../slog (ROOT is a reps dir)"}
 			}
 		}
-		opts.Server = &s
+		opts.Server = s
 	}
 	r, err := Open(opts)
 	if err != nil {

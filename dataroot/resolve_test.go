@@ -179,21 +179,21 @@ func TestResolveFlagsAndErrors(t *testing.T) {
 	slog := filepath.Join(root, "replica", "slog")
 	reps := filepath.Join(root, "replica", "reps")
 
-	tg, err := Resolve(nil, empty, Options{SlogDir: slog})
+	tg, err := Resolve(nil, empty, Options{Server: Flags(slog, "")})
 	if err != nil || tg.Kind != RootTarget || len(tg.Logs) != 1 || tg.Logs[0].Dir.Path != slog {
 		t.Fatalf("--slog-dir: %v %+v", err, tg)
 	}
-	tg, err = Resolve(nil, empty, Options{DataDirs: reps})
+	tg, err = Resolve(nil, empty, Options{Server: Flags("", reps)})
 	if err != nil || tg.Kind != RootTarget || len(tg.Root.Replicas) != 2 || len(tg.Logs) != 2 {
 		t.Fatalf("--data-dirs: %v %+v", err, tg)
 	}
 	// The reps dir's slog is ../slog unless --slog-dir says otherwise.
-	tg, err = Resolve(nil, reps, Options{SlogDir: empty})
+	tg, err = Resolve(nil, reps, Options{Server: Flags(empty, "")})
 	if err != nil || tg.Root.SlogDir != empty || len(tg.Logs) != 3 || len(tg.Logs[0].Dir.Files) != 0 || tg.Root.Path != root {
 		t.Fatalf("reps with --slog-dir: %v %+v", err, tg)
 	}
 	// With the data dirs named, the reps dir still stands for its data root.
-	tg, err = Resolve(nil, reps, Options{DataDirs: reps})
+	tg, err = Resolve(nil, reps, Options{Server: Flags("", reps)})
 	if err != nil || tg.Root.Path != root || tg.Root.SlogDir != slog || len(tg.Logs) != 3 {
 		t.Fatalf("reps with --data-dirs: %v %+v", err, tg)
 	}

@@ -241,7 +241,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 	before := snapshot(t, out)
 	for _, v := range []pegasus.Version{pegasus.V23, pegasus.V24, pegasus.V25, pegasus.V26} {
-		r, err := dataroot.Open(dataroot.Options{Root: out, DataDirs: m.DataDirs, FS: vfs.ReadOnly(vfs.OS)})
+		r, err := dataroot.Open(dataroot.Options{Root: out, Server: dataroot.Flags("", m.DataDirs), FS: vfs.ReadOnly(vfs.OS)})
 		if err != nil {
 			t.Fatal(err)
 		}

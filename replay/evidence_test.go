@@ -51,7 +51,7 @@ func TestNoSafeWithoutTheSlog(t *testing.T) {
 			t.Fatalf("%s with its slog: ok=%v", v, res.OK)
 		}
 		nonexistent := filepath.Join(tr.root, "nonexistent")
-		res := openRun(t, dataroot.Options{Root: tr.root, SlogDir: nonexistent}, Options{Version: v})
+		res := openRun(t, dataroot.Options{Root: tr.root, Server: dataroot.Flags(nonexistent, "")}, Options{Version: v})
 		f := fatalAbout(res, nonexistent)
 		if res.OK || f == nil || !strings.Contains(f.Message, "no slog was read") || !strings.Contains(f.Message, "--slog-dir") || !strings.Contains(f.Message, "--no-slog") {
 			t.Fatalf("%s --slog-dir %s: ok=%v findings %v", v, nonexistent, res.OK, res.Findings)
@@ -68,7 +68,7 @@ func TestNoSafeWithoutTheSlog(t *testing.T) {
 		t.Fatalf("moved slog: ok=%v %v", res.OK, res.Findings)
 	}
 	// Pointed at it, the verdict is back (2.6 loses 7..10).
-	res = openRun(t, dataroot.Options{Root: tr.root, SlogDir: moved}, Options{Version: pegasus.V26})
+	res = openRun(t, dataroot.Options{Root: tr.root, Server: dataroot.Flags(moved, "")}, Options{Version: pegasus.V26})
 	if res.OK || res.NoSlogRead != "" || len(res.Replicas[0].Lost) == 0 {
 		t.Fatalf("slog pointed at: %+v", res)
 	}
@@ -78,7 +78,7 @@ func TestNoSafeWithoutTheSlog(t *testing.T) {
 		t.Fatalf("--no-slog: ok=%v %v", res.OK, res.Findings)
 	}
 	// --no-slog on a dir that holds slog files is refused.
-	res = openRun(t, dataroot.Options{Root: tr.root, SlogDir: moved, NoSlog: true}, Options{Version: pegasus.V26})
+	res = openRun(t, dataroot.Options{Root: tr.root, Server: dataroot.Flags(moved, ""), NoSlog: true}, Options{Version: pegasus.V26})
 	if res.OK || fatalAbout(res, moved) == nil {
 		t.Fatalf("--no-slog over slog files: ok=%v %v", res.OK, res.Findings)
 	}
@@ -118,11 +118,11 @@ func TestMistypedDataDir(t *testing.T) {
 	writeAll(t, sw, g14, seq(1, 1, 5))
 	writeAll(t, sw, g20, seq(1, 1, 5))
 	good := "d1:" + tr.root + ",d2:" + disk2.root
-	if res := openRun(t, dataroot.Options{Root: tr.root, DataDirs: good}, Options{}); !res.OK || len(res.Orphans) != 0 {
+	if res := openRun(t, dataroot.Options{Root: tr.root, Server: dataroot.Flags("", good)}, Options{}); !res.OK || len(res.Orphans) != 0 {
 		t.Fatalf("right data dirs: %+v", res)
 	}
 	typo := disk2.root + "TYPO"
-	res := openRun(t, dataroot.Options{Root: tr.root, DataDirs: "d1:" + tr.root + ",d2:" + typo}, Options{})
+	res := openRun(t, dataroot.Options{Root: tr.root, Server: dataroot.Flags("", "d1:"+tr.root+",d2:"+typo)}, Options{})
 	f := fatalAbout(res, filepath.Join(typo, "replica", "reps"))
 	if res.OK || f == nil || !strings.Contains(f.Message, "does not exist") {
 		t.Fatalf("typo: ok=%v %v", res.OK, res.Findings)

@@ -24,7 +24,7 @@ func TestOnSlogAndEmitAll(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+		root, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)})
 		if err != nil {
 			t.Fatal(err)
 		}

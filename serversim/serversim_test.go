@@ -90,7 +90,7 @@ func copyRoot(t *testing.T) *testRoot {
 
 func (tr *testRoot) open(t *testing.T) *dataroot.Root {
 	t.Helper()
-	r, err := dataroot.Open(dataroot.Options{Root: tr.dir, DataDirs: tr.dataDirs, FS: vfs.OS})
+	r, err := dataroot.Open(dataroot.Options{Root: tr.dir, Server: dataroot.Flags("", tr.dataDirs), FS: vfs.OS})
 	if err != nil {
 		t.Fatal(err)
 	}

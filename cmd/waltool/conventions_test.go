@@ -390,7 +390,7 @@ func TestHumanOutputWording(t *testing.T) {
 // every byte of the input.
 func TestProgressCountsEveryByte(t *testing.T) {
 	m := genRoot(t, "")
-	tg, err := dataroot.Resolve(readOnlyFS, m.Root, dataroot.Options{DataDirs: m.DataDirs})
+	tg, err := dataroot.Resolve(readOnlyFS, m.Root, dataroot.Options{Server: dataroot.Flags("", m.DataDirs)})
 	if err != nil {
 		t.Fatal(err)
 	}

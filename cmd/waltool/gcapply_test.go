@@ -34,7 +34,7 @@ func recoveredState(t *testing.T, m *fixtures.Manifest) map[string]recovered {
 	t.Helper()
 	out := map[string]recovered{}
 	for _, v := range []pegasus.Version{pegasus.V24, pegasus.V26} {
-		r, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs, FS: vfs.ReadOnly(vfs.OS)})
+		r, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs), FS: vfs.ReadOnly(vfs.OS)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,7 +30,7 @@ func upgradedRoot(t *testing.T) (*fixtures.Manifest, []string) {
 
 // writes26 lets a 2.6 server write to the root and crash.
 func writes26(t *testing.T, m *fixtures.Manifest) {
-	root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+	root, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestMigrateDowngradeRestoreSlogArchive(t *testing.T) {
 // rest (2.3's header-only slog file), proves and finishes; status says so.
 func TestMigrateDowngradeResume(t *testing.T) {
 	m, dd := upgradedRoot(t)
-	root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+	root, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestMigrateDowngradeResume(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if root, err = dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs}); err != nil {
+	if root, err = dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)}); err != nil {
 		t.Fatal(err)
 	}
 	plan, err := migrate.PlanDowngrade(root, migrate.DowngradeOptions{Target: pegasus.V23})
@@ -182,7 +182,7 @@ func TestMigrateDowngradeResume(t *testing.T) {
 // the dir is created.
 func TestMigrateDowngradeMissingSlogDir(t *testing.T) {
 	m, dd := upgradedRoot(t)
-	root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+	root, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 func interruptedUpgrade(t *testing.T) (root, dataDirs string) {
 	t.Helper()
 	m := genRoot(t, "")
-	r, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+	r, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)})
 	if err != nil {
 		t.Fatal(err)
 	}

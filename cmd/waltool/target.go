@@ -58,7 +58,7 @@ func rootOptions(c *cli.Context) (dataroot.Options, string, error) {
 	if c.IsSet("data-dirs") {
 		s.DataDirs = dataroot.Setting{Value: c.String("data-dirs"), From: dataroot.FromFlag, Detail: "--data-dirs"}
 	}
-	return dataroot.Options{Server: &s, NoSlog: c.Bool("no-slog")}, root, nil
+	return dataroot.Options{Server: s, NoSlog: c.Bool("no-slog")}, root, nil
 }
 
 // rootPaths are a command's PATH arguments, or, with none and --config,
