@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/internal/schematest"
 	"github.com/waltool/waltool/rootlock"
 	"github.com/waltool/waltool/schema"
@@ -19,7 +20,7 @@ import (
 // test that runs a command with --json (the waltool helper) checks it.
 func checkContract(t *testing.T, args []string, stdout string, code int) {
 	t.Helper()
-	command := commandOf(newApp(nil, nil), append([]string{"waltool"}, args...))
+	command := clikit.CommandOf(newApp(nil, nil), append([]string{"waltool"}, args...))
 	if command == "" {
 		command = "verify" // any schema takes an error document with no command
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/waltool/waltool/dump"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/schema"
 )
@@ -101,7 +103,7 @@ func TestNormalizeArgs(t *testing.T) {
 		{"bench verify P --runs 1 --json", "bench verify --runs 1 --json P"},
 		{"replay R --emit 1.4 -d", "replay --emit 1.4 -d R"},
 	} {
-		got, err := normalizeArgs(app, append([]string{"waltool"}, strings.Fields(tc.in)...))
+		got, err := clikit.NormalizeArgs(app, append([]string{"waltool"}, strings.Fields(tc.in)...))
 		if err != nil || strings.Join(got[1:], " ") != tc.want {
 			t.Errorf("%q: got %q, %v; want %q", tc.in, got[1:], err, tc.want)
 		}
@@ -159,7 +161,7 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 			t.Errorf("%q --help: exit %d", p, code)
 		}
 		for _, l := range strings.Split(out, "\n") {
-			if n := utf8.RuneCountInString(l); n > helpWidth {
+			if n := utf8.RuneCountInString(l); n > clikit.HelpWidth {
 				t.Errorf("waltool %s --help: %d columns: %s", strings.Join(p, " "), n, l)
 			}
 		}
@@ -168,12 +170,12 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{"0": 0, "436": 436, "1K": 1024, "1k": 1024, "2KiB": 2048, "64MiB": 64 << 20, "64M": 64 << 20, "1G": 1 << 30, "3 GiB": 3 << 30, "1T": 1 << 40, "7B": 7} {
-		if got, err := parseSize(in); err != nil || got != want {
+		if got, err := clikit.ParseSize(in); err != nil || got != want {
 			t.Errorf("%q: %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "-1", "1KB", "1MB", "x", "1.5M", "1Q", "99999999999T"} {
-		if n, err := parseSize(in); err == nil {
+		if n, err := clikit.ParseSize(in); err == nil {
 			t.Errorf("%q: accepted as %d", in, n)
 		}
 	}
@@ -185,7 +187,7 @@ func TestPlural(t *testing.T) {
 		noun string
 		want string
 	}{{1, "file", "1 file"}, {0, "file", "0 files"}, {2, "decree", "2 decrees"}, {1, "replica", "1 replica"}, {3, "entry", "3 entries"}} {
-		if got := plural(tc.n, tc.noun); got != tc.want {
+		if got := iec.Plural(tc.n, tc.noun); got != tc.want {
 			t.Errorf("%d %s: %q", tc.n, tc.noun, got)
 		}
 	}

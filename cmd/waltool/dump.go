@@ -9,6 +9,8 @@ import (
 
 	"github.com/waltool/waltool/dump"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 )
 
 // noteUnmatched says on stderr when the filters let no mutation through:
@@ -22,7 +24,7 @@ func noteUnmatched(c *cli.Context, res dump.Result) {
 		fmt.Fprintf(c.App.ErrWriter, "waltool dump: note: no mutation was read, so none matched %s\n", filters)
 	default:
 		fmt.Fprintf(c.App.ErrWriter, "waltool dump: note: none of the %s read matched %s (waltool verify PATH lists the gpids and decree ranges there)\n",
-			plural(int64(res.Mutations), "mutation"), filters)
+			iec.Plural(int64(res.Mutations), "mutation"), filters)
 	}
 }
 
@@ -38,10 +40,10 @@ func dumpFilters(c *cli.Context) []string {
 		case "gpid":
 			vals = c.StringSlice(name)
 		case "max-bytes":
-			vals = []string{c.Generic(name).(*sizeValue).String()}
+			vals = []string{c.Generic(name).(*clikit.SizeValue).String()}
 		}
 		for _, v := range vals {
-			out = append(out, typedFlag(c, name)+" "+v)
+			out = append(out, clikit.TypedFlag(c, name)+" "+v)
 		}
 	}
 	return out
@@ -61,31 +63,31 @@ func dumpCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "gpid", Usage: "only this replica (app_id.partition_index); repeatable"},
 			&cli.Int64Flag{Name: "from-decree", Usage: "first decree to print (inclusive)"},
 			&cli.Int64Flag{Name: "to-decree", Usage: "last decree to print (inclusive; default: no limit)", DefaultText: "none"},
-			&cli.GenericFlag{Name: "max-bytes", Value: &sizeValue{}, Usage: "read at most this many bytes of each file: 4096, 64K, 1MiB (0: all)", DefaultText: "0"},
+			&cli.GenericFlag{Name: "max-bytes", Value: &clikit.SizeValue{}, Usage: "read at most this many bytes of each file: 4096, 64K, 1MiB (0: all)", DefaultText: "0"},
 			&cli.BoolFlag{Name: "progress", Value: true, Usage: "show a progress bar on stderr when it is a terminal and the input is large"},
 		}, rootFlags()...),
 		Action: func(c *cli.Context) error {
 			opts := dump.Options{
 				JSON: c.Bool("json"), Command: commandName(c), Detailed: c.Bool("detailed"),
-				FromDecree: c.Int64("from-decree"), ToDecree: -1, MaxBytes: c.Generic("max-bytes").(*sizeValue).n,
+				FromDecree: c.Int64("from-decree"), ToDecree: -1, MaxBytes: c.Generic("max-bytes").(*clikit.SizeValue).N,
 				Out: c.App.Writer, Err: c.App.ErrWriter,
 			}
 			if opts.FromDecree < 0 {
-				return usagef(c, "--from-decree %d: decrees start at 1", opts.FromDecree)
+				return clikit.Usagef(c, "--from-decree %d: decrees start at 1", opts.FromDecree)
 			}
 			if c.IsSet("to-decree") {
 				opts.ToDecree = c.Int64("to-decree")
 				if opts.ToDecree < 0 {
-					return usagef(c, "--to-decree %d: decrees start at 1", opts.ToDecree)
+					return clikit.Usagef(c, "--to-decree %d: decrees start at 1", opts.ToDecree)
 				}
 				if opts.ToDecree < opts.FromDecree {
-					return usagef(c, "--from-decree %d is above --to-decree %d: nothing would be printed", opts.FromDecree, opts.ToDecree)
+					return clikit.Usagef(c, "--from-decree %d is above --to-decree %d: nothing would be printed", opts.FromDecree, opts.ToDecree)
 				}
 			}
 			for _, s := range c.StringSlice("gpid") {
 				g, err := parseGpid(s)
 				if err != nil {
-					return usagef(c, "%s %s: %v", typedFlag(c, "gpid"), s, err)
+					return clikit.Usagef(c, "%s %s: %v", clikit.TypedFlag(c, "gpid"), s, err)
 				}
 				opts.Gpids = append(opts.Gpids, g)
 			}

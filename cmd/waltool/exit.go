@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/internal/clikit"
 )
 
 // Exit codes, documented in docs/commands.md; scripts act on them.
@@ -33,7 +34,7 @@ func exitOf(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	var u *usageError
+	var u *clikit.UsageError
 	if errors.As(err, &u) {
 		return exitUsage
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/gc"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/reclaim"
 	"github.com/waltool/waltool/serverconfig"
 	"github.com/waltool/waltool/vfs"
@@ -34,10 +36,10 @@ func gcCommand() *cli.Command {
 			&cli.StringFlag{Name: "rule", Usage: "the slog GC rule (default: the one of --server-version)"},
 			&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "2.3, 2.4, 2.5 or 2.6: the replay model and the defaults"},
 			&cli.StringFlag{Name: "now", Usage: "the clock for log_private_reserve_max_time_seconds: RFC 3339 or Unix seconds (default: now)"},
-			&cli.Int64Flag{Name: "log-private-reserve-max-size-mb", Usage: "[replication] key (default: --config's, else the version's code default: 0 for 2.3-2.5, 1000 for 2.6)", Action: atLeast[int64]("log-private-reserve-max-size-mb", 0)},
-			&cli.Int64Flag{Name: "log-private-reserve-max-time-seconds", Usage: "[replication] key (default: --config's, else 0 for 2.3-2.5, 36000 for 2.6)", Action: atLeast[int64]("log-private-reserve-max-time-seconds", 0)},
-			&cli.IntFlag{Name: "log-shared-file-count-limit", Usage: "[replication] key, rule 2.4 (default: --config's, else 100)", Action: atLeast("log-shared-file-count-limit", 0)},
-			&cli.IntFlag{Name: "log-shared-gc-flush-replicas-limit", Usage: "[replication] key, rule 2.5, 0 = no limit (default: --config's, else 64)", Action: atLeast("log-shared-gc-flush-replicas-limit", 0)},
+			&cli.Int64Flag{Name: "log-private-reserve-max-size-mb", Usage: "[replication] key (default: --config's, else the version's code default: 0 for 2.3-2.5, 1000 for 2.6)", Action: clikit.AtLeast[int64]("log-private-reserve-max-size-mb", 0)},
+			&cli.Int64Flag{Name: "log-private-reserve-max-time-seconds", Usage: "[replication] key (default: --config's, else 0 for 2.3-2.5, 36000 for 2.6)", Action: clikit.AtLeast[int64]("log-private-reserve-max-time-seconds", 0)},
+			&cli.IntFlag{Name: "log-shared-file-count-limit", Usage: "[replication] key, rule 2.4 (default: --config's, else 100)", Action: clikit.AtLeast("log-shared-file-count-limit", 0)},
+			&cli.IntFlag{Name: "log-shared-gc-flush-replicas-limit", Usage: "[replication] key, rule 2.5, 0 = no limit (default: --config's, else 64)", Action: clikit.AtLeast("log-shared-gc-flush-replicas-limit", 0)},
 			&cli.StringSliceFlag{Name: "dup-confirmed", Usage: "a duplication's confirmed decree (not on disk); repeatable"},
 			durableDecreesFlag(),
 			&cli.StringFlag{Name: "server-address", Usage: "the replica server's IPv4:PORT, which the flush command names (the 2.3-2.5 shell takes no host name; default PORT: --config's [apps.replica] ports)"},
@@ -62,14 +64,14 @@ func runGC(c *cli.Context) error {
 	case gc.LogSlog, gc.LogPlog, gc.LogAll:
 		opts.Logs = l
 	default:
-		return usagef(c, "--log %q: want slog, plog or all", c.String("log"))
+		return clikit.Usagef(c, "--log %q: want slog, plog or all", c.String("log"))
 	}
 	if c.IsSet("rule") {
 		switch r := gc.Rule(c.String("rule")); r {
 		case gc.Rule24, gc.Rule25:
 			opts.Rule = r
 		default:
-			return usagef(c, "--rule %q: want 2.4 or 2.5", c.String("rule"))
+			return clikit.Usagef(c, "--rule %q: want 2.4 or 2.5", c.String("rule"))
 		}
 	}
 	if s := c.String("now"); s != "" {
@@ -78,7 +80,7 @@ func runGC(c *cli.Context) error {
 		} else if t, err := time.Parse(time.RFC3339, s); err == nil {
 			opts.Now = t
 		} else {
-			return usagef(c, "--now %q: want RFC 3339 (2024-01-02T03:04:05Z) or Unix seconds", s)
+			return clikit.Usagef(c, "--now %q: want RFC 3339 (2024-01-02T03:04:05Z) or Unix seconds", s)
 		}
 	}
 	if err := limitsFromConfig(c, &opts.Limits); err != nil {
@@ -100,11 +102,11 @@ func runGC(c *cli.Context) error {
 		gs, ds, ok := strings.Cut(s, "=")
 		g, err := parseGpid(gs)
 		if !ok || err != nil {
-			return usagef(c, "--dup-confirmed %q: want GPID=DECREE, e.g. 1.4=1234", s)
+			return clikit.Usagef(c, "--dup-confirmed %q: want GPID=DECREE, e.g. 1.4=1234", s)
 		}
 		d, err := strconv.ParseInt(ds, 10, 64)
 		if err != nil || d < 0 {
-			return usagef(c, "--dup-confirmed %q: the decree must be a number >= 0", s)
+			return clikit.Usagef(c, "--dup-confirmed %q: the decree must be a number >= 0", s)
 		}
 		if opts.DupConfirmed == nil {
 			opts.DupConfirmed = map[gpid.Gpid]int64{}
@@ -230,7 +232,7 @@ func serverAddress(c *cli.Context) (string, error) {
 	s := c.String("server-address")
 	host, port, err := parseAddress(s)
 	if err != nil {
-		return "", usagef(c, "--server-address %q: %v", s, err)
+		return "", clikit.Usagef(c, "--server-address %q: %v", s, err)
 	}
 	conf, err := readConfig(c)
 	if err != nil {
@@ -240,7 +242,7 @@ func serverAddress(c *cli.Context) (string, error) {
 		if p, _, err := conf.ReplicaPort(); err == nil {
 			port = strconv.Itoa(p)
 		} else if host != "" {
-			return "", usagef(c, "--server-address %s has no port, and --config gives none: %v", s, err)
+			return "", clikit.Usagef(c, "--server-address %s has no port, and --config gives none: %v", s, err)
 		}
 	}
 	switch {
@@ -249,7 +251,7 @@ func serverAddress(c *cli.Context) (string, error) {
 	case host == "":
 		return "<replica_server_ip>:" + port, nil
 	case port == "":
-		return "", usagef(c, "--server-address %s has no port (and no --config gives one): give IP:PORT, as 10.0.0.5:34801", s)
+		return "", clikit.Usagef(c, "--server-address %s has no port (and no --config gives one): give IP:PORT, as 10.0.0.5:34801", s)
 	}
 	return host + ":" + port, nil
 }
@@ -288,7 +290,7 @@ func printGC(w io.Writer, rep *gc.Report) {
 		if f.Gpid != nil {
 			who += " " + f.Gpid.String()
 		}
-		fmt.Fprintf(w, "%-6s %s (%s, %s): %s\n", strings.ToUpper(string(f.Verdict)), f.Path, who, humanBytes(f.Size), f.Reason)
+		fmt.Fprintf(w, "%-6s %s (%s, %s): %s\n", strings.ToUpper(string(f.Verdict)), f.Path, who, iec.Bytes(f.Size), f.Reason)
 		for _, b := range f.BlockedBy {
 			fmt.Fprintf(w, "         blocked by %s: needs decree %d, durable decree %d", b.Gpid, b.NeedsDecree, b.DurableDecree)
 			if b.PlogMaxCommit != nil {
@@ -324,9 +326,9 @@ func printGC(w io.Writer, rep *gc.Report) {
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
-	fmt.Fprintf(w, "reclaimable: %s, %s\n", plural(int64(rep.ReclaimableFiles), "file"), humanBytes(rep.ReclaimableBytes))
+	fmt.Fprintf(w, "reclaimable: %s, %s\n", iec.Plural(int64(rep.ReclaimableFiles), "file"), iec.Bytes(rep.ReclaimableBytes))
 	for _, d := range rep.Disks {
-		fmt.Fprintf(w, "  disk %s: %s, %s\n", d.Disk, plural(int64(d.Files), "file"), humanBytes(d.Bytes))
+		fmt.Fprintf(w, "  disk %s: %s, %s\n", d.Disk, iec.Plural(int64(d.Files), "file"), iec.Bytes(d.Bytes))
 	}
 	if rep.Logs != gc.LogPlog && rep.Rule != "" {
 		if rep.SlogEmpties {

@@ -10,6 +10,8 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/gc"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/reclaim"
 )
 
@@ -32,7 +34,7 @@ func gcApplyFlags() []cli.Flag {
 func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report) (*reclaim.Report, error) {
 	r := t.Root
 	if r.Path == "" {
-		return nil, usagef(c, "--apply needs the data root ([core] data_dir) itself, where its lock file lives")
+		return nil, clikit.Usagef(c, "--apply needs the data root ([core] data_dir) itself, where its lock file lives")
 	}
 	lock, err := takeRoot(c, t, "waltool gc --apply")
 	if err != nil {
@@ -89,7 +91,7 @@ func printApplied(w io.Writer, a *reclaim.Report) {
 			fmt.Fprintln(w, line)
 		}
 	}
-	fmt.Fprintf(w, "removed %s, %s; freed %s\n", plural(int64(a.RemovedFiles), "file"), humanBytes(a.RemovedBytes), humanBytes(a.FreedBytes))
+	fmt.Fprintf(w, "removed %s, %s; freed %s\n", iec.Plural(int64(a.RemovedFiles), "file"), iec.Bytes(a.RemovedBytes), iec.Bytes(a.FreedBytes))
 	switch {
 	case a.Complete:
 		fmt.Fprintln(w, "done: every planned file is gone, each dir fsynced")

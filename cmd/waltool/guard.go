@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/openfiles"
 	"github.com/waltool/waltool/rootlock"
 	"github.com/waltool/waltool/verify"
@@ -67,7 +69,7 @@ func refuseOpenFiles(c *cli.Context, r *dataroot.Root) error {
 	}
 	if n := len(use.Uninspected); n > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "waltool: warning: %s could not be inspected (%s): a replica server among them would not be seen; run as root or as the server's user to be sure\n",
-			plural(int64(n), "process"), uninspectedNames(use.Uninspected))
+			iec.Plural(int64(n), "process"), uninspectedNames(use.Uninspected))
 	}
 	return nil
 }
@@ -144,5 +146,5 @@ func notOneServerWhy(r *dataroot.Root, fs []finding.Finding) string {
 		gs = append(gs[:5], "...")
 	}
 	return fmt.Sprintf("the slog dir %s and the data dirs %s do not look like one server's: %s (%s) contradict the slog's file headers or end (above)",
-		r.SlogDir, strings.Join(r.DataDirPaths(), ","), plural(int64(n), "replica"), strings.Join(gs, ", "))
+		r.SlogDir, strings.Join(r.DataDirPaths(), ","), iec.Plural(int64(n), "replica"), strings.Join(gs, ", "))
 }

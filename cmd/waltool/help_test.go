@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/waltool/waltool/internal/clikit"
 )
 
 // commandPath is a command under waltool ("migrate downgrade"), nil being
@@ -129,9 +131,9 @@ func checkExamples(t *testing.T, name string, lines []string) {
 		if cmd != nil {
 			flags = append(flags, cmd.Flags...)
 		}
-		known := flagArity(flags)
+		known := clikit.FlagArity(flags)
 		for _, a := range args {
-			if strings.HasPrefix(a, "-") && !isFlag(known, a) {
+			if strings.HasPrefix(a, "-") && !clikit.IsFlag(known, a) {
 				t.Errorf("%s --help: example %q: %s is not a flag of the command it runs", name, l, a)
 			}
 		}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
 	"github.com/waltool/waltool/schema"
@@ -31,7 +33,7 @@ func migrateCommand() *cli.Command {
 			"journals every step in the root and proves its result by replay. resume finishes an interrupted run, " +
 			"rollback undoes one byte for byte, status says where the last one stands. The operator's steps are in " +
 			"docs/runbook-upgrade.md.",
-		Action: needCommand,
+		Action: clikit.NeedCommand,
 		Subcommands: []*cli.Command{{
 			Name:      "upgrade",
 			Usage:     "fold the slog into new plog files and archive it, so that Pegasus 2.6 recovers what 2.4 did",
@@ -132,7 +134,7 @@ func migrateRoot(c *cli.Context) (*dataroot.Target, error) {
 		return nil, err
 	}
 	if t.Root == nil || t.Root.Path == "" || t.Root.SlogDir == "" {
-		return nil, usagef(c, "%s is a %s; migrate needs a data root ([core] data_dir): its slog, every replica and its journal", t.Path, t.What())
+		return nil, clikit.Usagef(c, "%s is a %s; migrate needs a data root ([core] data_dir): its slog, every replica and its journal", t.Path, t.What())
 	}
 	return t, nil
 }
@@ -154,7 +156,7 @@ func refuseArchiveInside(c *cli.Context, r *dataroot.Root) error {
 	}
 	for _, dir := range append([]string{r.SlogDir}, r.DataDirPaths()...) {
 		if within(d, dir) {
-			return usagef(c, "%s %s is inside %s, which the server reads: put the archive beside it, not in it", typedFlag(c, "slog-archive"), d, dir)
+			return clikit.Usagef(c, "%s %s is inside %s, which the server reads: put the archive beside it, not in it", clikit.TypedFlag(c, "slog-archive"), d, dir)
 		}
 	}
 	return nil
@@ -307,7 +309,7 @@ func beginRun(c *cli.Context, t *dataroot.Target, plan any) (*journal.Journal, e
 // arguments (os.Args is not it when waltool runs inside another program,
 // the demo or a test).
 func commandLine(c *cli.Context) []string {
-	args := strings.Fields(helpName(c))[1:]
+	args := strings.Fields(clikit.HelpName(c))[1:]
 	for _, f := range c.Command.Flags {
 		name := f.Names()[0]
 		if !c.IsSet(name) {
@@ -450,7 +452,7 @@ func runRoot(c *cli.Context, t *dataroot.Target, j *journal.Journal) (*dataroot.
 			continue
 		}
 		if why := dirs.Mismatch(t.Root); why != "" {
-			return nil, usagef(c, "the root flags name other dirs than the run %s used: %s; drop the flags (the run's dirs are in its journal) or name the same ones", j.Run(), why)
+			return nil, clikit.Usagef(c, "the root flags name other dirs than the run %s used: %s; drop the flags (the run's dirs are in its journal) or name the same ones", j.Run(), why)
 		}
 		break
 	}
@@ -597,7 +599,7 @@ func confirmRollback(c *cli.Context, root string, j *journal.Journal) error {
 	id := j.Run().ID
 	if want := c.String("run"); want != "" {
 		if want != id {
-			return usagef(c, "--run %s: the run a rollback undoes now is %s, %s (runs are undone newest first; `waltool migrate status` lists them)", want, id, j.Run())
+			return clikit.Usagef(c, "--run %s: the run a rollback undoes now is %s, %s (runs are undone newest first; `waltool migrate status` lists them)", want, id, j.Run())
 		}
 		return nil
 	}
@@ -605,7 +607,7 @@ func confirmRollback(c *cli.Context, root string, j *journal.Journal) error {
 	if err != nil || a == nil {
 		return err
 	}
-	return usagef(c, "the last command on the root, %s, stopped before it changed anything: there is nothing of it to undo; a rollback now would undo the run before it, the %s %s; to do that, run it again with --run %s",
+	return clikit.Usagef(c, "the last command on the root, %s, stopped before it changed anything: there is nothing of it to undo; a rollback now would undo the run before it, the %s %s; to do that, run it again with --run %s",
 		a, kindOf(j.Meta()), j.Run(), id)
 }
 
@@ -806,7 +808,7 @@ func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error 
 		fmt.Fprintln(w, "UPGRADE APPLIED:")
 	} else if plan != nil {
 		fmt.Fprintf(w, "upgrade plan (dry run, nothing is written): fold %s from the slog into the plogs, archive %s\n",
-			plural(plan.FoldMutations, "mutation"), plural(int64(len(plan.SlogFiles)), "slog file"))
+			iec.Plural(plan.FoldMutations, "mutation"), iec.Plural(int64(len(plan.SlogFiles)), "slog file"))
 	}
 	for _, r := range rep.Replicas {
 		if r.Folded == 0 {
@@ -817,18 +819,18 @@ func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error 
 		if r.BeyondRule > 0 {
 			extra = fmt.Sprintf(", %d of them beyond the server's append rule (its replay uses them)", r.BeyondRule)
 		}
-		fmt.Fprintf(w, "  %-6s fold %s (%s)%s into %s\n", r.Gpid, plural(r.Folded, "mutation"), humanBytes(r.FoldBytes), extra, strings.Join(r.NewFiles, ", "))
+		fmt.Fprintf(w, "  %-6s fold %s (%s)%s into %s\n", r.Gpid, iec.Plural(r.Folded, "mutation"), iec.Bytes(r.FoldBytes), extra, strings.Join(r.NewFiles, ", "))
 	}
 	for _, n := range rep.NotLoaded {
 		fmt.Fprintf(w, "  %-6s not loaded by the server, nothing folded: %s\n", n.Gpid, n.Reason)
 	}
-	fmt.Fprintf(w, "slog: %s archived to %s\n", plural(int64(len(rep.ArchivedSlogFiles)), "file"), rep.SlogArchive)
+	fmt.Fprintf(w, "slog: %s archived to %s\n", iec.Plural(int64(len(rep.ArchivedSlogFiles)), "file"), rep.SlogArchive)
 	printRebalance(w, rep.Rebalance)
 	switch {
 	case rep.Proof == nil:
 		fmt.Fprintln(w, "proof: after --apply, every replica's state under 2.6 on the new root (committed decree, ballot, prepared decrees, recovered stream hash) must equal its state under 2.4 on the old root")
 	case rep.Proof.Equal:
-		fmt.Fprintf(w, "proof: EQUAL for %s: 2.6 on the new root recovers what 2.4 recovered on the old one\n", plural(int64(rep.Proof.Compared), "replica"))
+		fmt.Fprintf(w, "proof: EQUAL for %s: 2.6 on the new root recovers what 2.4 recovered on the old one\n", iec.Plural(int64(rep.Proof.Compared), "replica"))
 	default:
 		fmt.Fprintf(w, "proof: DIFFERENT (-2.4 before +2.6 after):\n%s\n", rep.Proof.Diff)
 	}
@@ -843,16 +845,16 @@ func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error 
 
 // printRollback says what a rollback did. Only a run the journal records
 // rolled back is said to be as it was: a rollback that failed or was
-// refused (its error on stderr) says that it did not complete.
+// refused (its error on stderr) says that it did not clikit.Complete.
 func printRollback(w io.Writer, rb *journal.Report, st journal.State) {
 	switch {
 	case rb.AlreadyRolledBack:
 		fmt.Fprintln(w, "already rolled back: nothing to do")
 	case st.RolledBack:
-		fmt.Fprintf(w, "rolled back %s: the root is byte for byte as it was before the run\n", plural(int64(len(rb.Steps)), "step"))
+		fmt.Fprintf(w, "rolled back %s: the root is byte for byte as it was before the run\n", iec.Plural(int64(len(rb.Steps)), "step"))
 	case st.RollingBack:
-		fmt.Fprintf(w, "rollback NOT complete: %d of %s undone, the root is not as it was before the run; once the cause (above or on stderr) is fixed, `waltool migrate rollback` completes it\n",
-			st.StepsUndone, plural(int64(len(st.Steps)), "step"))
+		fmt.Fprintf(w, "rollback NOT clikit.Complete: %d of %s undone, the root is not as it was before the run; once the cause (above or on stderr) is fixed, `waltool migrate rollback` completes it\n",
+			st.StepsUndone, iec.Plural(int64(len(st.Steps)), "step"))
 	default:
 		fmt.Fprintln(w, "rollback refused before its first change: nothing was undone (the cause is above or on stderr)")
 	}

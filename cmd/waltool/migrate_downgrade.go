@@ -10,6 +10,8 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
 	"github.com/waltool/waltool/pegasus"
@@ -33,8 +35,8 @@ func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
 			&cli.StringFlag{Name: "slog-archive", Usage: "where leftover slog files go (default: <slog dir>.waltool-downgrade-archive)"},
 			&cli.BoolFlag{Name: "force", Usage: "with --apply: go on despite refusals (what the target cannot read, a slog and data dirs that do not look like one server's); never despite a failed proof"},
 			&cli.BoolFlag{Name: "restore-slog-archive", Usage: "undo the root's last migrate upgrade instead, when no server has written since (a rollback: the old slog comes back)"},
-			&cli.IntFlag{Name: "next-writes", Usage: "writes per replica the proof simulates the target making after the downgrade", Value: 16, Action: atLeast("next-writes", 1)},
-			&cli.Int64Flag{Name: "seed", Usage: "seed of the simulated writes (lags, torn tails, payloads)", Value: 1, Action: atLeast[int64]("seed", 0)},
+			&cli.IntFlag{Name: "next-writes", Usage: "writes per replica the proof simulates the target making after the downgrade", Value: 16, Action: clikit.AtLeast("next-writes", 1)},
+			&cli.Int64Flag{Name: "seed", Usage: "seed of the simulated writes (lags, torn tails, payloads)", Value: 1, Action: clikit.AtLeast[int64]("seed", 0)},
 			jsonFlag,
 		}, append(rootFlags(), progressFlag())...),
 		Action: runMigrateDowngrade,
@@ -73,11 +75,11 @@ type downgradeReplica struct {
 func parseTarget(c *cli.Context) (pegasus.Version, error) {
 	if !c.IsSet("to") {
 		// Not cli's Required: its message is Go's, after the whole help.
-		return "", usagef(c, "--to is required: the version that will start on the root, 2.3, 2.4 or 2.5")
+		return "", clikit.Usagef(c, "--to is required: the version that will start on the root, 2.3, 2.4 or 2.5")
 	}
 	v, err := versionFlag(c, "to")
 	if err == nil && v == pegasus.V26 {
-		err = usagef(c, "--to 2.6: the targets are 2.3, 2.4 and 2.5 (2.6 needs `migrate upgrade`)")
+		err = clikit.Usagef(c, "--to 2.6: the targets are 2.3, 2.4 and 2.5 (2.6 needs `migrate upgrade`)")
 	}
 	return v, err
 }
@@ -266,7 +268,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 				printFinding(w, f)
 			}
 			if len(later) > 0 {
-				fmt.Fprintf(w, "--restore-slog-archive (dry run, nothing is written): first a rollback of the %s after the upgrade, newest first: %s\n", plural(int64(len(later)), "run"), strings.Join(later, "; "))
+				fmt.Fprintf(w, "--restore-slog-archive (dry run, nothing is written): first a rollback of the %s after the upgrade, newest first: %s\n", iec.Plural(int64(len(later)), "run"), strings.Join(later, "; "))
 			}
 			fmt.Fprintf(w, "--restore-slog-archive (dry run, nothing is written): a rollback of the upgrade %s, finished %s; no server has written since: the slog comes back from its archive and the folded plog files go; the proof then replays the restored root under %s\n",
 				st.Run, st.FinishedAt.Format("2006-01-02 15:04:05"), plan.Target)
@@ -306,7 +308,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		return err
 	}
 	if len(later) > 0 && !c.Bool("json") {
-		fmt.Fprintf(c.App.Writer, "rolled back first, newest first, the %s after the upgrade: %s\n", plural(int64(len(later)), "run"), strings.Join(later, "; "))
+		fmt.Fprintf(c.App.Writer, "rolled back first, newest first, the %s after the upgrade: %s\n", iec.Plural(int64(len(later)), "run"), strings.Join(later, "; "))
 	}
 	if !rep.OK {
 		return findings("the upgrade was rolled back (the slog is restored), but %s does not recover what 2.6 did (above): run `waltool migrate upgrade --apply` again, then downgrade without --restore-slog-archive", plan.Target)
@@ -395,7 +397,7 @@ func printDowngrade(c *cli.Context, rep *downgradeReport, plan *migrate.Downgrad
 		}
 	}
 	if len(rep.Archived) > 0 {
-		fmt.Fprintf(w, "  slog: archive %s left in the slog dir to %s (2.6 ignores them; %s would replay them)\n", plural(int64(len(rep.Archived)), "file"), rep.Archive, rep.Target)
+		fmt.Fprintf(w, "  slog: archive %s left in the slog dir to %s (2.6 ignores them; %s would replay them)\n", iec.Plural(int64(len(rep.Archived)), "file"), rep.Archive, rep.Target)
 	}
 	for _, r := range rep.Replicas {
 		what := "no change"
@@ -420,7 +422,7 @@ func printDowngradeProof(w *bufio.Writer, what string, pr *migrate.DowngradeProo
 		fmt.Fprintf(w, "%s: DIFFERENT (-2.6 before +%s after):\n%s%s\n", what, target, pr.Diff, pr.Abort)
 		return
 	}
-	fmt.Fprintf(w, "%s: EQUAL for %s: %s recovers what 2.6 recovers\n", what, plural(int64(pr.Compared), "replica"), target)
+	fmt.Fprintf(w, "%s: EQUAL for %s: %s recovers what 2.6 recovers\n", what, iec.Plural(int64(pr.Compared), "replica"), target)
 	if n := pr.Next; n != nil && n.WontStart != "" {
 		fmt.Fprintf(w, "%s: next writes: FAILED: %s\n", what, n.WontStart)
 	} else if n != nil {

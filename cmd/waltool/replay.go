@@ -17,6 +17,8 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/replay"
 )
 
@@ -103,10 +105,10 @@ func replayWithBar(c *cli.Context, t *dataroot.Target, opts replay.Options, what
 func runEmit(c *cli.Context, t *dataroot.Target, opts replay.Options) error {
 	g, err := parseGpid(c.String("emit"))
 	if err != nil {
-		return usagef(c, "%s %s: %v", typedFlag(c, "emit"), c.String("emit"), err)
+		return clikit.Usagef(c, "%s %s: %v", clikit.TypedFlag(c, "emit"), c.String("emit"), err)
 	}
 	if !slices.ContainsFunc(t.Root.Replicas, func(r *dataroot.Replica) bool { return r.Gpid == g }) {
-		return usagef(c, "--emit %s: no replica dir of %s under %s (replicas: %s)", g, g, t.Path, replicaList(t.Root.Replicas))
+		return clikit.Usagef(c, "--emit %s: no replica dir of %s under %s (replicas: %s)", g, g, t.Path, replicaList(t.Root.Replicas))
 	}
 	end := streamEnd(c)
 	end.FileCount = int64(len(t.Files()))
@@ -172,7 +174,7 @@ func verdictWhy(res *replay.Result) error {
 	}
 	what := "it"
 	if n := len(finding.Fatals(res.Findings)); n > 0 {
-		what = plural(int64(n), "finding") + " above"
+		what = iec.Plural(int64(n), "finding") + " above"
 	}
 	return findings("under %s the root is not safe (`waltool replay` without --emit shows %s for every replica)", res.ServerVersion, what)
 }
@@ -219,7 +221,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 		if !res.Slog.Read {
 			read = "IGNORED by this version"
 		}
-		fmt.Fprintf(w, " (slog %s: %s, %s, %s)", res.Slog.Path, plural(int64(res.Slog.Files), "file"), plural(int64(res.Slog.Mutations), "mutation"), read)
+		fmt.Fprintf(w, " (slog %s: %s, %s, %s)", res.Slog.Path, iec.Plural(int64(res.Slog.Files), "file"), iec.Plural(int64(res.Slog.Mutations), "mutation"), read)
 	} else if res.NoSlogRead != "" {
 		fmt.Fprintf(w, " (NO SLOG READ: %s)", res.NoSlogRead)
 	} else {
@@ -234,7 +236,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 		case r.Error != "":
 			status = "ERROR: " + r.Error
 		case len(r.Lost) > 0:
-			status = "LOSES " + plural(decrees.Count(r.Lost), "decree")
+			status = "LOSES " + iec.Plural(decrees.Count(r.Lost), "decree")
 		case r.LogIncomplete:
 			status = "log incomplete (2.3 marks all replicas inactive)"
 		}
@@ -247,7 +249,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 	}
 	tw.Flush()
 	for _, o := range res.Orphans {
-		fmt.Fprintf(w, "orphan %s: %s (decrees %d..%d) dropped: %s\n", o.Gpid, plural(int64(o.Mutations), "slog mutation"), o.MinDecree, o.MaxDecree, o.Reason)
+		fmt.Fprintf(w, "orphan %s: %s (decrees %d..%d) dropped: %s\n", o.Gpid, iec.Plural(int64(o.Mutations), "slog mutation"), o.MinDecree, o.MaxDecree, o.Reason)
 	}
 	if n := noReplicaDir(res.Orphans); n > 0 {
 		fmt.Fprintf(w, "  %d orphan gpids have no replica dir here: %s\n", n, replay.OrphanHint)

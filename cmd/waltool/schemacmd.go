@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -40,7 +41,7 @@ func schemaCommand() *cli.Command {
 					return err
 				}
 			}
-			return usagef(c, "no schema for %q: `waltool schema` lists them", strings.Join(c.Args().Slice(), " "))
+			return clikit.Usagef(c, "no schema for %q: `waltool schema` lists them", strings.Join(c.Args().Slice(), " "))
 		},
 	}
 }

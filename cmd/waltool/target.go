@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/serverconfig"
 	"github.com/waltool/waltool/vfs"
@@ -85,7 +86,7 @@ func oneRoot(c *cli.Context) (string, error) {
 		return "", err
 	}
 	if len(paths) != 1 {
-		return "", usagef(c, "takes one ROOT (or --config), got %d arguments", len(paths))
+		return "", clikit.Usagef(c, "takes one ROOT (or --config), got %d arguments", len(paths))
 	}
 	return paths[0], nil
 }
@@ -110,17 +111,17 @@ func durableDecrees(c *cli.Context) (map[gpid.Gpid]int64, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&raw); err != nil {
-		return nil, usagef(c, "--durable-decrees %s: want a JSON object of gpids and decrees, {\"1.4\": 1234, ...}", p)
+		return nil, clikit.Usagef(c, "--durable-decrees %s: want a JSON object of gpids and decrees, {\"1.4\": 1234, ...}", p)
 	}
 	m := make(map[gpid.Gpid]int64, len(raw))
 	for k, v := range raw {
 		g, err := gpid.Parse(k)
 		if err != nil {
-			return nil, usagef(c, "--durable-decrees %s: %q is not a gpid (<app_id>.<partition_index>)", p, k)
+			return nil, clikit.Usagef(c, "--durable-decrees %s: %q is not a gpid (<app_id>.<partition_index>)", p, k)
 		}
 		d, err := v.Int64()
 		if err != nil || d < 0 {
-			return nil, usagef(c, "--durable-decrees %s: %s: %q is not a decree (a whole number >= 0)", p, k, v)
+			return nil, clikit.Usagef(c, "--durable-decrees %s: %s: %q is not a decree (a whole number >= 0)", p, k, v)
 		}
 		m[g] = d
 	}
@@ -150,7 +151,7 @@ func onePathFiles(c *cli.Context) (*dataroot.Target, []format.LogFile, error) {
 		return nil, nil, err
 	}
 	if len(paths) != 1 {
-		return nil, nil, usagef(c, "takes one PATH (or --config), got %d arguments", len(paths))
+		return nil, nil, clikit.Usagef(c, "takes one PATH (or --config), got %d arguments", len(paths))
 	}
 	t, err := resolve(c, paths[0])
 	if err != nil {
@@ -225,7 +226,7 @@ func isDataDir(r *dataroot.Root, p string) bool {
 var readOnlyFS = vfs.ReadOnly(vfs.OS)
 
 // writeFS is the filesystem commands that change a root write through;
-// tests wrap it.
+// tests clikit.Wrap it.
 var writeFS vfs.FS = vfs.OS
 
 // versionFlag reads a Pegasus version flag (--server-version, --to): 2.3
@@ -233,7 +234,7 @@ var writeFS vfs.FS = vfs.OS
 func versionFlag(c *cli.Context, name string) (pegasus.Version, error) {
 	v, err := pegasus.ParseVersion(c.String(name))
 	if err != nil {
-		return "", usagef(c, "--%s: %v", name, err)
+		return "", clikit.Usagef(c, "--%s: %v", name, err)
 	}
 	return v, nil
 }

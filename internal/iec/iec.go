@@ -3,7 +3,11 @@
 // (its JSON keeps exact byte counts).
 package iec
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Bytes prints n as "387 B", "378.7 KiB", "1.5 GiB".
 func Bytes(n int64) string {
@@ -35,4 +39,20 @@ func abs(v float64) float64 {
 		return -v
 	}
 	return v
+}
+
+// Plural returns "1 file", "2 files": n and the noun, plural unless n is 1.
+func Plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	switch {
+	case strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ey"):
+		noun = noun[:len(noun)-1] + "ies"
+	case strings.HasSuffix(noun, "s"):
+		noun += "es"
+	default:
+		noun += "s"
+	}
+	return strconv.FormatInt(n, 10) + " " + noun
 }

@@ -1,4 +1,4 @@
-package main
+package clikit
 
 import (
 	"fmt"
@@ -11,8 +11,8 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// helpWidth is the width the help text is wrapped to: an 80-column terminal.
-const helpWidth = 80
+// HelpWidth is the width the help text is wrapped to: an 80-column terminal.
+const HelpWidth = 80
 
 // The help is waltool's own layout, not urfave/cli's templates: those print
 // "(default: false)" on every boolean, a second "(default: ...)" after a
@@ -22,16 +22,16 @@ func init() {
 	cli.HelpPrinter = func(w io.Writer, _ string, data any) {
 		switch d := data.(type) {
 		case *cli.App:
-			appHelp(w, d)
+			AppHelp(w, d)
 		case *cli.Command:
-			commandHelp(w, d)
+			CommandHelp(w, d)
 		}
 	}
 }
 
 const indent = "   "
 
-func appHelp(w io.Writer, app *cli.App) {
+func AppHelp(w io.Writer, app *cli.App) {
 	section(w, "NAME", app.Name+" - "+app.Usage)
 	section(w, "USAGE", app.Name+" COMMAND [options] [PATH...]")
 	if app.Version != "" {
@@ -40,10 +40,10 @@ func appHelp(w io.Writer, app *cli.App) {
 	section(w, "DESCRIPTION", app.Description)
 	commandList(w, app.Commands)
 	flagList(w, app.VisibleFlags())
-	exampleList(w, examples[""])
+	exampleList(w, Examples[""])
 }
 
-func commandHelp(w io.Writer, cmd *cli.Command) {
+func CommandHelp(w io.Writer, cmd *cli.Command) {
 	name := fullName(cmd)
 	section(w, "NAME", "waltool "+name+" - "+cmd.Usage)
 	usage := "waltool " + name
@@ -60,7 +60,7 @@ func commandHelp(w io.Writer, cmd *cli.Command) {
 	section(w, "DESCRIPTION", cmd.Description)
 	commandList(w, cmd.Subcommands)
 	flagList(w, cmd.VisibleFlags())
-	exampleList(w, examples[name])
+	exampleList(w, Examples[name])
 }
 
 // fullName is a command's name under waltool: "migrate downgrade".
@@ -74,12 +74,12 @@ func section(w io.Writer, title, text string) {
 	}
 	fmt.Fprintf(w, "%s:\n", title)
 	for _, l := range strings.Split(text, "\n") {
-		if utf8.RuneCountInString(indent+l) <= helpWidth {
+		if utf8.RuneCountInString(indent+l) <= HelpWidth {
 			fmt.Fprintf(w, "%s%s\n", indent, l) // laid out already: a table keeps its columns
 			continue
 		}
 		lead := len(l) - len(strings.TrimLeft(l, " "))
-		for _, wl := range wrap(l[lead:], helpWidth-len(indent)-lead) {
+		for _, wl := range Wrap(l[lead:], HelpWidth-len(indent)-lead) {
 			fmt.Fprintf(w, "%s%s%s\n", indent, strings.Repeat(" ", lead), wl)
 		}
 	}
@@ -129,7 +129,7 @@ func table(w io.Writer, title string, rows [][2]string) {
 	col += 2
 	fmt.Fprintf(w, "%s:\n", title)
 	for _, r := range rows {
-		lines := wrap(r[1], helpWidth-len(indent)-col)
+		lines := Wrap(r[1], HelpWidth-len(indent)-col)
 		pad := col - utf8.RuneCountInString(r[0])
 		if pad < 2 {
 			fmt.Fprintf(w, "%s%s\n", indent, r[0])
@@ -170,9 +170,9 @@ func exampleList(w io.Writer, ex []string) {
 	fmt.Fprintln(w)
 }
 
-// wrap breaks text into lines of at most width runes, at spaces (a word
+// Wrap breaks text into lines of at most width runes, at spaces (a word
 // longer than width gets a line of its own).
-func wrap(text string, width int) []string {
+func Wrap(text string, width int) []string {
 	var lines []string
 	line := ""
 	for _, word := range strings.Fields(text) {
@@ -196,27 +196,22 @@ func wrap(text string, width int) []string {
 // takes, then its aliases.
 func flagNames(f cli.Flag) string {
 	names := f.Names()
-	s := dashed(names[0])
+	s := Dashed(names[0])
 	if p := placeholder(f); p != "" {
 		s += " " + p
 	}
 	for _, a := range names[1:] {
-		s += ", " + dashed(a)
+		s += ", " + Dashed(a)
 	}
 	return s
 }
 
-// placeholders name what a flag takes, where its type does not say it.
-var placeholders = map[string]string{
-	"config": "FILE", "cargs": "'K=V;...'", "slog-dir": "DIR", "data-dirs": "LIST", "durable-decrees": "FILE",
-	"server-version": "VERSION", "to": "VERSION", "emit": "GPID", "gpid": "GPID", "log": "slog|plog|all",
-	"rule": "2.4|2.5", "now": "TIME", "dup-confirmed": "GPID=DECREE", "trash": "DIR", "slog-archive": "DIR",
-	"out": "DIR", "corrupt": "KIND", "dirs": "DIRS", "sync": "none|batch", "modes": "MODES",
-	"flush": "syncfs|fdatasync", "etcd-bin": "FILE", "server-address": "IP[:PORT]",
-}
+// Placeholders name what a flag takes, where its type does not say it:
+// set by the program.
+var Placeholders map[string]string
 
 func placeholder(f cli.Flag) string {
-	if p, ok := placeholders[f.Names()[0]]; ok {
+	if p, ok := Placeholders[f.Names()[0]]; ok {
 		return p
 	}
 	switch f.(type) {
@@ -257,77 +252,18 @@ func flagHelp(f cli.Flag) string {
 	return fmt.Sprintf("%s (default: %s)", u, def)
 }
 
-// examples are each command's EXAMPLES, by its name under waltool ("" is
-// waltool itself): real command lines an operator can start from.
-var examples = map[string][]string{
-	"": {
-		"waltool verify --config /etc/pegasus/config.ini",
-		"waltool help migrate upgrade",
-	},
-	"dump": {
-		"waltool dump -d /data/pegasus/replica/reps/1.4.pegasus/plog/log.2.0",
-		"waltool dump --json --gpid 1.4 --from-decree 100 /data/pegasus",
-	},
-	"verify": {
-		"waltool verify --config /etc/pegasus/config.ini",
-		"waltool verify --json /data/pegasus/replica/reps/1.4.pegasus",
-	},
-	"replay": {
-		"waltool replay --server-version 2.6 --config /etc/pegasus/config.ini",
-		"waltool replay /data/pegasus --emit 1.4 -d",
-	},
-	"gc": {
-		"waltool gc --rule 2.5 --check --server-address 10.0.0.5 --config config.ini",
-		"waltool gc --log all --apply --trash /data/gc-trash --config config.ini",
-	},
-	"migrate": {
-		"waltool migrate upgrade --config /etc/pegasus/config.ini",
-		"waltool migrate status /data/pegasus",
-	},
-	"migrate upgrade": {
-		"waltool migrate upgrade --config /etc/pegasus/config.ini",
-		"waltool migrate upgrade --config /etc/pegasus/config.ini --apply",
-	},
-	"migrate downgrade": {
-		"waltool migrate downgrade --to 2.5 --config /etc/pegasus/config.ini",
-		"waltool migrate downgrade --to 2.3 --apply --config config.ini",
-	},
-	"migrate resume":   {"waltool migrate resume --config /etc/pegasus/config.ini"},
-	"migrate rollback": {"waltool migrate rollback --config /etc/pegasus/config.ini"},
-	"migrate status":   {"waltool migrate status --json /data/pegasus"},
-	"fixtures":         {"waltool fixtures gen --out /tmp/sample"},
-	"fixtures gen": {
-		"waltool fixtures gen --out /tmp/sample --mutations 100000 --disks 2",
-		"waltool fixtures gen --out /tmp/damaged --corrupt bitflip",
-	},
-	"demo":          {"waltool demo", "waltool demo --keep"},
-	"bench":         {"waltool bench verify /data/pegasus"},
-	"bench verify":  {"waltool bench verify --runs 5 /data/pegasus"},
-	"bench ceiling": {"waltool bench ceiling --json /data/pegasus"},
-	"bench replay":  {"waltool bench replay --server-version 2.4 /data/pegasus"},
-	"schema": {
-		"waltool schema migrate upgrade > migrate-upgrade.schema.json",
-		"waltool schema vocabulary | jq -r '.keys | keys[]'",
-	},
-	"completion":      {"waltool completion bash > /etc/bash_completion.d/waltool"},
-	"completion bash": {"waltool completion bash > /etc/bash_completion.d/waltool"},
-	"completion zsh":  {"waltool completion zsh > /usr/local/share/zsh/site-functions/_waltool"},
-	"completion fish": {"waltool completion fish > ~/.config/fish/completions/waltool.fish"},
-	"man":             {"waltool man > /usr/local/share/man/man1/waltool.1", "waltool man | man -l -"},
-	"bench write": {
-		"waltool bench write --dirs /ssd0/tmp,/ssd1/tmp --duration 30s",
-		"waltool bench write --modes plog-parallel,raw-rounds --sync none",
-	},
-}
+// Examples are each command's EXAMPLES, by its name under the program
+// ("" is the program itself): set by the program.
+var Examples map[string][]string
 
-// needCommand is the Action of waltool and of the commands that only group
+// NeedCommand is the Action of waltool and of the commands that only group
 // others (migrate, fixtures, bench): run without a command, it prints the
 // help on stderr and fails as a usage error (exit 2), since it did nothing.
-func needCommand(c *cli.Context) error {
+func NeedCommand(c *cli.Context) error {
 	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
-		commandHelp(c.App.ErrWriter, c.Command)
+		CommandHelp(c.App.ErrWriter, c.Command)
 	} else {
-		appHelp(c.App.ErrWriter, c.App)
+		AppHelp(c.App.ErrWriter, c.App)
 	}
-	return &usageError{msg: "which command? (they are listed above)", help: helpName(c), helpShown: true}
+	return &UsageError{Msg: "which command? (they are listed above)", Help: HelpName(c), HelpShown: true}
 }

@@ -1,4 +1,4 @@
-package main
+package clikit
 
 import (
 	"fmt"
@@ -10,32 +10,32 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// atLeast is the Action of an int flag whose values below min mean
+// AtLeast is the Action of an int flag whose values below min mean
 // nothing (--workers -3, --runs 0): a usage error naming flag and value.
-func atLeast[T int | int64](name string, min T) func(*cli.Context, T) error {
+func AtLeast[T int | int64](name string, min T) func(*cli.Context, T) error {
 	return func(c *cli.Context, v T) error {
 		if v < min {
-			return usagef(c, "%s %d: want at least %d", typedFlag(c, name), v, min)
+			return Usagef(c, "%s %d: want at least %d", TypedFlag(c, name), v, min)
 		}
 		return nil
 	}
 }
 
-// positive is the Action of a duration flag that must be above zero.
-func positive(name string) func(*cli.Context, time.Duration) error {
+// Positive is the Action of a duration flag that must be above zero.
+func Positive(name string) func(*cli.Context, time.Duration) error {
 	return func(c *cli.Context, d time.Duration) error {
 		if d <= 0 {
-			return usagef(c, "%s %s: want a duration above zero, as 10s", typedFlag(c, name), d)
+			return Usagef(c, "%s %s: want a duration above zero, as 10s", TypedFlag(c, name), d)
 		}
 		return nil
 	}
 }
 
-// sizeAtLeast is atLeast for a size flag (a sizeValue).
-func sizeAtLeast(name string, min int64) func(*cli.Context, any) error {
+// SizeAtLeast is AtLeast for a size flag (a SizeValue).
+func SizeAtLeast(name string, min int64) func(*cli.Context, any) error {
 	return func(c *cli.Context, v any) error {
-		if n := v.(*sizeValue).n; n < min {
-			return usagef(c, "%s %d: want at least %d", typedFlag(c, name), n, min)
+		if n := v.(*SizeValue).N; n < min {
+			return Usagef(c, "%s %d: want at least %d", TypedFlag(c, name), n, min)
 		}
 		return nil
 	}
@@ -51,26 +51,26 @@ var (
 	errBadSyntax   = regexp.MustCompile(`^bad flag syntax: (.*)$`)
 )
 
-// plainUsage rewrites a flag parsing error of urfave/cli as a sentence
+// PlainUsage rewrites a flag parsing error of urfave/cli as a sentence
 // naming the flag as the operator typed it: "--workers x: want a whole
 // number" for `invalid value "x" for flag -workers: parse error`.
-func plainUsage(c *cli.Context, err error) string {
+func PlainUsage(c *cli.Context, err error) string {
 	msg := err.Error()
 	if m := errUnknownFlag.FindStringSubmatch(msg); m != nil {
-		s := "unknown flag " + typedFlag(c, m[1])
+		s := "unknown flag " + TypedFlag(c, m[1])
 		if near := nearestFlag(c, m[1]); near != "" {
 			s += fmt.Sprintf(" (did you mean %s?)", near)
 		}
 		return s
 	}
 	if m := errNoValue.FindStringSubmatch(msg); m != nil {
-		return typedFlag(c, m[1]) + " needs a value"
+		return TypedFlag(c, m[1]) + " needs a value"
 	}
 	if m := errBadBool.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("%s=%s: want true or false", typedFlag(c, m[2]), m[1])
+		return fmt.Sprintf("%s=%s: want true or false", TypedFlag(c, m[2]), m[1])
 	}
 	if m := errBadValue.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("%s %s: %s", typedFlag(c, m[2]), m[1], wantValue(c, m[2], m[3]))
+		return fmt.Sprintf("%s %s: %s", TypedFlag(c, m[2]), m[1], WantValue(c, m[2], m[3]))
 	}
 	if m := errBadSyntax.FindStringSubmatch(msg); m != nil {
 		return fmt.Sprintf("%s is not a flag: flags are --name or --name=value", m[1])
@@ -78,10 +78,10 @@ func plainUsage(c *cli.Context, err error) string {
 	return msg
 }
 
-// wantValue says what a flag takes, given why the flag package refused a
+// WantValue says what a flag takes, given why the flag package refused a
 // value.
-func wantValue(c *cli.Context, name, why string) string {
-	switch lookupFlag(c, name).(type) {
+func WantValue(c *cli.Context, name, why string) string {
+	switch LookupFlag(c, name).(type) {
 	case *cli.IntFlag, *cli.Int64Flag, *cli.UintFlag, *cli.Uint64Flag:
 		if strings.HasSuffix(why, "value out of range") {
 			return "too large"
@@ -90,7 +90,7 @@ func wantValue(c *cli.Context, name, why string) string {
 	case *cli.DurationFlag:
 		return "want a duration, as 10s or 1m30s"
 	case *cli.GenericFlag:
-		// A sizeValue's error starts by quoting the value again.
+		// A SizeValue's error starts by quoting the value again.
 		if _, rest, ok := strings.Cut(why, ": "); ok && strings.HasPrefix(why, "size ") {
 			return rest
 		}
@@ -98,7 +98,7 @@ func wantValue(c *cli.Context, name, why string) string {
 	return why
 }
 
-func lookupFlag(c *cli.Context, name string) cli.Flag {
+func LookupFlag(c *cli.Context, name string) cli.Flag {
 	for _, f := range commandFlags(c) {
 		if slices.Contains(f.Names(), name) {
 			return f
@@ -122,22 +122,22 @@ func nearestFlag(c *cli.Context, name string) string {
 	for _, f := range commandFlags(c) {
 		for _, n := range f.Names() {
 			if d := editDistance(n, name); len(n) > 1 && d < bestD {
-				best, bestD = dashed(n), d
+				best, bestD = Dashed(n), d
 			}
 		}
 	}
 	return best
 }
 
-// typedFlag is the flag as it was typed on the command line: -nope or
+// TypedFlag is the flag as it was typed on the command line: -nope or
 // --nope (the flag package takes both), -d for --detailed; --name when it
 // is not found.
-func typedFlag(c *cli.Context, name string) string {
+func TypedFlag(c *cli.Context, name string) string {
 	names := []string{name}
-	if f := lookupFlag(c, name); f != nil {
+	if f := LookupFlag(c, name); f != nil {
 		names = f.Names()
 	}
-	args, _ := c.App.Metadata[argsKey].([]string)
+	args, _ := c.App.Metadata[ArgsKey].([]string)
 	for _, a := range args {
 		if a == "--" {
 			break
@@ -147,8 +147,8 @@ func typedFlag(c *cli.Context, name string) string {
 			return a[:len(a)-len(strings.TrimLeft(a, "-"))] + n
 		}
 	}
-	return dashed(name)
+	return Dashed(name)
 }
 
-// argsKey holds the command line in the app's Metadata, for typedFlag.
-const argsKey = "args"
+// ArgsKey holds the command line in the app's Metadata, for TypedFlag.
+const ArgsKey = "args"
