@@ -845,7 +845,7 @@ func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error 
 
 // printRollback says what a rollback did. Only a run the journal records
 // rolled back is said to be as it was: a rollback that failed or was
-// refused (its error on stderr) says that it did not clikit.Complete.
+// refused (its error on stderr) says that it did not complete.
 func printRollback(w io.Writer, rb *journal.Report, st journal.State) {
 	switch {
 	case rb.AlreadyRolledBack:

@@ -226,7 +226,7 @@ func isDataDir(r *dataroot.Root, p string) bool {
 var readOnlyFS = vfs.ReadOnly(vfs.OS)
 
 // writeFS is the filesystem commands that change a root write through;
-// tests clikit.Wrap it.
+// tests wrap it.
 var writeFS vfs.FS = vfs.OS
 
 // versionFlag reads a Pegasus version flag (--server-version, --to): 2.3
