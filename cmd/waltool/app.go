@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/ops"
 )
 
 func newApp(stdout, stderr io.Writer) *cli.App {
@@ -72,7 +73,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	ctx, done := withDone(ctx)
 	app := newApp(stdout, stderr)
 	if clikit.CompleteRequest(app, args, stdout) {
-		return exitOK
+		return ops.ExitOK
 	}
 	out := &jsonOut{}
 	app.Metadata = map[string]any{jsonOutKey: out}
@@ -103,11 +104,11 @@ func exitStatus(ctx context.Context, done bool, err error, stderr io.Writer) int
 	if ctx.Err() != nil {
 		if !done {
 			fmt.Fprintln(stderr, "waltool: interrupted")
-			return exitInterrupted
+			return ops.ExitInterrupted
 		}
 		fmt.Fprintln(stderr, "waltool: the interrupt came after the work was done and durable: the exit status is its result")
 	}
-	code := exitOf(err)
+	code := ops.ExitStatus(err)
 	var u *clikit.UsageError
 	switch {
 	case err == nil:

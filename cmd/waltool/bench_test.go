@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -32,7 +33,7 @@ func TestBenchCeiling(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "GiB/s") || !strings.Contains(out, " files, ") {
 		t.Fatalf("exit %d: %s", code, out)
 	}
-	if _, _, code := waltool(t, "bench", "ceiling"); code != exitUsage {
+	if _, _, code := waltool(t, "bench", "ceiling"); code != ops.ExitUsage {
 		t.Fatalf("no PATH: exit %d", code)
 	}
 }

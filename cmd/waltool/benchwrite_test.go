@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -45,8 +46,8 @@ func TestBenchWriteRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--modes", "nope"}, {"--sync", "always"}, {"--flush", "msync"}, {"--clients", "0"},
 	} {
-		if _, _, code := waltool(t, append([]string{"bench", "write", "--dirs", t.TempDir()}, args...)...); code != exitUsage {
-			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		if _, _, code := waltool(t, append([]string{"bench", "write", "--dirs", t.TempDir()}, args...)...); code != ops.ExitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, ops.ExitUsage)
 		}
 	}
 }

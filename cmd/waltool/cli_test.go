@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -124,7 +125,7 @@ func TestDumpBadBlockNamesFileAndOffset(t *testing.T) {
 	b[600] ^= 1
 	os.WriteFile(p, b, 0o644)
 	out, errs, code := waltool(t, "dump", p)
-	if code != exitFindings || strings.Count(out, "\n") != 4 || !strings.Contains(errs, p+": offset 551:") {
+	if code != ops.ExitFindings || strings.Count(out, "\n") != 4 || !strings.Contains(errs, p+": offset 551:") {
 		t.Fatalf("exit %d, %d lines, stderr %q", code, strings.Count(out, "\n"), errs)
 	}
 }
@@ -149,19 +150,19 @@ func TestVerifyExitCodes(t *testing.T) {
 	p := filepath.Join(plog, "log.1.0")
 	b, _ := os.ReadFile(p)
 	os.WriteFile(p, b[:len(b)-4], 0o644)
-	if _, _, code := waltool(t, "verify", plog); code != exitOK {
+	if _, _, code := waltool(t, "verify", plog); code != ops.ExitOK {
 		t.Errorf("torn tail: exit %d, want 0", code)
 	}
 	b[710] ^= 0x40 // in the body of the block at 687 (a flip in its local_offset would go unnoticed, as in Pegasus)
 	os.WriteFile(p, b, 0o644)
 	out, _, code := waltool(t, "verify", plog)
-	if code != exitFindings || !strings.Contains(out, "offset 687") {
+	if code != ops.ExitFindings || !strings.Contains(out, "offset 687") {
 		t.Errorf("bitflip: exit %d\n%s", code, out)
 	}
-	if _, _, code := waltool(t, "verify", filepath.Join(plog, "nope")); code != exitUsage {
+	if _, _, code := waltool(t, "verify", filepath.Join(plog, "nope")); code != ops.ExitUsage {
 		t.Errorf("missing path: exit %d", code)
 	}
-	if _, _, code := waltool(t, "verify"); code != exitUsage {
+	if _, _, code := waltool(t, "verify"); code != ops.ExitUsage {
 		t.Errorf("no args: exit %d", code)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/ops"
 )
 
 // completionCases are command lines typed up to the cursor and the
@@ -96,7 +97,7 @@ func TestCompletionCommand(t *testing.T) {
 	// up in the file the script is redirected to).
 	for _, args := range [][]string{{"completion"}, {"completion", "tcsh"}, {"completion", "bash", "extra"}} {
 		out, errs, code := waltool(t, args...)
-		if code != exitUsage || out != "" || !strings.Contains(errs, "Run 'waltool completion") {
+		if code != ops.ExitUsage || out != "" || !strings.Contains(errs, "Run 'waltool completion") {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -46,10 +47,10 @@ func TestReplayAndVerifyFromConfig(t *testing.T) {
 		t.Fatalf("verify exit %d:\n%s", code, out)
 	}
 	// A PATH with --config is the [core] data_dir; the config's keys apply.
-	if out, _, code := waltool(t, "replay", "--server-version", "2.6", "--config", cfg, "--cargs", "app.dir="+m.Root, m.Root); code != exitFindings || !strings.Contains(out, "LOSES") {
+	if out, _, code := waltool(t, "replay", "--server-version", "2.6", "--config", cfg, "--cargs", "app.dir="+m.Root, m.Root); code != ops.ExitFindings || !strings.Contains(out, "LOSES") {
 		t.Fatalf("2.6 exit %d:\n%s", code, out)
 	}
-	if _, errs, code := waltool(t, "replay", "--config", cfg); code != exitUsage || !strings.Contains(errs, "%{app.dir}") {
+	if _, errs, code := waltool(t, "replay", "--config", cfg); code != ops.ExitUsage || !strings.Contains(errs, "%{app.dir}") {
 		t.Fatalf("unfilled template: exit %d: %s", code, errs)
 	}
 }
@@ -65,7 +66,7 @@ func TestReplayWithoutTheSlogIsNotSafe(t *testing.T) {
 	nonexistent := filepath.Join(t.TempDir(), "nonexistent")
 	for _, v := range []string{"2.4", "2.6"} {
 		out, _, code := waltool(t, "replay", "--server-version", v, "--data-dirs", m.DataDirs, "--slog-dir", nonexistent, m.Root)
-		if code != exitFindings || strings.Contains(out, "OK:") || !strings.Contains(out, nonexistent+"/replica/slog") || !strings.Contains(out, "--no-slog") {
+		if code != ops.ExitFindings || strings.Contains(out, "OK:") || !strings.Contains(out, nonexistent+"/replica/slog") || !strings.Contains(out, "--no-slog") {
 			t.Fatalf("%s: exit %d:\n%s", v, code, out)
 		}
 	}
@@ -77,11 +78,11 @@ func TestReplayWithoutTheSlogIsNotSafe(t *testing.T) {
 	if err := os.Rename(m.SlogDir, filepath.Join(sx, "replica", "slog")); err != nil {
 		t.Fatal(err)
 	}
-	if out, _, code := waltool(t, "replay", "--server-version", "2.6", "--data-dirs", m.DataDirs, m.Root); code != exitFindings || !strings.Contains(out, "NO SLOG READ") {
+	if out, _, code := waltool(t, "replay", "--server-version", "2.6", "--data-dirs", m.DataDirs, m.Root); code != ops.ExitFindings || !strings.Contains(out, "NO SLOG READ") {
 		t.Fatalf("moved slog: exit %d:\n%s", code, out)
 	}
 	out, _, code := waltool(t, "replay", "--server-version", "2.6", "--data-dirs", m.DataDirs, "--slog-dir", sx, m.Root)
-	if code != exitFindings || !strings.Contains(out, "LOSES") || strings.Contains(out, "NO SLOG READ") {
+	if code != ops.ExitFindings || !strings.Contains(out, "LOSES") || strings.Contains(out, "NO SLOG READ") {
 		t.Fatalf("--slog-dir sx: exit %d:\n%s", code, out)
 	}
 	if out, _, code := waltool(t, "replay", "--data-dirs", m.DataDirs, "--slog-dir", sx, m.Root); code != 0 {
@@ -99,15 +100,15 @@ func TestMistypedDataDirsEntry(t *testing.T) {
 	m := genRoot(t, "")
 	typo := strings.Replace(m.DataDirs, "/disk2", "/diskTYPO", 1)
 	out, _, code := waltool(t, "replay", "--data-dirs", typo, m.Root)
-	if code != exitFindings || !strings.Contains(out, "diskTYPO/replica/reps (flag: --data-dirs) MISSING") ||
+	if code != ops.ExitFindings || !strings.Contains(out, "diskTYPO/replica/reps (flag: --data-dirs) MISSING") ||
 		!strings.Contains(out, "data dir does not exist") || !strings.Contains(out, "orphan gpids have no replica dir here") ||
 		!strings.Contains(out, "1 of 2 data dirs") {
 		t.Fatalf("replay exit %d:\n%s", code, out)
 	}
-	if out, _, code := waltool(t, "verify", "--data-dirs", typo, m.Root); code != exitFindings || !strings.Contains(out, "data dir does not exist") {
+	if out, _, code := waltool(t, "verify", "--data-dirs", typo, m.Root); code != ops.ExitFindings || !strings.Contains(out, "data dir does not exist") {
 		t.Fatalf("verify exit %d:\n%s", code, out)
 	}
-	if _, errs, code := waltool(t, "dump", "--data-dirs", typo, m.Root); code != exitFindings || !strings.Contains(errs, "data dir does not exist") {
+	if _, errs, code := waltool(t, "dump", "--data-dirs", typo, m.Root); code != ops.ExitFindings || !strings.Contains(errs, "data dir does not exist") {
 		t.Fatalf("dump exit %d:\n%s", code, errs)
 	}
 }
@@ -124,7 +125,7 @@ func TestOddSlogAndPlogAreFindings(t *testing.T) {
 	}
 	for _, cmd := range []string{"verify", "replay"} {
 		out, _, code := waltool(t, cmd, "--data-dirs", m.DataDirs, m.Root)
-		if code != exitFindings || !strings.Contains(out, "slog path is a symlink loop") {
+		if code != ops.ExitFindings || !strings.Contains(out, "slog path is a symlink loop") {
 			t.Fatalf("%s, slog a loop: exit %d:\n%s", cmd, code, out)
 		}
 	}
@@ -137,7 +138,7 @@ func TestOddSlogAndPlogAreFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, code := waltool(t, "verify", "--data-dirs", m.DataDirs, "--no-slog", m.Root)
-	if code != exitFindings || !strings.Contains(out, plog+": plog is not a directory") {
+	if code != ops.ExitFindings || !strings.Contains(out, plog+": plog is not a directory") {
 		t.Fatalf("verify, plog a file: exit %d:\n%s", code, out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/internal/schematest"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/rootlock"
 	"github.com/waltool/waltool/schema"
 )
@@ -97,14 +98,14 @@ func TestJSONErrorsAreDocuments(t *testing.T) {
 		kind string
 		path string
 	}{
-		{"unknown flag", []string{"verify", "--bogus", "--json", root}, exitUsage, "usage", ""},
-		{"unknown command", []string{"bogus", "--json"}, exitUsage, "usage", ""},
-		{"no such path", []string{"verify", "--json", "/nonexistent/waltool"}, exitUsage, "failure", "/nonexistent/waltool"},
-		{"bad version", []string{"replay", "--json", "--server-version", "9.9", root}, exitUsage, "usage", ""},
-		{"dump bad gpid", []string{"dump", "--json", "--gpid", "x", root}, exitUsage, "usage", ""},
-		{"emit no such replica", []string{"replay", "--json", "--emit", "9.9", root}, exitUsage, "usage", ""},
-		{"migrate not a root", []string{"migrate", "status", "--json", filepath.Join(root, "replica", "slog")}, exitUsage, "usage", ""},
-		{"rollback without a run", []string{"migrate", "rollback", "--json", root}, exitUsage, "failure", ""},
+		{"unknown flag", []string{"verify", "--bogus", "--json", root}, ops.ExitUsage, "usage", ""},
+		{"unknown command", []string{"bogus", "--json"}, ops.ExitUsage, "usage", ""},
+		{"no such path", []string{"verify", "--json", "/nonexistent/waltool"}, ops.ExitUsage, "failure", "/nonexistent/waltool"},
+		{"bad version", []string{"replay", "--json", "--server-version", "9.9", root}, ops.ExitUsage, "usage", ""},
+		{"dump bad gpid", []string{"dump", "--json", "--gpid", "x", root}, ops.ExitUsage, "usage", ""},
+		{"emit no such replica", []string{"replay", "--json", "--emit", "9.9", root}, ops.ExitUsage, "usage", ""},
+		{"migrate not a root", []string{"migrate", "status", "--json", filepath.Join(root, "replica", "slog")}, ops.ExitUsage, "usage", ""},
+		{"rollback without a run", []string{"migrate", "rollback", "--json", root}, ops.ExitUsage, "failure", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, _, code := waltool(t, c.args...)
@@ -123,7 +124,7 @@ func TestJSONErrorsAreDocuments(t *testing.T) {
 		var out, errb strings.Builder
 		args := []string{"verify", "--json", root}
 		code := runContext(ctx, append([]string{"waltool"}, args...), &out, &errb)
-		if code != exitInterrupted {
+		if code != ops.ExitInterrupted {
 			t.Fatalf("exit %d, want 130", code)
 		}
 		checkContract(t, args, out.String(), code)
@@ -139,7 +140,7 @@ func TestJSONErrorsAreDocuments(t *testing.T) {
 func TestJSONStreamsEndWithTheirVerdict(t *testing.T) {
 	m := genRoot(t, "bitflip")
 	out, _, code := waltool(t, "dump", "--json", "-d", "--data-dirs", m.DataDirs, m.Root)
-	if code != exitFindings {
+	if code != ops.ExitFindings {
 		t.Fatalf("dump of a damaged root: exit %d", code)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -163,7 +164,7 @@ func TestJSONStreamsEndWithTheirVerdict(t *testing.T) {
 	// A file that disappears between listing and reading ends the stream
 	// with the error.
 	out, _, code = waltool(t, "dump", "--json", "--gpid", "1.0", filepath.Join(m.Root, "nope"))
-	if code != exitUsage || errorOf(t, out).Path == "" {
+	if code != ops.ExitUsage || errorOf(t, out).Path == "" {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }
@@ -213,32 +214,32 @@ func TestJSONContractWritingCommands(t *testing.T) {
 		}
 		return out
 	}
-	run(exitOK, "gc", "--apply", "--log", "plog")
-	run(exitUsage, "migrate", "rollback")
-	run(exitOK, "migrate", "upgrade", "--apply", "--rebalance")
-	run(exitOK, "migrate", "status")
-	run(exitOK, "migrate", "resume")
-	run(exitOK, "migrate", "downgrade", "--to", "2.3")
-	run(exitOK, "migrate", "downgrade", "--to", "2.4", "--restore-slog-archive")
-	run(exitOK, "migrate", "rollback")
-	run(exitOK, "migrate", "status")
+	run(ops.ExitOK, "gc", "--apply", "--log", "plog")
+	run(ops.ExitUsage, "migrate", "rollback")
+	run(ops.ExitOK, "migrate", "upgrade", "--apply", "--rebalance")
+	run(ops.ExitOK, "migrate", "status")
+	run(ops.ExitOK, "migrate", "resume")
+	run(ops.ExitOK, "migrate", "downgrade", "--to", "2.3")
+	run(ops.ExitOK, "migrate", "downgrade", "--to", "2.4", "--restore-slog-archive")
+	run(ops.ExitOK, "migrate", "rollback")
+	run(ops.ExitOK, "migrate", "status")
 
 	// Refused: the lock is held; the root is damaged.
 	l, err := rootlock.Acquire(m.Root, "waltool migrate upgrade")
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(exitUsage, "gc", "--apply")
-	run(exitUsage, "migrate", "upgrade", "--apply")
+	run(ops.ExitUsage, "gc", "--apply")
+	run(ops.ExitUsage, "migrate", "upgrade", "--apply")
 	l.Release()
 	// A slog of another server: the 2.4 replay aborts; a refusal document.
 	other := smallRoot(t)
-	if out, _, code := waltool(t, "migrate", "upgrade", "--json", "--slog-dir", other, "--data-dirs", m.DataDirs, m.Root); code != exitFindings || !strings.Contains(out, `"findings"`) {
+	if out, _, code := waltool(t, "migrate", "upgrade", "--json", "--slog-dir", other, "--data-dirs", m.DataDirs, m.Root); code != ops.ExitFindings || !strings.Contains(out, `"findings"`) {
 		t.Errorf("crossed roots: exit %d:\n%s", code, clip(out))
 	}
 	bad := genRoot(t, "bad-header")
 	out, _, code := waltool(t, "migrate", "upgrade", "--apply", "--json", "--data-dirs", bad.DataDirs, bad.Root)
-	if code == exitOK {
+	if code == ops.ExitOK {
 		t.Errorf("a damaged root was upgraded:\n%s", out)
 	}
 }
@@ -261,7 +262,7 @@ func TestSchemaCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil || code != 0 || s["$id"] != schematest.Base+"migrate-upgrade.schema.json" {
 		t.Errorf("exit %d, %v: %.200s", code, err, out)
 	}
-	if _, _, code := waltool(t, "schema", "nope"); code != exitUsage {
+	if _, _, code := waltool(t, "schema", "nope"); code != ops.ExitUsage {
 		t.Errorf("unknown schema: exit %d", code)
 	}
 }
@@ -270,7 +271,7 @@ func TestSchemaCommand(t *testing.T) {
 func TestHelpIsNeverADocument(t *testing.T) {
 	for _, args := range [][]string{{"verify", "--help", "--json"}, {"help", "gc", "--json"}, {"--version"}} {
 		out, _, code := waltool(t, args...)
-		if code != exitOK || strings.HasPrefix(strings.TrimSpace(out), "{") || strings.Contains(out, `"schema"`) {
+		if code != ops.ExitOK || strings.HasPrefix(strings.TrimSpace(out), "{") || strings.Contains(out, `"schema"`) {
 			t.Errorf("waltool %v: exit %d:\n%s", args, code, out)
 		}
 	}
@@ -288,7 +289,7 @@ func TestEmitOfARefusedReplicaPrintsNoStream(t *testing.T) {
 		}
 	}
 	out, _, code := waltool(t, "replay", "--json", "--emit", g, "--data-dirs", m.DataDirs, m.Root)
-	if code != exitFindings || strings.Contains(out, `"record":"mutation"`) || !strings.Contains(out, `"record":"finding"`) {
+	if code != ops.ExitFindings || strings.Contains(out, `"record":"mutation"`) || !strings.Contains(out, `"record":"finding"`) {
 		t.Fatalf("--emit %s of a refused replica: exit %d:\n%s", g, code, clip(out))
 	}
 	var end schema.End
@@ -304,7 +305,7 @@ func TestEmitOfARefusedReplicaPrintsNoStream(t *testing.T) {
 	lines = strings.Split(strings.TrimSpace(out), "\n")
 	end = schema.End{}
 	json.Unmarshal([]byte(lines[len(lines)-1]), &end)
-	if code != exitFindings || end.Reason == "" || end.Printed == 0 {
+	if code != ops.ExitFindings || end.Reason == "" || end.Printed == 0 {
 		t.Errorf("2.6: exit %d, end %+v", code, end)
 	}
 }

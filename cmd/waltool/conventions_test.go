@@ -20,6 +20,7 @@ import (
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/internal/iec"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/schema"
 )
@@ -63,7 +64,7 @@ func TestUsageErrorsAreShort(t *testing.T) {
 	} {
 		out, errs, code := waltool(t, tc.args...)
 		lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
-		if code != exitUsage || out != "" || len(lines) != 2 || !strings.Contains(lines[0], tc.want) || !strings.HasPrefix(lines[1], "Run 'waltool") {
+		if code != ops.ExitUsage || out != "" || len(lines) != 2 || !strings.Contains(lines[0], tc.want) || !strings.HasPrefix(lines[1], "Run 'waltool") {
 			t.Errorf("%q: exit %d, stdout %q, stderr:\n%s", tc.args, code, out, errs)
 		}
 	}
@@ -83,10 +84,10 @@ func TestFlagsAfterPath(t *testing.T) {
 		t.Fatalf("verify ROOT --json: exit %d, %s\n%s", code, errs, after)
 	}
 	// "--" ends the flags; a value that looks like a flag stays a value.
-	if _, errs, code := waltool(t, "dump", "--max-bytes", "-1", plog); code != exitUsage || !strings.Contains(errs, "max-bytes") {
+	if _, errs, code := waltool(t, "dump", "--max-bytes", "-1", plog); code != ops.ExitUsage || !strings.Contains(errs, "max-bytes") {
 		t.Errorf("--max-bytes -1: exit %d, %s", code, errs)
 	}
-	if _, errs, code := waltool(t, "verify", "--", "--json"); code != exitUsage || !strings.Contains(errs, "--json") {
+	if _, errs, code := waltool(t, "verify", "--", "--json"); code != ops.ExitUsage || !strings.Contains(errs, "--json") {
 		t.Errorf("-- --json: exit %d, %s", code, errs)
 	}
 }
@@ -132,12 +133,12 @@ func TestFlagMissingValue(t *testing.T) {
 		if slices.Contains(args, "--json") {
 			out = "" // the contract's error document
 		}
-		if code != exitUsage || out != "" || !strings.Contains(errs, flag+" needs a value") || strings.Contains(errs, "PATH") {
+		if code != ops.ExitUsage || out != "" || !strings.Contains(errs, flag+" needs a value") || strings.Contains(errs, "PATH") {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
 		}
 	}
 	// A value that looks like a flag but is none of the command's stays a value.
-	if _, errs, code := waltool(t, "dump", "--max-bytes", "-1", plog); code != exitUsage || !strings.Contains(errs, "max-bytes") || strings.Contains(errs, "needs a value") {
+	if _, errs, code := waltool(t, "dump", "--max-bytes", "-1", plog); code != ops.ExitUsage || !strings.Contains(errs, "max-bytes") || strings.Contains(errs, "needs a value") {
 		t.Errorf("--max-bytes -1: exit %d, %s", code, errs)
 	}
 }
@@ -206,7 +207,7 @@ func TestDumpRejectsEmptyFilters(t *testing.T) {
 		{"--max-bytes", "1KB"},
 	} {
 		out, errs, code := waltool(t, append(append([]string{"dump"}, args...), plog)...)
-		if code != exitUsage || out != "" || strings.Count(errs, "\n") != 2 || !strings.HasPrefix(errs, "waltool dump: ") {
+		if code != ops.ExitUsage || out != "" || strings.Count(errs, "\n") != 2 || !strings.HasPrefix(errs, "waltool dump: ") {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
 		}
 	}
@@ -278,10 +279,10 @@ func TestReplayEmit(t *testing.T) {
 	}
 	// An unknown replica is a usage error.
 	out, errs, code = waltool(t, "replay", m.Root, "--data-dirs", m.DataDirs, "--emit", "9.9")
-	if code != exitUsage || out != "" || !strings.Contains(errs, "no replica dir of 9.9") {
+	if code != ops.ExitUsage || out != "" || !strings.Contains(errs, "no replica dir of 9.9") {
 		t.Fatalf("--emit 9.9: exit %d, %q, %q", code, out, errs)
 	}
-	if _, errs, code := waltool(t, "replay", m.Root, "-d"); code != exitUsage {
+	if _, errs, code := waltool(t, "replay", m.Root, "-d"); code != ops.ExitUsage {
 		t.Errorf("-d without --emit: exit %d, %s", code, errs)
 	}
 }
@@ -293,7 +294,7 @@ func TestReplayServerVersionWithPatch(t *testing.T) {
 	if code1 != code2 || a != b || !strings.Contains(a, `"server_version": "2.6"`) {
 		t.Fatalf("exit %d/%d\n%.300s", code1, code2, a)
 	}
-	if _, errs, code := waltool(t, "replay", "--server-version", "2.7", m.Root); code != exitUsage || strings.Count(errs, "\n") != 2 {
+	if _, errs, code := waltool(t, "replay", "--server-version", "2.7", m.Root); code != ops.ExitUsage || strings.Count(errs, "\n") != 2 {
 		t.Fatalf("2.7: exit %d: %s", code, errs)
 	}
 }

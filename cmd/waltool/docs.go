@@ -4,6 +4,7 @@ import (
 	"runtime/debug"
 
 	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/ops"
 )
 
 // The program's own words in the help, the man page and the completion
@@ -88,12 +89,12 @@ var placeholders = map[string]string{
 // exitStatuses are the exit statuses every command shares
 // (docs/commands.md), for the man page.
 var exitStatuses = []clikit.ExitStatus{
-	{Code: exitOK, What: "Done: nothing that Pegasus would refuse, and nothing lost."},
-	{Code: exitFindings, What: "Findings: corruption, a replica Pegasus would not open, data a server version would lose, " +
+	{Code: ops.ExitOK, What: "Done: nothing that Pegasus would refuse, and nothing lost."},
+	{Code: ops.ExitFindings, What: "Findings: corruption, a replica Pegasus would not open, data a server version would lose, " +
 		"a CHECK that aborts the server, a malformed write payload (dump -d), a slog or data dir that is missing; " +
 		"gc --check: a replica holds a file back."},
-	{Code: exitUsage, What: "Usage error, unreadable input, I/O error: the command could not do its job, " +
+	{Code: ops.ExitUsage, What: "Usage error, unreadable input, I/O error: the command could not do its job, " +
 		"or its answer is incomplete."},
-	{Code: exitInterrupted, What: "Interrupted by SIGINT or SIGTERM: the command stopped and removed what it was creating; " +
+	{Code: ops.ExitInterrupted, What: "Interrupted by SIGINT or SIGTERM: the command stopped and removed what it was creating; " +
 		"nothing it reads is ever changed."},
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/internal/iec"
+	"github.com/waltool/waltool/ops"
 )
 
 // noteUnmatched says on stderr when the filters let no mutation through:
@@ -120,10 +121,10 @@ func dumpCommand() *cli.Command {
 				end.FileCount, end.Mutations, end.Printed = int64(res.Files), int64(res.Mutations), int64(res.Printed)
 			}
 			if errors.Is(err, dump.ErrDamaged) {
-				return findings("%v", err)
+				return ops.Findings("%v", err)
 			}
 			if err == nil && finding.AnyFatal(dirs) {
-				return findings("")
+				return ops.Findings("")
 			}
 			return err
 		},

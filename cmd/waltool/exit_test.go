@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -54,7 +55,7 @@ func TestOneExitMappingForEveryCommand(t *testing.T) {
 			damaged := damageLastSlogFile(t, root)
 			before := contents(t, root)
 			out, errs, code := waltool(t, append(args, "--json", root)...)
-			if code != exitFindings || !strings.Contains(out, damaged) {
+			if code != ops.ExitFindings || !strings.Contains(out, damaged) {
 				t.Errorf("%v: exit %d, want 1, and the damaged file named:\n%s%s", args, code, clip(out), errs)
 			}
 			if after := contents(t, root); len(after) != len(before) {
@@ -69,7 +70,7 @@ func TestOneExitMappingForEveryCommand(t *testing.T) {
 			root := smallRoot(t)
 			withFaults(t, vfs.Fault{Op: vfs.OpOpen, Path: "1.0.pegasus/plog/log.", Times: -1, Err: fs.ErrPermission})
 			out, errs, code := waltoolWithin(t, append(args, "--json", root)...)
-			if code != exitUsage || !strings.Contains(out+errs, "permission denied") {
+			if code != ops.ExitUsage || !strings.Contains(out+errs, "permission denied") {
 				t.Errorf("%v: exit %d, want 2:\n%s%s", args, code, clip(out), errs)
 			}
 		}
@@ -86,7 +87,7 @@ func TestErrorsNameTheirPathOnce(t *testing.T) {
 	writeFS = fy
 	defer func() { writeFS = saved }()
 	_, errs, code := waltool(t, "migrate", "upgrade", "--apply", "--data-dirs", m.DataDirs, m.Root)
-	if code != exitUsage || !strings.Contains(errs, "no space left on device") {
+	if code != ops.ExitUsage || !strings.Contains(errs, "no space left on device") {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	for _, f := range strings.Fields(errs) {
@@ -110,7 +111,7 @@ func TestAFIFOInTheSlogDirIsRefusedByEveryCommand(t *testing.T) {
 	before := contents(t, root)
 	for _, args := range [][]string{{"verify"}, {"replay"}, {"gc"}, {"migrate", "upgrade"}, {"migrate", "upgrade", "--apply"}} {
 		out, errs, code := waltoolWithin(t, append(args, root)...)
-		if code != exitFindings || !strings.Contains(out+errs, fifo) {
+		if code != ops.ExitFindings || !strings.Contains(out+errs, fifo) {
 			t.Errorf("%v: exit %d, want 1 naming the FIFO:\n%s%s", args, code, clip(out), errs)
 		}
 	}
@@ -129,7 +130,7 @@ func TestLayoutMistakesExit1(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{{"replay"}, {"gc"}, {"migrate", "upgrade"}, {"migrate", "upgrade", "--apply"}} {
-		if out, errs, code := waltool(t, append(args, "--json", root)...); code != exitFindings || !strings.Contains(out, `"class": "missing"`) {
+		if out, errs, code := waltool(t, append(args, "--json", root)...); code != ops.ExitFindings || !strings.Contains(out, `"class": "missing"`) {
 			t.Errorf("no slog dir: %v: exit %d:\n%s%s", args, code, clip(out), errs)
 		}
 	}
@@ -138,7 +139,7 @@ func TestLayoutMistakesExit1(t *testing.T) {
 	root = smallRoot(t)
 	for _, args := range [][]string{{"verify"}, {"replay"}, {"gc"}, {"dump"}, {"migrate", "upgrade"}} {
 		out, errs, code := waltool(t, append(args, "--data-dirs", "x:"+file, root)...)
-		if code != exitFindings || !strings.Contains(out+errs, "not a directory") {
+		if code != ops.ExitFindings || !strings.Contains(out+errs, "not a directory") {
 			t.Errorf("a data dir through a file: %v: exit %d:\n%s%s", args, code, clip(out), errs)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/waltool/waltool/ops"
 )
 
 // Flags that contradict each other, or one that another makes meaningless,
@@ -66,7 +68,7 @@ func TestContradictoryFlagsRefused(t *testing.T) {
 	} {
 		out, errs, code := waltool(t, tc.args...)
 		first, _, _ := strings.Cut(errs, "\n")
-		ok := code == exitUsage && out == "" && strings.Count(errs, "\n") == 2
+		ok := code == ops.ExitUsage && out == "" && strings.Count(errs, "\n") == 2
 		for _, w := range tc.want {
 			ok = ok && strings.Contains(first, w)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/internal/iec"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/reclaim"
 	"github.com/waltool/waltool/serverconfig"
 	"github.com/waltool/waltool/vfs"
@@ -146,9 +147,9 @@ func runGC(c *cli.Context) error {
 		out.Flush()
 		applied, applyErr = applyGC(c, t, rep)
 		// What refused the apply is part of the report.
-		rep.Findings = appendNew(rep.Findings, findingsOf(applyErr)...)
+		rep.Findings = ops.AppendNew(rep.Findings, ops.FindingsOf(applyErr)...)
 		if !c.Bool("json") {
-			for _, f := range findingsOf(applyErr) {
+			for _, f := range ops.FindingsOf(applyErr) {
 				printFinding(out, f)
 			}
 		}
@@ -168,7 +169,7 @@ func runGC(c *cli.Context) error {
 	if c.Bool("check") && rep.Blocked() {
 		ok = false
 	}
-	return verdict(ok, rep.Findings)
+	return ops.Verdict(ok, rep.Findings)
 }
 
 // limitsFromConfig takes the GC keys of --config's [replication] section,

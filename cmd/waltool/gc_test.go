@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/waltool/waltool/ops"
 )
 
 type gcJSON struct {
@@ -190,12 +192,12 @@ func TestGCCheckpointCommand(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"pegasus-rs1.example:34801", "10.1.2.3:99999", "10.1.2", "10.1.2.3:x"} {
-		if _, errs, code := waltool(t, append(base, "--server-address", bad)...); code != exitUsage || !strings.Contains(errs, "--server-address") {
+		if _, errs, code := waltool(t, append(base, "--server-address", bad)...); code != ops.ExitUsage || !strings.Contains(errs, "--server-address") {
 			t.Errorf("--server-address %s: exit %d, %s", bad, code, errs)
 		}
 	}
 	// A port is needed: from the address or the config.
-	if _, errs, code := waltool(t, append(base, "--server-address", "10.1.2.3")...); code != exitUsage || !strings.Contains(errs, "port") {
+	if _, errs, code := waltool(t, append(base, "--server-address", "10.1.2.3")...); code != ops.ExitUsage || !strings.Contains(errs, "port") {
 		t.Errorf("--server-address without a port or a config: exit %d, %s", code, errs)
 	}
 }

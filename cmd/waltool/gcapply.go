@@ -12,6 +12,7 @@ import (
 	"github.com/waltool/waltool/gc"
 	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/internal/iec"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/reclaim"
 )
 
@@ -51,7 +52,7 @@ func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report) (*reclaim.Repor
 		}
 		fatal = append(fatal, finding.Fatals(rep.Findings)...)
 		if len(fatal) > 0 {
-			return nil, refusal(fatal, "gc --apply refused: verify or the replay model finds what Pegasus would refuse, or what waltool could not read (above); deleting logs now could lose what a repair needs (--force to go on)")
+			return nil, ops.Refusal(fatal, "gc --apply refused: verify or the replay model finds what Pegasus would refuse, or what waltool could not read (above); deleting logs now could lose what a repair needs (--force to go on)")
 		}
 	}
 	plan := reclaim.Plan{}

@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/rootlock"
@@ -86,7 +87,7 @@ func TestGCApplyKeepsWhatEveryReplicaRecovers(t *testing.T) {
 					args = append(args, "--trash", trash)
 				}
 				o, errs, code := waltool(t, args...)
-				if code != 0 && code != exitFindings {
+				if code != 0 && code != ops.ExitFindings {
 					t.Fatalf("exit %d:\n%s\n%s", code, o, errs)
 				}
 				if !strings.Contains(o, "APPLIED (") || strings.Contains(o, "STOPPED") || strings.Contains(o, "REFUSED") {
@@ -119,10 +120,10 @@ func TestGCApplyRefusals(t *testing.T) {
 	m := genRoot(t, "bitflip")
 	files := countLogFiles(t, m.Root)
 	o, _, code := waltool(t, "gc", "--apply", "--log", "all", "--data-dirs", m.DataDirs, m.Root)
-	if code != exitFindings || !strings.Contains(o, "CORRUPT") || countLogFiles(t, m.Root) != files {
+	if code != ops.ExitFindings || !strings.Contains(o, "CORRUPT") || countLogFiles(t, m.Root) != files {
 		t.Fatalf("a damaged root: exit %d, %d of %d files left:\n%s", code, countLogFiles(t, m.Root), files, o)
 	}
-	if _, errs, code := waltool(t, "gc", "--trash", t.TempDir(), "--data-dirs", m.DataDirs, m.Root); code != exitUsage || !strings.Contains(errs, "--apply") {
+	if _, errs, code := waltool(t, "gc", "--trash", t.TempDir(), "--data-dirs", m.DataDirs, m.Root); code != ops.ExitUsage || !strings.Contains(errs, "--apply") {
 		t.Fatalf("--trash without --apply: exit %d: %s", code, errs)
 	}
 	// Another waltool holds the root's lock (a migrate, a second gc):
@@ -135,13 +136,13 @@ func TestGCApplyRefusals(t *testing.T) {
 	}
 	_, errs, code := waltool(t, "gc", "--apply", "--log", "all", "--data-dirs", m.DataDirs, m.Root)
 	l.Release()
-	if code != exitUsage || !strings.Contains(errs, "waltool migrate upgrade") || countLogFiles(t, m.Root) != files {
+	if code != ops.ExitUsage || !strings.Contains(errs, "waltool migrate upgrade") || countLogFiles(t, m.Root) != files {
 		t.Fatalf("lock held: exit %d: %s", code, errs)
 	}
 	// The JSON document carries what was applied.
 	o, _, code = waltool(t, "gc", "--apply", "--json", "--log", "all", "--data-dirs", m.DataDirs, m.Root)
 	var doc schema.GC
-	if err := json.Unmarshal([]byte(o), &doc); err != nil || doc.Reclaim == nil || !doc.Reclaim.Complete || code == exitUsage {
+	if err := json.Unmarshal([]byte(o), &doc); err != nil || doc.Reclaim == nil || !doc.Reclaim.Complete || code == ops.ExitUsage {
 		t.Fatalf("exit %d, %v:\n%s", code, err, o)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -49,11 +50,11 @@ func TestVerifyFindsEveryGeneratedDamage(t *testing.T) {
 			if err := json.Unmarshal([]byte(out), &r); err != nil {
 				t.Fatal(err)
 			}
-			wantCode := exitFindings
+			wantCode := ops.ExitFindings
 			if m.Corruption.ExpectedClass == "torn-tail" {
-				wantCode = exitOK
+				wantCode = ops.ExitOK
 			}
-			if code != wantCode || r.OK != (wantCode == exitOK) {
+			if code != wantCode || r.OK != (wantCode == ops.ExitOK) {
 				t.Errorf("exit %d ok %v, want exit %d for a %s", code, r.OK, wantCode, m.Corruption.ExpectedClass)
 			}
 			found := false
@@ -98,7 +99,7 @@ func TestReplayCommand(t *testing.T) {
 	if code != 0 || !r.OK || r.ServerVersion != "2.4" || len(r.Replicas) != len(m.Replicas) || r.Orphans == nil {
 		t.Fatalf("exit %d: %s", code, out)
 	}
-	if _, _, code := waltool(t, "replay", "--server-version", "2.6", "--data-dirs", m.DataDirs, m.Root); code != exitFindings {
+	if _, _, code := waltool(t, "replay", "--server-version", "2.6", "--data-dirs", m.DataDirs, m.Root); code != ops.ExitFindings {
 		t.Errorf("2.6: exit %d, want 1 (slog-only tails lost)", code)
 	}
 	g := m.Replicas[0].Gpid.String()
@@ -129,7 +130,7 @@ func TestReplayCommand(t *testing.T) {
 	if lines == 0 || prev < r.Replicas[0].CommittedDecree {
 		t.Errorf("emitted %d mutations up to %d; committed decree %d", lines, prev, r.Replicas[0].CommittedDecree)
 	}
-	if _, _, code := waltool(t, "replay", "--server-version", "3.0", m.Root); code != exitUsage {
+	if _, _, code := waltool(t, "replay", "--server-version", "3.0", m.Root); code != ops.ExitUsage {
 		t.Errorf("bad version: exit %d", code)
 	}
 }

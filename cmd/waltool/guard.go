@@ -12,6 +12,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/openfiles"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/rootlock"
 	"github.com/waltool/waltool/verify"
 )
@@ -108,7 +109,7 @@ func refuseNotOneServer(c *cli.Context, r *dataroot.Root, fs []finding.Finding, 
 	if why == "" || c.Bool("force") {
 		return nil
 	}
-	return findings("%s refused: %s; writing now could delete or fold another server's logs: check --config, --slog-dir and --data-dirs, or --force if they are one server's", command, why)
+	return ops.Findings("%s refused: %s; writing now could delete or fold another server's logs: check --config, --slog-dir and --data-dirs, or --force if they are one server's", command, why)
 }
 
 // explainNotOneServer is err, a migration's plan that failed, when the
@@ -124,7 +125,7 @@ func explainNotOneServer(c *cli.Context, r *dataroot.Root, notOne []finding.Find
 	for _, f := range notOne {
 		printFinding(c.App.ErrWriter, f)
 	}
-	return refusal(append(finding.Fatals(findingsOf(err)), notOne...), "%v; %s, which may be why: check --config, --slog-dir and --data-dirs", err, why)
+	return ops.Refusal(append(finding.Fatals(ops.FindingsOf(err)), notOne...), "%v; %s, which may be why: check --config, --slog-dir and --data-dirs", err, why)
 }
 
 // notOneServerWhy names the dirs and the replicas of NotOneServer's

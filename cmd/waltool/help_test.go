@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/ops"
 )
 
 // commandPath is a command under waltool ("migrate downgrade"), nil being
@@ -160,7 +161,7 @@ func exampleCommand(args []string) *cli.Command {
 func TestBareCommandIsAUsageError(t *testing.T) {
 	for _, args := range [][]string{{}, {"migrate"}, {"fixtures"}, {"bench"}} {
 		out, errs, code := waltool(t, args...)
-		if code != exitUsage || out != "" || !strings.Contains(errs, "USAGE:") || !strings.Contains(errs, "COMMANDS:") {
+		if code != ops.ExitUsage || out != "" || !strings.Contains(errs, "USAGE:") || !strings.Contains(errs, "COMMANDS:") {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
 		}
 	}

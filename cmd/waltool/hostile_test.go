@@ -11,6 +11,7 @@ import (
 
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -76,7 +77,7 @@ func TestCLINotRegularPaths(t *testing.T) {
 	for _, p := range []string{fifo, link, zero, sub} {
 		for _, cmd := range []string{"verify", "dump"} {
 			_, errs, code := waltoolWithin(t, cmd, p)
-			if code != exitUsage || !strings.Contains(errs, "not a regular file") {
+			if code != ops.ExitUsage || !strings.Contains(errs, "not a regular file") {
 				t.Errorf("%s %s: exit %d %q", cmd, p, code, errs)
 			}
 		}
@@ -87,10 +88,10 @@ func TestCLINotRegularPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, code := waltoolWithin(t, "verify", plog)
-	if code != exitFindings || !strings.Contains(out, "not a regular file (a FIFO)") {
+	if code != ops.ExitFindings || !strings.Contains(out, "not a regular file (a FIFO)") {
 		t.Errorf("verify dir with a FIFO: exit %d\n%s", code, out)
 	}
-	if _, _, code := waltoolWithin(t, "dump", plog); code != exitOK {
+	if _, _, code := waltoolWithin(t, "dump", plog); code != ops.ExitOK {
 		t.Errorf("dump dir with a FIFO: exit %d", code)
 	}
 }
@@ -114,7 +115,7 @@ func TestCLIHostileMetadata(t *testing.T) {
 		}
 		for _, cmd := range []string{"verify", "replay"} {
 			out, errs, code := waltoolWithin(t, cmd, root)
-			if code != exitFindings || !strings.Contains(out, "not a regular file") {
+			if code != ops.ExitFindings || !strings.Contains(out, "not a regular file") {
 				t.Errorf("%s with a FIFO %s: exit %d\n%s%s", cmd, name, code, out, errs)
 			}
 		}
@@ -131,7 +132,7 @@ func TestCLIUnreadableInputsExit2(t *testing.T) {
 		withFaults(t, vfs.Fault{Op: vfs.OpOpen, Path: "1.0.pegasus/plog/log.", Times: -1, Err: fs.ErrPermission})
 		for _, cmd := range []string{"verify", "dump", "replay"} {
 			out, errs, code := waltoolWithin(t, cmd, root)
-			if code != exitUsage || !strings.Contains(out+errs, "permission denied") {
+			if code != ops.ExitUsage || !strings.Contains(out+errs, "permission denied") {
 				t.Errorf("%s: exit %d\n%s%s", cmd, code, out, errs)
 			}
 		}
@@ -140,7 +141,7 @@ func TestCLIUnreadableInputsExit2(t *testing.T) {
 		withFaults(t, vfs.Fault{Op: vfs.OpOpen, Path: "1.0.pegasus/.init-info", Times: -1, Err: fs.ErrPermission})
 		for _, cmd := range []string{"verify", "replay"} {
 			out, errs, code := waltoolWithin(t, cmd, root)
-			if code != exitUsage || strings.Contains(out, "CORRUPT: "+root) || !strings.Contains(out, "ERROR:") {
+			if code != ops.ExitUsage || strings.Contains(out, "CORRUPT: "+root) || !strings.Contains(out, "ERROR:") {
 				t.Errorf("%s: exit %d\n%s%s", cmd, code, out, errs)
 			}
 		}
@@ -161,11 +162,11 @@ func TestCLIDumpMalformedPayload(t *testing.T) {
 	p := filepath.Join(dir, "log.1.0")
 	for _, args := range [][]string{{"dump", "-d", p}, {"dump", "-d", "--json", p}} {
 		_, errs, code := waltoolWithin(t, args...)
-		if code != exitFindings || !strings.Contains(errs, p+": mutation at offset ") || !strings.Contains(errs, "malformed RPC_RRDB_RRDB_PUT payload") {
+		if code != ops.ExitFindings || !strings.Contains(errs, p+": mutation at offset ") || !strings.Contains(errs, "malformed RPC_RRDB_RRDB_PUT payload") {
 			t.Errorf("%v: exit %d %q", args, code, errs)
 		}
 	}
-	if _, _, code := waltoolWithin(t, "dump", p); code != exitOK {
+	if _, _, code := waltoolWithin(t, "dump", p); code != ops.ExitOK {
 		t.Errorf("dump without -d: exit %d", code)
 	}
 }
@@ -180,13 +181,13 @@ func TestCLICheckpointAtMaxDecree(t *testing.T) {
 	}
 	for _, cmd := range []string{"verify", "replay"} {
 		out, _, code := waltoolWithin(t, cmd, root)
-		if code != exitFindings || !strings.Contains(out, "largest int64") {
+		if code != ops.ExitFindings || !strings.Contains(out, "largest int64") {
 			t.Errorf("%s: exit %d\n%s", cmd, code, out)
 		}
 	}
 	dd := filepath.Join(t.TempDir(), "dd.json")
 	os.WriteFile(dd, []byte(`{"1.1": 9223372036854775807}`), 0o644)
-	if _, _, code := waltoolWithin(t, "replay", "--durable-decrees", dd, root); code == exitUsage {
+	if _, _, code := waltoolWithin(t, "replay", "--durable-decrees", dd, root); code == ops.ExitUsage {
 		t.Errorf("--durable-decrees at 2^63-1: exit %d", code)
 	}
 }

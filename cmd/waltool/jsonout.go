@@ -12,6 +12,7 @@ import (
 
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -96,8 +97,8 @@ func streams(command string, args []string) bool {
 // printJSONOut completes the document with the exit status and err, and
 // prints it on w (or, for a stream, its end line).
 func printJSONOut(w io.Writer, o *jsonOut, command string, stream bool, code int, err error) {
-	env := schema.Envelope{Schema: schema.Version, Command: command, OK: code == exitOK, ExitStatus: code}
-	if code == exitUsage || code == exitInterrupted {
+	env := schema.Envelope{Schema: schema.Version, Command: command, OK: code == ops.ExitOK, ExitStatus: code}
+	if code == ops.ExitUsage || code == ops.ExitInterrupted {
 		env.Error = errorDoc(code, err)
 	} else if err != nil {
 		env.Reason = err.Error()
@@ -113,8 +114,8 @@ func printJSONOut(w io.Writer, o *jsonOut, command string, stream bool, code int
 	case o.doc != nil:
 		*o.doc.Head() = env
 		doc = o.doc
-	case code == exitFindings:
-		doc = &schema.Refusal{Envelope: env, Findings: schema.Findings(findingsOf(err))}
+	case code == ops.ExitFindings:
+		doc = &schema.Refusal{Envelope: env, Findings: schema.Findings(ops.FindingsOf(err))}
 	default:
 		doc = &env
 	}
@@ -130,7 +131,7 @@ func errorDoc(code int, err error) *schema.Error {
 	e := &schema.Error{Kind: schema.KindFailure}
 	var u *clikit.UsageError
 	switch {
-	case code == exitInterrupted:
+	case code == ops.ExitInterrupted:
 		e.Kind, e.Message = schema.KindInterrupted, "interrupted"
 		if err != nil && !errors.Is(err, context.Canceled) {
 			e.Message += ": " + err.Error()

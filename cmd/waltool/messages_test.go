@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/waltool/waltool/ops"
 )
 
 // goInternals are what a Go program says when it passes its own errors on:
@@ -61,7 +63,7 @@ func TestMessagesArePlain(t *testing.T) {
 	} {
 		stdout, errs, code := waltool(t, tc.args...)
 		first, _, _ := strings.Cut(errs, "\n")
-		if code != exitUsage || stdout != "" || !strings.Contains(first, tc.want) || goInternals.MatchString(strings.ReplaceAll(errs, " -nope", "")) {
+		if code != ops.ExitUsage || stdout != "" || !strings.Contains(first, tc.want) || goInternals.MatchString(strings.ReplaceAll(errs, " -nope", "")) {
 			t.Errorf("%q: exit %d, stdout %.100q, stderr %q; want %q", tc.args, code, stdout, errs, tc.want)
 		}
 	}
@@ -76,7 +78,7 @@ func TestDumpSaysNothingMatched(t *testing.T) {
 		if args[0] == "--json" && strings.Count(out, "\n") == 1 && strings.Contains(out, `"record":"end"`) && strings.Contains(out, `"printed":0`) {
 			out = "" // JSON Lines end with the stream's end record
 		}
-		if code != exitOK || out != "" || !strings.Contains(errs, "note: none of the 7 mutations read matched ") || !strings.Contains(errs, args[len(args)-1]) {
+		if code != ops.ExitOK || out != "" || !strings.Contains(errs, "note: none of the 7 mutations read matched ") || !strings.Contains(errs, args[len(args)-1]) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
 		}
 	}

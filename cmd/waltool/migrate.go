@@ -19,6 +19,7 @@ import (
 	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -208,11 +209,11 @@ func runMigrateUpgrade(c *cli.Context) error {
 		if len(plan.Refusals) > 0 {
 			rep.Findings = append(plan.Refusals, rep.Findings...)
 			printUpgrade(c, rep, plan)
-			return findings("the 2.4 server refuses what is above: --apply refuses too (fix it first, or --force)")
+			return ops.Findings("the 2.4 server refuses what is above: --apply refuses too (fix it first, or --force)")
 		}
 		if len(orphans) > 0 {
 			printUpgrade(c, rep, plan)
-			return findings("%d slog gpids have no loaded replica here: their writes would only be in the archive (--apply refuses; --force to go on)", len(orphans))
+			return ops.Findings("%d slog gpids have no loaded replica here: their writes would only be in the archive (--apply refuses; --force to go on)", len(orphans))
 		}
 		if err := refuseNotOneServer(c, t.Root, notOne, "migrate upgrade --apply would be"); err != nil {
 			printUpgrade(c, rep, plan)
@@ -229,11 +230,11 @@ func runMigrateUpgrade(c *cli.Context) error {
 		if len(plan.Refusals) > 0 {
 			rep.Findings = plan.Refusals
 			printUpgrade(c, rep, nil)
-			return findings("migrate upgrade refused: the 2.4 server refuses what is above (waltool verify tells more); fix it first, or --force")
+			return ops.Findings("migrate upgrade refused: the 2.4 server refuses what is above (waltool verify tells more); fix it first, or --force")
 		}
 		if len(orphans) > 0 {
 			printUpgrade(c, rep, nil)
-			return findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(orphans))
+			return ops.Findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(orphans))
 		}
 	}
 	if plan.NothingToDo() {
@@ -376,7 +377,7 @@ func runToEnd(ctx context.Context, j *journal.Journal, t *dataroot.Target, apply
 		if err != nil {
 			return fmt.Errorf("the proof failed and the rollback too: %w (run `waltool migrate rollback` again)", err)
 		}
-		return findings("the proof failed: %s; rolled back, the root is as it was", failed)
+		return ops.Findings("the proof failed: %s; rolled back, the root is as it was", failed)
 	}
 	if err := j.Phase("prove"); err != nil {
 		return err

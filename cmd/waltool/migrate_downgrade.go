@@ -14,6 +14,7 @@ import (
 	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/vfs"
 )
@@ -135,7 +136,7 @@ func runMigrateDowngrade(c *cli.Context) error {
 			return err
 		}
 		if !rep.OK {
-			return findings("the downgrade to %s is not safe as it stands (above): --apply refuses it", target)
+			return ops.Findings("the downgrade to %s is not safe as it stands (above): --apply refuses it", target)
 		}
 		return nil
 	}
@@ -145,11 +146,11 @@ func runMigrateDowngrade(c *cli.Context) error {
 	}
 	if !rep.Preview.OK {
 		printDowngrade(c, rep, nil)
-		return findings("migrate downgrade refused: its proof fails on the preview (above)")
+		return ops.Findings("migrate downgrade refused: its proof fails on the preview (above)")
 	}
 	if len(plan.Refusals) > 0 && !c.Bool("force") {
 		printDowngrade(c, rep, nil)
-		return findings("migrate downgrade refused: %s cannot start safely on what is above; fix it first, or --force", target)
+		return ops.Findings("migrate downgrade refused: %s cannot start safely on what is above; fix it first, or --force", target)
 	}
 	plan.SlogArchive = rep.Archive
 	if err := plan.CheckSpace(writeFS); err != nil {
@@ -276,7 +277,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 			return err
 		}
 		if len(plan.Refusals) > 0 {
-			return findings("%s cannot start safely on what is above, whatever its logs: --apply refuses (--force to go on)", plan.Target)
+			return ops.Findings("%s cannot start safely on what is above, whatever its logs: --apply refuses (--force to go on)", plan.Target)
 		}
 		return nil
 	}
@@ -311,7 +312,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		fmt.Fprintf(c.App.Writer, "rolled back first, newest first, the %s after the upgrade: %s\n", iec.Plural(int64(len(later)), "run"), strings.Join(later, "; "))
 	}
 	if !rep.OK {
-		return findings("the upgrade was rolled back (the slog is restored), but %s does not recover what 2.6 did (above): run `waltool migrate upgrade --apply` again, then downgrade without --restore-slog-archive", plan.Target)
+		return ops.Findings("the upgrade was rolled back (the slog is restored), but %s does not recover what 2.6 did (above): run `waltool migrate upgrade --apply` again, then downgrade without --restore-slog-archive", plan.Target)
 	}
 	return nil
 }

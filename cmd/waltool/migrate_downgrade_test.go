@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/serversim"
 	"github.com/waltool/waltool/vfs"
@@ -122,7 +123,7 @@ func TestMigrateDowngradeRestoreSlogArchive(t *testing.T) {
 	m, dd = upgradedRoot(t)
 	writes26(t, m)
 	after := contents(t, m.Root)
-	if _, errs, code := waltool(t, append([]string{"migrate", "downgrade", "--to", "2.4", "--restore-slog-archive", "--apply"}, dd...)...); code != exitUsage || !strings.Contains(errs, "drop the flag") {
+	if _, errs, code := waltool(t, append([]string{"migrate", "downgrade", "--to", "2.4", "--restore-slog-archive", "--apply"}, dd...)...); code != ops.ExitUsage || !strings.Contains(errs, "drop the flag") {
 		t.Fatalf("restore after 2.6 wrote: exit %d: %s", code, errs)
 	}
 	if d := cmp.Diff(after, contents(t, m.Root)); d != "" {
@@ -189,7 +190,7 @@ func TestMigrateDowngradeMissingSlogDir(t *testing.T) {
 	if err := os.RemoveAll(root.SlogDir); err != nil {
 		t.Fatal(err)
 	}
-	if out, _, code := waltool(t, append([]string{"migrate", "downgrade", "--to", "2.4"}, dd...)...); code != exitFindings || !strings.Contains(out, "MISSING") || !strings.Contains(out, "--no-slog") {
+	if out, _, code := waltool(t, append([]string{"migrate", "downgrade", "--to", "2.4"}, dd...)...); code != ops.ExitFindings || !strings.Contains(out, "MISSING") || !strings.Contains(out, "--no-slog") {
 		t.Fatalf("missing slog dir: exit %d:\n%s", code, out)
 	}
 	if out, errs, code := waltool(t, append([]string{"migrate", "downgrade", "--to", "2.3", "--no-slog", "--apply"}, dd...)...); code != 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -52,7 +53,7 @@ func refusedHere(t *testing.T, root, writtenFor, how string, others ...string) {
 			// The error is in the document, which says nothing else.
 			errs, out = out, strings.ReplaceAll(out, "rolled back any more", "")
 		}
-		if code != exitUsage || !strings.Contains(errs, "was written for the root "+writtenFor) || !strings.Contains(errs, how) ||
+		if code != ops.ExitUsage || !strings.Contains(errs, "was written for the root "+writtenFor) || !strings.Contains(errs, how) ||
 			!strings.Contains(errs, root) || strings.Contains(out, "rolled back") || strings.Contains(out, "RESTORED") {
 			t.Errorf("%v %s: exit %d:\n%s%s", cmd, root, code, out, errs)
 		}

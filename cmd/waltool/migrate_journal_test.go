@@ -14,6 +14,7 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -53,7 +54,7 @@ func interruptedUpgrade(t *testing.T) (root, dataDirs string) {
 func TestMigrateResumeUsesTheJournalsDirs(t *testing.T) {
 	root, dataDirs := interruptedUpgrade(t)
 	initial := contents(t, root)
-	if _, errs, code := waltool(t, "migrate", "resume", "--data-dirs", "default:"+root, root); code != exitUsage ||
+	if _, errs, code := waltool(t, "migrate", "resume", "--data-dirs", "default:"+root, root); code != ops.ExitUsage ||
 		!strings.Contains(errs, "other dirs than the run") || !strings.Contains(errs, filepath.Join(root, "disk2")) {
 		t.Fatalf("resume with other data dirs: exit %d: %s", code, errs)
 	}
@@ -84,7 +85,7 @@ func TestMigrateRefusesBesideAnUnfinishedRun(t *testing.T) {
 		{"migrate", "downgrade", "--to", "2.4", "--apply"},
 	} {
 		_, errs, code := waltool(t, append(args, "--data-dirs", dataDirs, root)...)
-		if code != exitUsage || !strings.Contains(errs, "interrupted") || !strings.Contains(errs, "migrate resume") {
+		if code != ops.ExitUsage || !strings.Contains(errs, "interrupted") || !strings.Contains(errs, "migrate resume") {
 			t.Errorf("%v beside an interrupted run: exit %d: %s", args, code, errs)
 		}
 	}
@@ -124,7 +125,7 @@ func TestMigrateRefusesAnOpenFileInASymlinkedReplicaDir(t *testing.T) {
 	stdout.Read(buf) // the file is open
 	before := contents(t, m.Root)
 	_, errs, code := waltool(t, "migrate", "upgrade", "--apply", "--data-dirs", m.DataDirs, m.Root)
-	if code != exitUsage || !strings.Contains(errs, plogs[0]) {
+	if code != ops.ExitUsage || !strings.Contains(errs, plogs[0]) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	if d := cmp.Diff(before, contents(t, m.Root)); d != "" {
@@ -145,7 +146,7 @@ func TestMigrateRollbackAsksAfterAnAttemptThatNeverBegan(t *testing.T) {
 	}
 	_ = end // the process dies here, before its run begins
 	_, errs, code := waltool(t, append([]string{"migrate", "rollback"}, dd...)...)
-	if code != exitUsage || !strings.Contains(errs, "downgrade") || !strings.Contains(errs, "--run ") {
+	if code != ops.ExitUsage || !strings.Contains(errs, "downgrade") || !strings.Contains(errs, "--run ") {
 		t.Fatalf("rollback after a killed attempt: exit %d: %s", code, errs)
 	}
 	if d := cmp.Diff(upgraded, contents(t, m.Root)); d != "" {
@@ -157,7 +158,7 @@ func TestMigrateRollbackAsksAfterAnAttemptThatNeverBegan(t *testing.T) {
 	}
 	id := runs[0].Journal.Run().ID
 	closeRuns(runs)
-	if _, errs, code := waltool(t, append([]string{"migrate", "rollback", "--run", "nope"}, dd...)...); code != exitUsage || !strings.Contains(errs, id) {
+	if _, errs, code := waltool(t, append([]string{"migrate", "rollback", "--run", "nope"}, dd...)...); code != ops.ExitUsage || !strings.Contains(errs, id) {
 		t.Fatalf("--run naming another run: exit %d: %s", code, errs)
 	}
 	if _, errs, code := waltool(t, append([]string{"migrate", "rollback", "--run", id}, dd...)...); code != 0 || !strings.Contains(errs, "rolling back the upgrade") {

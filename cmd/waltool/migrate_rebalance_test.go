@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 	"github.com/waltool/waltool/vfs"
 )
@@ -70,7 +71,7 @@ func TestMigrateUpgradeRebalance(t *testing.T) {
 	if err := os.WriteFile(written, []byte("a server's block"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, errs, code := waltool(t, append([]string{"migrate", "rollback"}, dd...)...); code != exitUsage || !strings.Contains(errs, written) {
+	if _, errs, code := waltool(t, append([]string{"migrate", "rollback"}, dd...)...); code != ops.ExitUsage || !strings.Contains(errs, written) {
 		t.Fatalf("rollback after a server's write: exit %d: %s", code, errs)
 	}
 	os.Remove(written)

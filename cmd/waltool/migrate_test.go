@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -54,7 +55,7 @@ func TestMigrateUpgradeAndRollback(t *testing.T) {
 	if d := cmp.Diff(before, snapshot(t, filepath.Dir(m.Root))); d != "" {
 		t.Fatalf("the dry run changed the tree:\n%s", d)
 	}
-	if _, _, code := waltool(t, append([]string{"replay", "--server-version", "2.6"}, dd...)...); code != exitFindings {
+	if _, _, code := waltool(t, append([]string{"replay", "--server-version", "2.6"}, dd...)...); code != ops.ExitFindings {
 		t.Fatalf("the generated root should lose writes under 2.6 before the upgrade (exit %d)", code)
 	}
 
@@ -97,7 +98,7 @@ func TestMigrateRefusals(t *testing.T) {
 	m := genRoot(t, "bitflip")
 	initial := contents(t, m.Root)
 	out, _, code := waltool(t, "migrate", "upgrade", "--apply", "--data-dirs", m.DataDirs, m.Root)
-	if code != exitFindings || !strings.Contains(out, "CORRUPT") {
+	if code != ops.ExitFindings || !strings.Contains(out, "CORRUPT") {
 		t.Fatalf("damaged root: exit %d:\n%s", code, out)
 	}
 	if d := cmp.Diff(initial, contents(t, m.Root)); d != "" {
@@ -108,10 +109,10 @@ func TestMigrateRefusals(t *testing.T) {
 	// run says so (exit 1) and --apply refuses without touching anything.
 	m = genRoot(t, "")
 	initial = contents(t, m.Root)
-	if out, _, code := waltool(t, "migrate", "upgrade", m.Root); code != exitFindings || !strings.Contains(out, "folded nowhere") {
+	if out, _, code := waltool(t, "migrate", "upgrade", m.Root); code != ops.ExitFindings || !strings.Contains(out, "folded nowhere") {
 		t.Fatalf("dry run with a data dir missing: exit %d:\n%s", code, out)
 	}
-	if out, _, code := waltool(t, "migrate", "upgrade", "--apply", m.Root); code != exitFindings || !strings.Contains(out, "MISSING") {
+	if out, _, code := waltool(t, "migrate", "upgrade", "--apply", m.Root); code != ops.ExitFindings || !strings.Contains(out, "MISSING") {
 		t.Fatalf("apply with a data dir missing: exit %d:\n%s", code, out)
 	}
 	if d := cmp.Diff(initial, contents(t, m.Root)); d != "" {
@@ -159,7 +160,7 @@ func TestMigrateRollbackRefusesAfterServerWrites(t *testing.T) {
 		}
 		after := contents(t, m.Root)
 		out, errs, code := waltool(t, append([]string{"migrate", "rollback"}, dd...)...)
-		if code != exitUsage || !strings.Contains(errs, "written to the root since") || !strings.Contains(errs, written) || !strings.Contains(errs, "migrate downgrade") {
+		if code != ops.ExitUsage || !strings.Contains(errs, "written to the root since") || !strings.Contains(errs, written) || !strings.Contains(errs, "migrate downgrade") {
 			t.Fatalf("%s: rollback: exit %d:\n%s%s", how, code, out, errs)
 		}
 		if d := cmp.Diff(after, contents(t, m.Root)); d != "" {
@@ -217,12 +218,12 @@ func TestMigrateRollbackRefusedChangesNothing(t *testing.T) {
 		}
 		changed := contents(t, m.Root)
 		out, errs, code := waltool(t, append([]string{"migrate", "rollback"}, dd...)...)
-		if code != exitUsage || !strings.Contains(errs, want) || !strings.Contains(errs, target) || strings.Contains(out, "rolled back") {
+		if code != ops.ExitUsage || !strings.Contains(errs, want) || !strings.Contains(errs, target) || strings.Contains(out, "rolled back") {
 			t.Fatalf("%s: rollback: exit %d:\n%s%s", how, code, out, errs)
 		}
 		// --json: one document of the contract, not rolled back.
 		out, _, code = waltool(t, append([]string{"migrate", "rollback", "--json"}, dd...)...)
-		if code != exitUsage || strings.Contains(out, `"rolled-back"`) {
+		if code != ops.ExitUsage || strings.Contains(out, `"rolled-back"`) {
 			t.Fatalf("%s: rollback --json: exit %d:\n%s", how, code, out)
 		}
 		if d := cmp.Diff(changed, contents(t, m.Root)); d != "" {

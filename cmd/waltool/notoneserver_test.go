@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/ops"
 )
 
 // genSeed generates a small root with the given seed.
@@ -50,7 +51,7 @@ func TestSlogAndDataDirsOfTwoServers(t *testing.T) {
 		{"migrate", "downgrade", "--to", "2.4", "--apply"},
 	} {
 		out, errs, code := waltool(t, append(cmd, crossed...)...)
-		if code != exitFindings || !strings.Contains(errs, notOneServer) || !strings.Contains(errs, a.SlogDir) {
+		if code != ops.ExitFindings || !strings.Contains(errs, notOneServer) || !strings.Contains(errs, a.SlogDir) {
 			t.Fatalf("%q: exit %d, want 1 and a refusal naming the slog dir:\n%s%s", cmd, code, out, errs)
 		}
 		unchanged(strings.Join(cmd, " "))

@@ -19,6 +19,7 @@ import (
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/internal/iec"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/replay"
 )
 
@@ -80,7 +81,7 @@ func runReplay(c *cli.Context) error {
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	return verdict(res.OK, res.Findings)
+	return ops.Verdict(res.OK, res.Findings)
 }
 
 // replayWithBar runs the replay with a progress bar over every log file.
@@ -145,11 +146,11 @@ func runEmit(c *cli.Context, t *dataroot.Target, opts replay.Options) error {
 	}
 	switch {
 	case why != "":
-		return refusal(nil, "nothing to emit: under %s the server does not recover replica %s: %s", res.ServerVersion, g, why)
+		return ops.Refusal(nil, "nothing to emit: under %s the server does not recover replica %s: %s", res.ServerVersion, g, why)
 	case !res.OK:
 		return verdictWhy(res)
 	}
-	return verdict(res.OK, res.Findings)
+	return ops.Verdict(res.OK, res.Findings)
 }
 
 // notRecovered says why the server recovers nothing of replica g ("" when
@@ -169,14 +170,14 @@ func notRecovered(res *replay.Result, g gpid.Gpid) string {
 // verdictWhy is the verdict of a replay that is not OK, saying why in one
 // sentence: what the findings above locate.
 func verdictWhy(res *replay.Result) error {
-	if err := verdict(true, res.Findings); err != nil {
+	if err := ops.Verdict(true, res.Findings); err != nil {
 		return err // something could not be read: exit 2
 	}
 	what := "it"
 	if n := len(finding.Fatals(res.Findings)); n > 0 {
 		what = iec.Plural(int64(n), "finding") + " above"
 	}
-	return findings("under %s the root is not safe (`waltool replay` without --emit shows %s for every replica)", res.ServerVersion, what)
+	return ops.Findings("under %s the root is not safe (`waltool replay` without --emit shows %s for every replica)", res.ServerVersion, what)
 }
 
 // replicaList names the replicas of a root, for a message: "1.0, 1.1, 2.0"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/journal"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/rootlock"
 	"github.com/waltool/waltool/schema"
 )
@@ -71,7 +72,7 @@ func TestEveryRootSpellingFindsOneLockAndJournal(t *testing.T) {
 	for name, args := range names {
 		for _, cmd := range [][]string{{"gc", "--log", "all", "--apply"}, {"migrate", "upgrade", "--apply"}, {"migrate", "resume"}, {"migrate", "rollback"}} {
 			_, errs, code := waltool(t, append(cmd, args...)...)
-			if code != exitUsage || !strings.Contains(errs, "held by") {
+			if code != ops.ExitUsage || !strings.Contains(errs, "held by") {
 				t.Errorf("%s: %v while the lock is held: exit %d: %s", name, cmd, code, errs)
 			}
 		}
@@ -90,7 +91,7 @@ func TestEveryRootSpellingFindsOneLockAndJournal(t *testing.T) {
 			t.Errorf("%s: status lists %v, ROOT %v", name, got, want)
 		}
 		_, errs, code := waltool(t, append([]string{"migrate", "upgrade", "--apply"}, args...)...)
-		if code != exitUsage || !strings.Contains(errs, "interrupted") {
+		if code != ops.ExitUsage || !strings.Contains(errs, "interrupted") {
 			t.Errorf("%s: a new run beside the interrupted one: exit %d: %s", name, code, errs)
 		}
 	}
@@ -141,7 +142,7 @@ func TestRepsDirSpellingWithoutFlags(t *testing.T) {
 	}
 	_, errs, code := waltool(t, "gc", reps, "--log", "all", "--apply")
 	lock.Release()
-	if code != exitUsage || !strings.Contains(errs, "held by") {
+	if code != ops.ExitUsage || !strings.Contains(errs, "held by") {
 		t.Fatalf("gc --apply through the reps dir while the lock is held: exit %d: %s", code, errs)
 	}
 	if d := cmp.Diff(initial, contents(t, root)); d != "" {

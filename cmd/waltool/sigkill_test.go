@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/waltool/waltool/internal/killpoint"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -35,7 +36,7 @@ func sigkillMain(stopAt string) {
 	n, err := strconv.ParseInt(stopAt, 10, 64)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s=%q: %v\n", stopAtEnv, stopAt, err)
-		os.Exit(exitUsage)
+		os.Exit(ops.ExitUsage)
 	}
 	var once sync.Once
 	h := killpoint.New(writeFS, n, func() {
@@ -55,7 +56,7 @@ func sigkillMain(stopAt string) {
 		if p := os.Getenv(countFileEnv); p != "" {
 			if err := os.WriteFile(p, []byte(strconv.FormatInt(h.Seen(), 10)), 0o644); err != nil {
 				fmt.Fprintln(os.Stderr, err)
-				code = exitUsage
+				code = ops.ExitUsage
 			}
 		} else {
 			fmt.Fprintf(os.Stderr, "ops %d\n", h.Seen())

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -142,7 +143,7 @@ func signalContext() (context.Context, func()) {
 		} else {
 			os.Stderr.WriteString("waltool: interrupted\n")
 		}
-		os.Exit(exitInterrupted)
+		os.Exit(ops.ExitInterrupted)
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel() }
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -87,7 +88,7 @@ func TestInterruptedFixturesGenRemovesPartialRoot(t *testing.T) {
 			return len(m) > 0
 		})
 		code, took := stopAndWait(t, cmd, sig)
-		if code != exitInterrupted || took > hangBound {
+		if code != ops.ExitInterrupted || took > hangBound {
 			t.Fatalf("%v: exit %d after %v", sig, code, took)
 		}
 		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
@@ -114,7 +115,7 @@ func TestInterruptedDemoRemovesTempDir(t *testing.T) {
 	})
 	code, took := stopAndWait(t, cmd, os.Interrupt)
 	// 0 only if the demo finished before the signal arrived.
-	if code != exitInterrupted && code != 0 || took > hangBound {
+	if code != ops.ExitInterrupted && code != 0 || took > hangBound {
 		t.Fatalf("exit %d after %v", code, took)
 	}
 	if m, _ := filepath.Glob(filepath.Join(tmp, "waltool-demo-*")); len(m) > 0 {
@@ -131,7 +132,7 @@ func TestCancelledScanStops(t *testing.T) {
 		cancel()
 		var out, errb bytes.Buffer
 		code := runContext(ctx, append([]string{"waltool"}, args...), &out, &errb)
-		if code != exitInterrupted || out.Len() != 0 {
+		if code != ops.ExitInterrupted || out.Len() != 0 {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
 		}
 	}
@@ -147,7 +148,7 @@ func TestInterruptedBenchWriteRemovesItsFiles(t *testing.T) {
 		return len(m) > 0
 	})
 	code, took := stopAndWait(t, cmd, os.Interrupt)
-	if code != exitInterrupted || took > hangBound {
+	if code != ops.ExitInterrupted || took > hangBound {
 		t.Fatalf("exit %d after %v", code, took)
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) > 0 {
@@ -230,7 +231,7 @@ func TestInterruptAfterTheRunFinishedKeepsItsResult(t *testing.T) {
 		if ctx.Err() == nil {
 			t.Fatal("the signal never came: no journal record of kind " + c.kind)
 		}
-		if code != exitOK || !strings.Contains(out.String(), c.want) || strings.Contains(errb.String(), "waltool: interrupted") {
+		if code != ops.ExitOK || !strings.Contains(out.String(), c.want) || strings.Contains(errb.String(), "waltool: interrupted") {
 			t.Fatalf("%q: exit %d:\n%s%s", c.args, code, out.String(), errb.String())
 		}
 	}
@@ -281,7 +282,7 @@ func TestInterruptAfterGCApplyDidEverything(t *testing.T) {
 	writeFS = removeSignal{FS: saved, n: &n, cancel: cancel}
 	var o, e bytes.Buffer
 	code := runContext(ctx, append([]string{"waltool", "gc", "--apply"}, args[1:]...), &o, &e)
-	if ctx.Err() == nil || code != exitOK || !strings.Contains(o.String(), "done: every planned file is gone") {
+	if ctx.Err() == nil || code != ops.ExitOK || !strings.Contains(o.String(), "done: every planned file is gone") {
 		t.Fatalf("exit %d (signal sent: %v):\n%s%s", code, ctx.Err() != nil, o.String(), e.String())
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/internal/iec"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 	"github.com/waltool/waltool/verify"
 )
@@ -91,7 +92,7 @@ func runVerify(c *cli.Context) error {
 	for _, d := range all.Dirs {
 		fss = append(fss, d.Findings)
 	}
-	return verdict(all.OK, fss...)
+	return ops.Verdict(all.OK, fss...)
 }
 
 func printReport(w io.Writer, r *verify.Report) {

@@ -33,3 +33,6 @@ func HelpName(c *cli.Context) string {
 	}
 	return "waltool" + name
 }
+
+// Usage marks the error as the command line's (ops.ExitStatus: exit 2).
+func (e *UsageError) Usage() bool { return true }
