@@ -14,6 +14,7 @@ import (
 
 	"github.com/waltool/waltool/benchmark"
 	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -181,7 +182,7 @@ func printBenchWrite(w io.Writer, rep benchmark.WriteReport) {
 func benchWriteDoc(rep benchmark.WriteReport) *schema.BenchWrite {
 	cfg := rep.Config
 	d := &schema.BenchWrite{Config: schema.BenchWriteConfig{ReplicaCount: int64(cfg.Replicas), Clients: int64(cfg.Clients),
-		ValueBytes: int64(cfg.ValueSize), Seconds: cfg.Seconds, Paths: orEmpty(cfg.Dirs), Sync: cfg.Sync, Flush: cfg.Flush,
+		ValueBytes: int64(cfg.ValueSize), Seconds: cfg.Seconds, Paths: ops.OrEmpty(cfg.Dirs), Sync: cfg.Sync, Flush: cfg.Flush,
 		Parallelism: int64(cfg.Parallelism), NeighbourBytesPerSecond: int64(cfg.Neighbour) << 20, StartWriteback: cfg.Writeback,
 		Preallocate: cfg.Preallocate, Cores: int64(cfg.Cores)}, Results: []schema.BenchWriteMode{}, Ratios: []schema.Ratio{}}
 	for _, r := range rep.Results {
@@ -193,7 +194,7 @@ func benchWriteDoc(rep benchmark.WriteReport) *schema.BenchWrite {
 			m.Round = &schema.RoundSplit{SettleUs: x.Settle, WriteUs: x.Write, FlushUs: x.Flush}
 		}
 		if x := r.Device; x != nil {
-			m.DeviceUse = &schema.DeviceUse{Devices: orEmpty(x.Devices), WritesPerOp: x.Writes, BytesPerOp: x.KiB * 1024, FlushesPerOp: x.Flushes, BusyPct: x.BusyPct}
+			m.DeviceUse = &schema.DeviceUse{Devices: ops.OrEmpty(x.Devices), WritesPerOp: x.Writes, BytesPerOp: x.KiB * 1024, FlushesPerOp: x.Flushes, BusyPct: x.BusyPct}
 		}
 		d.Results = append(d.Results, m)
 	}

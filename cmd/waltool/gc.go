@@ -155,7 +155,7 @@ func runGC(c *cli.Context) error {
 		}
 	}
 	if c.Bool("json") {
-		emitDoc(c, gcDoc(rep, applied))
+		emitDoc(c, ops.GCDoc(rep, applied))
 	} else if applied != nil {
 		printApplied(out, applied)
 	}

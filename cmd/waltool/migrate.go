@@ -485,7 +485,7 @@ func runMigrateResume(c *cli.Context) error {
 		return fmt.Errorf("the migration %s of %s was being rolled back: finish that with `waltool migrate rollback`", st.Run, t.Root.Path)
 	case st.Finished:
 		if c.Bool("json") {
-			return emitDoc(c, &schema.Status{Runs: []schema.Run{*runDoc(&st, kindOf(j.Meta()))}})
+			return emitDoc(c, &schema.Status{Runs: []schema.Run{*ops.RunDoc(&st, ops.KindOf(j.Meta()))}})
 		}
 		fmt.Fprintf(c.App.Writer, "the last migration of %s is finished: nothing to resume\n", t.Root.Path)
 		return nil
@@ -554,8 +554,8 @@ func runMigrateRollback(c *cli.Context) error {
 	case i < 0:
 		if c.Bool("json") {
 			st := runs[len(runs)-1].Journal.State()
-			return emitDoc(c, &schema.RollbackDoc{Rollback: rollbackDoc(&journal.Report{Steps: []journal.Undo{}, AlreadyRolledBack: true}),
-				Journal: runDoc(&st, kindOf(runs[len(runs)-1].Journal.Meta()))})
+			return emitDoc(c, &schema.RollbackDoc{Rollback: ops.RollbackDoc(&journal.Report{Steps: []journal.Undo{}, AlreadyRolledBack: true}),
+				Journal: ops.RunDoc(&st, ops.KindOf(runs[len(runs)-1].Journal.Meta()))})
 		}
 		fmt.Fprintf(c.App.Writer, "nothing to roll back: every migration of %s is rolled back (`waltool migrate status` lists them)\n", t.Root.Path)
 		return nil
@@ -574,7 +574,7 @@ func runMigrateRollback(c *cli.Context) error {
 	if err := refuseWrittenSince(runs, i); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.ErrWriter, "waltool: rolling back the %s %s\n", kindOf(j.Meta()), j.Run())
+	fmt.Fprintf(c.App.ErrWriter, "waltool: rolling back the %s %s\n", ops.KindOf(j.Meta()), j.Run())
 	rb, err := j.Rollback()
 	if err == nil {
 		markDone(c.Context)
@@ -582,7 +582,7 @@ func runMigrateRollback(c *cli.Context) error {
 	}
 	st := j.State()
 	if c.Bool("json") {
-		emitDoc(c, &schema.RollbackDoc{Rollback: rollbackDoc(rb), Journal: runDoc(&st, kindOf(j.Meta()))})
+		emitDoc(c, &schema.RollbackDoc{Rollback: ops.RollbackDoc(rb), Journal: ops.RunDoc(&st, ops.KindOf(j.Meta()))})
 	} else if rb != nil {
 		printRollback(c.App.Writer, rb, st)
 		if k := lastNotRolledBack(runs); err == nil && k >= 0 {
@@ -609,7 +609,7 @@ func confirmRollback(c *cli.Context, root string, j *journal.Journal) error {
 		return err
 	}
 	return clikit.Usagef(c, "the last command on the root, %s, stopped before it changed anything: there is nothing of it to undo; a rollback now would undo the run before it, the %s %s; to do that, run it again with --run %s",
-		a, kindOf(j.Meta()), j.Run(), id)
+		a, ops.KindOf(j.Meta()), j.Run(), id)
 }
 
 // lastNotRolledBack is the index of the newest run of runs not rolled
@@ -694,7 +694,7 @@ func runMigrateStatus(c *cli.Context) error {
 		case errors.As(r.Journal.Foreign(), &foreign):
 			// The state the journal records is the run's in the other
 			// root (or was, for a copy): not this root's.
-			fmt.Fprintf(w, "WRITTEN FOR ANOTHER ROOT (its journal says %s): %s\n", runState(&st), foreign.Explain())
+			fmt.Fprintf(w, "WRITTEN FOR ANOTHER ROOT (its journal says %s): %s\n", ops.RunState(&st), foreign.Explain())
 		case st.RolledBack:
 			fmt.Fprintf(w, "ROLLED BACK at %s: the root is as it was before the run\n", st.RolledBackAt.Format("2006-01-02 15:04:05"))
 		case st.RollingBack:
@@ -719,7 +719,7 @@ func statusDoc(runs []*migrate.Run) *schema.Status {
 		if !runs[i].Upgrade() {
 			kind = runs[i].Kind
 		}
-		run := runDoc(&st, kind)
+		run := ops.RunDoc(&st, kind)
 		possible := st.Finished && !st.RolledBack
 		var foreign *journal.ForeignError
 		if errors.As(runs[i].Journal.Foreign(), &foreign) {

@@ -74,7 +74,7 @@ func runReplay(c *cli.Context) error {
 	out := bufio.NewWriter(c.App.Writer)
 	defer out.Flush()
 	if c.Bool("json") {
-		emitDoc(c, replayDoc(res))
+		emitDoc(c, ops.ReplayDoc(res))
 	} else {
 		printReplay(out, res)
 	}
