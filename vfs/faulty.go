@@ -81,6 +81,7 @@ type Faulty struct {
 	mode     CrashMode
 	pending  []*change // in the order made
 	stashSeq int
+	fired    []string
 }
 
 type faultState struct {
@@ -111,6 +112,14 @@ func (f *Faulty) Clear() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.faults = nil
+}
+
+// Fired lists the path of each operation a fault failed (crashes aside),
+// in order: what the error that stopped a run must name.
+func (f *Faulty) Fired() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string{}, f.fired...)
 }
 
 // Count is how many times op was attempted (failed attempts included).
@@ -181,6 +190,7 @@ func (f *Faulty) match(op Op, path string) (short int, err error, crash bool) {
 		if err == nil {
 			err = ErrInjected
 		}
+		f.fired = append(f.fired, path)
 		return ft.Short, &fs.PathError{Op: string(op), Path: path, Err: err}, false
 	}
 	return 0, nil, false
