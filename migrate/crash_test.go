@@ -214,3 +214,38 @@ func TestUpgradeFaultsThenResumeOrRollback(t *testing.T) {
 		}
 	}
 }
+
+// An I/O error reading the slog in the fold stops the upgrade with that
+// error, naming the slog file, at every read of the slog: the writers the
+// failed read left short are its consequence, not a slog that changed
+// since the plan (which is what they used to report, the EIO and the file
+// lost). Resuming then proves.
+func TestFoldSlogReadErrorIsReported(t *testing.T) {
+	opts := fixtures.Options{Seed: 9, Apps: 1, Replicas: 3, Mutations: 500, ValueSize: 20, Disks: 2, SlogFileSize: 8 << 10, PlogFileSize: 8 << 10}
+	for i := 0; ; i++ {
+		m := generate(t, opts)
+		plan, err := PlanUpgrade(openRoot(t, m), Options{MaxFileSize: 4 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := vfs.NewFaulty(vfs.OS)
+		f.Inject(vfs.Fault{Op: vfs.OpRead, Path: filepath.Join("replica", "slog") + "/", After: i, Err: syscall.EIO})
+		err = upgradeThrough(f, m, plan, true)
+		hit := f.Fired()
+		if len(hit) == 0 {
+			if i < 5 {
+				t.Fatalf("the fold read the slog %d times", i)
+			}
+			break
+		}
+		if !errors.Is(err, syscall.EIO) || !strings.Contains(err.Error(), hit[0]) || errors.Is(err, errSlogChanged) {
+			t.Fatalf("EIO at slog read #%d of %s: %v", i, hit[0], err)
+		}
+		if err := upgradeThrough(vfs.OS, m, plan, false); err != nil {
+			t.Fatalf("slog read #%d: resume: %v", i, err)
+		}
+		if proof, err := Prove(plan, openRoot(t, m)); err != nil || !proof.Equal {
+			t.Fatalf("slog read #%d: the resumed run does not prove: %v %+v", i, err, proof)
+		}
+	}
+}
