@@ -191,23 +191,37 @@ func TempDir(t testing.TB) string {
 type Tree struct {
 	Root, Stash string
 	pristine    string
+	linked      bool
 }
 
 // Keep copies the tree at root aside (beside it) as it is now.
-func Keep(t testing.TB, root string) *Tree {
+func Keep(t testing.TB, root string) *Tree { return keep(t, root, false) }
+
+// KeepLinked keeps the tree at root aside by hard links: Restore gives
+// its files back as the same inodes, which a journal recognises moved
+// files by. It is for a tree the runs never write in place (a journal
+// appends to segments of its own process only; migrate creates, renames
+// and removes files, it never rewrites one): a write to a restored file
+// would change the kept one.
+func KeepLinked(t testing.TB, root string) *Tree { return keep(t, root, true) }
+
+func keep(t testing.TB, root string, linked bool) *Tree {
 	t.Helper()
 	root = filepath.Clean(root)
-	tr := &Tree{Root: root, Stash: root + ".stash", pristine: root + ".pristine"}
-	if err := os.RemoveAll(tr.pristine); err != nil {
+	tr := &Tree{Root: root, Stash: root + ".stash", linked: linked}
+	dir, err := os.MkdirTemp(filepath.Dir(root), filepath.Base(root)+".kept-")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := copyTree(root, tr.pristine); err != nil {
+	tr.pristine = filepath.Join(dir, "root")
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := copyTree(root, tr.pristine, linked); err != nil {
 		t.Fatal(err)
 	}
 	return tr
 }
 
-// Restore puts the pristine copy back at the root's path (and empties the
+// Restore puts the kept tree back at the root's path (and empties the
 // stash).
 func (tr *Tree) Restore(t testing.TB) {
 	t.Helper()
@@ -216,13 +230,14 @@ func (tr *Tree) Restore(t testing.TB) {
 			t.Fatal(err)
 		}
 	}
-	if err := copyTree(tr.pristine, tr.Root); err != nil {
+	if err := copyTree(tr.pristine, tr.Root, tr.linked); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// copyTree copies dirs, regular files (mode and mtime kept) and symlinks.
-func copyTree(src, dst string) error {
+// copyTree copies dirs, regular files (mode and mtime kept, or, linked,
+// the same inodes) and symlinks.
+func copyTree(src, dst string, linked bool) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -242,6 +257,9 @@ func copyTree(src, dst string) error {
 				return err
 			}
 			return os.Symlink(target, to)
+		}
+		if linked {
+			return os.Link(p, to)
 		}
 		in, err := os.Open(p)
 		if err != nil {
