@@ -369,6 +369,35 @@ func TestTrashByRename(t *testing.T) {
 	}
 }
 
+// An apply stopped after it copied a file into the trash and before the
+// removal of the original was durable (a crash took the remove back, or
+// it failed with EIO) leaves the file in its dir and a copy in the trash.
+// Applying again carries the plan out, by rename or by copy: the copy is
+// an earlier apply's (same bytes), removed, and the step starts over. It
+// used to stop at that file for good: "file exists".
+func TestApplyAgainAfterACopyLeftInTheTrash(t *testing.T) {
+	for _, copyMode := range []bool{false, true} {
+		root := t.TempDir()
+		dir := filepath.Join(root, "plog")
+		trash := filepath.Join(root, "trash")
+		paths := mkLog(t, dir, 1, 4)
+		left := filepath.Join(trash, paths[0])
+		if err := os.MkdirAll(filepath.Dir(left), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(left, content(1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Apply(vfs.OS, Plan{Dirs: []Dir{planOf(t, dir, paths[:2]...)}}, Options{Trash: trash, Copy: copyMode})
+		if err != nil || !r.Complete {
+			t.Fatalf("copy %v: %v %+v", copyMode, err, r)
+		}
+		if n := trashed(t, trash, paths, 1); n != 2 || suffixOf(t, dir, 1, 4) != 2 {
+			t.Fatalf("copy %v: %d in the trash", copyMode, n)
+		}
+	}
+}
+
 // Across filesystems (forced by Options.Copy, or an EXDEV from the rename,
 // injected through Faulty) files are copied, synced and only then removed;
 // one EXDEV switches the rest of the dir to copying.
