@@ -462,13 +462,14 @@ var faultCases = []faultCase{
 // indices, every file in its dir or whole in the trash, and a report whose
 // removed count is what is gone, made of Done files, then at most one
 // failed one, then not-attempted ones.
-func runFaulted(t *testing.T, c faultCase, ft vfs.Fault) (r *Report, err error) {
+func runFaulted(t *testing.T, c faultCase, ft vfs.Fault, undo vfs.Undo) (r *Report, err error) {
 	t.Helper()
 	root := t.TempDir()
 	dir := filepath.Join(root, "plog")
 	trash := filepath.Join(root, "trash")
 	paths := mkLog(t, dir, 1, 7)
 	fsys := vfs.NewFaulty(vfs.OS)
+	fsys.SetCrashMode(vfs.CrashMode{Undo: undo, Stash: filepath.Join(root, "stash")})
 	opt := Options{}
 	if c.mode != "delete" {
 		opt.Trash = trash
@@ -528,7 +529,7 @@ func TestFaultMidApplyLeavesNoHole(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%s", c.mode, c.op), func(t *testing.T) {
 			fired := 0
 			for after := 0; ; after++ {
-				r, err := runFaulted(t, c, vfs.Fault{Op: c.op, After: after})
+				r, err := runFaulted(t, c, vfs.Fault{Op: c.op, After: after}, vfs.UndoNone)
 				if err == nil {
 					if r == nil || !r.Complete {
 						t.Fatalf("no error, incomplete: %+v", r)
@@ -548,21 +549,24 @@ func TestFaultMidApplyLeavesNoHole(t *testing.T) {
 }
 
 // A power loss at any point of an apply (Faulty.Crash through a crash
-// fault) leaves no hole and loses no file: a copy into the trash whose name
-// was not yet durable is gone, but then so is not the original.
+// fault), with the removes and renames no dir fsync made durable kept or
+// taken back, leaves no hole and loses no file: a copy into the trash
+// whose name was not yet durable is gone, but then so is not the original.
 func TestCrashMidApplyLeavesNoHole(t *testing.T) {
 	for _, c := range faultCases {
-		t.Run(fmt.Sprintf("%s/%s", c.mode, c.op), func(t *testing.T) {
-			for after := 0; ; after++ {
-				r, err := runFaulted(t, c, vfs.Fault{Op: c.op, After: after, Crash: true})
-				if err == nil {
-					break
+		for _, undo := range []vfs.Undo{vfs.UndoNone, vfs.UndoAll} {
+			t.Run(fmt.Sprintf("%s/%s/%s", c.mode, c.op, vfs.CrashMode{Undo: undo}), func(t *testing.T) {
+				for after := 0; ; after++ {
+					r, err := runFaulted(t, c, vfs.Fault{Op: c.op, After: after, Crash: true}, undo)
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, vfs.ErrCrashed) && !r.Refused {
+						t.Fatalf("after %d: %v", after, err)
+					}
 				}
-				if !errors.Is(err, vfs.ErrCrashed) && !r.Refused {
-					t.Fatalf("after %d: %v", after, err)
-				}
-			}
-		})
+			})
+		}
 	}
 }
 
