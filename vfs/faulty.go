@@ -222,6 +222,11 @@ func (f *Faulty) Crash() error {
 				errs = append(errs, fmt.Errorf("vfs: crash: taking back %s: %w", c, err))
 			}
 		}
+		if !undo[i] && c.kind == chCreate {
+			f.mu.Lock()
+			c.file.named = true // kept: it holds what was synced
+			f.mu.Unlock()
+		}
 		if c.stash != "" {
 			drop = append(drop, c.stash) // kept, or not put back: something took the name
 		}

@@ -13,8 +13,8 @@ import (
 
 // Undo says which of the changes to names that no directory sync made
 // durable (renames, removes, directory creations) a crash takes back. A
-// file created whose name no sync made durable is removed by every crash,
-// whatever the Undo.
+// file created whose name no sync made durable is removed by every crash
+// but an UndoSome one.
 type Undo int
 
 const (
@@ -27,7 +27,11 @@ const (
 	// UndoSome takes each back or keeps it at random (CrashMode.Seed),
 	// the newest first; a change that a later change kept stands on (one
 	// naming the same path, or a dir above or below it) is kept too, so
-	// the outcome is one a filesystem could leave.
+	// the outcome is one a filesystem could leave. Unlike the other modes
+	// it may also keep a file created whose name no sync made durable
+	// (ext4 and xfs commit their journal every few seconds by
+	// themselves), holding what was synced of it: the leftover
+	// temporary file of an interrupted write.
 	UndoSome
 )
 
@@ -336,9 +340,9 @@ func (f *Faulty) decide(pending []*change) []bool {
 	for i := len(pending) - 1; i >= 0; i-- {
 		c := pending[i]
 		switch {
-		case c.kind == chCreate:
-			// A name never made durable is gone, whatever the mode (the
-			// model before CrashMode): its file goes wherever it is now.
+		case c.kind == chCreate && f.mode.Undo != UndoSome:
+			// A name never made durable is gone (the model before
+			// CrashMode): its file goes wherever it is now.
 			undo[i] = true
 			continue
 		case f.mode.Undo == UndoAll:

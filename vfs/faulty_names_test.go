@@ -353,7 +353,8 @@ func TestCrashUndoNoneKeepsNames(t *testing.T) {
 // UndoSome takes back some changes and keeps others, and every outcome is
 // one a filesystem could leave: a file renamed along a chain is at
 // exactly one of its names, whole; a change a kept change stands on is
-// kept. Over seeds, both outcomes of each rename occur.
+// kept; a file created whose name was not synced is gone, or there with
+// its synced bytes. Over seeds, both outcomes of each change occur.
 func TestCrashUndoSomeLeavesAConsistentTree(t *testing.T) {
 	outcomes := map[string]bool{}
 	for seed := range uint64(40) {
@@ -370,8 +371,20 @@ func TestCrashUndoSomeLeavesAConsistentTree(t *testing.T) {
 		must(t, f.Rename(filepath.Join(root, "d2", "f"), filepath.Join(root, "d3", "f")))
 		must(t, f.Remove(filepath.Join(root, "d3", "g")))
 		must(t, f.Mkdir(filepath.Join(root, "d4"), 0o755))
+		w, err := f.Create(filepath.Join(root, "d1", "tmp"))
+		must(t, err)
+		w.Write([]byte("synced"))
+		must(t, w.Sync())
+		w.Write([]byte(" and not"))
+		w.Close()
 		crash(t, f)
 		got := tree(t, root)
+		tmp, kept := got["d1/tmp"]
+		if kept && tmp != "synced" {
+			t.Fatalf("seed %d: a created file kept holds %q", seed, tmp)
+		}
+		outcomes[fmt.Sprintf("created file kept %v", kept)] = true
+		delete(got, "d1/tmp")
 		var at []string
 		for p, c := range got {
 			if filepath.Base(p) == "f" {
@@ -396,7 +409,7 @@ func TestCrashUndoSomeLeavesAConsistentTree(t *testing.T) {
 		got = append(got, o)
 	}
 	slices.Sort(got)
-	want := []string{"d4 kept false", "d4 kept true", "f at d1/f", "f at d2/f", "f at d3/f", "g back false", "g back true"}
+	want := []string{"created file kept false", "created file kept true", "d4 kept false", "d4 kept true", "f at d1/f", "f at d2/f", "f at d3/f", "g back false", "g back true"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("outcomes over 40 seeds: %v, want %v", got, want)
 	}
