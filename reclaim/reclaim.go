@@ -457,6 +457,9 @@ func step(fsys vfs.FS, dir string, f File, trashDir string, fr *FileReport) (fre
 	if err := dropEarlierCopy(fsys, f.Path, fr.TrashPath); err != nil {
 		return 0, fail(Failed, err, "a file is already at %s in the trash (the original is untouched)", fr.TrashPath)
 	}
+	if err := dropPartial(fsys, fr.TrashPath+partialSuffix); err != nil {
+		return 0, fail(Failed, err, "removing the partial copy an earlier apply left (the original is untouched)")
+	}
 	if fr.Action == Move {
 		err := vfs.RenameNoReplace(fsys, f.Path, fr.TrashPath)
 		switch {
@@ -514,6 +517,23 @@ func dropEarlierCopy(fsys vfs.FS, path, dst string) error {
 		return err
 	}
 	return fsys.SyncDir(filepath.Dir(dst))
+}
+
+// dropPartial removes, durably, a partial copy into the trash that an
+// earlier apply left when it was stopped (a power loss after its name,
+// not yet its bytes, reached the disk). Only reclaim makes such names, and
+// the original is never removed before its copy is complete under its
+// final name, so a partial copy is never the only one.
+func dropPartial(fsys vfs.FS, partial string) error {
+	if _, err := fsys.Stat(partial); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if err := fsys.Remove(partial); err != nil {
+		return err
+	}
+	return fsys.SyncDir(filepath.Dir(partial))
 }
 
 // sameContent says whether the regular files at a and b (described by

@@ -398,6 +398,35 @@ func TestApplyAgainAfterACopyLeftInTheTrash(t *testing.T) {
 	}
 }
 
+// A partial copy an apply left in the trash when a power loss stopped it
+// mid-copy (its name reached the disk, not all its bytes) does not stop
+// the next apply: it is reclaim's own, never the only copy, and is
+// removed before the file is copied again. The next apply used to stop
+// there for good ("a copy interrupted earlier: check it and remove it").
+func TestApplyAgainAfterAPartialCopyLeftInTheTrash(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "plog")
+	trash := filepath.Join(root, "trash")
+	paths := mkLog(t, dir, 1, 4)
+	partial := filepath.Join(trash, paths[0]) + partialSuffix
+	if err := os.MkdirAll(filepath.Dir(partial), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(partial, content(1)[:7], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Apply(vfs.OS, Plan{Dirs: []Dir{planOf(t, dir, paths[:2]...)}}, Options{Trash: trash, Copy: true})
+	if err != nil || !r.Complete {
+		t.Fatalf("%v %+v", err, r)
+	}
+	if n := trashed(t, trash, paths, 1); n != 2 || suffixOf(t, dir, 1, 4) != 2 {
+		t.Fatalf("%d in the trash", n)
+	}
+	if _, err := os.Stat(partial); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the partial copy is still there: %v", err)
+	}
+}
+
 // Across filesystems (forced by Options.Copy, or an EXDEV from the rename,
 // injected through Faulty) files are copied, synced and only then removed;
 // one EXDEV switches the rest of the dir to copying.
