@@ -226,7 +226,7 @@ func TestCrashDuringResume(t *testing.T) {
 	}
 	firsts := crashtest.Points(pf, vfs.OpSyncDir)
 	tried := 0
-	for _, k := range crashtest.Spread(len(firsts), 4) {
+	for _, k := range crashtest.Sample(len(firsts), 4, 12) {
 		first := firsts[k]
 		crashed := func(root string) {
 			t.Helper()

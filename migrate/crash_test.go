@@ -403,7 +403,7 @@ func resumeCrashes(t *testing.T, c *migration, n int) {
 	t.Helper()
 	firsts := crashtest.Points(c.probe(t), vfs.OpSyncDir)
 	tried := 0
-	for _, k := range crashtest.Spread(len(firsts), n) {
+	for _, k := range crashtest.Sample(len(firsts), n, 4*n) {
 		first := c.firstWithARun(t, firsts[k:])
 		// The tree the crash left depends on how the fold's goroutines
 		// were scheduled: kept (by hard links: the journal recognises
@@ -459,7 +459,7 @@ func rollbackCrashes(t *testing.T, c *migration, n int) {
 		crash *crashtest.Point
 	}
 	starts := []start{{what: "finished"}}
-	for _, k := range crashtest.Spread(len(firsts), n) {
+	for _, k := range crashtest.Sample(len(firsts), n, 4*n) {
 		starts = append(starts, start{what: "crashed at " + firsts[k].String(), crash: &firsts[k]})
 	}
 	var crashed *crashtest.Tree

@@ -150,10 +150,25 @@ func counts(m map[string]int) string {
 // Spread picks which of count operations to fail: all of them in the long
 // run, else n spread evenly, the first and the last included.
 func Spread(count, n int) []int {
-	if Long() || count <= n {
+	if Long() {
 		n = count
 	}
-	if n <= 0 || count <= 0 {
+	return spread(count, n)
+}
+
+// Sample picks n of count, spread evenly, or nLong in the long run: for
+// a first crash whose recovery is crashed in turn at every point (all
+// pairs would be too many even for the long run).
+func Sample(count, n, nLong int) []int {
+	if Long() {
+		n = nLong
+	}
+	return spread(count, n)
+}
+
+func spread(count, n int) []int {
+	n = min(n, count)
+	if n <= 0 {
 		return nil
 	}
 	if n == 1 {

@@ -38,6 +38,9 @@ func TestPoints(t *testing.T) {
 	if got := Spread(100, 4); len(got) != 100 {
 		t.Fatalf("the long run fails %d of 100 operations", len(got))
 	}
+	if got := Sample(100, 2, 4); !slices.Equal(got, []int{0, 33, 66, 99}) {
+		t.Fatalf("long sample %v", got)
+	}
 }
 
 func TestSpread(t *testing.T) {
