@@ -26,6 +26,9 @@ func TestCrashEverywhere(t *testing.T) {
 	if err := runScript(scriptFS(pf, probe), probe); err != nil {
 		t.Fatal(err)
 	}
+	if u := pf.Unsynced(); len(u) > 0 {
+		t.Fatalf("the run returned with changes not durable: %v", u)
+	}
 	points := crashtest.Points(pf)
 	t.Logf("the script's run: %s", crashtest.Summary(points))
 	if testing.Short() {
@@ -89,6 +92,9 @@ func TestCrashDuringRollback(t *testing.T) {
 	pf := vfs.NewFaulty(vfs.OS)
 	if _, err := rollbackRoot(scriptFS(pf, probe), probe); err != nil {
 		t.Fatal(err)
+	}
+	if u := pf.Unsynced(); len(u) > 0 {
+		t.Fatalf("the rollback returned with changes not durable: %v", u)
 	}
 	points := crashtest.Points(pf)
 	t.Logf("the script's rollback: %s", crashtest.Summary(points))
