@@ -282,7 +282,10 @@ func (f *Faulty) durable(c *change) []string {
 		c.file.named = true
 	}
 	if c.stash != "" {
+		// What the stash holds goes for good, and with it what followed
+		// the file there.
 		drop = append(drop, c.stash)
+		drop = append(drop, f.forget(c.stash)...)
 	}
 	if c.kind == chRemove && c.dir {
 		for _, o := range append([]*change{}, f.pending...) {

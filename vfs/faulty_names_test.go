@@ -439,4 +439,15 @@ func TestUnsyncedListsWhatACrashCouldTake(t *testing.T) {
 	if u := f.Unsynced(); len(u) != 0 {
 		t.Fatalf("all synced, yet %v", u)
 	}
+	// A file written, never synced, removed: once the remove is durable
+	// there is nothing of it left to take.
+	w, err = f.Create(filepath.Join(root, "gone"))
+	must(t, err)
+	w.Write([]byte("never synced"))
+	w.Close()
+	must(t, f.Remove(filepath.Join(root, "gone")))
+	must(t, f.SyncDir(root))
+	if u := f.Unsynced(); len(u) != 0 {
+		t.Fatalf("removed for good, yet %v", u)
+	}
 }
