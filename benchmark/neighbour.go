@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// startNeighbour starts writing cfg.Neighbour MB/s of buffered data to a
+// startNeighbour starts writing cfg.Neighbour MiB/s of buffered data (1 MiB a tick) to a
 // file in the first dir, wrapping at 1 GiB, and returns how to stop it.
 // The kernel writes it back when it likes; syncfs has to write it all.
 func startNeighbour(cfg WriteConfig) func() error {

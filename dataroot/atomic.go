@@ -1,10 +1,7 @@
 package dataroot
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 
 	"github.com/waltool/waltool/vfs"
 )
@@ -25,35 +22,9 @@ const maxMetaFileSize = 1 << 20
 // remove the .tmp file on failure. Neither fsyncs the parent directory; we
 // do, because without it a crash can lose the rename even though the
 // contents were synced. It changes durability only, never the bytes.
-func writeFileAtomic(fsys vfs.FS, path string, data []byte) (err error) {
-	tmp := path + ".tmp"
-	// Pegasus truncates a leftover .tmp; vfs creates exclusively, so a
-	// leftover from a crash is removed first.
-	if err := fsys.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("dataroot: remove stale %s: %w", tmp, err)
+func writeFileAtomic(fsys vfs.FS, path string, data []byte) error {
+	if err := vfs.WriteFileAtomic(fsys, path, data); err != nil {
+		return fmt.Errorf("dataroot: %w", err)
 	}
-	f, err := fsys.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("dataroot: create %s: %w", tmp, err)
-	}
-	defer func() {
-		if err != nil {
-			fsys.Remove(tmp) // best effort, as Pegasus's defer'd remove_path
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("dataroot: write %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("dataroot: fsync %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("dataroot: close %s: %w", tmp, err)
-	}
-	if err = fsys.Rename(tmp, path); err != nil {
-		return fmt.Errorf("dataroot: rename %s to %s: %w", tmp, path, err)
-	}
-	return fsys.SyncDir(filepath.Dir(path))
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/serversim"
 	"github.com/waltool/waltool/vfs"
@@ -33,7 +34,7 @@ func genRoot(t *testing.T, o fixtures.Options) *fixtures.Manifest {
 
 func open(t *testing.T, root, slogDir, dataDirs string) *dataroot.Root {
 	t.Helper()
-	r, err := dataroot.Open(dataroot.Options{Root: root, SlogDir: slogDir, DataDirs: dataDirs, FS: vfs.ReadOnly(vfs.OS)})
+	r, err := dataroot.Open(dataroot.Options{Root: root, Server: dataroot.Flags(slogDir, dataDirs), FS: vfs.ReadOnly(vfs.OS)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,14 +98,14 @@ func TestNotOneServerLegitRoots(t *testing.T) {
 	must("a replica dir removed")
 
 	r := open(t, m.Root, m.SlogDir, m.DataDirs)
-	res, err := replay.Run(r, replay.Options{Version: replay.V23})
+	res, err := replay.Run(r, replay.Options{Version: pegasus.V23})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Orphans) == 0 {
 		t.Fatal("the removed replica's slog mutations should be orphans")
 	}
-	if _, err := serversim.Write(vfs.OS, r, serversim.Options{Version: replay.V23, Seed: 1}); err != nil {
+	if _, err := serversim.Write(vfs.OS, r, serversim.Options{Version: pegasus.V23, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	must("the partition moved away, the 2.3 server restarted and wrote")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/waltool/waltool/format"
@@ -144,23 +145,36 @@ func Resolve(fsys vfs.FS, path string, opts Options) (*Target, error) {
 		t.Logs, err = r.LogDirs()
 		return t, err
 	}
+	// Root.Path is the data root ([core] data_dir) however PATH names it:
+	// the root's lock and its migration journal live there, so ROOT,
+	// ROOT/replica and ROOT/replica/reps must find the same ones.
 	opts.Root, opts.FS = p, fsys
+	app := ReplicaApp
+	if opts.Server.App != "" {
+		app = opts.Server.App
+	}
+	abs := absPath(p)
+	// Laid out as the server lays it out, <data_dir>/replica/reps: its
+	// data root is two levels up, whatever dirs the flags name.
+	repsOfRoot := filepath.Base(abs) == "reps" && filepath.Base(filepath.Dir(abs)) == app && !isDir(fsys, filepath.Join(p, app))
 	switch {
-	case filepath.Base(p) == "replica" && (isDir(fsys, filepath.Join(p, "slog")) || isDir(fsys, filepath.Join(p, "reps"))):
-		opts.Root = filepath.Dir(p)
-	case opts.DataDirs == "" && (opts.Server == nil || opts.Server.DataDirs.Value == "") &&
-		!isDir(fsys, filepath.Join(p, "replica")) && holdsReplicaDirs(fsys, d):
-		// A reps dir: <data_dir>/replica/{reps,slog}.
-		s := ServerSettings{}
-		if opts.Server != nil {
-			s = *opts.Server
+	case filepath.Base(p) == app && (isDir(fsys, filepath.Join(p, "slog")) || isDir(fsys, filepath.Join(p, "reps"))):
+		opts.Root = parentOf(p, 1)
+	case repsOfRoot || !isDir(fsys, filepath.Join(p, app)) && holdsReplicaDirs(fsys, d):
+		// A reps dir: <data_dir>/replica/{reps,slog}. Under another name
+		// it is no server's layout, and its own root.
+		s := opts.Server
+		if repsOfRoot {
+			opts.Root = parentOf(p, 2)
+			s.RootFrom = Setting{Value: opts.Root, From: FromPath, Detail: "ROOT/../.. (ROOT is <data_dir>/" + app + "/reps)"}
 		}
-		s.DataDirs = Setting{Value: p, From: FromPath, Detail: "ROOT (a reps dir)"}
-		if opts.SlogDir == "" && s.SlogDir.Value == "" {
-			opts.SlogDir = filepath.Join(filepath.Dir(p), "slog")
-			s.SlogDirExact = Setting{From: FromPath, Detail: "ROOT/../slog (ROOT is a reps dir)"}
+		if s.DataDirs.Value == "" {
+			s.DataDirs = Setting{Value: p, From: FromPath, Detail: "ROOT (a reps dir)"}
+			if s.SlogDirExact.Value == "" && s.SlogDir.Value == "" {
+				s.SlogDirExact = Setting{Value: filepath.Join(filepath.Dir(p), "slog"), From: FromPath, Detail: "ROOT/../slog (ROOT is a reps dir)"}
+			}
 		}
-		opts.Server = &s
+		opts.Server = s
 	}
 	r, err := Open(opts)
 	if err != nil {
@@ -170,7 +184,7 @@ func Resolve(fsys vfs.FS, path string, opts Options) (*Target, error) {
 		if _, _, err := format.ParseFileName(filepath.Base(p)); err == nil {
 			return nil, &fs.PathError{Op: "open", Path: p, Err: fmt.Errorf("%w (a directory) although named like a log file", vfs.ErrNotRegular)}
 		}
-		return nil, fmt.Errorf("%s: no log file, log dir, replica dir or data root here (no %s, no replicas under %v)", p, r.SlogDir, r.DataDirs)
+		return nil, fmt.Errorf("%s: no log file, log dir, replica dir or data root here (no %s, no replicas under %s)", p, r.SlogDir, strings.Join(r.DataDirPaths(), ", "))
 	}
 	t.Kind, t.Root = RootTarget, r
 	t.Logs, err = r.LogDirs()
@@ -192,6 +206,21 @@ func cleanPath(path string) (string, error) {
 		p = abs
 	}
 	return p, nil
+}
+
+// parentOf is the dir n levels above p, lexically; made absolute when
+// nothing but "." and ".." would be left of it, as cleanPath does.
+func parentOf(p string, n int) string {
+	for range n {
+		if b := filepath.Base(p); b == "." || b == ".." {
+			p = absPath(p)
+		}
+		p = filepath.Dir(p)
+	}
+	if b := filepath.Base(p); b == "." || b == ".." {
+		p = absPath(p)
+	}
+	return p
 }
 
 // absPath is p made absolute, for reading the name of a parent ("plog"

@@ -70,8 +70,10 @@ func TestResolveKinds(t *testing.T) {
 		{root + "/", "data root", root, root, whole},
 		{root + "/replica", "data root", root + "/replica", root, whole},
 		{root + "/replica/", "data root", root + "/replica", root, whole},
-		{reps, "data root", reps, reps, whole},
-		{reps + "/1.4.pegasus/plog/../..", "data root", reps, reps, whole},
+		// The root's lock and journal are in the data root, however PATH
+		// names it.
+		{reps, "data root", reps, root, whole},
+		{reps + "/1.4.pegasus/plog/../..", "data root", reps, root, whole},
 		{root + "/./replica/reps/../../", "data root", root, root, whole},
 		{r14, "replica 1.4", r14, "", []string{"plog dir " + r14 + "/plog 1.4 f"}},
 		{r14 + "/", "replica 1.4", r14, "", []string{"plog dir " + r14 + "/plog 1.4 f"}},
@@ -118,6 +120,7 @@ func TestResolveRelativeAndSymlinked(t *testing.T) {
 			{".", "replica 1.4", r14, 1},
 			{"./", "replica 1.4", r14, 1},
 			{"..", "data root", filepath.Join(root, "replica", "reps"), 3},
+			{"../../../replica/reps", "data root", "../../../replica/reps", 3},
 			{"../../..", "data root", root, 3},
 			{"../..", "data root", filepath.Join(root, "replica"), 3},
 			{"plog", "plog dir", "plog", 1},
@@ -136,6 +139,9 @@ func TestResolveRelativeAndSymlinked(t *testing.T) {
 			}
 			if len(tg.Files()) != c.files {
 				t.Errorf("%s in %s: files %v", c.path, r14, tg.Files())
+			}
+			if tg.Kind == RootTarget && absPath(tg.Root.Path) != root {
+				t.Errorf("%s in %s: the data root is %s, want %s", c.path, r14, tg.Root.Path, root)
 			}
 		}
 		if _, err := Resolve(nil, link, Options{}); err != nil {
@@ -173,22 +179,27 @@ func TestResolveFlagsAndErrors(t *testing.T) {
 	slog := filepath.Join(root, "replica", "slog")
 	reps := filepath.Join(root, "replica", "reps")
 
-	tg, err := Resolve(nil, empty, Options{SlogDir: slog})
+	tg, err := Resolve(nil, empty, Options{Server: Flags(slog, "")})
 	if err != nil || tg.Kind != RootTarget || len(tg.Logs) != 1 || tg.Logs[0].Dir.Path != slog {
 		t.Fatalf("--slog-dir: %v %+v", err, tg)
 	}
-	tg, err = Resolve(nil, empty, Options{DataDirs: reps})
+	tg, err = Resolve(nil, empty, Options{Server: Flags("", reps)})
 	if err != nil || tg.Kind != RootTarget || len(tg.Root.Replicas) != 2 || len(tg.Logs) != 2 {
 		t.Fatalf("--data-dirs: %v %+v", err, tg)
 	}
 	// The reps dir's slog is ../slog unless --slog-dir says otherwise.
-	tg, err = Resolve(nil, reps, Options{SlogDir: empty})
-	if err != nil || tg.Root.SlogDir != empty || len(tg.Logs) != 3 || len(tg.Logs[0].Dir.Files) != 0 {
+	tg, err = Resolve(nil, reps, Options{Server: Flags(empty, "")})
+	if err != nil || tg.Root.SlogDir != empty || len(tg.Logs) != 3 || len(tg.Logs[0].Dir.Files) != 0 || tg.Root.Path != root {
 		t.Fatalf("reps with --slog-dir: %v %+v", err, tg)
+	}
+	// With the data dirs named, the reps dir still stands for its data root.
+	tg, err = Resolve(nil, reps, Options{Server: Flags("", reps)})
+	if err != nil || tg.Root.Path != root || tg.Root.SlogDir != slog || len(tg.Logs) != 3 {
+		t.Fatalf("reps with --data-dirs: %v %+v", err, tg)
 	}
 
 	_, err = Resolve(nil, empty, Options{})
-	if err == nil || !strings.Contains(err.Error(), empty+": no log file, log dir, replica dir or data root here (no "+empty+"/replica/slog, no replicas under [{default "+empty+"/replica/reps}])") {
+	if err == nil || !strings.Contains(err.Error(), empty+": no log file, log dir, replica dir or data root here (no "+empty+"/replica/slog, no replicas under "+empty+"/replica/reps)") {
 		t.Errorf("empty dir: %v", err)
 	}
 	if _, err := Resolve(nil, filepath.Join(root, "nope"), Options{}); !os.IsNotExist(err) {

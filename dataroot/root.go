@@ -21,19 +21,11 @@ type Options struct {
 	// replica/ (a onebox node's "onebox/replica1/data"). It supplies the
 	// defaults below and may be empty when both are given.
 	Root string
-	// SlogDir is the shared-log directory itself, the one holding
-	// log.<index>.<offset> files, overriding Server.SlogDir. (Pegasus's
-	// [replication] slog_dir = X means X/replica/slog: that is
-	// Server.SlogDir.)
-	SlogDir string
-	// DataDirs is a data-dir list as ParseDataDirs reads it: Pegasus's
-	// "tag:/path,..." or plain paths, overriding Server.DataDirs. Default
-	// <Root>/replica/reps, tag "default".
-	DataDirs string
-	// Server are the server's own settings (its config.ini, the flags
-	// named after its keys): Open derives the dirs from them as the server
-	// does (ServerDirs) and records where each came from in Root.Sources.
-	Server *ServerSettings
+	// Server are the server's settings that place its dirs, read once
+	// from its config.ini and the flags named after its keys (or Flags):
+	// Open derives the dirs from them as the server does (ServerDirs) and
+	// records where each came from in Root.Sources.
+	Server ServerSettings
 	// NoSlog states that the server has no slog (a root that never ran a
 	// Pegasus <= 2.5): the slog dir is not read, and a missing one is no
 	// finding; one that holds log files is.
@@ -95,19 +87,13 @@ func Open(opts Options) (*Root, error) {
 			return nil, fmt.Errorf("dataroot: root %s is not a directory", opts.Root)
 		}
 	}
-	var s ServerSettings
-	if opts.Server != nil {
-		s = *opts.Server
-	}
+	s := opts.Server
 	if s.RootFrom.From == "" {
 		s.RootFrom = Setting{From: FromPath, Detail: "ROOT"}
 	}
-	exactSlog := opts.SlogDir
+	exactSlog := s.SlogDirExact.Value
 	if exactSlog != "" {
 		s.SlogDir = Setting{Value: "", From: FromPath}
-	}
-	if opts.DataDirs != "" {
-		s.DataDirs = Setting{Value: opts.DataDirs, From: FromFlag, Detail: "data dirs"}
 	}
 	if opts.Root == "" && (exactSlog == "" && s.SlogDir.Value == "") {
 		return nil, errors.New("dataroot: need a root or a slog dir")
@@ -124,10 +110,7 @@ func Open(opts Options) (*Root, error) {
 		return nil, err
 	}
 	if exactSlog != "" {
-		src.SlogDir = DirSource{Path: exactSlog, From: FromPath, Detail: "the slog dir itself"}
-		if opts.Server != nil && opts.Server.SlogDirExact.Detail != "" {
-			src.SlogDir.Detail = opts.Server.SlogDirExact.Detail
-		}
+		src.SlogDir = DirSource{Path: exactSlog, From: s.SlogDirExact.from(), Detail: s.SlogDirExact.Detail}
 	}
 	src.NoSlog = opts.NoSlog
 	if opts.Root != "" {
@@ -242,6 +225,12 @@ func (r *Root) scanDataDir(dd DataDir) string {
 		r.addFinding(dd.Path, finding.Missing, "data dir does not exist, so its replicas (if any) are not covered: check [replication] data_dirs / --data-dirs (a mistyped path?); the server would create it empty and drop the slog mutations of the replicas it held")
 		return "missing"
 	}
+	if errors.Is(err, syscall.ENOTDIR) {
+		// The path or one of its parents is a file: a layout mistake, as a
+		// missing dir is, not a read that failed.
+		r.addFinding(dd.Path, finding.Missing, "data dir is not a directory (it, or a dir above it, is a file), so its replicas (if any) are not covered: check [replication] data_dirs / --data-dirs")
+		return "not a directory"
+	}
 	if err != nil {
 		r.addFinding(dd.Path, finding.Error, fmt.Sprintf("data dir cannot be listed (%v), so its replicas are not covered", unwrapPath(errors.Unwrap(err))))
 		return "unreadable"
@@ -289,7 +278,7 @@ func (r *Root) addFinding(path string, c finding.Class, msg string) {
 // OpenAt discovers the root at path through fsys with its slog dir and
 // its data dirs (reps dirs, as paths) given.
 func OpenAt(fsys vfs.FS, path, slogDir string, dataDirs []string) (*Root, error) {
-	return Open(Options{Root: path, SlogDir: slogDir, DataDirs: strings.Join(dataDirs, ","), FS: fsys})
+	return Open(Options{Root: path, Server: Flags(slogDir, strings.Join(dataDirs, ",")), FS: fsys})
 }
 
 // Reopen discovers r again through fsys, the same root path, slog dir and

@@ -174,8 +174,8 @@ func TestOpenTaggedDataDirs(t *testing.T) {
 	dup := mkReplica(t, d2, gp(1, 0), 4)
 	slog := filepath.Join(base, "elsewhere")
 
-	r, err := Open(Options{SlogDir: slog, DataDirs: "ssd1:" + filepath.Join(base, "ssd1") + ",ssd2:" + filepath.Join(base, "ssd2") +
-		",ssd3:" + filepath.Join(base, "ssd3")})
+	r, err := Open(Options{Server: Flags(slog, "ssd1:"+filepath.Join(base, "ssd1")+",ssd2:"+filepath.Join(base, "ssd2")+
+		",ssd3:"+filepath.Join(base, "ssd3"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,12 +218,12 @@ func TestOpenOptions(t *testing.T) {
 		ok   bool
 	}{
 		{"nothing", Options{}, false},
-		{"slog only", Options{SlogDir: base}, false},
-		{"data dirs only", Options{DataDirs: base}, false},
-		{"both overrides", Options{SlogDir: base, DataDirs: base}, true},
+		{"slog only", Options{Server: Flags(base, "")}, false},
+		{"data dirs only", Options{Server: Flags("", base)}, false},
+		{"both overrides", Options{Server: Flags(base, base)}, true},
 		{"missing root", Options{Root: filepath.Join(base, "nope")}, false},
 		{"root is a file", Options{Root: file}, false},
-		{"bad data dirs", Options{Root: base, DataDirs: "a:/x,/y"}, false},
+		{"bad data dirs", Options{Root: base, Server: Flags("", "a:/x,/y")}, false},
 		{"empty root", Options{Root: base}, true},
 	} {
 		_, err := Open(tc.opts)

@@ -65,9 +65,23 @@ type ServerSettings struct {
 	BlackListFile Setting
 	// RootFrom says where Options.Root came from (FromPath, FromConfig).
 	RootFrom Setting
-	// SlogDirExact, when its Detail is set, describes an Options.SlogDir
-	// (the slog dir itself) for reports.
+	// SlogDirExact, when its Value is set, is the slog dir itself (the dir
+	// holding log.<index>.<offset> files), overriding SlogDir.
 	SlogDirExact Setting
+}
+
+// Flags are the settings a caller names directly: slogDir, the slog dir
+// itself, and dataDirs, a data-dir list as ParseDataDirs reads it
+// ("tag:/path,..." or plain paths); "" leaves either to the defaults.
+func Flags(slogDir, dataDirs string) ServerSettings {
+	var s ServerSettings
+	if slogDir != "" {
+		s.SlogDirExact = Setting{Value: slogDir, From: FromPath, Detail: "the slog dir itself"}
+	}
+	if dataDirs != "" {
+		s.DataDirs = Setting{Value: dataDirs, From: FromFlag, Detail: "data dirs"}
+	}
+	return s
 }
 
 // DirSource is a resolved directory and where it came from, as every

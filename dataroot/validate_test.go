@@ -87,7 +87,7 @@ func TestValidateReplica(t *testing.T) {
 			if tc.damage != nil {
 				tc.damage(t, dir)
 			}
-			r, err := Open(Options{SlogDir: reps, DataDirs: reps})
+			r, err := Open(Options{Server: Flags(reps, reps)})
 			if err != nil {
 				t.Fatal(err)
 			}

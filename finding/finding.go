@@ -166,3 +166,15 @@ func AnyFatal(fs []Finding) bool {
 	}
 	return false
 }
+
+// Refused is an error explained by findings: a library that stops at what
+// Pegasus would refuse (a slog the server cannot replay, an abort) returns
+// it, so that its caller reports each finding, located, and classes the
+// outcome by them (what Pegasus refuses is a finding, waltool unable to
+// read is an error).
+type Refused struct {
+	Msg      string
+	Findings []Finding
+}
+
+func (r *Refused) Error() string { return r.Msg }

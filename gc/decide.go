@@ -6,6 +6,7 @@ import (
 
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/iec"
 )
 
 // Citations below: "ml24" is apache/incubator-pegasus v2.4.0
@@ -134,8 +135,8 @@ func shouldReserve(f PlogFile, reserved, maxSize, maxTime, now int64) (bool, str
 	if f.Mtime+maxTime < now { // ml24 L1279
 		return false, ""
 	}
-	return true, fmt.Sprintf("reserved: %d bytes kept so far + %d ≤ log_private_reserve_max_size_mb (%d bytes), and written %ds ago ≤ log_private_reserve_max_time_seconds (%d) (should_reserve_file)",
-		reserved, f.Size, maxSize, now-f.Mtime, maxTime)
+	return true, fmt.Sprintf("reserved: %s kept so far + %s ≤ log_private_reserve_max_size_mb (%s), and written %ds ago ≤ log_private_reserve_max_time_seconds (%d) (should_reserve_file)",
+		iec.Bytes(reserved), iec.Bytes(f.Size), iec.Bytes(maxSize), now-f.Mtime, maxTime)
 }
 
 // DecidePlog is one pass of the private-log GC (ml24 L1288-1411, the same

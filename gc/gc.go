@@ -4,14 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/logrules"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
 )
@@ -49,9 +53,9 @@ type Limits struct {
 // 36000 in every version. log_shared_file_count_limit is 100 (v2.4.0
 // replication_common.cpp); log_shared_gc_flush_replicas_limit 64 (v2.5.0
 // replica_stub.cpp DSN_DEFINE_uint64, L170-177).
-func DefaultLimits(v replay.Version) Limits {
+func DefaultLimits(v pegasus.Version) Limits {
 	l := Limits{LogSharedFileCountLimit: 100, LogSharedGCFlushReplicasLimit: 64}
-	if v == replay.V26 {
+	if v == pegasus.V26 {
 		l.LogPrivateReserveMaxSizeMB, l.LogPrivateReserveMaxTimeSeconds = 1000, 36000
 	}
 	return l
@@ -63,11 +67,11 @@ var ShippedLimits = Limits{LogPrivateReserveMaxSizeMB: 1000, LogPrivateReserveMa
 
 // RuleFor is the slog rule of a server version: 2.3 and 2.4 run the ≤ 2.4
 // rule, 2.5 its own; 2.6 has no slog ("" ).
-func RuleFor(v replay.Version) Rule {
+func RuleFor(v pegasus.Version) Rule {
 	switch v {
-	case replay.V23, replay.V24:
+	case pegasus.V23, pegasus.V24:
 		return Rule24
-	case replay.V25:
+	case pegasus.V25:
 		return Rule25
 	}
 	return ""
@@ -76,7 +80,7 @@ func RuleFor(v replay.Version) Rule {
 // Options of a dry run.
 type Options struct {
 	// Version is the server's version (default 2.4).
-	Version replay.Version
+	Version pegasus.Version
 	// Rule is the slog rule; "" follows Version.
 	Rule Rule
 	Logs Logs // default LogSlog
@@ -91,6 +95,9 @@ type Options struct {
 	// Replay is a replay of the root under Version with DurableDecrees,
 	// when the caller already has one.
 	Replay *replay.Result
+	// ServerAddress is the replica server's ip:port, as the flush command
+	// names it; "" prints AddressPlaceholder (it is not on disk).
+	ServerAddress string
 }
 
 // File is one log file and its verdict.
@@ -148,7 +155,7 @@ type DiskTotal struct {
 // Report is a dry run's answer.
 type Report struct {
 	Rule          Rule             `json:"rule"`
-	ServerVersion replay.Version   `json:"server_version"`
+	ServerVersion pegasus.Version  `json:"server_version"`
 	Logs          Logs             `json:"log"`
 	Now           int64            `json:"now"`
 	Limits        Limits           `json:"limits"`
@@ -186,7 +193,7 @@ func (r *Report) Blocked() bool {
 			return true
 		}
 	}
-	return r.ServerVersion == replay.V26 && r.Logs != LogPlog && r.slogFiles() > 0
+	return r.ServerVersion == pegasus.V26 && r.Logs != LogPlog && r.slogFiles() > 0
 }
 
 func (r *Report) slogFiles() int {
@@ -235,19 +242,42 @@ func (r *Report) Plan() []DirPlan {
 	return out
 }
 
-// CheckpointCommand is the server's own command that makes a replica
-// checkpoint (flush its memtable) now: v2.5.0 src/replica/replica_stub.cpp
-// replica_stub::register_ctrl_command L2629 ("replica.trigger-checkpoint
-// [id1,id2,...]", id 'app_id' or 'app_id.partition_id'), the same at v2.4.0.
-func CheckpointCommand(g gpid.Gpid) string {
-	return "remote_command -t <replica_server> replica.trigger-checkpoint " + g.String()
+// AddressPlaceholder stands for the replica server's address in the flush
+// command when the caller does not know it.
+const AddressPlaceholder = "<replica_server_ip:port>"
+
+// CheckpointCommand is the Pegasus shell command that makes the replicas gs
+// of the replica server at addr checkpoint (flush their memtables) now, in
+// one call. The shell's `remote_command [-t all|meta-server|replica-server]
+// [-l ip:port,...] <command> [args]` (src/shell/main.cpp, handler
+// remote_command in src/shell/commands/node_management.cpp, v2.3.0 to
+// v2.5.0) takes one server with -l, which it parses with
+// rpc_address::from_string_ipv4: an IPv4 address or localhost, and a port.
+// The server's "replica.trigger-checkpoint [id1,id2,...]" (v2.5.0
+// src/replica/replica_stub.cpp, v2.4.0 src/rdsn/src/replica/
+// replica_stub.cpp: replica_stub::register_ctrl_command) runs
+// exec_command_on_replica, which splits each argument on ',' and takes
+// app_id.partition_index ids; with no id it checkpoints every replica, so
+// no command is made for an empty gs.
+func CheckpointCommand(addr string, gs []gpid.Gpid) string {
+	if len(gs) == 0 {
+		return ""
+	}
+	if addr == "" {
+		addr = AddressPlaceholder
+	}
+	ids := make([]string, len(gs))
+	for i, g := range gs {
+		ids[i] = g.String()
+	}
+	return "remote_command -l " + addr + " replica.trigger-checkpoint " + strings.Join(ids, ",")
 }
 
 // Run is a dry run of the GC of a data root: it reads only, through
 // root.FS.
 func Run(root *dataroot.Root, opts Options) (*Report, error) {
 	if opts.Version == "" {
-		opts.Version = replay.V24
+		opts.Version = pegasus.V24
 	}
 	if opts.Logs == "" {
 		opts.Logs = LogSlog
@@ -315,6 +345,7 @@ func Run(root *dataroot.Root, opts Options) (*Report, error) {
 		rep.Notes = append(rep.Notes, "plog GC runs in the server only for a replica serving (not PS_INACTIVE or PS_ERROR, replica_chkpt.cpp): right after a start, until the meta server assigns it")
 	}
 	rep.totals()
+	rep.flushCommand(opts.ServerAddress)
 	return rep, nil
 }
 
@@ -385,7 +416,7 @@ func (rep *Report) slog(root *dataroot.Root, opts Options, conds []Condition, in
 	}
 	d := DecideSlog(SlogInput{Rule: opts.Rule, Files: files, InMemory: inMem, Conditions: conds, CurrentIndex: -1,
 		FileCountLimit: opts.Limits.LogSharedFileCountLimit, FlushLimit: opts.Limits.LogSharedGCFlushReplicasLimit,
-		KeepNewest: opts.Version == replay.V23})
+		KeepNewest: opts.Version == pegasus.V23})
 	for i, f := range files {
 		fd := d.Files[i]
 		ld.Files = append(ld.Files, File{Path: f.Path, Log: "slog", Index: f.Index, Size: f.Size, Verdict: fd.Verdict, Reason: fd.Reason, BlockedBy: nonNil(fd.BlockedBy)})
@@ -532,7 +563,7 @@ func (rep *Report) totals() {
 				if rb == nil {
 					g := b.Gpid
 					rb = &ReplicaBlocker{Finding: finding.New(finding.Warning, d.Path, "").For(g), Log: d.Log, DurableDecree: b.DurableDecree,
-						PlogMaxCommit: b.PlogMaxCommit, Confirmed: b.ConfirmedDecree, Command: CheckpointCommand(g), EmergencyCheckpoint: d.Log == "slog" && ckpt[g]}
+						PlogMaxCommit: b.PlogMaxCommit, Confirmed: b.ConfirmedDecree, EmergencyCheckpoint: d.Log == "slog" && ckpt[g]}
 					blockers[key{b.Gpid, d.Log}] = rb
 				}
 				rb.Files++
@@ -546,7 +577,11 @@ func (rep *Report) totals() {
 	}
 	for _, rb := range blockers {
 		rb.Release = release(rb)
-		rb.Message = fmt.Sprintf("holds back %d %s file(s), %d bytes: its %s reaches decree %d; it needs %d", rb.Files, rb.Log, rb.Bytes, condName(rb), condValue(rb), rb.NeedsDecree)
+		files := "files"
+		if rb.Files == 1 {
+			files = "file"
+		}
+		rb.Message = fmt.Sprintf("holds back %d %s %s, %s: its %s reaches decree %d; it needs %d", rb.Files, rb.Log, files, iec.Bytes(rb.Bytes), condName(rb), condValue(rb), rb.NeedsDecree)
 		rep.Blockers = append(rep.Blockers, *rb)
 	}
 	sort.Slice(rep.Blockers, func(i, j int) bool {
@@ -600,11 +635,37 @@ func condValue(rb *ReplicaBlocker) int64 {
 	return v
 }
 
+// flushCommand gives every blocker the one command that flushes every
+// blocked replica of the server at addr (a replica the plog or a
+// duplication holds back is flushed too: harmless, and its release says
+// what else it needs).
+func (rep *Report) flushCommand(addr string) {
+	var gs []gpid.Gpid
+	for _, b := range rep.Blockers {
+		if !slices.Contains(gs, *b.Gpid) {
+			gs = append(gs, *b.Gpid)
+		}
+	}
+	cmd := CheckpointCommand(addr, gs)
+	for i := range rep.Blockers {
+		rep.Blockers[i].Command = cmd
+	}
+}
+
+// FlushCommand is the one command that flushes every blocked replica, ""
+// when none is blocked.
+func (rep *Report) FlushCommand() string {
+	if len(rep.Blockers) == 0 {
+		return ""
+	}
+	return rep.Blockers[0].Command
+}
+
 // release says what lets a blocker's files go.
 func release(rb *ReplicaBlocker) []string {
 	out := []string{}
 	if rb.DurableDecree < rb.NeedsDecree {
-		out = append(out, fmt.Sprintf("the durable decree must reach %d (it is %d): flush the replica, on the running server: %s", rb.NeedsDecree, rb.DurableDecree, rb.Command))
+		out = append(out, fmt.Sprintf("the durable decree must reach %d (it is %d): flush the replica on the running server (the flush command below)", rb.NeedsDecree, rb.DurableDecree))
 	}
 	if rb.PlogMaxCommit != nil && *rb.PlogMaxCommit < rb.NeedsDecree {
 		out = append(out, fmt.Sprintf("the plog's max_commit_on_disk must reach %d (it is %d): the plog lacks slog decrees; a ≤ 2.5 server appends them to the plog when it replays the slog at start (replica::replay_mutation), and later writes carry it further; offline, nothing does", rb.NeedsDecree, *rb.PlogMaxCommit))

@@ -14,7 +14,7 @@ import (
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/slog"
 	"github.com/waltool/waltool/gpid"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -123,11 +123,11 @@ func TestRunSlog(t *testing.T) {
 		empties bool
 		blocked bool
 	}{
-		{"2.5: durable 10 and plog max commit 10 cover the slog's decrees: it empties", Options{Version: replay.V25}, "DDD", true, false},
-		{"2.4: nothing appended since open, three files: all go", Options{Version: replay.V24}, "DDD", true, false},
-		{"2.3 writes the slog: the offline guard keeps the newest", Options{Version: replay.V23}, "DDk", false, false},
-		{"durable 5: 1.4 holds the files with decrees above 5", Options{Version: replay.V25, DurableDecrees: map[gpid.Gpid]int64{g14: 5}}, "DBB", false, true},
-		{"2.6 has no slog GC: files stranded", Options{Version: replay.V26}, "kkk", false, true},
+		{"2.5: durable 10 and plog max commit 10 cover the slog's decrees: it empties", Options{Version: pegasus.V25}, "DDD", true, false},
+		{"2.4: nothing appended since open, three files: all go", Options{Version: pegasus.V24}, "DDD", true, false},
+		{"2.3 writes the slog: the offline guard keeps the newest", Options{Version: pegasus.V23}, "DDk", false, false},
+		{"durable 5: 1.4 holds the files with decrees above 5", Options{Version: pegasus.V25, DurableDecrees: map[gpid.Gpid]int64{g14: 5}}, "DBB", false, true},
+		{"2.6 has no slog GC: files stranded", Options{Version: pegasus.V26}, "kkk", false, true},
 	}
 	for _, c := range cases {
 		c.opts.Limits = DefaultLimits(c.opts.Version)
@@ -136,9 +136,9 @@ func TestRunSlog(t *testing.T) {
 			t.Errorf("%s: %s empties %v blocked %v; findings %v", c.name, got, rep.SlogEmpties, rep.Blocked(), rep.Findings)
 		}
 	}
-	rep := run(t, root, Options{Version: replay.V25, Limits: DefaultLimits(replay.V25), DurableDecrees: map[gpid.Gpid]int64{g14: 5}})
+	rep := run(t, root, Options{Version: pegasus.V25, Limits: DefaultLimits(pegasus.V25), DurableDecrees: map[gpid.Gpid]int64{g14: 5}})
 	if len(rep.Blockers) != 1 || *rep.Blockers[0].Gpid != g14 || rep.Blockers[0].NeedsDecree != 10 || rep.Blockers[0].DurableDecree != 5 ||
-		!rep.Blockers[0].EmergencyCheckpoint || rep.Blockers[0].Command != "remote_command -t <replica_server> replica.trigger-checkpoint 1.4" ||
+		!rep.Blockers[0].EmergencyCheckpoint || rep.Blockers[0].Command != "remote_command -l <replica_server_ip:port> replica.trigger-checkpoint 1.4" ||
 		!cmp.Equal(rep.Checkpoints, []gpid.Gpid{g14}) {
 		t.Fatalf("%+v", rep.Blockers)
 	}
@@ -148,11 +148,11 @@ func TestRunSlog(t *testing.T) {
 // 2.5 deletes it.
 func TestRunLoneSlogFile(t *testing.T) {
 	root := handRoot(t, 1, false, false)
-	rep := run(t, root, Options{Version: replay.V24, Limits: DefaultLimits(replay.V24)})
+	rep := run(t, root, Options{Version: pegasus.V24, Limits: DefaultLimits(pegasus.V24)})
 	if fileVerdicts(rep, "slog") != "k" || rep.Blocked() || rep.SlogEmpties || len(rep.Notes) == 0 {
 		t.Fatalf("%s %+v", fileVerdicts(rep, "slog"), rep)
 	}
-	rep = run(t, root, Options{Version: replay.V24, Rule: Rule25, Limits: DefaultLimits(replay.V24)})
+	rep = run(t, root, Options{Version: pegasus.V24, Rule: Rule25, Limits: DefaultLimits(pegasus.V24)})
 	if fileVerdicts(rep, "slog") != "D" || !rep.SlogEmpties {
 		t.Fatalf("%s", fileVerdicts(rep, "slog"))
 	}
@@ -163,7 +163,7 @@ func TestRunLoneSlogFile(t *testing.T) {
 // file with its decrees, and the release names the plog.
 func TestRunReplicaWithoutPlog(t *testing.T) {
 	root := handRoot(t, 3, false, true)
-	rep := run(t, root, Options{Version: replay.V25, Limits: DefaultLimits(replay.V25)})
+	rep := run(t, root, Options{Version: pegasus.V25, Limits: DefaultLimits(pegasus.V25)})
 	if got := fileVerdicts(rep, "slog"); got != "BBB" {
 		t.Fatalf("%s %v", got, rep.Findings)
 	}
@@ -185,7 +185,7 @@ func TestRunReplicaWithoutPlog(t *testing.T) {
 // confirmed) and valid_start_offset 0 (L131-141).
 func TestRunPlog(t *testing.T) {
 	root := handRoot(t, 3, false, false)
-	rep := run(t, root, Options{Version: replay.V25, Logs: LogPlog, Limits: DefaultLimits(replay.V25)})
+	rep := run(t, root, Options{Version: pegasus.V25, Logs: LogPlog, Limits: DefaultLimits(pegasus.V25)})
 	if got := fileVerdicts(rep, "plog"); got != "DDB" || fileVerdicts(rep, "slog") != "" {
 		t.Fatalf("%s", got)
 	}
@@ -202,11 +202,11 @@ func TestRunPlog(t *testing.T) {
 	}
 
 	root = handRoot(t, 3, true, false)
-	rep = run(t, root, Options{Version: replay.V25, Logs: LogPlog, Limits: DefaultLimits(replay.V25)})
+	rep = run(t, root, Options{Version: pegasus.V25, Logs: LogPlog, Limits: DefaultLimits(pegasus.V25)})
 	if got := fileVerdicts(rep, "plog"); got != "kkk" || !strings.Contains(rep.Files[0].Reason, "--dup-confirmed") {
 		t.Fatalf("%s %+v", got, rep.Files)
 	}
-	rep = run(t, root, Options{Version: replay.V25, Logs: LogPlog, Limits: DefaultLimits(replay.V25), DupConfirmed: map[gpid.Gpid]int64{g14: 3}})
+	rep = run(t, root, Options{Version: pegasus.V25, Logs: LogPlog, Limits: DefaultLimits(pegasus.V25), DupConfirmed: map[gpid.Gpid]int64{g14: 3}})
 	if got := fileVerdicts(rep, "plog"); got != "BBB" || *rep.Files[0].BlockedBy[0].ConfirmedDecree != 3 {
 		t.Fatalf("%s %+v", got, rep.Files)
 	}
@@ -240,8 +240,8 @@ func TestDryRunChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := snapshot(t, out)
-	for _, v := range []replay.Version{replay.V23, replay.V24, replay.V25, replay.V26} {
-		r, err := dataroot.Open(dataroot.Options{Root: out, DataDirs: m.DataDirs, FS: vfs.ReadOnly(vfs.OS)})
+	for _, v := range []pegasus.Version{pegasus.V23, pegasus.V24, pegasus.V25, pegasus.V26} {
+		r, err := dataroot.Open(dataroot.Options{Root: out, Server: dataroot.Flags("", m.DataDirs), FS: vfs.ReadOnly(vfs.OS)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,5 +266,20 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 	if d := cmp.Diff(before, snapshot(t, out)); d != "" {
 		t.Fatalf("tree changed:\n%s", d)
+	}
+}
+
+// One command for every replica of the server, in the order given; none
+// for no replica (the server would checkpoint every replica it has).
+func TestCheckpointCommand(t *testing.T) {
+	gs := []gpid.Gpid{{App: 1, Partition: 2}, {App: 1, Partition: 10}, {App: 3, Partition: 0}}
+	if got := CheckpointCommand("10.0.0.1:34801", gs); got != "remote_command -l 10.0.0.1:34801 replica.trigger-checkpoint 1.2,1.10,3.0" {
+		t.Errorf("%q", got)
+	}
+	if got := CheckpointCommand("", gs[:1]); got != "remote_command -l "+AddressPlaceholder+" replica.trigger-checkpoint 1.2" {
+		t.Errorf("%q", got)
+	}
+	if got := CheckpointCommand("10.0.0.1:34801", nil); got != "" {
+		t.Errorf("no replica: %q", got)
 	}
 }

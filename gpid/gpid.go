@@ -4,6 +4,7 @@
 package gpid
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -39,21 +40,40 @@ func (g Gpid) Less(o Gpid) bool {
 	return g.Partition < o.Partition
 }
 
+// ParseError is a string that is no gpid, and why, in words for people.
+type ParseError struct {
+	Input  string
+	Reason string
+}
+
+func (e *ParseError) Error() string { return fmt.Sprintf("gpid %q: %s", e.Input, e.Reason) }
+
 // Parse parses "<app_id>.<partition_index>".
 func Parse(s string) (Gpid, error) {
 	a, p, ok := strings.Cut(s, ".")
 	if !ok {
-		return Gpid{}, fmt.Errorf("gpid %q: want <app_id>.<partition_index>", s)
+		return Gpid{}, &ParseError{s, "want <app_id>.<partition_index>, as 1.4"}
 	}
-	app, err := strconv.ParseInt(a, 10, 32)
+	app, err := parseInt32(s, a, "app id")
 	if err != nil {
-		return Gpid{}, fmt.Errorf("gpid %q: app id: %w", s, err)
+		return Gpid{}, err
 	}
-	pidx, err := strconv.ParseInt(p, 10, 32)
+	pidx, err := parseInt32(s, p, "partition index")
 	if err != nil {
-		return Gpid{}, fmt.Errorf("gpid %q: partition index: %w", s, err)
+		return Gpid{}, err
 	}
-	return Gpid{App: int32(app), Partition: int32(pidx)}, nil
+	return Gpid{App: app, Partition: pidx}, nil
+}
+
+func parseInt32(s, part, what string) (int32, error) {
+	n, err := strconv.ParseInt(part, 10, 32)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, &ParseError{s, "the " + what + " is too large"}
+	case err != nil:
+		return 0, &ParseError{s, "the " + what + " must be a whole number"}
+	}
+	return int32(n), nil
 }
 
 // MarshalText makes gpids usable as JSON object keys ("1.4").

@@ -92,18 +92,21 @@ const (
 
 var (
 	// ErrUnfinished: Begin found a run that is neither finished nor rolled back.
-	ErrUnfinished = errors.New("journal: an unfinished run exists")
+	ErrUnfinished = errors.New("an unfinished migration run exists")
 	// ErrNoRun: Open found no run in the root; Last, none that is not
 	// rolled back.
-	ErrNoRun = errors.New("journal: no run in this root")
+	ErrNoRun = errors.New("no migration run in this root")
 	// ErrChanged: a file a step made or moved no longer has its recorded
 	// checksum (or is missing): something other than the run changed it.
-	ErrChanged = errors.New("journal: changed since the step")
+	ErrChanged = errors.New("changed since the journal's step")
 	// ErrCorrupt: a journal record other than a segment's last is damaged.
-	ErrCorrupt = errors.New("journal: corrupt")
+	ErrCorrupt = errors.New("the journal is corrupt")
 	// ErrState: the step is not allowed in the run's state (finished,
 	// rolling back, rolled back, steps pending).
 	ErrState = errors.New("journal")
+	// ErrForeign: the journal was written for another root (see
+	// ForeignError).
+	ErrForeign = errors.New("the journal was written for another root")
 )
 
 // Run describes a run.
@@ -118,6 +121,13 @@ type Run struct {
 	// Prev is set by Begin: the ID of the newest run before this one, if
 	// any. It orders the history whatever the clock did between runs.
 	Prev string `json:"prev,omitempty"`
+	// Root is set by Begin: the root's absolute path, symlinks resolved.
+	// The steps name the root's files by absolute path, so a journal read
+	// in another root (a copy of this one, or this one moved) would act
+	// on this root's files, or on none: resume, rollback and a new Begin
+	// refuse it (Journal.Foreign). Journals older than Root have none and
+	// are taken as the root's own.
+	Root string `json:"root,omitempty"`
 }
 
 func (r Run) String() string {
@@ -196,6 +206,9 @@ type Journal struct {
 	fsys vfs.FS
 	root string
 	dir  string
+	// foreign is the root the run was written for (Run.Root) when root is
+	// another one, "" when it is root's own.
+	foreign string
 
 	mu          sync.Mutex
 	run         Run
@@ -240,20 +253,15 @@ func Begin(fsys vfs.FS, root string, run Run) (*Journal, error) {
 	case err != nil:
 		return nil, err
 	}
-	// No run may be unfinished, nor any rollback, the archived runs' (Last
-	// undoes those in place) included.
 	runs, err := History(fsys, root)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range runs {
-		if r.rolledBack.IsZero() && (r.finished.IsZero() || r.rollingBack) {
-			how := "interrupted"
-			if r.rollingBack {
-				how = "interrupted while rolling back"
-			}
-			return nil, fmt.Errorf("%w in %s: %s, %s; `waltool migrate resume` finishes it or `waltool migrate rollback` undoes it, and only then can another run begin", ErrUnfinished, root, r.run, how)
-		}
+	if err := refuseForeign(runs); err != nil {
+		return nil, err
+	}
+	if err := unfinished(runs, root); err != nil {
+		return nil, err
 	}
 	if old != nil {
 		if err := old.archive(); err != nil {
@@ -268,6 +276,7 @@ func Begin(fsys vfs.FS, root string, run Run) (*Journal, error) {
 		run.Started = time.Now()
 	}
 	run.ID = fmt.Sprintf("%s-%d", run.Started.UTC().Format("20060102T150405.000000000Z"), os.Getpid())
+	run.Root = canonicalRoot(root)
 	if err := fsys.Mkdir(runDir(root), 0o755); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
@@ -276,6 +285,11 @@ func Begin(fsys vfs.FS, root string, run Run) (*Journal, error) {
 	}
 	j := &Journal{fsys: fsys, root: root, dir: runDir(root), run: run, byKey: map[string]*step{}, nextSeg: 1}
 	if err := j.append(record{Kind: "begin", Time: run.Started, Run: &run}); err != nil {
+		j.closeSeg()
+		return nil, err
+	}
+	// The attempt that planned this run is a run now.
+	if err := endAttempt(fsys, root); err != nil {
 		j.closeSeg()
 		return nil, err
 	}
@@ -357,6 +371,10 @@ type State struct {
 	RolledBack   bool      `json:"rolled_back"`
 	RolledBackAt time.Time `json:"rolled_back_at,omitzero"`
 	StepsUndone  int       `json:"steps_undone"`
+	// WrittenFor is the root the run was written for when that is not the
+	// root it was read in (a copy, or a move: see Foreign); the state
+	// above is the run's there, and nothing can be done with it here.
+	WrittenFor string `json:"written_for,omitempty"`
 }
 
 // State reports the run.
@@ -365,7 +383,7 @@ func (j *Journal) State() State {
 	defer j.mu.Unlock()
 	st := State{Run: j.run, Dir: j.dir, Phases: append([]string{}, j.phases...), PhaseTimes: append([]time.Time{}, j.phaseTimes...), Steps: []StepState{},
 		Finished: !j.finished.IsZero(), FinishedAt: j.finished, RollingBack: j.rollingBack && j.rolledBack.IsZero(),
-		RolledBack: !j.rolledBack.IsZero(), RolledBackAt: j.rolledBack, StepsUndone: j.undone}
+		RolledBack: !j.rolledBack.IsZero(), RolledBackAt: j.rolledBack, StepsUndone: j.undone, WrittenFor: j.foreign}
 	for _, s := range j.steps {
 		st.Steps = append(st.Steps, StepState{Step: s.n, Op: s.op, Path: s.path, From: s.from, Size: s.size, SHA256: s.sum, Done: s.done, Undone: s.undone})
 		if s.done {
@@ -404,6 +422,9 @@ func (j *Journal) Finish() error {
 
 // writable refuses a new record in a run rolling back or rolled back.
 func (j *Journal) writable() error {
+	if err := j.foreignErr(); err != nil {
+		return err
+	}
 	if !j.rolledBack.IsZero() {
 		return fmt.Errorf("%w: the run %s was rolled back", ErrState, j.run)
 	}
@@ -507,6 +528,48 @@ func History(fsys vfs.FS, root string) ([]*Journal, error) {
 		}
 	}
 	return ordered(runs, cur), nil
+}
+
+// RefuseUnfinished fails with ErrUnfinished, naming the run, when a run of
+// root is unfinished or its rollback is: then no other run may begin. A
+// run takes the root's lock and calls it before it reads anything to plan
+// (Begin checks again).
+func RefuseUnfinished(fsys vfs.FS, root string) error {
+	runs, err := History(fsys, filepath.Clean(root))
+	if err != nil {
+		return err
+	}
+	if err := refuseForeign(runs); err != nil {
+		return err
+	}
+	return unfinished(runs, filepath.Clean(root))
+}
+
+// refuseForeign fails with the first run of runs written for another
+// root: a run begun beside it would chain onto a history that is not this
+// root's, and its rollback would reach into the other root.
+func refuseForeign(runs []*Journal) error {
+	for _, r := range runs {
+		if err := r.Foreign(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unfinished is the refusal of RefuseUnfinished over runs, the archived
+// runs' (Last undoes those in place) included.
+func unfinished(runs []*Journal, root string) error {
+	for _, r := range runs {
+		if r.rolledBack.IsZero() && (r.finished.IsZero() || r.rollingBack) {
+			how := "interrupted"
+			if r.rollingBack {
+				how = "interrupted while rolling back"
+			}
+			return fmt.Errorf("%w in %s: %s, %s; `waltool migrate resume` finishes it or `waltool migrate rollback` undoes it, and only then can another run begin", ErrUnfinished, root, r.run, how)
+		}
+	}
+	return nil
 }
 
 // ordered sorts the archived runs and cur, the current one (nil when a
@@ -636,6 +699,7 @@ func loadDir(fsys vfs.FS, root, dir string) (*Journal, error) {
 	if !begun {
 		return nil, errNoBegin
 	}
+	j.foreign = foreignRoot(fsys, root, j.run.Root)
 	return j, nil
 }
 

@@ -38,11 +38,18 @@ type Report struct {
 // first step it cannot undo, which stays in the tree with everything
 // before it. An archived run is rolled back only once every run begun
 // after it is (strictly newest first: see History); it refuses otherwise,
-// changing nothing. The caller holds the root's lock.
+// changing nothing. Before its first change it checks every step still to
+// undo (CheckRollback): one it could not undo (a file changed since the
+// step, a destination taken, a dir it removes not empty) refuses the
+// whole rollback, changing nothing; it stops part-way only on a failure
+// of the filesystem itself. The caller holds the root's lock.
 func (j *Journal) Rollback() (*Report, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	r := &Report{Steps: []Undo{}}
+	if err := j.foreignErr(); err != nil {
+		return r, err
+	}
 	if !j.rolledBack.IsZero() {
 		r.AlreadyRolledBack = true
 		return r, nil
@@ -54,6 +61,18 @@ func (j *Journal) Rollback() (*Report, error) {
 	}
 	if err := j.newestNotRolledBack(); err != nil {
 		return r, err
+	}
+	// Every step still to undo is checked before the first change (and
+	// before the rollback record, which blocks the run): a rollback that
+	// would stop half-way on a file the run did not leave as it is (a
+	// server wrote to a folded file, an operator put a file in the
+	// archive dir) refuses instead, and the root stays as it is.
+	if err := j.checkUndo(newNSFS(j.fsys)); err != nil {
+		what := "nothing was undone"
+		if j.undone > 0 {
+			what = fmt.Sprintf("nothing more was undone (%d steps were undone before)", j.undone)
+		}
+		return r, fmt.Errorf("journal: rollback refused before its first change, %s: %w; the run stands as it was: find out what changed it (a server that ran on the root: then `waltool migrate downgrade` is the way back that keeps its writes), put it back, and rollback again", what, err)
 	}
 	r.Resumed = j.rollingBack
 	if !j.rollingBack {

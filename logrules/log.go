@@ -1,6 +1,8 @@
 package logrules
 
 import (
+	"path/filepath"
+
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/vfs"
@@ -43,6 +45,11 @@ func Open(fsys vfs.FS, dir *format.Dir) (*Log, error) {
 	if dir.DuplicateIndex != nil {
 		return nil, dir.DuplicateIndex
 	}
+	for _, n := range dir.NotRegular {
+		if n.PegasusOpens() {
+			return nil, notRegularOpened(dir.Path, n)
+		}
+	}
 	for _, lf := range dir.Files {
 		s, err := format.ReadHeader(fsys, lf)
 		if err != nil {
@@ -58,6 +65,17 @@ func Open(fsys vfs.FS, dir *format.Dir) (*Log, error) {
 		l.Files = append(l.Files, OpenedFile{LogFile: lf, Header: s.Header})
 	}
 	return l, nil
+}
+
+// notRegularOpened is the open of a log dir holding n, named like a log
+// file but not a regular file: mutation_log::open lists it
+// (utils::filesystem::get_subfiles keeps every FTW_F entry, a FIFO, a
+// device, a socket) and opens it as a log, which fails, or for a FIFO
+// blocks the server's start. waltool does not open it.
+func notRegularOpened(dir string, n format.NotRegular) error {
+	return finding.New(finding.Corrupt, filepath.Join(dir, n.Name),
+		"not a regular file (%s) although named like a log file: the server's mutation_log::open lists it and opens it as a log, which fails or, for a FIFO, blocks its start; move it away",
+		vfs.TypeName(n.Type))
 }
 
 // Headers lists the headers of the opened files, in order.

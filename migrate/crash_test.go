@@ -19,7 +19,7 @@ import (
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/internal/crashtest"
 	"github.com/waltool/waltool/journal"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -118,7 +118,7 @@ func newCrashRoot(t *testing.T, o fixtures.Options, prepare func(m *fixtures.Man
 		prepare(m)
 	}
 	c := &crashRoot{m: m}
-	c.before = c.state(t, replay.V24)
+	c.before = c.state(t, pegasus.V24)
 	c.initial = treeOf(t, m.Root)
 	c.tree = crashtest.Keep(t, m.Root)
 	return c
@@ -138,7 +138,7 @@ func (c *crashRoot) restore(t *testing.T) { c.tree.Restore(t) }
 func (c *crashRoot) faulty(p crashtest.Point) *vfs.Faulty { return p.Faulty(vfs.OS, c.tree.Stash) }
 
 // state is what every replica recovers under v on the root as it is.
-func (c *crashRoot) state(t *testing.T, v replay.Version) []State {
+func (c *crashRoot) state(t *testing.T, v pegasus.Version) []State {
 	t.Helper()
 	st, _, err := stateOf(openRoot(t, c.m), v, Options{}, nil, nil)
 	if err != nil {
@@ -166,7 +166,7 @@ func (c *crashRoot) notWorse(t *testing.T, what string) {
 			}
 		}
 	}
-	if w := worse(c.before, c.state(t, replay.V24), aside); len(w) > 0 {
+	if w := worse(c.before, c.state(t, pegasus.V24), aside); len(w) > 0 {
 		t.Fatalf("%s: 2.4 recovers less than before the run: %s", what, strings.Join(w, "; "))
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -23,7 +23,7 @@ const KindDowngrade = "downgrade"
 type DowngradeOptions struct {
 	Options
 	// Target is the version that will start on the root: V23, V24 or V25.
-	Target replay.Version
+	Target pegasus.Version
 	// Next is the proof's simulation of the target's next writes.
 	Next NextOptions
 }
@@ -44,11 +44,11 @@ type DowngradeOptions struct {
 //     trap: on an empty dir 2.3 starts at offset 0, below those values, and
 //     the next restart drops whatever its lagging plog had not received).
 type DowngradePlan struct {
-	Kind     string         `json:"kind"`
-	Target   replay.Version `json:"target"`
-	Root     string         `json:"root,omitempty"`
-	SlogDir  string         `json:"slog_dir"`
-	DataDirs []string       `json:"data_dirs"`
+	Kind     string          `json:"kind"`
+	Target   pegasus.Version `json:"target"`
+	Root     string          `json:"root,omitempty"`
+	SlogDir  string          `json:"slog_dir"`
+	DataDirs []string        `json:"data_dirs"`
 	// CreateSlogDir: the slog dir does not exist.
 	CreateSlogDir bool `json:"create_slog_dir,omitempty"`
 	// SlogFiles are log files left in the slog dir, to archive.
@@ -71,6 +71,9 @@ type DowngradePlan struct {
 	// Next is what the proof's simulation of the target's next writes
 	// does, kept so that a resumed run proves the same way.
 	Next NextOptions `json:"next"`
+	// SlogArchive is where --apply moves leftover slog files (set by the
+	// caller before the run begins), so that a resume moves them there too.
+	SlogArchive string `json:"slog_archive,omitempty"`
 }
 
 // SlogStart is the header-only slog file of a downgrade to 2.3.
@@ -99,7 +102,7 @@ type DowngradeReplica struct {
 // (not plog-only: a 2.3 root never started by 2.4), has refusals.
 func PlanDowngrade(root *dataroot.Root, opts DowngradeOptions) (*DowngradePlan, error) {
 	switch opts.Target {
-	case replay.V23, replay.V24, replay.V25:
+	case pegasus.V23, pegasus.V24, pegasus.V25:
 	default:
 		return nil, fmt.Errorf("migrate: downgrade to %q: the targets are 2.3, 2.4 and 2.5", opts.Target)
 	}
@@ -110,7 +113,7 @@ func PlanDowngrade(root *dataroot.Root, opts DowngradeOptions) (*DowngradePlan, 
 		SlogFiles: []SlogFile{}, Replicas: []*DowngradeReplica{}, Refusals: []finding.Finding{}, Warnings: []finding.Finding{}, Next: opts.Next}
 	p.DataDirs = root.DataDirPaths()
 	codes := map[gpid.Gpid]map[string]int64{}
-	before, res, err := stateOf(root, replay.V26, opts.Options, nil, func(m *format.Mutation) {
+	before, res, err := stateOf(root, pegasus.V26, opts.Options, nil, func(m *format.Mutation) {
 		c := codes[m.Gpid]
 		if c == nil {
 			c = map[string]int64{}
@@ -167,7 +170,7 @@ func PlanDowngrade(root *dataroot.Root, opts DowngradeOptions) (*DowngradePlan, 
 	// Already downgraded to 2.3: the slog dir holds one header-only file
 	// at or above every init offset (what this plan writes), and nothing
 	// else. A second run changes nothing.
-	if opts.Target == replay.V23 && len(p.SlogFiles) == 1 && p.SlogFiles[0].Size == int64(format.BlockHeaderSize+emptyHeaderSize) {
+	if opts.Target == pegasus.V23 && len(p.SlogFiles) == 1 && p.SlogFiles[0].Size == int64(format.BlockHeaderSize+emptyHeaderSize) {
 		if _, start, err := format.ParseFileName(filepath.Base(p.SlogFiles[0].Path)); err == nil && start >= above {
 			p.SlogFiles = []SlogFile{}
 			for _, rp := range p.Replicas {
@@ -176,7 +179,7 @@ func PlanDowngrade(root *dataroot.Root, opts DowngradeOptions) (*DowngradePlan, 
 			archivedEnd, above = 0, 0
 		}
 	}
-	if opts.Target == replay.V23 && max(above, archivedEnd) > 0 {
+	if opts.Target == pegasus.V23 && max(above, archivedEnd) > 0 {
 		x := max(above, archivedEnd)
 		p.SlogStart = &SlogStart{Path: filepath.Join(root.SlogDir, format.FileName(1, x)), StartOffset: x, Above: above, ArchivedEnd: archivedEnd}
 		for _, rp := range p.Replicas {

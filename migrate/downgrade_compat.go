@@ -13,7 +13,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format/rrdb"
 	"github.com/waltool/waltool/gpid"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -41,7 +41,7 @@ var TargetRocksDB = [3]int{6, 6, 4}
 //     once): a major version above the target's cannot be opened, a newer
 //     6.x may not;
 //   - atomic_idempotent tables, and dirs 2.6 ignored that the target loads.
-func compat(root *dataroot.Root, target replay.Version, codes map[gpid.Gpid]map[string]int64, loaded map[gpid.Gpid]bool) (refusals, warnings []finding.Finding) {
+func compat(root *dataroot.Root, target pegasus.Version, codes map[gpid.Gpid]map[string]int64, loaded map[gpid.Gpid]bool) (refusals, warnings []finding.Finding) {
 	noOptions := 0
 	for _, dr := range root.Replicas {
 		if dr.AppInfo != nil && dr.Gpid.Partition == dr.AppInfo.PartitionCount {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/serversim"
 	"github.com/waltool/waltool/vfs"
 )
@@ -27,10 +27,10 @@ type DowngradeProof struct {
 // NextWrites is what the simulated target server wrote and whether a
 // restart after its crash finds every acknowledged write.
 type NextWrites struct {
-	Version    replay.Version `json:"version"`
-	PerReplica int            `json:"per_replica"`
-	Seed       int64          `json:"seed"`
-	Acked      int            `json:"acked"`
+	Version    pegasus.Version `json:"version"`
+	PerReplica int             `json:"per_replica"`
+	Seed       int64           `json:"seed"`
+	Acked      int             `json:"acked"`
 	// SlogStart is where 2.3's first new slog mutation went; Lagged the
 	// acknowledged writes only its slog held at the crash.
 	SlogStart int64             `json:"slog_start,omitempty"`

@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/internal/refdecode"
 	"github.com/waltool/waltool/journal"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/serversim"
 	"github.com/waltool/waltool/vfs"
 )
@@ -31,7 +32,7 @@ func plogOnly(t *testing.T, o fixtures.Options) (*fixtures.Manifest, string) {
 
 // serverWrites lets a server of version v write next on the root, for
 // real, crash, and checks that its restart loses nothing acknowledged.
-func serverWrites(t *testing.T, m *fixtures.Manifest, v replay.Version, seed int64) {
+func serverWrites(t *testing.T, m *fixtures.Manifest, v pegasus.Version, seed int64) {
 	t.Helper()
 	res, err := serversim.Write(vfs.OS, openRoot(t, m), serversim.Options{Version: v, Seed: seed})
 	if err != nil {
@@ -46,7 +47,7 @@ func serverWrites(t *testing.T, m *fixtures.Manifest, v replay.Version, seed int
 // downgrade plans a downgrade of the root to target, lets spoil undo a
 // part of it (a test of the hazard that part fixes), applies it and
 // proves the new root.
-func downgrade(t *testing.T, m *fixtures.Manifest, target replay.Version, seed int64, spoil func(*DowngradePlan)) (*DowngradePlan, *DowngradeProof, error) {
+func downgrade(t *testing.T, m *fixtures.Manifest, target pegasus.Version, seed int64, spoil func(*DowngradePlan)) (*DowngradePlan, *DowngradeProof, error) {
 	t.Helper()
 	plan, err := PlanDowngrade(openRoot(t, m), DowngradeOptions{Target: target, Next: NextOptions{Seed: seed}})
 	if err != nil {
@@ -72,11 +73,11 @@ func downgrade(t *testing.T, m *fixtures.Manifest, target replay.Version, seed i
 // is upgraded again and proven: the cycle closes.
 func TestDowngradeRoundTrips(t *testing.T) {
 	for _, o := range shapes(4) {
-		for _, target := range []replay.Version{replay.V23, replay.V24, replay.V25} {
+		for _, target := range []pegasus.Version{pegasus.V23, pegasus.V24, pegasus.V25} {
 			m, _ := plogOnly(t, o)
-			newer := replay.V26 // the server that wrote since the upgrade
+			newer := pegasus.V26 // the server that wrote since the upgrade
 			if o.Seed%2 == 1 {
-				newer = replay.V24
+				newer = pegasus.V24
 			}
 			serverWrites(t, m, newer, o.Seed)
 			plan, pr, err := downgrade(t, m, target, o.Seed, nil)
@@ -86,13 +87,13 @@ func TestDowngradeRoundTrips(t *testing.T) {
 			if !pr.OK || pr.Next == nil || pr.Next.Acked == 0 {
 				t.Fatalf("seed %d to %s: proof %+v", o.Seed, target, pr)
 			}
-			if target == replay.V23 && plan.SlogStart == nil && maxInitOffset(t, m) > 0 {
+			if target == pegasus.V23 && plan.SlogStart == nil && maxInitOffset(t, m) > 0 {
 				t.Fatalf("seed %d: no slog start for 2.3 although init offsets are set", o.Seed)
 			}
 			serverWrites(t, m, target, o.Seed+100)
 			// And up again: the slog 2.3 wrote since (after the header-only
 			// file) is folded, and 2.6 recovers what 2.4 does.
-			if target == replay.V23 {
+			if target == pegasus.V23 {
 				up, err := PlanUpgrade(openRoot(t, m), Options{})
 				if err != nil {
 					t.Fatalf("seed %d: upgrade after 2.3 wrote: %v", o.Seed, err)
@@ -143,7 +144,7 @@ func TestDowngradeInitOffsetTrap(t *testing.T) {
 	for seed := int64(1); seed <= 3; seed++ {
 		m, archive := plogOnly(t, o)
 		raiseInitOffsets(t, m, archivedEnd(t, archive))
-		plan, pr, err := downgrade(t, m, replay.V23, seed, nil)
+		plan, pr, err := downgrade(t, m, pegasus.V23, seed, nil)
 		if err != nil || !pr.OK {
 			t.Fatalf("seed %d: %v %+v", seed, err, pr)
 		}
@@ -163,7 +164,7 @@ func TestDowngradeInitOffsetTrap(t *testing.T) {
 
 		m, archive = plogOnly(t, o)
 		raiseInitOffsets(t, m, archivedEnd(t, archive))
-		_, pr, err = downgrade(t, m, replay.V23, seed, func(p *DowngradePlan) { p.SlogStart = nil })
+		_, pr, err = downgrade(t, m, pegasus.V23, seed, func(p *DowngradePlan) { p.SlogStart = nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +203,7 @@ func TestDowngradeMaxDecreeCheck(t *testing.T) {
 	o := fixtures.Options{Seed: 9, Apps: 2, Replicas: 2, Mutations: 700, ValueSize: 20, SlogFileSize: 16 << 10}
 	setup := func() *fixtures.Manifest {
 		m, archive := plogOnly(t, o)
-		serverWrites(t, m, replay.V26, 1)
+		serverWrites(t, m, pegasus.V26, 1)
 		slog := openRoot(t, m).SlogDir
 		files, _ := os.ReadDir(archive)
 		for _, f := range files {
@@ -212,11 +213,11 @@ func TestDowngradeMaxDecreeCheck(t *testing.T) {
 		}
 		return m
 	}
-	plan, pr, err := downgrade(t, setup(), replay.V23, 1, nil)
+	plan, pr, err := downgrade(t, setup(), pegasus.V23, 1, nil)
 	if err != nil || !pr.OK || len(plan.SlogFiles) == 0 {
 		t.Fatalf("with the archive: %v %+v (%d slog files)", err, pr, len(plan.SlogFiles))
 	}
-	_, pr, err = downgrade(t, setup(), replay.V23, 1, func(p *DowngradePlan) { p.SlogFiles = nil; p.SlogStart = nil })
+	_, pr, err = downgrade(t, setup(), pegasus.V23, 1, func(p *DowngradePlan) { p.SlogFiles = nil; p.SlogStart = nil })
 	if err != nil || pr.OK || pr.Next == nil || !strings.Contains(pr.Next.WontStart, "inactive") {
 		t.Fatalf("leaving the old slog in place: %v %+v", err, pr)
 	}
@@ -261,7 +262,7 @@ func newDowngrade(t *testing.T) *migration {
 			}
 		}
 	})
-	plan, err := PlanDowngrade(openRoot(t, c.m), DowngradeOptions{Target: replay.V23})
+	plan, err := PlanDowngrade(openRoot(t, c.m), DowngradeOptions{Target: pegasus.V23})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +341,7 @@ func TestDowngradeRefusesWhatTheTargetCannotRead(t *testing.T) {
 		return p
 	}
 	plan := func() *DowngradePlan {
-		p, err := PlanDowngrade(openRoot(t, m), DowngradeOptions{Target: replay.V24})
+		p, err := PlanDowngrade(openRoot(t, m), DowngradeOptions{Target: pegasus.V24})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -398,11 +399,11 @@ func locatedAny(fs []finding.Finding, path string) bool {
 func TestDowngradeTwiceChangesNothing(t *testing.T) {
 	m, archive := plogOnly(t, fixtures.Options{Seed: 4, Apps: 2, Replicas: 2, Mutations: 500, ValueSize: 20})
 	raiseInitOffsets(t, m, archivedEnd(t, archive))
-	if _, pr, err := downgrade(t, m, replay.V23, 1, nil); err != nil || !pr.OK {
+	if _, pr, err := downgrade(t, m, pegasus.V23, 1, nil); err != nil || !pr.OK {
 		t.Fatalf("first: %v %+v", err, pr)
 	}
 	before := treeOf(t, m.Root)
-	plan, pr, err := downgrade(t, m, replay.V23, 2, nil)
+	plan, pr, err := downgrade(t, m, pegasus.V23, 2, nil)
 	if err != nil || !pr.OK {
 		t.Fatalf("second: %v %+v", err, pr)
 	}

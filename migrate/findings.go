@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"github.com/waltool/waltool/finding"
-	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/replay"
 )
 
@@ -19,10 +18,7 @@ func (p *Plan) Findings() []finding.Finding {
 		}
 		f := finding.New(finding.Missing, p.SlogDir, "%d slog mutations (decrees %d..%d) of gpid %s are folded nowhere: %s%s",
 			o.Mutations, o.MinDecree, o.MaxDecree, o.Gpid, o.Reason, hint)
-		if g, err := gpid.Parse(o.Gpid); err == nil {
-			f = f.For(g)
-		}
-		out = append(out, f)
+		out = append(out, f.For(o.Gpid))
 	}
 	return out
 }

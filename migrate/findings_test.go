@@ -9,6 +9,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/format"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 )
 
@@ -64,7 +65,7 @@ func TestPlanRefusalsAreWhatTheServerRefuses(t *testing.T) {
 			if err != nil {
 				t.Fatalf("seed %d %s: %v", seed, mode, err)
 			}
-			res, err := replay.Run(root, replay.Options{Version: replay.V24})
+			res, err := replay.Run(root, replay.Options{Version: pegasus.V24})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +73,7 @@ func TestPlanRefusalsAreWhatTheServerRefuses(t *testing.T) {
 			damaged, _, _ := format.ParseFileName(filepath.Base(c.File))
 			for _, rr := range res.Replicas {
 				first, _, _ := format.ParseFileName(rr.Plog.FirstFile)
-				if rr.Gpid == c.Log && (mode == fixtures.CorruptBadHeader || rr.Plog.FirstFile != "" && damaged >= first) {
+				if rr.Gpid.String() == c.Log && (mode == fixtures.CorruptBadHeader || rr.Plog.FirstFile != "" && damaged >= first) {
 					read = true
 				}
 			}

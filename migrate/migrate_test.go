@@ -27,7 +27,7 @@ func generate(t testing.TB, o fixtures.Options) *fixtures.Manifest {
 
 func openRoot(t testing.TB, m *fixtures.Manifest) *dataroot.Root {
 	t.Helper()
-	root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+	root, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
 )
@@ -73,6 +74,9 @@ type Plan struct {
 	// Listing is the root's log files when the plan was made: rollback
 	// refuses a root a server has written to since (WrittenSince).
 	Listing *Listing `json:"listing"`
+	// SlogArchive is where --apply moves the slog files (set by the
+	// caller before the run begins), so that a resume moves them there too.
+	SlogArchive string `json:"slog_archive,omitempty"`
 
 	// Progress, if set, receives the slog bytes Fold reads (a bar); it is
 	// not part of the stored plan.
@@ -101,6 +105,13 @@ type NotLoaded struct {
 	Gpid   gpid.Gpid `json:"gpid"`
 	Dir    string    `json:"dir"`
 	Reason string    `json:"reason"`
+}
+
+// NothingToDo reports whether applying the plan would change nothing: no
+// slog file to fold or archive (a root upgraded already), no replica dir
+// to move.
+func (p *Plan) NothingToDo() bool {
+	return p.FoldMutations == 0 && len(p.SlogFiles) == 0 && (p.Rebalance == nil || len(p.Rebalance.Moves) == 0)
 }
 
 // SlogFile is a file of the slog dir.
@@ -207,7 +218,7 @@ func contentHash(h hash.Hash, m *format.Mutation, tag byte, buf []byte) []byte {
 // stateOf replays root under v and returns every loaded replica's state,
 // with the replay result. onSlog is passed to replay.
 // seen, if set, is called with every mutation the replay emits.
-func stateOf(root *dataroot.Root, v replay.Version, opts Options, onSlog func(replay.SlogMutation) error, seen func(*format.Mutation)) ([]State, *replay.Result, error) {
+func stateOf(root *dataroot.Root, v pegasus.Version, opts Options, onSlog func(replay.SlogMutation) error, seen func(*format.Mutation)) ([]State, *replay.Result, error) {
 	type acc struct {
 		h         hash.Hash
 		committed int64
@@ -246,10 +257,7 @@ func stateOf(root *dataroot.Root, v replay.Version, opts Options, onSlog func(re
 		if rr.Error != "" {
 			continue
 		}
-		g, err := gpid.Parse(rr.Gpid)
-		if err != nil {
-			return nil, nil, err
-		}
+		g := rr.Gpid
 		st := State{Gpid: g, Committed: rr.CommittedDecree, Ballot: rr.Ballot, Prepared: rr.Prepared}
 		if a := accs[g]; a != nil {
 			st.Stream = Stream{Committed: a.committed, Prepared: a.prepared, Hash: hex.EncodeToString(a.h.Sum(nil))}
@@ -276,7 +284,16 @@ func PlanUpgrade(root *dataroot.Root, opts Options) (*Plan, error) {
 		if root.SlogDir != "" {
 			why = fmt.Sprintf("slog dir %s: %s", root.SlogDir, root.Sources.SlogDir.State)
 		}
-		return nil, fmt.Errorf("migrate: %s: without the slog there is no telling what to fold (%s)", why, dataroot.SlogHint)
+		var fs []finding.Finding
+		for _, f := range root.Findings {
+			if f.Path == root.SlogDir {
+				// A warning to verify, which checks what is there; the
+				// evidence a plan needs, missing.
+				f.Class = max(f.Class, finding.Missing)
+				fs = append(fs, f)
+			}
+		}
+		return nil, &finding.Refused{Msg: fmt.Sprintf("migrate: %s: without the slog there is no telling what to fold (%s)", why, dataroot.SlogHint), Findings: fs}
 	}
 	p := &Plan{Root: root.Path, SlogDir: root.SlogDir, MaxFileSize: opts.MaxFileSize, Replicas: []*ReplicaPlan{}, NotLoaded: []NotLoaded{}, SlogFiles: []SlogFile{}}
 	p.DataDirs = root.DataDirPaths()
@@ -325,19 +342,21 @@ func PlanUpgrade(root *dataroot.Root, opts Options) (*Plan, error) {
 		f.add(int64(sm.M.Size()), sm.M.Decree, opts.MaxFileSize)
 		return nil
 	}
-	before, res, err := stateOf(root, replay.V24, opts, onSlog, nil)
+	before, res, err := stateOf(root, pegasus.V24, opts, onSlog, nil)
 	if err != nil {
 		return nil, err
 	}
 	if res.Abort != "" {
-		return nil, fmt.Errorf("migrate: the 2.4 server aborts on this root, refusing to migrate it: %s", res.Abort)
+		return nil, &finding.Refused{Msg: fmt.Sprintf("migrate: the 2.4 server aborts on this root, refusing to migrate it: %s", res.Abort),
+			Findings: finding.Fatals(res.Findings)}
 	}
 	if res.Slog == nil || res.Slog.Error != "" {
 		why := "not read"
 		if res.Slog != nil {
 			why = res.Slog.Error
 		}
-		return nil, fmt.Errorf("migrate: the slog replay fails (%s): the 2.4 server moves every replica to .err; refusing", why)
+		return nil, &finding.Refused{Msg: fmt.Sprintf("migrate: the slog replay fails (%s): the 2.4 server moves every replica to .err; refusing", why),
+			Findings: finding.Fatals(res.Findings)}
 	}
 	p.Before = before
 	p.Orphans = res.Orphans

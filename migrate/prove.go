@@ -6,7 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/waltool/waltool/dataroot"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 )
 
 // Proof compares what every replica recovers under the 2.6 rules on the
@@ -33,7 +33,7 @@ func Prove(plan *Plan, newRoot *dataroot.Root) (*Proof, error) {
 
 // ProveWith is Prove with replay options (durable decrees, workers).
 func ProveWith(plan *Plan, newRoot *dataroot.Root, opts Options) (*Proof, error) {
-	after, res, err := stateOf(newRoot, replay.V26, opts, nil, nil)
+	after, res, err := stateOf(newRoot, pegasus.V26, opts, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: prove: %w", err)
 	}

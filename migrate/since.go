@@ -67,16 +67,22 @@ func listDir(fsys vfs.FS, dir string) ([]ListedFile, error) {
 
 // WrittenSince names the log files of the root that neither the listing
 // nor the run st explains: a file that is new and was not created by one
-// of the run's steps, or a listed file whose size changed. Those are a
+// of the run's steps, a listed file whose size changed, or a file a step
+// created whose size is not the one the step recorded. Those are a
 // server's writes since the run was planned. A dir the run moved (a
 // rebalance) is looked for where it is now, at its origin or its target.
 func (l *Listing) WrittenSince(fsys vfs.FS, st journal.State) ([]string, error) {
-	created := map[string]bool{}
+	// created is the size of each file a step created, -1 while the step
+	// is not done (no size recorded yet).
+	created := map[string]int64{}
 	moved := map[string]string{}
 	for _, s := range st.Steps {
 		switch s.Op {
 		case journal.OpCreate:
-			created[filepath.Clean(s.Path)] = true
+			created[filepath.Clean(s.Path)] = -1
+			if s.Done {
+				created[filepath.Clean(s.Path)] = s.Size
+			}
 		case journal.OpMoveDir:
 			moved[filepath.Clean(s.From)] = filepath.Clean(s.Path)
 		}
@@ -99,9 +105,14 @@ func (l *Listing) WrittenSince(fsys vfs.FS, st journal.State) ([]string, error) 
 			}
 			for _, f := range now {
 				size, listed := before[f.Name]
+				made, isCreated := created[filepath.Join(d, f.Name)]
 				switch {
-				case !listed && !created[filepath.Join(d, f.Name)]:
+				case !listed && !isCreated:
 					out = append(out, fmt.Sprintf("%s: new (%d bytes)", filepath.Join(at, f.Name), f.Size))
+				case !listed && made >= 0 && made != f.Size:
+					// A server appends to the last plog file it finds,
+					// which is a folded one.
+					out = append(out, fmt.Sprintf("%s: %d bytes, %d when the run created it", filepath.Join(at, f.Name), f.Size, made))
 				case listed && size != f.Size:
 					out = append(out, fmt.Sprintf("%s: %d bytes, %d when the run was planned", filepath.Join(at, f.Name), f.Size, size))
 				}

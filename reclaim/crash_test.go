@@ -19,6 +19,7 @@ import (
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gc"
 	"github.com/waltool/waltool/internal/crashtest"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
 )
@@ -35,7 +36,7 @@ type recovered struct {
 
 func openGCRoot(t *testing.T, m *fixtures.Manifest) *dataroot.Root {
 	t.Helper()
-	r, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs, FS: vfs.ReadOnly(vfs.OS)})
+	r, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs), FS: vfs.ReadOnly(vfs.OS)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,10 +45,10 @@ func openGCRoot(t *testing.T, m *fixtures.Manifest) *dataroot.Root {
 
 // recoveredBy is what every replica recovers under each version vs
 // (2.4 and 2.6 by default).
-func recoveredBy(t *testing.T, m *fixtures.Manifest, vs ...replay.Version) map[string]recovered {
+func recoveredBy(t *testing.T, m *fixtures.Manifest, vs ...pegasus.Version) map[string]recovered {
 	t.Helper()
 	if len(vs) == 0 {
-		vs = []replay.Version{replay.V24, replay.V26}
+		vs = []pegasus.Version{pegasus.V24, pegasus.V26}
 	}
 	out := map[string]recovered{}
 	for _, v := range vs {
@@ -56,7 +57,7 @@ func recoveredBy(t *testing.T, m *fixtures.Manifest, vs ...replay.Version) map[s
 			t.Fatal(err)
 		}
 		for _, rr := range res.Replicas {
-			out[string(v)+" "+rr.Gpid] = recovered{rr.CommittedDecree, rr.Prepared, rr.Ballot, rr.Lost, rr.Error}
+			out[string(v)+" "+rr.Gpid.String()] = recovered{rr.CommittedDecree, rr.Prepared, rr.Ballot, rr.Lost, rr.Error}
 		}
 	}
 	return out
@@ -66,7 +67,7 @@ func recoveredBy(t *testing.T, m *fixtures.Manifest, vs ...replay.Version) map[s
 // rule's plan, each file observed as it is now.
 func gcPlan(t *testing.T, m *fixtures.Manifest) Plan {
 	t.Helper()
-	rep, err := gc.Run(openGCRoot(t, m), gc.Options{Version: replay.V24, Logs: gc.LogAll})
+	rep, err := gc.Run(openGCRoot(t, m), gc.Options{Version: pegasus.V24, Logs: gc.LogAll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestGCApplyCrashEverywhere(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			before, before24, logs := recoveredBy(t, m), recoveredBy(t, m, replay.V24), logFiles(t, m.Root)
+			before, before24, logs := recoveredBy(t, m), recoveredBy(t, m, pegasus.V24), logFiles(t, m.Root)
 			tree := crashtest.Keep(t, m.Root)
 			opt, trash := Options{}, filepath.Join(dir, "trash")
 			wrap := func(fsys vfs.FS) vfs.FS { return fsys }
@@ -156,7 +157,7 @@ func TestGCApplyCrashEverywhere(t *testing.T) {
 						t.Fatalf("%s: %s is neither in its dir nor whole in the trash", what, p)
 					}
 				}
-				want, got := before24, recoveredBy(t, m, replay.V24)
+				want, got := before24, recoveredBy(t, m, pegasus.V24)
 				if done {
 					want, got = before, recoveredBy(t, m)
 				}

@@ -20,7 +20,7 @@ func TestEmitConflictReplicaDirsOneStream(t *testing.T) {
 	disk1, disk2 := newRoot(t), newRoot(t)
 	disk1.replica(g14, 0, dataroot.InitInfo{InitBallot: 1}, seq(1, 1, 40))
 	disk2.replica(g14, 0, dataroot.InitInfo{InitBallot: 2}, seq(2, 1, 30))
-	root, err := dataroot.Open(dataroot.Options{DataDirs: "d1:" + disk1.root + ",d2:" + disk2.root, SlogDir: filepath.Join(disk1.root, "none")})
+	root, err := dataroot.Open(dataroot.Options{Server: dataroot.Flags(filepath.Join(disk1.root, "none"), "d1:"+disk1.root+",d2:"+disk2.root)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/pegasus"
 )
 
 // openRun opens the root with opts (Root set) and replays it.
@@ -44,13 +45,13 @@ func TestNoSafeWithoutTheSlog(t *testing.T) {
 	tr := newRoot(t)
 	tr.replica(g14, 0, dataroot.InitInfo{InitBallot: 1}, seq(1, 1, 6))
 	writeAll(t, tr.slogWriter(), g14, seq(1, 1, 10))
-	for _, v := range []Version{V24, V26} {
+	for _, v := range []pegasus.Version{pegasus.V24, pegasus.V26} {
 		// With the slog: 2.4 is safe, 2.6 loses 7..10.
-		if res := openRun(t, dataroot.Options{Root: tr.root}, Options{Version: v}); res.OK != (v == V24) {
+		if res := openRun(t, dataroot.Options{Root: tr.root}, Options{Version: v}); res.OK != (v == pegasus.V24) {
 			t.Fatalf("%s with its slog: ok=%v", v, res.OK)
 		}
 		nonexistent := filepath.Join(tr.root, "nonexistent")
-		res := openRun(t, dataroot.Options{Root: tr.root, SlogDir: nonexistent}, Options{Version: v})
+		res := openRun(t, dataroot.Options{Root: tr.root, Server: dataroot.Flags(nonexistent, "")}, Options{Version: v})
 		f := fatalAbout(res, nonexistent)
 		if res.OK || f == nil || !strings.Contains(f.Message, "no slog was read") || !strings.Contains(f.Message, "--slog-dir") || !strings.Contains(f.Message, "--no-slog") {
 			t.Fatalf("%s --slog-dir %s: ok=%v findings %v", v, nonexistent, res.OK, res.Findings)
@@ -62,22 +63,22 @@ func TestNoSafeWithoutTheSlog(t *testing.T) {
 	if err := os.Rename(tr.slog(), moved); err != nil {
 		t.Fatal(err)
 	}
-	res := openRun(t, dataroot.Options{Root: tr.root}, Options{Version: V26})
+	res := openRun(t, dataroot.Options{Root: tr.root}, Options{Version: pegasus.V26})
 	if res.OK || fatalAbout(res, tr.slog()) == nil || res.NoSlogRead == "" {
 		t.Fatalf("moved slog: ok=%v %v", res.OK, res.Findings)
 	}
 	// Pointed at it, the verdict is back (2.6 loses 7..10).
-	res = openRun(t, dataroot.Options{Root: tr.root, SlogDir: moved}, Options{Version: V26})
+	res = openRun(t, dataroot.Options{Root: tr.root, Server: dataroot.Flags(moved, "")}, Options{Version: pegasus.V26})
 	if res.OK || res.NoSlogRead != "" || len(res.Replicas[0].Lost) == 0 {
 		t.Fatalf("slog pointed at: %+v", res)
 	}
 	// --no-slog: the operator states there is none; a plog-only root is safe.
-	res = openRun(t, dataroot.Options{Root: tr.root, NoSlog: true}, Options{Version: V26})
+	res = openRun(t, dataroot.Options{Root: tr.root, NoSlog: true}, Options{Version: pegasus.V26})
 	if !res.OK || res.ServerDirs == nil || !res.ServerDirs.NoSlog {
 		t.Fatalf("--no-slog: ok=%v %v", res.OK, res.Findings)
 	}
 	// --no-slog on a dir that holds slog files is refused.
-	res = openRun(t, dataroot.Options{Root: tr.root, SlogDir: moved, NoSlog: true}, Options{Version: V26})
+	res = openRun(t, dataroot.Options{Root: tr.root, Server: dataroot.Flags(moved, ""), NoSlog: true}, Options{Version: pegasus.V26})
 	if res.OK || fatalAbout(res, moved) == nil {
 		t.Fatalf("--no-slog over slog files: ok=%v %v", res.OK, res.Findings)
 	}
@@ -86,7 +87,7 @@ func TestNoSafeWithoutTheSlog(t *testing.T) {
 	if err := os.Symlink(tr.slog(), tr.slog()); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []Version{V24, V26} {
+	for _, v := range []pegasus.Version{pegasus.V24, pegasus.V26} {
 		res = openRun(t, dataroot.Options{Root: tr.root}, Options{Version: v})
 		if f := fatalAbout(res, tr.slog()); res.OK || f == nil || res.ServerDirs.SlogDir.State != "symlink loop" {
 			t.Fatalf("%s, slog a symlink loop: ok=%v %v", v, res.OK, res.Findings)
@@ -97,7 +98,7 @@ func TestNoSafeWithoutTheSlog(t *testing.T) {
 	if err := os.WriteFile(tr.slog(), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res = openRun(t, dataroot.Options{Root: tr.root}, Options{Version: V24})
+	res = openRun(t, dataroot.Options{Root: tr.root}, Options{Version: pegasus.V24})
 	if res.OK || fatalAbout(res, tr.slog()) == nil || res.ServerDirs.SlogDir.State != "not a directory" {
 		t.Fatalf("slog a file: ok=%v %v", res.OK, res.Findings)
 	}
@@ -117,16 +118,16 @@ func TestMistypedDataDir(t *testing.T) {
 	writeAll(t, sw, g14, seq(1, 1, 5))
 	writeAll(t, sw, g20, seq(1, 1, 5))
 	good := "d1:" + tr.root + ",d2:" + disk2.root
-	if res := openRun(t, dataroot.Options{Root: tr.root, DataDirs: good}, Options{}); !res.OK || len(res.Orphans) != 0 {
+	if res := openRun(t, dataroot.Options{Root: tr.root, Server: dataroot.Flags("", good)}, Options{}); !res.OK || len(res.Orphans) != 0 {
 		t.Fatalf("right data dirs: %+v", res)
 	}
 	typo := disk2.root + "TYPO"
-	res := openRun(t, dataroot.Options{Root: tr.root, DataDirs: "d1:" + tr.root + ",d2:" + typo}, Options{})
+	res := openRun(t, dataroot.Options{Root: tr.root, Server: dataroot.Flags("", "d1:"+tr.root+",d2:"+typo)}, Options{})
 	f := fatalAbout(res, filepath.Join(typo, "replica", "reps"))
 	if res.OK || f == nil || !strings.Contains(f.Message, "does not exist") {
 		t.Fatalf("typo: ok=%v %v", res.OK, res.Findings)
 	}
-	if len(res.Orphans) != 1 || res.Orphans[0].Gpid != "2.0" || res.Orphans[0].Mutations != 5 {
+	if len(res.Orphans) != 1 || res.Orphans[0].Gpid.String() != "2.0" || res.Orphans[0].Mutations != 5 {
 		t.Fatalf("orphans %+v", res.Orphans)
 	}
 	found := false
@@ -147,10 +148,10 @@ func TestV26AppendsNothing(t *testing.T) {
 	tr := newRoot(t)
 	tr.replica(g14, 0, dataroot.InitInfo{InitBallot: 1}, seq(1, 1, 6))
 	writeAll(t, tr.slogWriter(), g14, seq(1, 1, 10))
-	if r := tr.run(Options{Version: V25}).Replicas[0]; r.AppendedFromSlog != 5 {
+	if r := tr.run(Options{Version: pegasus.V25}).Replicas[0]; r.AppendedFromSlog != 5 {
 		t.Fatalf("2.5 appends %d", r.AppendedFromSlog)
 	}
-	if r := tr.run(Options{Version: V26}).Replicas[0]; r.AppendedFromSlog != 0 {
+	if r := tr.run(Options{Version: pegasus.V26}).Replicas[0]; r.AppendedFromSlog != 0 {
 		t.Fatalf("2.6 appends %d", r.AppendedFromSlog)
 	}
 }

@@ -74,10 +74,7 @@ func (res *Result) collectFindings(root *dataroot.Root, reps []*replica) {
 		if o.Reason == ReasonNoReplicaDir {
 			f.Message += "; " + OrphanHint
 		}
-		if g, err := gpid.Parse(o.Gpid); err == nil {
-			f = f.For(g)
-		}
-		add(f)
+		add(f.For(o.Gpid))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -162,7 +163,7 @@ func fuzzRoot(t *testing.T, durable, ballot, initPrivate, initShared int64, ms [
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range []Version{V23, V24, V26} {
+		for _, v := range []pegasus.Version{pegasus.V23, pegasus.V24, pegasus.V26} {
 			if _, err := Run(r, Options{Version: v, DurableDecrees: map[gpid.Gpid]int64{g: durable}}); err != nil {
 				t.Fatal(err)
 			}

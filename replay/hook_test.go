@@ -11,7 +11,7 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/format"
-	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/pegasus"
 )
 
 // OnSlog sees, per replica, exactly the appends the model counts, and
@@ -24,13 +24,13 @@ func TestOnSlogAndEmitAll(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+		root, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		appended := map[string]int64{}
 		all := map[string][]string{}
-		res, err := Run(root, Options{Version: V24, EmitAll: true,
+		res, err := Run(root, Options{Version: pegasus.V24, EmitAll: true,
 			Emit: func(mu *format.Mutation, _ Loc, c bool) error {
 				all[mu.Gpid.String()] = append(all[mu.Gpid.String()], fmt.Sprint(c, mu.Decree, mu.Ballot, sha256.Sum256(mu.Append(nil))))
 				return nil
@@ -45,18 +45,18 @@ func TestOnSlogAndEmitAll(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, rr := range res.Replicas {
-			if appended[rr.Gpid] != rr.AppendedFromSlog {
-				t.Errorf("seed %d %s: OnSlog appended %d, model %d", seed, rr.Gpid, appended[rr.Gpid], rr.AppendedFromSlog)
+			if appended[rr.Gpid.String()] != rr.AppendedFromSlog {
+				t.Errorf("seed %d %s: OnSlog appended %d, model %d", seed, rr.Gpid, appended[rr.Gpid.String()], rr.AppendedFromSlog)
 			}
-			g, _ := gpid.Parse(rr.Gpid)
+			g := rr.Gpid
 			var one []string
-			if _, err := Run(root, Options{Version: V24, EmitGpid: &g, Emit: func(mu *format.Mutation, _ Loc, c bool) error {
+			if _, err := Run(root, Options{Version: pegasus.V24, EmitGpid: &g, Emit: func(mu *format.Mutation, _ Loc, c bool) error {
 				one = append(one, fmt.Sprint(c, mu.Decree, mu.Ballot, sha256.Sum256(mu.Append(nil))))
 				return nil
 			}}); err != nil {
 				t.Fatal(err)
 			}
-			if d := cmp.Diff(one, all[rr.Gpid]); d != "" {
+			if d := cmp.Diff(one, all[rr.Gpid.String()]); d != "" {
 				t.Errorf("seed %d %s: EmitAll vs Emit:\n%s", seed, rr.Gpid, d)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/pegasus"
 )
 
 // within fails the test if f does not return in d: the hostile inputs
@@ -54,7 +55,7 @@ func TestExtremeDecreesDoNotHang(t *testing.T) {
 			t.Fatal("Validate (and so verify) says the checkpoint is fine")
 		}
 	})
-	for _, v := range []Version{V23, V24, V26} {
+	for _, v := range []pegasus.Version{pegasus.V23, pegasus.V24, pegasus.V26} {
 		t.Run("durable-decrees "+string(v), func(t *testing.T) {
 			tr := newRoot(t)
 			tr.replica(g14, 0, dataroot.InitInfo{InitBallot: 1}, seq(1, 1, 5))
@@ -75,7 +76,7 @@ func TestExtremeDecreesDoNotHang(t *testing.T) {
 		tr.replica(g14, 0, dataroot.InitInfo{InitBallot: 1}, append(seq(1, 1, 3), write{m: mu{1, maxD, maxD - 1}}))
 		w := tr.slogWriter()
 		writeAll(t, w, g14, append(seq(1, 1, 3), write{m: mu{5, maxD, 3}}))
-		for _, v := range []Version{V23, V24, V26} {
+		for _, v := range []pegasus.Version{pegasus.V23, pegasus.V24, pegasus.V26} {
 			var res *Result
 			within(t, 10*time.Second, func() { res = tr.run(Options{Version: v}) })
 			r := res.Replicas[0]

@@ -12,8 +12,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/waltool/waltool/dataroot"
@@ -23,35 +21,9 @@ import (
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/par"
 	"github.com/waltool/waltool/logrules"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/vfs"
 )
-
-// Version is a Pegasus server version whose replay differs.
-type Version string
-
-const (
-	V23 Version = "2.3" // slog is the WAL; slog/plog max-decree consistency check
-	V24 Version = "2.4" // plog is the WAL; slog replayed read-only
-	V25 Version = "2.5" // as 2.4 for replay (2.5 changes slog GC)
-	V26 Version = "2.6" // no slog code: slog files are ignored
-)
-
-// ParseVersion accepts 2.3 to 2.6, as written in a release name too: a
-// leading "v" and a patch level are allowed ("2.6.0", "v2.4.1"); replay
-// does not change within a minor version.
-func ParseVersion(s string) (Version, error) {
-	t := strings.TrimPrefix(strings.TrimSpace(s), "v")
-	if parts := strings.Split(t, "."); len(parts) == 3 {
-		if _, err := strconv.ParseUint(parts[2], 10, 32); err == nil {
-			t = parts[0] + "." + parts[1]
-		}
-	}
-	switch v := Version(t); v {
-	case V23, V24, V25, V26:
-		return v, nil
-	}
-	return "", fmt.Errorf("server version %q: want 2.3, 2.4, 2.5 or 2.6 (a patch level such as 2.6.0 is fine)", s)
-}
 
 // Loc is where a mutation was read: the log file and its position in it.
 type Loc struct {
@@ -61,7 +33,7 @@ type Loc struct {
 
 // Options of a replay.
 type Options struct {
-	Version Version
+	Version pegasus.Version
 	// DurableDecrees overrides the durable decree derived from checkpoint
 	// dirs (RocksDB's pegasus_last_flushed_decree is what the server uses;
 	// we cannot read RocksDB).
@@ -98,7 +70,7 @@ type Options struct {
 // Run replays a data root as a server of opts.Version would.
 func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	if opts.Version == "" {
-		opts.Version = V24
+		opts.Version = pegasus.V24
 	}
 	if opts.MaxPrepareCount <= 0 {
 		opts.MaxPrepareCount = DefaultMaxPrepareCount
@@ -113,7 +85,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	// Load and replay every plog; replicas are independent, as the
 	// server's parallel LPC_REPLICATION_INIT_LOAD tasks are.
 	for i, dr := range root.Replicas {
-		rr := &ReplicaResult{Gpid: dr.Gpid.String(), Path: dr.Dir, SlogOnlyDecrees: []decrees.Range{}, Prepared: []decrees.Range{}, Holes: []decrees.Range{}, LostIfSlogIgnored: []decrees.Range{}, Lost: []decrees.Range{}}
+		rr := &ReplicaResult{Gpid: dr.Gpid, Path: dr.Dir, SlogOnlyDecrees: []decrees.Range{}, Prepared: []decrees.Range{}, Holes: []decrees.Range{}, LostIfSlogIgnored: []decrees.Range{}, Lost: []decrees.Range{}}
 		results[i] = rr
 		r, why := newReplicaFor(dr, opts)
 		if r == nil {
@@ -196,7 +168,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 		c, p := r.snapshot()
 		_, es := r.recovered()
 		plogOnly[g] = &snap{c, p, es}
-		if opts.Version == V26 {
+		if opts.Version == pegasus.V26 {
 			r.emit = nil // the stream 2.6 recovers ends with the plog
 		}
 	}
@@ -204,11 +176,11 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	// The slog, read even for 2.6 to tell what 2.6 loses.
 	if root.SlogExists {
 		var onSlog func(SlogMutation) error
-		if opts.Version != V26 {
+		if opts.Version != pegasus.V26 {
 			onSlog = opts.OnSlog
 		}
 		res.Slog = replaySlog(root.FS, root.SlogDir, loaded, notLoaded, res, opts.Progress, onSlog)
-		res.Slog.Read = opts.Version != V26
+		res.Slog.Read = opts.Version != pegasus.V26
 		if res.Slog.hookErr != nil {
 			return nil, res.Slog.hookErr
 		}
@@ -233,7 +205,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 		po := plogOnly[r.gpid]
 		rr.LostIfSlogIgnored = lost(full.committed, &full.prepared, po.committed, &po.prepared)
 		switch {
-		case opts.Version == V26:
+		case opts.Version == pegasus.V26:
 			// HEAD (2.6) has no slog code: nothing is appended from it.
 			rr.AppendedFromSlog = 0
 			rr.CommittedDecree = po.committed
@@ -246,7 +218,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 			rr.Prepared = full.prepared.Ranges()
 		}
 		rr.Holes = holes(rr.CommittedDecree, rr.Prepared)
-		if opts.Version == V23 && !slogFailed && res.Slog != nil {
+		if opts.Version == pegasus.V23 && !slogFailed && res.Slog != nil {
 			// rdsn 2.3 replica_stub::initialize: smax vs pmax after the
 			// plog was flushed (it then also holds the appended mutations).
 			smax, pmax := r.slogMaxDecree, max(r.plogMaxDecree, r.appendedMax)
@@ -267,7 +239,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 		for _, g := range gs {
 			r := loaded[g]
 			es := plogOnly[g].entries
-			if opts.Version != V26 {
+			if opts.Version != pegasus.V26 {
 				_, es = r.recovered()
 			}
 			for _, e := range es {
@@ -282,7 +254,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 	} else if opts.EmitGpid != nil && opts.Emit != nil {
 		if r := loaded[*opts.EmitGpid]; r != nil {
 			es := plogOnly[r.gpid].entries
-			if opts.Version != V26 {
+			if opts.Version != pegasus.V26 {
 				_, es = r.recovered()
 			}
 			for _, e := range es {
@@ -306,7 +278,7 @@ func Run(root *dataroot.Root, opts Options) (*Result, error) {
 			res.OK = false
 		}
 	}
-	sort.Slice(res.Orphans, func(i, j int) bool { return gpidLess(res.Orphans[i].Gpid, res.Orphans[j].Gpid) })
+	sort.Slice(res.Orphans, func(i, j int) bool { return res.Orphans[i].Gpid.Less(res.Orphans[j].Gpid) })
 	return res, nil
 }
 
@@ -518,14 +490,4 @@ func (p *logProgress) finish() {
 		p.fn(p.total - p.sent)
 		p.sent = p.total
 	}
-}
-
-// gpidLess orders gpids printed as strings numerically: "1.2" before "1.10".
-func gpidLess(a, b string) bool {
-	ga, errA := gpid.Parse(a)
-	gb, errB := gpid.Parse(b)
-	if errA != nil || errB != nil {
-		return a < b
-	}
-	return ga.Less(gb)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/internal/refdecode"
+	"github.com/waltool/waltool/pegasus"
 )
 
 // Over many generated roots, the replay agrees with what the generator
@@ -31,11 +32,11 @@ func TestReplayAgreesWithGeneratorAndIndependentDecoder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+			root, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Run(root, Options{Version: V24})
+			res, err := Run(root, Options{Version: pegasus.V24})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +49,7 @@ func TestReplayAgreesWithGeneratorAndIndependentDecoder(t *testing.T) {
 			}
 			for i, rr := range res.Replicas {
 				want := m.Replicas[i]
-				if rr.Gpid != want.Gpid.String() {
+				if rr.Gpid != want.Gpid {
 					t.Fatalf("replica %d: %s vs manifest %s", i, rr.Gpid, want.Gpid)
 				}
 				got := struct {

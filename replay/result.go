@@ -4,11 +4,13 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/pegasus"
 )
 
 // Result is what a server of one version recovers from a data root.
 type Result struct {
-	ServerVersion Version `json:"server_version"`
+	ServerVersion pegasus.Version `json:"server_version"`
 	// OK: every replica opens and nothing is lost under this version.
 	OK       bool             `json:"ok"`
 	Replicas []*ReplicaResult `json:"replicas"`
@@ -40,8 +42,8 @@ type Result struct {
 
 // ReplicaResult is one replica's replay.
 type ReplicaResult struct {
-	Gpid string `json:"gpid"`
-	Path string `json:"path"` // the replica dir
+	Gpid gpid.Gpid `json:"gpid"`
+	Path string    `json:"path"` // the replica dir
 	Plog struct {
 		MinDecree int64 `json:"min_decree"`
 		MaxDecree int64 `json:"max_decree"`
@@ -92,11 +94,11 @@ type ReplicaResult struct {
 // Orphan counts slog mutations of a gpid that no loaded replica owns;
 // replay drops them.
 type Orphan struct {
-	Gpid      string `json:"gpid"`
-	Mutations int    `json:"mutations"`
-	MinDecree int64  `json:"min_decree"`
-	MaxDecree int64  `json:"max_decree"`
-	Reason    string `json:"reason"`
+	Gpid      gpid.Gpid `json:"gpid"`
+	Mutations int       `json:"mutations"`
+	MinDecree int64     `json:"min_decree"`
+	MaxDecree int64     `json:"max_decree"`
+	Reason    string    `json:"reason"`
 }
 
 // SlogResult describes the shared-log replay.

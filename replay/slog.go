@@ -81,7 +81,7 @@ func replaySlog(fsys vfs.FS, path string, loaded map[gpid.Gpid]*replica, notLoad
 				if w, ok := notLoaded[m.Gpid]; ok {
 					why = "replica not loaded: " + w
 				}
-				o = &Orphan{Gpid: m.Gpid.String(), MinDecree: m.Decree, MaxDecree: m.Decree, Reason: why}
+				o = &Orphan{Gpid: m.Gpid, MinDecree: m.Decree, MaxDecree: m.Decree, Reason: why}
 				orphans[m.Gpid] = o
 			}
 			o.Mutations++

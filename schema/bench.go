@@ -78,7 +78,7 @@ type BenchWriteMode struct {
 	Flush   string  `json:"flush,omitempty"`
 	Ops     int64   `json:"ops"`
 	Seconds float64 `json:"seconds"`
-	QPS     float64 `json:"qps"`
+	QPS     float64 `json:"ops_per_second"`
 	// LatencyUs are the write latencies in microseconds.
 	LatencyUs Latency `json:"latency_us"`
 	Writes    int64   `json:"writes"`

@@ -17,11 +17,15 @@ type GC struct {
 	Blockers []GCBlocker `json:"blockers"`
 	// Blocked: a replica holds a file back (what --check exits 1 on).
 	Blocked bool `json:"blocked"`
+	// FlushCommand is the Pegasus shell command that flushes every blocked
+	// replica of the server: remote_command -l IP:PORT
+	// replica.trigger-checkpoint id1,id2,... (absent when none is blocked).
+	FlushCommand string `json:"flush_command,omitempty"`
 	// EmergencyCheckpoints are the gpids the server flushes by itself.
 	EmergencyCheckpoints    []string  `json:"emergency_checkpoints"`
 	EmergencyCheckpointsWhy string    `json:"emergency_checkpoints_why,omitempty"`
 	SlogEmpties             bool      `json:"slog_empties"`
-	ReclaimableFiles        int64     `json:"reclaimable_files"`
+	ReclaimableFiles        int64     `json:"reclaimable_file_count"`
 	ReclaimableBytes        int64     `json:"reclaimable_bytes"`
 	Disks                   []GCDisk  `json:"disks"`
 	Notes                   []string  `json:"notes"`
@@ -74,10 +78,8 @@ type GCBlocker struct {
 	FileCount int64 `json:"file_count"`
 	Bytes     int64 `json:"bytes"`
 	// Release lists what releases the replica, as sentences.
-	Release []string `json:"release"`
-	// Command is the Pegasus shell command that releases it.
-	Command             string `json:"command"`
-	EmergencyCheckpoint bool   `json:"emergency_checkpoint"`
+	Release             []string `json:"release"`
+	EmergencyCheckpoint bool     `json:"emergency_checkpoint"`
 }
 
 // GCDisk totals what can go per device.
@@ -93,7 +95,7 @@ type GCDisk struct {
 // GCApplied is what gc --apply did.
 type GCApplied struct {
 	Dirs         []GCAppliedDir `json:"dirs"`
-	RemovedFiles int64          `json:"removed_files"`
+	RemovedFiles int64          `json:"removed_file_count"`
 	RemovedBytes int64          `json:"removed_bytes"`
 	FreedBytes   int64          `json:"freed_bytes"`
 	// Complete: every planned file is gone.
@@ -108,7 +110,7 @@ type GCApplied struct {
 type GCAppliedDir struct {
 	Path         string          `json:"path"`
 	Files        []GCAppliedFile `json:"files"`
-	RemovedFiles int64           `json:"removed_files"`
+	RemovedFiles int64           `json:"removed_file_count"`
 	RemovedBytes int64           `json:"removed_bytes"`
 	FreedBytes   int64           `json:"freed_bytes"`
 }

@@ -125,6 +125,11 @@ type Run struct {
 	// run (set by migrate status); RollbackRefused says why not.
 	RollbackPossible *bool  `json:"rollback_possible,omitempty"`
 	RollbackRefused  string `json:"rollback_refused,omitempty"`
+	// WrittenForPath is the root the run's journal was written for, when
+	// that is not the root named (a copy of it, or it moved): State is
+	// then what the journal records of the run there, and resume and
+	// rollback refuse it here.
+	WrittenForPath string `json:"written_for_path,omitempty"`
 }
 
 // Phase is one phase of a run, done.

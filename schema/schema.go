@@ -60,6 +60,14 @@ func (e *Envelope) Head() *Envelope { return e }
 // Document is any top-level document.
 type Document interface{ Head() *Envelope }
 
+// Refusal is what a command prints when it stopped, before its report, at
+// what Pegasus would refuse (exit 1): the envelope, its reason and the
+// findings that explain it (a migrate whose slog the server refuses).
+type Refusal struct {
+	Envelope
+	Findings []Finding `json:"findings"`
+}
+
 // Error is why a command could not do its job.
 type Error struct {
 	// Kind is "usage" (the command line), "failure" (I/O, a held lock, a

@@ -128,11 +128,13 @@ for a in "${arches[@]}"; do
 	into "$dir/completion/waltool.fish" "$runner" completion fish
 	run cp README.md "$dir/"
 	run cp docs/*.md "$dir/docs/"
+	run mkdir -p "$dir/schema/v1"
+	run cp schema/v1/*.json "$dir/schema/v1/"
+	tarball=(tar --sort=name --owner=0 --group=0 --numeric-owner --mode=u+rwX,go+rX,go-w --mtime="@$epoch" -C "$stage" -cf - "$name")
 	if ((dry)); then
-		echo "tar -C $stage -c $name | gzip -9n > $dist/$name.tar.gz"
+		echo "${tarball[*]} | gzip -9n > $dist/$name.tar.gz"
 	else
-		tar --sort=name --owner=0 --group=0 --numeric-owner --mode=u+rwX,go+rX,go-w --mtime="@$epoch" \
-			-C "$stage" -cf - "$name" | gzip -9n >"$dist/$name.tar.gz"
+		"${tarball[@]}" | gzip -9n >"$dist/$name.tar.gz"
 	fi
 done
 run rm -rf "$stage"

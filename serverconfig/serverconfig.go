@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -257,6 +258,64 @@ func (c *Config) Unfilled(keys ...string) []string {
 // replica server.
 var ErrNoReplicaApp = errors.New("no [apps.*] section with type = replica")
 
+// replicaRole is the role name of the replica server app: the section
+// name after "apps." of the first [apps.*] with type = replica, "" when
+// none, and whether the config has [apps.*] sections at all.
+func (c *Config) replicaRole() (role string, hasApps bool) {
+	for _, s := range c.order {
+		if !strings.HasPrefix(s, "apps.") || s == "apps..default" {
+			continue
+		}
+		hasApps = true
+		if t, _ := c.Get(s, "type"); t.Value == "replica" {
+			return s[len("apps."):], true
+		}
+	}
+	return "", hasApps
+}
+
+// ErrNoPort is returned by ReplicaPort when the config lists no port for
+// the replica server app.
+var ErrNoPort = errors.New("no ports listed for the replica server app")
+
+// ReplicaPort is the port of the replica server's address, the one the
+// Pegasus shell's remote_command -l names: the lowest of its app's
+// "ports" list (service_app_spec::init sorts CONFIG_FLD_INT_LIST(ports),
+// a ','-separated list inherited from [apps..default] when empty; the
+// rpc engine sets its primary address's port to the first: Pegasus
+// v2.5.0 src/runtime/global_config.cpp, src/runtime/rpc/rpc_engine.cpp
+// rpc_engine::start; v2.4.0 the same under src/rdsn). A config running
+// several instances (count > 1, each its own port) has no one port.
+func (c *Config) ReplicaPort() (int, Value, error) {
+	role, _ := c.replicaRole()
+	if role == "" {
+		return 0, Value{}, fmt.Errorf("%s: %w", c.File, ErrNoReplicaApp)
+	}
+	if names, err := c.ReplicaAppName(); err != nil {
+		return 0, Value{}, err
+	} else if len(names) > 1 {
+		return 0, Value{}, fmt.Errorf("%s: the replica server app runs %d instances, each on its own port", c.File, len(names))
+	}
+	v, _ := c.Get("apps."+role, "ports")
+	if strings.TrimSpace(v.Value) == "" {
+		v, _ = c.Get("apps..default", "ports")
+	}
+	port := -1
+	for _, p := range splitArgs(v.Value, ',') {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 65535 {
+			return 0, v, fmt.Errorf("%s:%d: [%s] ports = %q: want port numbers", c.File, v.Line, v.Section, v.Value)
+		}
+		if port < 0 || n < port {
+			port = n
+		}
+	}
+	if port < 0 {
+		return 0, v, fmt.Errorf("%s: [apps.%s]: %w", c.File, role, ErrNoPort)
+	}
+	return port, v, nil
+}
+
 // ReplicaAppName is the full name of the replica server app, the name of
 // its directory under [core] data_dir (service_spec::init_app_specs,
 // Pegasus v2.5.0 src/runtime/global_config.cpp): the role name is the
@@ -266,18 +325,7 @@ var ErrNoReplicaApp = errors.New("no [apps.*] section with type = replica")
 // fragment) gives "replica", Pegasus's own name. It returns every full
 // name when count > 1.
 func (c *Config) ReplicaAppName() ([]string, error) {
-	role := ""
-	hasApps := false
-	for _, s := range c.order {
-		if !strings.HasPrefix(s, "apps.") || s == "apps..default" {
-			continue
-		}
-		hasApps = true
-		if t, _ := c.Get(s, "type"); t.Value == "replica" {
-			role = s[len("apps."):]
-			break
-		}
-	}
+	role, hasApps := c.replicaRole()
 	if role == "" {
 		if hasApps {
 			return nil, fmt.Errorf("%s: %w", c.File, ErrNoReplicaApp)

@@ -113,3 +113,38 @@ func TestReplicaAppName(t *testing.T) {
 		t.Errorf("fragment: %v", names)
 	}
 }
+
+// The replica server's port is the lowest of its app's ports, inherited
+// from [apps..default] when its own list is empty.
+func TestReplicaPort(t *testing.T) {
+	for text, want := range map[string]int{
+		"[apps.replica]\ntype = replica\nports = 34801\n":                                34801,
+		"[apps.rs]\ntype = replica\nports = 34803, 34801\n":                              34801,
+		"[apps..default]\nports = 34901\n[apps.replica]\ntype = replica\nports =\n":      34901,
+		"[apps.meta]\ntype = meta\nports = 34601\n[apps.r]\ntype = replica\nports = 1\n": 1,
+	} {
+		c, err := Parse("x", []byte(text), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := c.ReplicaPort(); err != nil || got != want {
+			t.Errorf("%q: %d, %v; want %d", text, got, err, want)
+		}
+	}
+	for _, text := range []string{
+		"[apps.replica]\ntype = replica\n",
+		"[apps.replica]\ntype = replica\nports = x\n",
+		"[apps.replica]\ntype = replica\nports = 70000\n",
+		"[apps.replica]\ntype = replica\nports = 34801\ncount = 2\n",
+		"[apps.meta]\ntype = meta\nports = 34601\n",
+		"[replication]\nslog_dir = /a\n",
+	} {
+		c, err := Parse("x", []byte(text), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := c.ReplicaPort(); err == nil {
+			t.Errorf("%q: port %d", text, got)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
 )
@@ -36,7 +37,7 @@ func (l LostWrite) Finding() finding.Finding {
 // lists a decree of a replica twice, the later entry (a later write) is the
 // one that must survive. Lost reads only: a server that refuses a replica
 // or aborts loses every write of it, which the descriptions say.
-func Lost(fsys vfs.FS, root *dataroot.Root, v replay.Version, acked []Acked) ([]LostWrite, error) {
+func Lost(fsys vfs.FS, root *dataroot.Root, v pegasus.Version, acked []Acked) ([]LostWrite, error) {
 	r, err := root.Reopen(fsys)
 	if err != nil {
 		return nil, err
@@ -77,9 +78,7 @@ func Lost(fsys vfs.FS, root *dataroot.Root, v replay.Version, acked []Acked) ([]
 		if rr.Error == "" {
 			continue
 		}
-		if g, err := gpid.Parse(rr.Gpid); err == nil {
-			notLoaded[g] = rr.Error
-		}
+		notLoaded[rr.Gpid] = rr.Error
 	}
 	var out []LostWrite
 	for i, a := range acked {

@@ -18,6 +18,7 @@ import (
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/slog"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/verify"
 	"github.com/waltool/waltool/vfs"
@@ -89,7 +90,7 @@ func copyRoot(t *testing.T) *testRoot {
 
 func (tr *testRoot) open(t *testing.T) *dataroot.Root {
 	t.Helper()
-	r, err := dataroot.Open(dataroot.Options{Root: tr.dir, DataDirs: tr.dataDirs, FS: vfs.OS})
+	r, err := dataroot.Open(dataroot.Options{Root: tr.dir, Server: dataroot.Flags("", tr.dataDirs), FS: vfs.OS})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func write(t *testing.T, r *dataroot.Root, o Options) *Result {
 	return res
 }
 
-func lost(t *testing.T, r *dataroot.Root, v replay.Version, acked []Acked) []LostWrite {
+func lost(t *testing.T, r *dataroot.Root, v pegasus.Version, acked []Acked) []LostWrite {
 	t.Helper()
 	l, err := Lost(vfs.OS, r, v, acked)
 	if err != nil {
@@ -207,7 +208,7 @@ func checkVerify(t *testing.T, r *dataroot.Root) {
 // torn unacknowledged block at the crash notwithstanding. Nothing goes to
 // the slog dir.
 func TestPlogServerWritesSurvive(t *testing.T) {
-	for _, v := range []replay.Version{replay.V24, replay.V25, replay.V26} {
+	for _, v := range []pegasus.Version{pegasus.V24, pegasus.V25, pegasus.V26} {
 		t.Run(string(v), func(t *testing.T) {
 			tr := copyRoot(t)
 			tr.emptySlog(t)
@@ -245,7 +246,7 @@ func TestPlogServerWritesSurvive(t *testing.T) {
 // the slog. Every acknowledged write survives a restart of the same
 // version.
 func TestWritesSurviveOnA23Root(t *testing.T) {
-	for _, v := range []replay.Version{replay.V23, replay.V24, replay.V25, replay.V26} {
+	for _, v := range []pegasus.Version{pegasus.V23, pegasus.V24, pegasus.V25, pegasus.V26} {
 		t.Run(string(v), func(t *testing.T) {
 			tr := copyRoot(t)
 			r := tr.open(t)
@@ -259,10 +260,10 @@ func TestWritesSurviveOnA23Root(t *testing.T) {
 			}
 			res := write(t, r, Options{Version: v, Seed: 11, Mutations: 12})
 			checkAcked(t, r, res, 12)
-			if int64(res.Repaired) != appended || (appended > 0) != (v != replay.V26) {
+			if int64(res.Repaired) != appended || (appended > 0) != (v != pegasus.V26) {
 				t.Errorf("the %s server re-appended %d slog mutations to the plogs at start, replay says %d", v, res.Repaired, appended)
 			}
-			if v == replay.V23 {
+			if v == pegasus.V23 {
 				m := generated(t)
 				if res.Lagged == 0 || res.SlogStart <= m.Slog.EndOffset-1 {
 					t.Errorf("lagged %d, slog start %d (old slog ends at %d)", res.Lagged, res.SlogStart, m.Slog.EndOffset)
@@ -296,14 +297,14 @@ func TestInitOffsetTrap(t *testing.T) {
 	r := tr.open(t)
 	tr.raiseSharedOffsets(t, r)
 	r = tr.open(t)
-	res := write(t, r, Options{Version: replay.V23, Seed: 5})
+	res := write(t, r, Options{Version: pegasus.V23, Seed: 5})
 	if res.Lagged == 0 {
 		t.Fatal("no lagged write")
 	}
 	if want := filepath.Join(tr.slogDir, "log.1.0"); !slices.Contains(res.Files, want) {
 		t.Errorf("files %v, want %s", res.Files, want)
 	}
-	got := lost(t, r, replay.V23, res.Acked)
+	got := lost(t, r, pegasus.V23, res.Acked)
 	if len(got) == 0 {
 		t.Fatal("the trap lost nothing")
 	}
@@ -325,7 +326,7 @@ func TestInitOffsetTrap(t *testing.T) {
 		t.Errorf("lost %v, want the lagged writes %v", have, want)
 	}
 	// Under 2.4 the slog is read too, and the same skip applies.
-	if l := lost(t, r, replay.V24, res.Acked); len(l) != len(got) {
+	if l := lost(t, r, pegasus.V24, res.Acked); len(l) != len(got) {
 		t.Errorf("lost under 2.4: %d, want %d", len(l), len(got))
 	}
 }
@@ -348,7 +349,7 @@ func TestHeaderOnlySlogFixesTheTrap(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = tr.open(t)
-	res := write(t, r, Options{Version: replay.V23, Seed: 5})
+	res := write(t, r, Options{Version: pegasus.V23, Seed: 5})
 	if res.Lagged == 0 || res.SlogStart <= x {
 		t.Fatalf("lagged %d, slog start %d, X %d", res.Lagged, res.SlogStart, x)
 	}
@@ -356,7 +357,7 @@ func TestHeaderOnlySlogFixesTheTrap(t *testing.T) {
 		!strings.HasPrefix(filepath.Base(res.Files[i]), "log.2.") {
 		t.Errorf("first new slog file: %v", res.Files)
 	}
-	if l := lost(t, r, replay.V23, res.Acked); len(l) != 0 {
+	if l := lost(t, r, pegasus.V23, res.Acked); len(l) != 0 {
 		t.Fatalf("lost under 2.3: %v", l)
 	}
 }
@@ -367,13 +368,13 @@ func TestLostComparesContent(t *testing.T) {
 	tr := copyRoot(t)
 	tr.emptySlog(t)
 	r := tr.open(t)
-	res := write(t, r, Options{Version: replay.V26, Seed: 1, Mutations: 4})
+	res := write(t, r, Options{Version: pegasus.V26, Seed: 1, Mutations: 4})
 	acked := slices.Clone(res.Acked)
 	acked[0].Hash = strings.Repeat("0", 64)
 	last := acked[len(acked)-1]
 	last.Decree += 1000
 	acked = append(acked, last)
-	got := lost(t, r, replay.V26, acked)
+	got := lost(t, r, pegasus.V26, acked)
 	if len(got) != 2 || got[0].Decree != acked[0].Decree || !strings.Contains(got[0].Why, "other content") ||
 		got[1].Decree != last.Decree || !strings.Contains(got[1].Why, "neither") {
 		t.Fatalf("lost %+v", got)
@@ -383,7 +384,7 @@ func TestLostComparesContent(t *testing.T) {
 // Write is deterministic per seed: the same files, byte for byte, and the
 // same acks; another seed writes something else.
 func TestDeterministic(t *testing.T) {
-	for _, v := range []replay.Version{replay.V23, replay.V25} {
+	for _, v := range []pegasus.Version{pegasus.V23, pegasus.V25} {
 		t.Run(string(v), func(t *testing.T) {
 			run := func(seed int64) (*testRoot, *Result) {
 				tr := copyRoot(t)
@@ -425,7 +426,7 @@ func TestMemoryHoldsHashesOnly(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	res := write(t, r, Options{Version: replay.V23, Seed: 2, Mutations: 40})
+	res := write(t, r, Options{Version: pegasus.V23, Seed: 2, Mutations: 40})
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	payload := int64(len(res.Acked)) * int64(valueBytes) / 2
@@ -445,7 +446,7 @@ func itoa(d int64) string { return strconv.FormatInt(d, 10) }
 // re-proposes the last acknowledged decree, still prepared, at its ballot.
 // Neither restart loses an acknowledged write that was not superseded.
 func TestChainedWrites(t *testing.T) {
-	for _, v := range []replay.Version{replay.V23, replay.V25} {
+	for _, v := range []pegasus.Version{pegasus.V23, pegasus.V25} {
 		t.Run(string(v), func(t *testing.T) {
 			tr := copyRoot(t)
 			tr.emptySlog(t)
@@ -459,7 +460,7 @@ func TestChainedWrites(t *testing.T) {
 			r = tr.open(t)
 			first := write(t, r, Options{Version: v, Seed: 21})
 			second := write(t, tr.open(t), Options{Version: v, Seed: 22})
-			if v == replay.V23 && second.Repaired < first.Lagged {
+			if v == pegasus.V23 && second.Repaired < first.Lagged {
 				t.Errorf("re-appended %d, the first server left %d lagging", second.Repaired, first.Lagged)
 			}
 			all := append(slices.Clone(first.Acked), second.Acked...)
@@ -522,7 +523,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // Write touches the root only through the vfs.FS it is given (the real
 // run hands it a copy-on-write one), and Lost not at all.
 func TestWritesGoThroughFS(t *testing.T) {
-	for _, v := range []replay.Version{replay.V23, replay.V24} {
+	for _, v := range []pegasus.Version{pegasus.V23, pegasus.V24} {
 		t.Run(string(v), func(t *testing.T) {
 			tr := copyRoot(t)
 			tr.emptySlog(t)
@@ -560,7 +561,7 @@ func TestWritesGoThroughFS(t *testing.T) {
 // root under the version) is the server's start: the same writes as when
 // Write replays the root itself. One of another version is refused.
 func TestStartReplayHandedIn(t *testing.T) {
-	for _, v := range []replay.Version{replay.V23, replay.V24} {
+	for _, v := range []pegasus.Version{pegasus.V23, pegasus.V24} {
 		a := copyRoot(t)
 		a.emptySlog(t)
 		ra := write(t, a.open(t), Options{Version: v, Seed: 3})
@@ -575,7 +576,7 @@ func TestStartReplayHandedIn(t *testing.T) {
 		if !slices.Equal(ra.Acked, rb.Acked) || ra.Lagged != rb.Lagged {
 			t.Fatalf("%s: the writes differ with the start handed in", v)
 		}
-		other, _ := replay.Run(r, replay.Options{Version: replay.V26})
+		other, _ := replay.Run(r, replay.Options{Version: pegasus.V26})
 		if _, err := Write(vfs.OS, r, Options{Version: v, Start: other}); err == nil {
 			t.Fatalf("%s: a 2.6 start replay taken", v)
 		}

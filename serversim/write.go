@@ -18,6 +18,7 @@ import (
 	"github.com/waltool/waltool/format/slog"
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/logrules"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/vfs"
 )
@@ -29,7 +30,7 @@ const DefaultMutations = 16
 type Options struct {
 	// Version is the server that writes: V23 (the slog is the WAL, the plog
 	// lags), V24, V25 or V26 (the plog is the WAL).
-	Version replay.Version
+	Version pegasus.Version
 	// Mutations is how many mutations each loaded replica's new primary
 	// writes and acknowledges; 0 means DefaultMutations. A replica whose
 	// prepared tail is longer writes that many, to re-propose all of it.
@@ -155,7 +156,7 @@ func Write(fsys vfs.FS, root *dataroot.Root, opts Options) (*Result, error) {
 		st, _ := s.plogs.Replica(rp.g)
 		rp.plog = logPos{dir: rp.dr.PlogDir, lastIndex: st.LastIndex, end: st.EndOffset}
 	}
-	if repair && o.Version != replay.V26 {
+	if repair && o.Version != pegasus.V26 {
 		if err := s.repairPlogs(r); err != nil {
 			return nil, err
 		}
@@ -163,7 +164,7 @@ func Write(fsys vfs.FS, root *dataroot.Root, opts Options) (*Result, error) {
 	if err := s.newBallots(); err != nil {
 		return nil, err
 	}
-	if o.Version == replay.V23 {
+	if o.Version == pegasus.V23 {
 		err = s.write23(r, start)
 	} else {
 		err = s.writePlogs()
@@ -176,7 +177,7 @@ func Write(fsys vfs.FS, root *dataroot.Root, opts Options) (*Result, error) {
 
 func (o Options) withDefaults() (Options, error) {
 	switch o.Version {
-	case replay.V23, replay.V24, replay.V25, replay.V26:
+	case pegasus.V23, pegasus.V24, pegasus.V25, pegasus.V26:
 	default:
 		return o, fmt.Errorf("serversim: server version %q: want 2.3, 2.4, 2.5 or 2.6", o.Version)
 	}

@@ -140,3 +140,38 @@ func MkdirAllDurable(fsys FS, dir string) error {
 	}
 	return fsys.SyncDir(parent)
 }
+
+// WriteFileAtomic publishes data at path: it writes "<path>.tmp" (a
+// leftover from a crash removed first), fsyncs it, renames it over path and
+// fsyncs the directory, so that a crash leaves either the old file or the
+// new one, whole. The .tmp is removed when a step fails.
+func WriteFileAtomic(fsys FS, path string, data []byte) (err error) {
+	tmp := path + ".tmp"
+	if err := fsys.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return PathErr("remove stale", tmp, err)
+	}
+	f, err := fsys.Create(tmp)
+	if err != nil {
+		return PathErr("create", tmp, err)
+	}
+	defer func() {
+		if err != nil {
+			fsys.Remove(tmp) // best effort
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		f.Close()
+		return PathErr("write", tmp, err)
+	}
+	if err = f.Sync(); err != nil {
+		f.Close()
+		return PathErr("fsync", tmp, err)
+	}
+	if err = f.Close(); err != nil {
+		return PathErr("close", tmp, err)
+	}
+	if err = fsys.Rename(tmp, path); err != nil {
+		return PathErr("rename to "+path, tmp, err)
+	}
+	return fsys.SyncDir(filepath.Dir(path))
+}

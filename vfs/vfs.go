@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path/filepath"
 )
 
 // File is an open file. Files from Create are write-only appenders; files
@@ -179,4 +180,15 @@ func ReadFile(fsys FS, name string, limit int64) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w: more than the %d bytes this file can hold", ErrTooLarge, limit)}
 	}
 	return b, nil
+}
+
+// PathErr is err as an *fs.PathError about path, said once: when err is
+// already the FS's own error about path ("write X: no space left"), its
+// cause is kept under op rather than wrapped in a second "write X: ...".
+func PathErr(op, path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && filepath.Clean(pe.Path) == filepath.Clean(path) {
+		return &fs.PathError{Op: op, Path: path, Err: pe.Err}
+	}
+	return &fs.PathError{Op: op, Path: path, Err: err}
 }

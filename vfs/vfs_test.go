@@ -2,9 +2,11 @@ package vfs
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -228,4 +230,18 @@ func TestSyncInFlightAtCrashFails(t *testing.T) {
 		t.Fatalf("%d bytes marked synced by a sync the crash interrupted", size)
 	}
 	f.Close()
+}
+
+// PathErr says a path once: the FS's own error about it keeps its cause
+// under the caller's operation.
+func TestPathErrSaysThePathOnce(t *testing.T) {
+	inner := &fs.PathError{Op: "write", Path: "/d/f", Err: syscall.ENOSPC}
+	err := PathErr("write at offset 7", "/d/f", fmt.Errorf("wrapped: %w", inner))
+	if got := err.Error(); got != "write at offset 7 /d/f: no space left on device" || !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("%q", got)
+	}
+	other := PathErr("create", "/d/g", inner)
+	if got := other.Error(); !strings.Contains(got, "/d/g") || !strings.Contains(got, "/d/f") {
+		t.Errorf("another path's error keeps both: %q", got)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/benchmark"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -15,34 +17,42 @@ func benchCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "bench",
 		Usage: "measure waltool against the physical ceiling of this machine",
+		Description: "verify, ceiling and replay time waltool on a root against what the machine can do at best " +
+			"(reads, CRC-32C on every core); write compares durable log writers. Reading commands read only.",
+		Action: clikit.NeedCommand,
 		Subcommands: []*cli.Command{{
 			Name:      "verify",
-			Usage:     "time `waltool verify PATH` against raw reads and raw CRC-32C over the same bytes, in one run",
+			Usage:     "time waltool verify PATH against raw reads and raw CRC-32C over the same bytes, in one run",
 			ArgsUsage: "PATH",
+			Description: "PATH is what waltool verify takes. In one run, on the same bytes and a warm page cache: " +
+				"plain reads, read + CRC-32C on one core and on all cores (the ceiling), and waltool verify end to " +
+				"end in a child process, with its peak RSS. --runs keeps the best of each.",
 			Flags: append([]cli.Flag{
-				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs of each measurement; the best is reported"},
-				&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
+				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs of each measurement; the best is reported", Action: clikit.AtLeast("runs", 1)},
+				&cli.BoolFlag{Name: "json", Usage: "print one JSON document (waltool schema bench verify)"},
 			}, rootFlags()...),
 			Action: benchVerify,
 		}, {
 			Name:  "ceiling",
 			Usage: "read every log file of PATH with CRC-32C on all cores: the ceiling of verify",
 			Description: "Reads every log file of PATH on all cores with CRC-32C over every byte, and exits: " +
-				"the ceiling of `waltool verify PATH`, as a process of its own.",
+				"the ceiling of waltool verify PATH, as a process of its own, to time against it.",
 			ArgsUsage: "PATH",
 			Flags: append([]cli.Flag{
-				&cli.BoolFlag{Name: "json", Usage: "print bytes, seconds and decimal GB/s (gbps) as JSON"},
+				&cli.BoolFlag{Name: "json", Usage: "print one JSON document: file_count, bytes, seconds, bytes_per_second (waltool schema bench ceiling)"},
 			}, rootFlags()...),
 			Action: benchCeiling,
 		}, {
 			Name:      "replay",
-			Usage:     "time `waltool replay ROOT` (mutations replayed per second, peak RSS)",
+			Usage:     "time waltool replay ROOT (mutations replayed per second, peak RSS)",
 			ArgsUsage: "ROOT",
+			Description: "Runs waltool replay ROOT in a child process: mutations delivered per second end to end, " +
+				"and peak RSS; --runs keeps the best. Lower --durable-decrees make the file filters skip less.",
 			Flags: append([]cli.Flag{
-				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs; the best is reported"},
+				&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs; the best is reported", Action: clikit.AtLeast("runs", 1)},
 				&cli.StringFlag{Name: "server-version", Value: "2.4", Usage: "server version to model"},
 				&cli.StringFlag{Name: "durable-decrees", Usage: "passed to replay (lower durable decrees replay more of the logs)"},
-				&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
+				&cli.BoolFlag{Name: "json", Usage: "print one JSON document (waltool schema bench replay)"},
 			}, rootFlags()...),
 			Action: benchReplay,
 		}, benchWriteCommand()},
@@ -93,8 +103,8 @@ func benchVerify(c *cli.Context) error {
 			VerifyExitStatus: int64(max(0, res.VerifyExit))})
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "%s: %s, %s, %s, best of %s, page cache warm\n", res.Path, plural(int64(res.Files), "file"), humanBytes(res.Bytes),
-		plural(int64(res.Cores), "core"), plural(int64(c.Int("runs")), "run"))
+	fmt.Fprintf(w, "%s: %s, %s, %s, best of %s, page cache warm\n", res.Path, iec.Plural(int64(res.Files), "file"), iec.Bytes(res.Bytes),
+		iec.Plural(int64(res.Cores), "core"), iec.Plural(int64(c.Int("runs")), "run"))
 	fmt.Fprintf(w, "  read only (all cores)          %6.2f GiB/s\n", gibps(res.ReadGBps))
 	fmt.Fprintf(w, "  read + CRC-32C (1 core)        %6.2f GiB/s\n", gibps(res.CRC1GBps))
 	fmt.Fprintf(w, "  read + CRC-32C (all cores)     %6.2f GiB/s   <- ceiling\n", gibps(res.CRCGBps))
@@ -117,7 +127,7 @@ func benchCeiling(c *cli.Context) error {
 			Seconds: res.Seconds, BytesPerSecond: res.GBps * 1e9})
 	}
 	fmt.Fprintf(c.App.Writer, "%s: %s, %s read + CRC-32C on %s in %.3f s = %.2f GiB/s\n",
-		t.Path, plural(int64(res.Files), "file"), humanBytes(res.Bytes), plural(int64(res.Cores), "core"), res.Seconds, gibps(res.GBps))
+		t.Path, iec.Plural(int64(res.Files), "file"), iec.Bytes(res.Bytes), iec.Plural(int64(res.Cores), "core"), res.Seconds, gibps(res.GBps))
 	return nil
 }
 

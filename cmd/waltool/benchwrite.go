@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/benchmark"
+	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -39,22 +40,22 @@ func benchWriteCommand() *cli.Command {
 			"afterwards (unless --keep). Use a directory on the disk under test: a tmpfs\n" +
 			"makes every flush free.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "replicas", Value: 64, Usage: "replicas (plogs); each write goes to one chosen at random"},
-			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent clients, each with one write outstanding"},
-			&cli.IntFlag{Name: "value-size", Value: 1000, Usage: "bytes of each PUT's value (the Pegasus benchmark used 1000)"},
-			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "how long each mode runs"},
+			&cli.IntFlag{Name: "replicas", Value: 64, Usage: "replicas (plogs); each write goes to one chosen at random", Action: clikit.AtLeast("replicas", 1)},
+			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent clients, each with one write outstanding", Action: clikit.AtLeast("clients", 1)},
+			&cli.GenericFlag{Name: "value-size", Value: &clikit.SizeValue{N: 1000}, Usage: "bytes of each PUT's value: 1000, 4K (the Pegasus benchmark used 1000)", Action: clikit.SizeAtLeast("value-size", 0)},
+			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "how long each mode runs", Action: clikit.Positive("duration")},
 			&cli.StringFlag{Name: "dirs", Usage: "comma-separated directories, one per disk; replicas are spread over them (default: the system temp dir)"},
 			&cli.StringFlag{Name: "sync", Value: "batch", Usage: "none (Pegasus's default, plog_force_flush=false) or batch (durable before the ack)"},
-			&cli.StringFlag{Name: "modes", Value: "shared-log,plog-per-file,plog-parallel,raw-rounds,raw-fsync,etcd-wal", Usage: "modes to run, in order"},
+			&cli.StringFlag{Name: "modes", Value: "shared-log,plog-per-file,plog-parallel,raw-rounds,raw-fsync,etcd-wal", Usage: "modes to run, in order, comma-separated", DefaultText: "every mode, in the order above"},
 			&cli.StringFlag{Name: "flush", Value: "syncfs", Usage: "plog-parallel flush round: syncfs (one per disk; best on a disk of its own) or fdatasync (one per written file, concurrently; touches nothing else)"},
 			&cli.BoolFlag{Name: "start-writeback", Value: true, Usage: "plog-parallel: start each batch's writeback right after its write (sync_file_range); --start-writeback=false to compare"},
-			&cli.IntFlag{Name: "parallelism", Value: 8, Usage: "plog-parallel: concurrent writes and fdatasyncs per disk"},
+			&cli.IntFlag{Name: "parallelism", Value: 8, Usage: "plog-parallel: concurrent writes and fdatasyncs per disk", Action: clikit.AtLeast("parallelism", 1)},
 			&cli.BoolFlag{Name: "preallocate", Value: true, Usage: "plog-parallel: reserve each plog file's blocks when it is created (fallocate KEEP_SIZE); --preallocate=false to compare"},
-			&cli.IntFlag{Name: "neighbour-mbps", Usage: "also write this many MB/s of buffered, unsynced data to the first dir during each mode, as RocksDB flushes and compactions do on a shared disk"},
+			&cli.IntFlag{Name: "neighbour-mbps", Usage: "also write this many MiB/s of buffered, unsynced data to the first dir during each mode, as RocksDB flushes and compactions do on a shared disk", Action: clikit.AtLeast("neighbour-mbps", 0)},
 			&cli.StringFlag{Name: "etcd-bin", Usage: "the bench/ module's etcdwal binary (default: built from bench/ if the source is found)"},
 			&cli.BoolFlag{Name: "verify", Usage: "verify every log written (waltool verify rules) before removing it"},
 			&cli.BoolFlag{Name: "keep", Usage: "keep the files written"},
-			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON document (waltool schema bench write)"},
 		},
 		Action: benchWrite,
 	}
@@ -62,7 +63,7 @@ func benchWriteCommand() *cli.Command {
 
 func benchWrite(c *cli.Context) error {
 	cfg := benchmark.WriteConfig{
-		Replicas: c.Int("replicas"), Clients: c.Int("clients"), ValueSize: c.Int("value-size"),
+		Replicas: c.Int("replicas"), Clients: c.Int("clients"), ValueSize: int(c.Generic("value-size").(*clikit.SizeValue).N),
 		Duration: c.Duration("duration"), Sync: c.String("sync"), Flush: c.String("flush"),
 		Parallelism: c.Int("parallelism"), Neighbour: c.Int("neighbour-mbps"), Writeback: c.Bool("start-writeback"),
 		Preallocate: c.Bool("preallocate"), Cores: runtime.GOMAXPROCS(0), Verify: c.Bool("verify"), Keep: c.Bool("keep"),
@@ -128,7 +129,7 @@ func printBenchWrite(w io.Writer, rep benchmark.WriteReport) {
 	fmt.Fprintf(w, "%d clients, %d replicas, %d-byte values, sync=%s, %s per mode, %d cores, dirs %s\n",
 		cfg.Clients, cfg.Replicas, cfg.ValueSize, cfg.Sync, cfg.Duration, cfg.Cores, strings.Join(cfg.Dirs, ","))
 	if cfg.Neighbour > 0 {
-		fmt.Fprintf(w, "with a neighbour writing %d MB/s of unsynced data to %s\n", cfg.Neighbour, cfg.Dirs[0])
+		fmt.Fprintf(w, "with a neighbour writing %d MiB/s of unsynced data to %s\n", cfg.Neighbour, cfg.Dirs[0])
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "mode\tstreams\tqps\tavg µs\tp50\tp95\tp99\tp999\tp9999\tops/flush\t")

@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/waltool/waltool/internal/clikit"
 )
 
 // completionCases are command lines typed up to the cursor and the
 // candidates waltool offers there ("" for none: the shell completes file
-// names). Flags after PATH work, as normalizeArgs allows them.
+// names). Flags after PATH work, as clikit.NormalizeArgs allows them.
 var completionCases = []struct{ line, want string }{
 	{"waltool ", "dump verify replay gc migrate fixtures demo bench schema completion"},
 	{"waltool mig", "dump verify replay gc migrate fixtures demo bench schema completion"},
@@ -20,7 +22,7 @@ var completionCases = []struct{ line, want string }{
 	{"waltool completion ", "bash zsh fish"},
 	{"waltool help migrate ", "upgrade downgrade resume rollback status"},
 	{"waltool --version ", "dump verify replay gc migrate fixtures demo bench schema completion"},
-	{"waltool gc --", "--help --log --rule --server-version --now --log-private-reserve-max-size-mb --log-private-reserve-max-time-seconds --log-shared-file-count-limit --log-shared-gc-flush-replicas-limit --dup-confirmed --durable-decrees --check --json --apply --trash --force --config --cargs --slog-dir --data-dirs --no-slog"},
+	{"waltool gc --", "--help --log --rule --server-version --now --log-private-reserve-max-size-mb --log-private-reserve-max-time-seconds --log-shared-file-count-limit --log-shared-gc-flush-replicas-limit --dup-confirmed --durable-decrees --server-address --check --json --apply --trash --force --config --cargs --slog-dir --data-dirs --no-slog"},
 	{"waltool migrate status /data --", "--help --json --config --cargs --slog-dir --data-dirs --no-slog"},
 	{"waltool bench verify --", "--help --runs --json --config --cargs --slog-dir --data-dirs --no-slog"},
 	{"waltool verify /data/a --json -", "--help -h --workers --progress --config --cargs --slog-dir --data-dirs --no-slog"},
@@ -40,19 +42,19 @@ func TestComplete(t *testing.T) {
 	for _, tc := range completionCases {
 		words := strings.Split(tc.line, " ")[1:]
 		var out strings.Builder
-		complete(app, words, "", &out)
+		clikit.Complete(app, words, "", &out)
 		if got := shellFiltered(tc.line, out.String()); got != shellFiltered(tc.line, tc.want) {
 			t.Errorf("%q: %q, want %q", tc.line, got, shellFiltered(tc.line, tc.want))
 		}
 	}
 	// zsh and fish also get each candidate's usage.
 	var out strings.Builder
-	complete(app, []string{"migrate", ""}, "zsh", &out)
+	clikit.Complete(app, []string{"migrate", ""}, "zsh", &out)
 	if !strings.Contains(out.String(), "\nstatus:every migration run of the root, oldest first: how each stands, whether it can still be rolled back\n") {
 		t.Errorf("zsh:\n%s", out.String())
 	}
 	out.Reset()
-	complete(app, []string{"verify", "--js"}, "fish", &out)
+	clikit.Complete(app, []string{"verify", "--js"}, "fish", &out)
 	if !strings.Contains(out.String(), "\n--json\tprint one JSON document\n") {
 		t.Errorf("fish:\n%s", out.String())
 	}
@@ -74,7 +76,7 @@ func shellFiltered(line, candidates string) string {
 // A completion request never runs a command, whatever the line holds.
 func TestCompletionRunsNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	out, errs, code := waltool(t, "fixtures", "gen", "--out", dir, "", completeFlag)
+	out, errs, code := waltool(t, "fixtures", "gen", "--out", dir, "", clikit.CompleteFlag)
 	if code != 0 || out != "" || errs != "" {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
@@ -86,7 +88,7 @@ func TestCompletionRunsNothing(t *testing.T) {
 func TestCompletionCommand(t *testing.T) {
 	for _, shell := range []string{"bash", "zsh", "fish"} {
 		out, errs, code := waltool(t, "completion", shell)
-		if code != 0 || errs != "" || !strings.Contains(out, completeFlag) || !strings.Contains(out, "waltool") {
+		if code != 0 || errs != "" || !strings.Contains(out, clikit.CompleteFlag) || !strings.Contains(out, "waltool") {
 			t.Errorf("%s: exit %d, stderr %q\n%s", shell, code, errs, out)
 		}
 	}

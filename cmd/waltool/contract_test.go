@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/internal/schematest"
 	"github.com/waltool/waltool/rootlock"
 	"github.com/waltool/waltool/schema"
@@ -19,7 +20,7 @@ import (
 // test that runs a command with --json (the waltool helper) checks it.
 func checkContract(t *testing.T, args []string, stdout string, code int) {
 	t.Helper()
-	command := commandOf(newApp(nil, nil), append([]string{"waltool"}, args...))
+	command := clikit.CommandOf(newApp(nil, nil), append([]string{"waltool"}, args...))
 	if command == "" {
 		command = "verify" // any schema takes an error document with no command
 	}
@@ -230,6 +231,11 @@ func TestJSONContractWritingCommands(t *testing.T) {
 	run(exitUsage, "gc", "--apply")
 	run(exitUsage, "migrate", "upgrade", "--apply")
 	l.Release()
+	// A slog of another server: the 2.4 replay aborts; a refusal document.
+	other := smallRoot(t)
+	if out, _, code := waltool(t, "migrate", "upgrade", "--json", "--slog-dir", other, "--data-dirs", m.DataDirs, m.Root); code != exitFindings || !strings.Contains(out, `"findings"`) {
+		t.Errorf("crossed roots: exit %d:\n%s", code, clip(out))
+	}
 	bad := genRoot(t, "bad-header")
 	out, _, code := waltool(t, "migrate", "upgrade", "--apply", "--json", "--data-dirs", bad.DataDirs, bad.Root)
 	if code == exitOK {
@@ -267,5 +273,38 @@ func TestHelpIsNeverADocument(t *testing.T) {
 		if code != exitOK || strings.HasPrefix(strings.TrimSpace(out), "{") || strings.Contains(out, `"schema"`) {
 			t.Errorf("waltool %v: exit %d:\n%s", args, code, out)
 		}
+	}
+}
+
+// replay --emit of a replica the server refuses printed its plog's
+// mutations as committed, with no finding and no reason. A refused replica
+// recovers nothing: the stream holds its findings and ends with why.
+func TestEmitOfARefusedReplicaPrintsNoStream(t *testing.T) {
+	m := genRoot(t, "bitflip")
+	var g string
+	for _, r := range m.Replicas {
+		if strings.HasPrefix(m.Corruption.File, r.Dir+"/") {
+			g = r.Gpid.String()
+		}
+	}
+	out, _, code := waltool(t, "replay", "--json", "--emit", g, "--data-dirs", m.DataDirs, m.Root)
+	if code != exitFindings || strings.Contains(out, `"record":"mutation"`) || !strings.Contains(out, `"record":"finding"`) {
+		t.Fatalf("--emit %s of a refused replica: exit %d:\n%s", g, code, clip(out))
+	}
+	var end schema.End
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	json.Unmarshal([]byte(lines[len(lines)-1]), &end)
+	if end.Reason == "" || end.FileCount == 0 || end.Mutations == 0 || end.Printed != 0 {
+		t.Errorf("end line %+v", end)
+	}
+	// Under 2.6 a clean root loses its slog-only writes: the stream of a
+	// replica is printed, and the end says why the root is not safe.
+	clean := genRoot(t, "")
+	out, _, code = waltool(t, "replay", "--json", "--server-version", "2.6", "--emit", "1.0", "--data-dirs", clean.DataDirs, clean.Root)
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	end = schema.End{}
+	json.Unmarshal([]byte(lines[len(lines)-1]), &end)
+	if code != exitFindings || end.Reason == "" || end.Printed == 0 {
+		t.Errorf("2.6: exit %d, end %+v", code, end)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,6 +18,8 @@ import (
 	"github.com/waltool/waltool/dump"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/schema"
 )
@@ -53,9 +56,9 @@ func TestUsageErrorsAreShort(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"help", "frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"bench", "nope"}, `waltool bench: unknown command "nope"`},
-		{[]string{"dump", "--nope", plog}, "waltool dump: flag provided but not defined: -nope"},
-		{[]string{"verify", plog, "--nope"}, "waltool verify: flag provided but not defined: -nope"},
-		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"dump", "--nope", plog}, "waltool dump: unknown flag --nope"},
+		{[]string{"verify", plog, "--nope"}, "waltool verify: unknown flag --nope"},
+		{[]string{"--nope"}, "waltool: unknown flag --nope"},
 		{[]string{"fixtures", "gen"}, "waltool fixtures gen: --out is required"},
 	} {
 		out, errs, code := waltool(t, tc.args...)
@@ -100,10 +103,42 @@ func TestNormalizeArgs(t *testing.T) {
 		{"bench verify P --runs 1 --json", "bench verify --runs 1 --json P"},
 		{"replay R --emit 1.4 -d", "replay --emit 1.4 -d R"},
 	} {
-		got, err := normalizeArgs(app, append([]string{"waltool"}, strings.Fields(tc.in)...))
+		got, err := clikit.NormalizeArgs(app, append([]string{"waltool"}, strings.Fields(tc.in)...))
 		if err != nil || strings.Join(got[1:], " ") != tc.want {
 			t.Errorf("%q: got %q, %v; want %q", tc.in, got[1:], err, tc.want)
 		}
+	}
+}
+
+// A flag that takes a value and has none is named, never fed the next
+// argument: not the PATH after it, not the flag after it.
+func TestFlagMissingValue(t *testing.T) {
+	plog := realReplica(t, "log.1.0.handle_real_private_log")
+	for _, args := range [][]string{
+		{"verify", plog, "--slog-dir"},
+		{"verify", "--slog-dir", "--json", plog},
+		{"verify", "--slog-dir", "-h", plog},
+		{"dump", plog, "--gpid"},
+		{"gc", plog, "--trash", "--apply"},
+		{"verify", plog, "--slog-dir", "--"},
+	} {
+		flag := ""
+		for _, a := range args {
+			if a == "--slog-dir" || a == "--gpid" || a == "--trash" {
+				flag = a
+			}
+		}
+		out, errs, code := waltool(t, args...)
+		if slices.Contains(args, "--json") {
+			out = "" // the contract's error document
+		}
+		if code != exitUsage || out != "" || !strings.Contains(errs, flag+" needs a value") || strings.Contains(errs, "PATH") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
+	// A value that looks like a flag but is none of the command's stays a value.
+	if _, errs, code := waltool(t, "dump", "--max-bytes", "-1", plog); code != exitUsage || !strings.Contains(errs, "max-bytes") || strings.Contains(errs, "needs a value") {
+		t.Errorf("--max-bytes -1: exit %d, %s", code, errs)
 	}
 }
 
@@ -126,7 +161,7 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 			t.Errorf("%q --help: exit %d", p, code)
 		}
 		for _, l := range strings.Split(out, "\n") {
-			if n := utf8.RuneCountInString(l); n > helpWidth {
+			if n := utf8.RuneCountInString(l); n > clikit.HelpWidth {
 				t.Errorf("waltool %s --help: %d columns: %s", strings.Join(p, " "), n, l)
 			}
 		}
@@ -135,12 +170,12 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{"0": 0, "436": 436, "1K": 1024, "1k": 1024, "2KiB": 2048, "64MiB": 64 << 20, "64M": 64 << 20, "1G": 1 << 30, "3 GiB": 3 << 30, "1T": 1 << 40, "7B": 7} {
-		if got, err := parseSize(in); err != nil || got != want {
+		if got, err := clikit.ParseSize(in); err != nil || got != want {
 			t.Errorf("%q: %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "-1", "1KB", "1MB", "x", "1.5M", "1Q", "99999999999T"} {
-		if n, err := parseSize(in); err == nil {
+		if n, err := clikit.ParseSize(in); err == nil {
 			t.Errorf("%q: accepted as %d", in, n)
 		}
 	}
@@ -152,7 +187,7 @@ func TestPlural(t *testing.T) {
 		noun string
 		want string
 	}{{1, "file", "1 file"}, {0, "file", "0 files"}, {2, "decree", "2 decrees"}, {1, "replica", "1 replica"}, {3, "entry", "3 entries"}} {
-		if got := plural(tc.n, tc.noun); got != tc.want {
+		if got := iec.Plural(tc.n, tc.noun); got != tc.want {
 			t.Errorf("%d %s: %q", tc.n, tc.noun, got)
 		}
 	}
@@ -357,7 +392,7 @@ func TestHumanOutputWording(t *testing.T) {
 // every byte of the input.
 func TestProgressCountsEveryByte(t *testing.T) {
 	m := genRoot(t, "")
-	tg, err := dataroot.Resolve(readOnlyFS, m.Root, dataroot.Options{DataDirs: m.DataDirs})
+	tg, err := dataroot.Resolve(readOnlyFS, m.Root, dataroot.Options{Server: dataroot.Flags("", m.DataDirs)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -17,6 +18,9 @@ func fixturesCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "fixtures",
 		Usage: "generate sample Pegasus data roots",
+		Description: "gen writes a data root as a Pegasus 2.3 server leaves it (slog, plogs, replica metadata), " +
+			"deterministic from its seed, of any size, damaged on request: to try waltool on, and what its tests run on.",
+		Action: clikit.NeedCommand,
 		Subcommands: []*cli.Command{{
 			Name:  "gen",
 			Usage: "write a deterministic Pegasus 2.3-style data root (slog + plogs) and its manifest",
@@ -25,16 +29,16 @@ func fixturesCommand() *cli.Command {
 				"spec to give other commands' --data-dirs. If interrupted or failing, the partial root is removed.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "out", Usage: "output directory (must not exist or be empty); required"},
-				&cli.Int64Flag{Name: "seed", Value: 1, Usage: "random seed; the same options give the same bytes"},
-				&cli.IntFlag{Name: "apps", Value: fixtures.DefaultApps, Usage: "tables"},
-				&cli.IntFlag{Name: "replicas", Value: fixtures.DefaultReplicas, Usage: "partitions per table"},
-				&cli.IntFlag{Name: "mutations", Value: fixtures.DefaultMutations, Usage: "mutations in total, across replicas"},
-				&cli.GenericFlag{Name: "value-size", Value: &sizeValue{fixtures.DefaultValueSize}, Usage: "bytes per value"},
-				&cli.IntFlag{Name: "disks", Value: fixtures.DefaultDisks, Usage: "number of data dirs (disks) to spread replicas over"},
-				&cli.GenericFlag{Name: "slog-file-size", Value: &sizeValue{fixtures.DefaultSlogFileSize}, Usage: "slog file size limit (Pegasus: 32MiB)"},
-				&cli.GenericFlag{Name: "plog-file-size", Value: &sizeValue{fixtures.DefaultPlogFileSize}, Usage: "plog file size limit (Pegasus: 32MiB)"},
+				&cli.Int64Flag{Name: "seed", Value: 1, Usage: "random seed; the same options give the same bytes", Action: clikit.AtLeast[int64]("seed", 0)},
+				&cli.IntFlag{Name: "apps", Value: fixtures.DefaultApps, Usage: "tables", Action: clikit.AtLeast("apps", 1)},
+				&cli.IntFlag{Name: "replicas", Value: fixtures.DefaultReplicas, Usage: "partitions per table", Action: clikit.AtLeast("replicas", 1)},
+				&cli.IntFlag{Name: "mutations", Value: fixtures.DefaultMutations, Usage: "mutations in total, across replicas", Action: clikit.AtLeast("mutations", 1)},
+				&cli.GenericFlag{Name: "value-size", Value: &clikit.SizeValue{N: fixtures.DefaultValueSize}, Usage: "bytes per value", Action: clikit.SizeAtLeast("value-size", 1)},
+				&cli.IntFlag{Name: "disks", Value: fixtures.DefaultDisks, Usage: "number of data dirs (disks) to spread replicas over", Action: clikit.AtLeast("disks", 1)},
+				&cli.GenericFlag{Name: "slog-file-size", Value: &clikit.SizeValue{N: fixtures.DefaultSlogFileSize}, Usage: "slog file size limit (Pegasus: 32MiB)", Action: clikit.SizeAtLeast("slog-file-size", 1)},
+				&cli.GenericFlag{Name: "plog-file-size", Value: &clikit.SizeValue{N: fixtures.DefaultPlogFileSize}, Usage: "plog file size limit (Pegasus: 32MiB)", Action: clikit.SizeAtLeast("plog-file-size", 1)},
 				&cli.StringFlag{Name: "corrupt", Usage: "damage the generated root: torn-tail, bitflip, zero-tail or bad-header"},
-				&cli.BoolFlag{Name: "json", Usage: "print the manifest as JSON"},
+				&cli.BoolFlag{Name: "json", Usage: "print one JSON document naming the root, its manifest and data dirs (the manifest file itself is DIR/manifest.json)"},
 				&cli.BoolFlag{Name: "progress", Value: true, Usage: "show a progress bar on stderr when it is a terminal"},
 			},
 			Action: fixturesGen,
@@ -45,14 +49,14 @@ func fixturesCommand() *cli.Command {
 func fixturesGen(c *cli.Context) error {
 	out := c.String("out")
 	if out == "" {
-		return usagef(c, "--out is required")
+		return clikit.Usagef(c, "--out is required")
 	}
 	if c.NArg() > 0 {
-		return usagef(c, "takes no arguments (the root is --out DIR), got %q", c.Args().First())
+		return clikit.Usagef(c, "takes no arguments (the root is --out DIR), got %q", c.Args().First())
 	}
-	valueSize := c.Generic("value-size").(*sizeValue).n
+	valueSize := c.Generic("value-size").(*clikit.SizeValue).N
 	if valueSize > 64<<20 {
-		return usagef(c, "--value-size %s: at most 64MiB", formatSize(valueSize))
+		return clikit.Usagef(c, "--value-size %s: at most 64MiB", clikit.FormatSize(valueSize))
 	}
 	// Remove a partial root on failure or interruption, but only what this
 	// run created: out must not exist, or be an empty dir.
@@ -71,12 +75,12 @@ func fixturesGen(c *cli.Context) error {
 			}
 		}()
 	}
-	bar := newProgress(c, int64(c.Int("mutations")), "generate")
+	bar := newCountProgress(c, int64(c.Int("mutations")), "generate", "mutations")
 	var m *fixtures.Manifest
 	m, err = fixtures.Generate(fixtures.Options{
 		Out: out, Seed: c.Int64("seed"), Apps: c.Int("apps"), Replicas: c.Int("replicas"),
 		Mutations: c.Int("mutations"), ValueSize: int(valueSize), Disks: c.Int("disks"),
-		SlogFileSize: c.Generic("slog-file-size").(*sizeValue).n, PlogFileSize: c.Generic("plog-file-size").(*sizeValue).n,
+		SlogFileSize: c.Generic("slog-file-size").(*clikit.SizeValue).N, PlogFileSize: c.Generic("plog-file-size").(*clikit.SizeValue).N,
 		Corrupt: c.String("corrupt"), Context: c.Context,
 		Progress: func(done, total int64) { bar.ChangeMax64(total); bar.Set64(done) },
 	})

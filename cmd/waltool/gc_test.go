@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,12 +28,14 @@ type gcJSON struct {
 	} `json:"files"`
 	ReclaimableBytes int64 `json:"reclaimable_bytes"`
 	Blockers         []struct {
-		Gpid    string   `json:"gpid"`
-		Path    string   `json:"path"`
-		Command string   `json:"command"`
-		Release []string `json:"release"`
+		Gpid          string   `json:"gpid"`
+		Path          string   `json:"path"`
+		NeedsDecree   int64    `json:"needs_decree"`
+		DurableDecree int64    `json:"durable_decree"`
+		Release       []string `json:"release"`
 	} `json:"blockers"`
-	SlogEmpties bool `json:"slog_empties"`
+	FlushCommand string `json:"flush_command"`
+	SlogEmpties  bool   `json:"slog_empties"`
 }
 
 // waltool gc in text, --json and --check on a generated root (from its
@@ -141,4 +145,69 @@ func gpidLessStr(a, b string) bool {
 	ga, _ := parseGpid(a)
 	gb, _ := parseGpid(b)
 	return ga.Less(gb)
+}
+
+// The flush command is the Pegasus shell's remote_command -l IP:PORT (the
+// 2.3-2.5 shell parses -l with rpc_address::from_string_ipv4), printed once
+// with every blocked replica: replica.trigger-checkpoint takes id1,id2,... Its address comes from --server-address, its port from the
+// config's [apps.replica] ports, else a placeholder says what to fill in.
+func TestGCCheckpointCommand(t *testing.T) {
+	m := genRoot(t, "")
+	cfg := writeConfig(t, m)
+	base := []string{"gc", m.Root, "--data-dirs", m.DataDirs, "--rule", "2.5"}
+	withCfg := []string{"gc", "--config", cfg, "--cargs", "app.dir=" + m.Root, "--rule", "2.5"}
+	for _, tc := range []struct {
+		args []string
+		addr string
+	}{
+		{base, "<replica_server_ip:port>"},
+		{append(base, "--server-address", "10.1.2.3:34802"), "10.1.2.3:34802"},
+		{withCfg, "<replica_server_ip>:34801"},
+		{append(withCfg, "--server-address", "10.1.2.3"), "10.1.2.3:34801"},
+		{append(withCfg, "--server-address", "localhost:1"), "localhost:1"},
+	} {
+		out, errs, code := waltool(t, append(tc.args, "--json")...)
+		var r gcJSON
+		if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 {
+			t.Fatalf("%q: exit %d %v: %s", tc.args, code, err, errs)
+		}
+		var flushed []string
+		for _, b := range r.Blockers {
+			if !slices.Contains(flushed, b.Gpid) {
+				flushed = append(flushed, b.Gpid)
+			}
+		}
+		if len(flushed) < 2 {
+			t.Fatalf("want a root with several replicas to flush: %+v", r.Blockers)
+		}
+		want := "remote_command -l " + tc.addr + " replica.trigger-checkpoint " + strings.Join(flushed, ",")
+		if r.FlushCommand != want {
+			t.Errorf("%q: flush_command %q, want %q", tc.args, r.FlushCommand, want)
+		}
+		text, _, _ := waltool(t, tc.args...)
+		if strings.Count(text, "replica.trigger-checkpoint") != 1 || !strings.Contains(text, "\n  "+want+"\n") {
+			t.Errorf("%q: the command once, as %q:\n%s", tc.args, want, text)
+		}
+	}
+	for _, bad := range []string{"pegasus-rs1.example:34801", "10.1.2.3:99999", "10.1.2", "10.1.2.3:x"} {
+		if _, errs, code := waltool(t, append(base, "--server-address", bad)...); code != exitUsage || !strings.Contains(errs, "--server-address") {
+			t.Errorf("--server-address %s: exit %d, %s", bad, code, errs)
+		}
+	}
+	// A port is needed: from the address or the config.
+	if _, errs, code := waltool(t, append(base, "--server-address", "10.1.2.3")...); code != exitUsage || !strings.Contains(errs, "port") {
+		t.Errorf("--server-address without a port or a config: exit %d, %s", code, errs)
+	}
+}
+
+// Human output speaks one unit system: sizes in IEC units, never a byte
+// count beside a KiB.
+func TestGCTextOneUnit(t *testing.T) {
+	m := genRoot(t, "")
+	for _, args := range [][]string{{"--rule", "2.5", "--log", "all"}, {"--server-version", "2.6", "--log", "plog"}} {
+		out, errs, code := waltool(t, append([]string{"gc", m.Root, "--data-dirs", m.DataDirs}, args...)...)
+		if code > 1 || !strings.Contains(out, "KiB") || regexp.MustCompile(`\d bytes`).MatchString(out) {
+			t.Errorf("%q: exit %d %s\n%s", args, code, errs, out)
+		}
+	}
 }

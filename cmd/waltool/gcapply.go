@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/gc"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/reclaim"
 )
 
@@ -23,9 +24,6 @@ func gcApplyFlags() []cli.Flag {
 	}
 }
 
-// errApplyRefused is a refusal to apply that the findings explain (exit 1).
-var errApplyRefused = errors.New("gc --apply refused")
-
 // applyGC carries out rep's plan on t's root: the root's lock first (the
 // one migrate takes too), then no process may have files of the root open
 // (a running server), then verify must find nothing Pegasus would refuse
@@ -33,10 +31,10 @@ var errApplyRefused = errors.New("gc --apply refused")
 // one server's (unless --force), and only then
 // reclaim.Apply deletes, through the writable OS, exactly the files the
 // plan names, each still as the dry run saw it.
-func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*reclaim.Report, error) {
+func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report) (*reclaim.Report, error) {
 	r := t.Root
 	if r.Path == "" {
-		return nil, usagef(c, "--apply needs the data root ([core] data_dir) itself, where its lock file lives")
+		return nil, clikit.Usagef(c, "--apply needs the data root ([core] data_dir) itself, where its lock file lives")
 	}
 	lock, err := takeRoot(c, t, "waltool gc --apply")
 	if err != nil {
@@ -53,10 +51,7 @@ func applyGC(c *cli.Context, t *dataroot.Target, rep *gc.Report, w io.Writer) (*
 		}
 		fatal = append(fatal, finding.Fatals(rep.Findings)...)
 		if len(fatal) > 0 {
-			for _, f := range fatal {
-				printFinding(w, f)
-			}
-			return nil, fmt.Errorf("%w: verify or the replay model finds what Pegasus would refuse (above); deleting logs now could lose what a repair needs (--force to go on)", errApplyRefused)
+			return nil, refusal(fatal, "gc --apply refused: verify or the replay model finds what Pegasus would refuse, or what waltool could not read (above); deleting logs now could lose what a repair needs (--force to go on)")
 		}
 	}
 	plan := reclaim.Plan{}
@@ -96,7 +91,7 @@ func printApplied(w io.Writer, a *reclaim.Report) {
 			fmt.Fprintln(w, line)
 		}
 	}
-	fmt.Fprintf(w, "removed %s, %s; freed %s\n", plural(int64(a.RemovedFiles), "file"), humanBytes(a.RemovedBytes), humanBytes(a.FreedBytes))
+	fmt.Fprintf(w, "removed %s, %s; freed %s\n", iec.Plural(int64(a.RemovedFiles), "file"), iec.Bytes(a.RemovedBytes), iec.Bytes(a.FreedBytes))
 	switch {
 	case a.Complete:
 		fmt.Fprintln(w, "done: every planned file is gone, each dir fsynced")

@@ -13,6 +13,7 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/fixtures"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/replay"
 	"github.com/waltool/waltool/rootlock"
 	"github.com/waltool/waltool/schema"
@@ -32,8 +33,8 @@ type recovered struct {
 func recoveredState(t *testing.T, m *fixtures.Manifest) map[string]recovered {
 	t.Helper()
 	out := map[string]recovered{}
-	for _, v := range []replay.Version{replay.V24, replay.V26} {
-		r, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs, FS: vfs.ReadOnly(vfs.OS)})
+	for _, v := range []pegasus.Version{pegasus.V24, pegasus.V26} {
+		r, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs), FS: vfs.ReadOnly(vfs.OS)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +43,7 @@ func recoveredState(t *testing.T, m *fixtures.Manifest) map[string]recovered {
 			t.Fatal(err)
 		}
 		for _, rr := range res.Replicas {
-			out[string(v)+" "+rr.Gpid] = recovered{rr.CommittedDecree, rr.Prepared, rr.Ballot, rr.Lost, rr.Error}
+			out[string(v)+" "+rr.Gpid.String()] = recovered{rr.CommittedDecree, rr.Prepared, rr.Ballot, rr.Lost, rr.Error}
 		}
 	}
 	return out

@@ -13,8 +13,12 @@ import (
 func genRoot(t *testing.T, corrupt string) *fixtures.Manifest {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "root")
-	_, errs, code := waltool(t, "fixtures", "gen", "--out", out, "--seed", "3", "--apps", "2", "--replicas", "2",
-		"--mutations", "600", "--disks", "2", "--slog-file-size", "32768", "--corrupt", corrupt)
+	args := []string{"fixtures", "gen", "--out", out, "--seed", "3", "--apps", "2", "--replicas", "2",
+		"--mutations", "600", "--disks", "2", "--slog-file-size", "32768"}
+	if corrupt != "" {
+		args = append(args, "--corrupt", corrupt)
+	}
+	_, errs, code := waltool(t, args...)
 	if code != 0 {
 		t.Fatalf("gen: exit %d: %s", code, errs)
 	}

@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/openfiles"
 	"github.com/waltool/waltool/rootlock"
 	"github.com/waltool/waltool/verify"
@@ -20,30 +23,68 @@ import (
 // takeRoot takes the root's lock (gc --apply takes the same one) and
 // refuses when a process has files of the root open (a running server).
 func takeRoot(c *cli.Context, t *dataroot.Target, command string) (*rootlock.Lock, error) {
-	r := t.Root
-	lock, err := rootlock.Acquire(r.Path, command)
+	lock, err := lockRoot(c, t.Root.Path, command)
+	if err != nil {
+		return nil, err
+	}
+	if err := refuseOpenFiles(c, t.Root); err != nil {
+		lock.Release()
+		return nil, err
+	}
+	return lock, nil
+}
+
+// lockRoot takes the root's lock, before anything of the root is read for
+// a run: two runs on one root never plan from the same state.
+func lockRoot(c *cli.Context, root, command string) (*rootlock.Lock, error) {
+	lock, err := rootlock.Acquire(root, command)
 	if err != nil {
 		return nil, err
 	}
 	if lock.Stale != nil {
 		fmt.Fprintf(c.App.ErrWriter, "waltool: took over a stale lock file left by %s\n", lock.Stale)
 	}
+	return lock, nil
+}
+
+// refuseOpenFiles refuses when a process has a file under r open: its
+// root, slog dir, data dirs, and every replica dir and plog dir, each
+// resolved (openfiles.Scan follows symlinks), so that a replica dir
+// symlinked elsewhere is covered too. Processes it could not inspect are
+// said once, with their count.
+func refuseOpenFiles(c *cli.Context, r *dataroot.Root) error {
 	roots := []string{r.Path, r.SlogDir}
 	for _, d := range r.DataDirs {
 		roots = append(roots, d.Path)
 	}
+	for _, rep := range r.Replicas {
+		roots = append(roots, rep.Dir, filepath.Join(rep.Dir, "plog"))
+	}
 	use, err := openfiles.Scan(openfiles.Proc, roots, os.Getpid())
-	if err == nil {
-		err = use.Err()
-	}
 	if err != nil {
-		lock.Release()
-		return nil, fmt.Errorf("%w; stop the server first", err)
+		return fmt.Errorf("looking for a server with the root open: %w", err)
 	}
-	for _, u := range use.Uninspected {
-		fmt.Fprintf(c.App.ErrWriter, "waltool: warning: could not inspect %v: run as the server's user or root to be sure no server has the root open\n", u)
+	if err := use.Err(); err != nil {
+		return err
 	}
-	return lock, nil
+	if n := len(use.Uninspected); n > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "waltool: warning: %s could not be inspected (%s): a replica server among them would not be seen; run as root or as the server's user to be sure\n",
+			iec.Plural(int64(n), "process"), uninspectedNames(use.Uninspected))
+	}
+	return nil
+}
+
+// uninspectedNames names a few of the processes, for the warning.
+func uninspectedNames(us []openfiles.Uninspected) string {
+	var names []string
+	for i, u := range us {
+		if i == 3 {
+			names = append(names, "...")
+			break
+		}
+		names = append(names, fmt.Sprintf("pid %d %s", u.PID, u.Command))
+	}
+	return strings.Join(names, ", ")
 }
 
 // refusingFindings are the findings of verify that make Pegasus refuse
@@ -83,7 +124,7 @@ func explainNotOneServer(c *cli.Context, r *dataroot.Root, notOne []finding.Find
 	for _, f := range notOne {
 		printFinding(c.App.ErrWriter, f)
 	}
-	return findings("%v; %s, which may be why: check --config, --slog-dir and --data-dirs", err, why)
+	return refusal(append(finding.Fatals(findingsOf(err)), notOne...), "%v; %s, which may be why: check --config, --slog-dir and --data-dirs", err, why)
 }
 
 // notOneServerWhy names the dirs and the replicas of NotOneServer's
@@ -105,5 +146,5 @@ func notOneServerWhy(r *dataroot.Root, fs []finding.Finding) string {
 		gs = append(gs[:5], "...")
 	}
 	return fmt.Sprintf("the slog dir %s and the data dirs %s do not look like one server's: %s (%s) contradict the slog's file headers or end (above)",
-		r.SlogDir, strings.Join(r.DataDirPaths(), ","), plural(int64(n), "replica"), strings.Join(gs, ", "))
+		r.SlogDir, strings.Join(r.DataDirPaths(), ","), iec.Plural(int64(n), "replica"), strings.Join(gs, ", "))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -54,7 +55,7 @@ func streamEnd(c *cli.Context) *schema.End {
 // commandName is the command path of c without the program's name:
 // "migrate upgrade".
 func commandName(c *cli.Context) string {
-	return strings.TrimPrefix(strings.TrimPrefix(helpName(c), "waltool"), " ")
+	return strings.TrimPrefix(strings.TrimPrefix(clikit.HelpName(c), "waltool"), " ")
 }
 
 // wantsJSON reports whether the command line asks for --json, read from
@@ -112,6 +113,8 @@ func printJSONOut(w io.Writer, o *jsonOut, command string, stream bool, code int
 	case o.doc != nil:
 		*o.doc.Head() = env
 		doc = o.doc
+	case code == exitFindings:
+		doc = &schema.Refusal{Envelope: env, Findings: schema.Findings(findingsOf(err))}
 	default:
 		doc = &env
 	}
@@ -125,7 +128,7 @@ func printJSONOut(w io.Writer, o *jsonOut, command string, stream bool, code int
 // offset it is about when it carries them.
 func errorDoc(code int, err error) *schema.Error {
 	e := &schema.Error{Kind: schema.KindFailure}
-	var u *usageError
+	var u *clikit.UsageError
 	switch {
 	case code == exitInterrupted:
 		e.Kind, e.Message = schema.KindInterrupted, "interrupted"

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/waltool/waltool/internal/clikit"
 )
 
 // The man page has a section for every command and subcommand the help
@@ -49,7 +51,7 @@ func TestManPageNamesEveryCommandAndFlag(t *testing.T) {
 			}
 			for _, f := range c.Flags {
 				for _, name := range f.Names() {
-					if !strings.Contains(body, `\fB`+roffEscape(flagPrefix(name)+name)+`\fR`) {
+					if !strings.Contains(body, `\fB`+clikit.RoffEscape(clikit.FlagPrefix(name)+name)+`\fR`) {
 						t.Errorf("%s: flag %s missing", prefix+c.Name, name)
 					}
 				}
@@ -67,8 +69,8 @@ func TestManPageNamesEveryCommandAndFlag(t *testing.T) {
 		}
 	}
 	for _, s := range exitStatuses {
-		if !strings.Contains(page, "\n.B "+strconv.Itoa(s.code)+"\n") {
-			t.Errorf("exit status %d missing", s.code)
+		if !strings.Contains(page, "\n.B "+strconv.Itoa(s.Code)+"\n") {
+			t.Errorf("exit status %d missing", s.Code)
 		}
 	}
 	// groff, where installed, renders it without a warning.
@@ -100,7 +102,7 @@ func TestRoffEscape(t *testing.T) {
 		"Pegasus ≤ 2.3":         `Pegasus \[u2264] 2.3`,
 		"time `waltool verify`": `time \(gawaltool verify\(ga`,
 	} {
-		if got := roffEscape(in); got != want {
+		if got := clikit.RoffEscape(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
 	"github.com/waltool/waltool/schema"
@@ -23,6 +27,13 @@ func migrateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "migrate",
 		Usage: "fold the shared log into the private logs (upgrade to a plog-only root), downgrade, resume, roll back, status",
+		Description: "Changes a data root's logs offline, the server stopped: upgrade folds the shared log into the " +
+			"private logs, so that Pegasus 2.6 loses nothing; downgrade makes a plog-only root safe for 2.5, 2.4 or " +
+			"2.3 again. Each is a dry run unless --apply; applied, it takes the root's lock, refuses a running server, " +
+			"journals every step in the root and proves its result by replay. resume finishes an interrupted run, " +
+			"rollback undoes one byte for byte, status says where the last one stands. The operator's steps are in " +
+			"docs/runbook-upgrade.md.",
+		Action: clikit.NeedCommand,
 		Subcommands: []*cli.Command{{
 			Name:      "upgrade",
 			Usage:     "fold the slog into new plog files and archive it, so that Pegasus 2.6 recovers what 2.4 did",
@@ -46,20 +57,40 @@ func migrateCommand() *cli.Command {
 			Name:      "resume",
 			Usage:     "finish an interrupted upgrade (re-checking what a crash may have torn), then prove it",
 			ArgsUsage: "[ROOT]",
-			Flags:     append([]cli.Flag{jsonFlag}, append(rootFlags(), progressFlag())...),
-			Action:    runMigrateResume,
+			Description: "ROOT is the data root of the interrupted run, upgrade or downgrade (default: the [core] " +
+				"data_dir of --config). Takes the root's lock, refuses a running server, checks every step the " +
+				"journal (ROOT/.waltool-journal) records as done and skips it (a half-written file is written " +
+				"again), does the rest, then proves the result; a failed proof rolls the run back. A journal written in another " +
+				"root (this root is a copy of it, or was moved from there) is refused. " +
+				"Exit 0 proven, 1 a failed proof (rolled back), 2 usage or I/O errors, a held lock, a running server.",
+			Flags:  append([]cli.Flag{jsonFlag}, append(rootFlags(), progressFlag())...),
+			Action: runMigrateResume,
 		}, {
 			Name:      "rollback",
 			Usage:     "undo the root's newest migration not rolled back yet (finished or interrupted), byte for byte; again, the one before it",
 			ArgsUsage: "[ROOT]",
-			Flags:     append([]cli.Flag{jsonFlag}, rootFlags()...),
-			Action:    runMigrateRollback,
+			Description: "ROOT is the data root of the last run (default: the [core] data_dir of --config). Undoes " +
+				"the run from its journal, finished or interrupted, upgrade or downgrade: everything but the " +
+				"journal's own dir is as it was before; itself resumable. Refuses, changing nothing, a root a " +
+				"server has written to since the run (a rollback would lose those writes: migrate downgrade is the " +
+				"way back that keeps them), and one where a file or dir a step would undo is not what the journal " +
+				"recorded: every step is checked before the first change; and a journal written in another root (this " +
+				"root is a copy of it, or was moved from there). It uses the dirs the run recorded in its journal. When the last command " +
+				"on the root was killed before its run began, it asks for --run ID (from migrate status) before it " +
+				"undoes the run before. Exit 0 rolled back, 2 refused, usage or I/O errors.",
+			Flags: append([]cli.Flag{jsonFlag,
+				&cli.StringFlag{Name: "run", Usage: "the ID of the run to undo (migrate status lists them): must be the newest not rolled back; needed when the last command was killed before its run began"},
+			}, rootFlags()...),
+			Action: runMigrateRollback,
 		}, {
 			Name:      "status",
 			Usage:     "every migration run of the root, oldest first: how each stands, whether it can still be rolled back",
 			ArgsUsage: "[ROOT]",
-			Flags:     append([]cli.Flag{jsonFlag}, rootFlags()...),
-			Action:    runMigrateStatus,
+			Description: "ROOT is a data root (default: the [core] data_dir of --config). Read-only: the last run's " +
+				"command, each phase done and how long it took, its steps, and whether it finished (and can still be " +
+				"rolled back), was interrupted or was rolled back. Exit 0, 2 for usage or I/O errors.",
+			Flags:  append([]cli.Flag{jsonFlag}, rootFlags()...),
+			Action: runMigrateStatus,
 		}},
 	}
 }
@@ -103,7 +134,7 @@ func migrateRoot(c *cli.Context) (*dataroot.Target, error) {
 		return nil, err
 	}
 	if t.Root == nil || t.Root.Path == "" || t.Root.SlogDir == "" {
-		return nil, usagef(c, "%s is a %s; migrate needs a data root ([core] data_dir): its slog, every replica and its journal", t.Path, t.What())
+		return nil, clikit.Usagef(c, "%s is a %s; migrate needs a data root ([core] data_dir): its slog, every replica and its journal", t.Path, t.What())
 	}
 	return t, nil
 }
@@ -115,13 +146,44 @@ func archiveDir(c *cli.Context, r *dataroot.Root) string {
 	return filepath.Clean(r.SlogDir) + ".waltool-archive"
 }
 
-func runMigrateUpgrade(c *cli.Context) error {
-	if c.Bool("force") && !c.Bool("apply") {
-		return usagef(c, "--force only means something with --apply")
+// refuseArchiveInside refuses a --slog-archive inside the slog dir (the
+// archive would be read as the slog) or a data dir (the loader would meet
+// a dir that is not a replica's).
+func refuseArchiveInside(c *cli.Context, r *dataroot.Root) error {
+	d := c.String("slog-archive")
+	if d == "" {
+		return nil
 	}
+	for _, dir := range append([]string{r.SlogDir}, r.DataDirPaths()...) {
+		if within(d, dir) {
+			return clikit.Usagef(c, "%s %s is inside %s, which the server reads: put the archive beside it, not in it", clikit.TypedFlag(c, "slog-archive"), d, dir)
+		}
+	}
+	return nil
+}
+
+// within reports whether path is dir or under it (both made absolute).
+func within(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	return err1 == nil && err2 == nil && (p == d || strings.HasPrefix(p, d+string(filepath.Separator)))
+}
+
+func runMigrateUpgrade(c *cli.Context) error {
 	t, err := migrateRoot(c)
 	if err != nil {
 		return err
+	}
+	if err := refuseArchiveInside(c, t.Root); err != nil {
+		return err
+	}
+	if c.Bool("apply") {
+		end, lt, err := beginApply(c, t, "waltool migrate upgrade")
+		if err != nil {
+			return err
+		}
+		defer end()
+		t = lt
 	}
 	notOne := t.Root.NotOneServer()
 	bar := newLargeProgress(c, logBytes(t), "migrate: plan")
@@ -159,11 +221,6 @@ func runMigrateUpgrade(c *cli.Context) error {
 		rep.OK = true
 		return printUpgrade(c, rep, plan)
 	}
-	lock, err := takeRoot(c, t, "waltool migrate upgrade")
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
 	if err := refuseNotOneServer(c, t.Root, notOne, "migrate upgrade"); err != nil {
 		printUpgrade(c, rep, nil)
 		return err
@@ -179,6 +236,17 @@ func runMigrateUpgrade(c *cli.Context) error {
 			return findings("migrate upgrade refused: %d slog gpids have no loaded replica here (above); --force archives their writes unfolded", len(orphans))
 		}
 	}
+	if plan.NothingToDo() {
+		// An upgraded root: a run would only be a no-op the next rollback
+		// has to undo first.
+		rep.OK = true
+		if c.Bool("json") {
+			return printUpgrade(c, rep, plan)
+		}
+		fmt.Fprintf(c.App.Writer, "nothing to do: the slog dir %s holds no log file to fold or archive (the root is upgraded already); no run begins\n", plan.SlogDir)
+		return nil
+	}
+	plan.SlogArchive = rep.SlogArchive
 	if err := plan.CheckSpace(writeFS); err != nil {
 		return err
 	}
@@ -188,6 +256,42 @@ func runMigrateUpgrade(c *cli.Context) error {
 	}
 	defer j.Close()
 	return finishUpgrade(c, t, j, plan, rep)
+}
+
+// beginApply is how a command that writes a root begins, before it reads
+// anything of the root to plan: it takes the root's lock, refuses when a
+// run is unfinished (resume or rollback it first) or a process holds the
+// root open, records the attempt (journal.BeginAttempt), and opens the
+// root again, under the lock. end releases all of it.
+func beginApply(c *cli.Context, t *dataroot.Target, command string) (end func(), locked *dataroot.Target, err error) {
+	lock, err := lockRoot(c, t.Root.Path, command)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Release()
+		}
+	}()
+	if err := journal.RefuseUnfinished(writeFS, t.Root.Path); err != nil {
+		return nil, nil, err
+	}
+	if locked, err = migrateRoot(c); err != nil {
+		return nil, nil, err
+	}
+	if err := refuseOpenFiles(c, locked.Root); err != nil {
+		return nil, nil, err
+	}
+	endAttempt, err := journal.BeginAttempt(writeFS, t.Root.Path, journal.Attempt{Command: "waltool", Args: commandLine(c)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return func() {
+		if err := endAttempt(); err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "waltool: warning: %v\n", err)
+		}
+		lock.Release()
+	}, locked, nil
 }
 
 // beginRun begins a migration run in the root, its plan (an upgrade's or
@@ -205,7 +309,7 @@ func beginRun(c *cli.Context, t *dataroot.Target, plan any) (*journal.Journal, e
 // arguments (os.Args is not it when waltool runs inside another program,
 // the demo or a test).
 func commandLine(c *cli.Context) []string {
-	args := strings.Fields(helpName(c))[1:]
+	args := strings.Fields(clikit.HelpName(c))[1:]
 	for _, f := range c.Command.Flags {
 		name := f.Names()[0]
 		if !c.IsSet(name) {
@@ -300,25 +404,76 @@ func logBytes(t *dataroot.Target) int64 {
 }
 
 // openRun takes the root's lock and opens the run a resume finishes or a
-// rollback undoes: the newest run not rolled back (journal.Last); release
-// undoes both.
+// rollback undoes: the newest run not rolled back (journal.Last), and the
+// root with the dirs that run recorded (runRoot); release undoes both.
 func openRun(c *cli.Context, command string) (t *dataroot.Target, j *journal.Journal, release func(), err error) {
 	if t, err = migrateRoot(c); err != nil {
 		return nil, nil, nil, err
 	}
-	lock, err := takeRoot(c, t, command)
+	lock, err := lockRoot(c, t.Root.Path, command)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	defer func() {
+		if err != nil {
+			lock.Release()
+		}
+	}()
 	if j, err = journal.Last(writeFS, t.Root.Path); err != nil {
-		lock.Release()
+		return nil, nil, nil, err
+	}
+	// Before the run's dirs are opened: those of a journal written for
+	// another root are that root's.
+	if err = j.Foreign(); err == nil {
+		t, err = runRoot(c, t, j)
+	}
+	if err == nil {
+		err = refuseOpenFiles(c, t.Root)
+	}
+	if err != nil {
+		j.Close()
 		return nil, nil, nil, err
 	}
 	return t, j, func() { j.Close(); lock.Release() }, nil
 }
 
+// runRoot is the root opened with the slog dir and data dirs the run of
+// j recorded in its plan, whatever the command line says: a resume given
+// only ROOT must not see the default data dir alone. Root flags the
+// operator did give must name the same dirs, or the command is refused,
+// both named. t is the root the command line names.
+func runRoot(c *cli.Context, t *dataroot.Target, j *journal.Journal) (*dataroot.Target, error) {
+	dirs, err := migrate.DirsOf(j.Meta())
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []string{"config", "slog-dir", "data-dirs"} {
+		if !c.IsSet(f) {
+			continue
+		}
+		if why := dirs.Mismatch(t.Root); why != "" {
+			return nil, clikit.Usagef(c, "the root flags name other dirs than the run %s used: %s; drop the flags (the run's dirs are in its journal) or name the same ones", j.Run(), why)
+		}
+		break
+	}
+	r, err := dirs.Open(readOnlyFS, t.Root.Path)
+	if err != nil {
+		return nil, err
+	}
+	r.Sources.Root = t.Root.Sources.Root
+	return &dataroot.Target{Kind: dataroot.RootTarget, Path: t.Path, Root: r}, nil
+}
+
 func runMigrateResume(c *cli.Context) error {
 	t, j, release, err := openRun(c, "waltool migrate resume")
+	if errors.Is(err, journal.ErrNoRun) {
+		// Nothing ran, or every run is rolled back: nothing to resume.
+		if c.Bool("json") {
+			return emitDoc(c, &schema.Status{Runs: []schema.Run{}})
+		}
+		fmt.Fprintf(c.App.Writer, "nothing to resume: %v\n", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -345,19 +500,20 @@ func runMigrateResume(c *cli.Context) error {
 		if err := json.Unmarshal(j.Meta(), &plan); err != nil {
 			return fmt.Errorf("the journal's plan does not decode: %w", err)
 		}
-		rep := newDowngradeReport(&plan, archiveFromSteps(j, downgradeArchiveDefault(t.Root)), t.Root)
+		rep := newDowngradeReport(&plan, cmp.Or(plan.SlogArchive, archiveFromSteps(j, downgradeArchiveDefault(t.Root))), t.Root)
 		return finishDowngrade(c, t, j, &plan, rep)
 	}
 	var plan migrate.Plan
 	if err := json.Unmarshal(j.Meta(), &plan); err != nil {
 		return fmt.Errorf("the journal's plan does not decode: %w", err)
 	}
-	rep := newUpgradeReport(&plan, archiveFromSteps(j, filepath.Clean(t.Root.SlogDir)+".waltool-archive"), t.Root)
+	rep := newUpgradeReport(&plan, cmp.Or(plan.SlogArchive, archiveFromSteps(j, filepath.Clean(t.Root.SlogDir)+".waltool-archive")), t.Root)
 	return finishUpgrade(c, t, j, &plan, rep)
 }
 
-// archiveFromSteps is where the interrupted run archived its slog files:
-// the destination of its first Move step, or def when it moved none yet.
+// archiveFromSteps is where the interrupted run archived its slog files,
+// for a journal older than Plan.SlogArchive: the destination of its first
+// Move step, or def when it moved none yet.
 func archiveFromSteps(j *journal.Journal, def string) string {
 	for _, s := range j.State().Steps {
 		if s.Op == journal.OpMove {
@@ -368,13 +524,16 @@ func archiveFromSteps(j *journal.Journal, def string) string {
 }
 
 // runMigrateRollback undoes the newest run not rolled back, byte for byte;
-// called again, the one before it (the root's history, newest first).
+// called again, the one before it (the root's history, newest first). It
+// says which run it undoes; when the last command on the root was killed
+// before its run began (a journal.Attempt left behind), the run it would
+// undo is not that command's, and it asks for --run ID to confirm.
 func runMigrateRollback(c *cli.Context) error {
 	t, err := migrateRoot(c)
 	if err != nil {
 		return err
 	}
-	lock, err := takeRoot(c, t, "waltool migrate rollback")
+	lock, err := lockRoot(c, t.Root.Path, "waltool migrate rollback")
 	if err != nil {
 		return err
 	}
@@ -384,6 +543,9 @@ func runMigrateRollback(c *cli.Context) error {
 		return err
 	}
 	defer closeRuns(runs)
+	if err := refuseForeign(runs); err != nil {
+		return err
+	}
 	i := lastNotRolledBack(runs)
 	switch {
 	case len(runs) == 0:
@@ -397,13 +559,25 @@ func runMigrateRollback(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "nothing to roll back: every migration of %s is rolled back (`waltool migrate status` lists them)\n", t.Root.Path)
 		return nil
 	}
+	j := runs[i].Journal
+	if err := confirmRollback(c, t.Root.Path, j); err != nil {
+		return err
+	}
+	rt, err := runRoot(c, t, j)
+	if err == nil {
+		err = refuseOpenFiles(c, rt.Root)
+	}
+	if err != nil {
+		return err
+	}
 	if err := refuseWrittenSince(runs, i); err != nil {
 		return err
 	}
-	j := runs[i].Journal
+	fmt.Fprintf(c.App.ErrWriter, "waltool: rolling back the %s %s\n", kindOf(j.Meta()), j.Run())
 	rb, err := j.Rollback()
 	if err == nil {
 		markDone(c.Context)
+		err = journal.ForgetAttempt(writeFS, t.Root.Path)
 	}
 	st := j.State()
 	if c.Bool("json") {
@@ -417,6 +591,26 @@ func runMigrateRollback(c *cli.Context) error {
 	return err
 }
 
+// confirmRollback checks --run against the run j a rollback would undo:
+// a --run naming another run is refused (runs are undone newest first),
+// and without --run a command left behind as an attempt (killed before
+// its run began, so nothing of it to undo) makes the rollback ask for it.
+func confirmRollback(c *cli.Context, root string, j *journal.Journal) error {
+	id := j.Run().ID
+	if want := c.String("run"); want != "" {
+		if want != id {
+			return clikit.Usagef(c, "--run %s: the run a rollback undoes now is %s, %s (runs are undone newest first; `waltool migrate status` lists them)", want, id, j.Run())
+		}
+		return nil
+	}
+	a, err := journal.LastAttempt(readOnlyFS, root)
+	if err != nil || a == nil {
+		return err
+	}
+	return clikit.Usagef(c, "the last command on the root, %s, stopped before it changed anything: there is nothing of it to undo; a rollback now would undo the run before it, the %s %s; to do that, run it again with --run %s",
+		a, kindOf(j.Meta()), j.Run(), id)
+}
+
 // lastNotRolledBack is the index of the newest run of runs not rolled
 // back, -1 when every one is.
 func lastNotRolledBack(runs []*migrate.Run) int {
@@ -426,6 +620,18 @@ func lastNotRolledBack(runs []*migrate.Run) int {
 		}
 	}
 	return -1
+}
+
+// refuseForeign refuses a history holding a run written for another root
+// (journal.ForeignError: this root is a copy of that one, or was moved
+// from there): its steps name that root's files.
+func refuseForeign(runs []*migrate.Run) error {
+	for _, r := range runs {
+		if err := r.Journal.Foreign(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func closeRuns(runs []*migrate.Run) {
@@ -482,7 +688,12 @@ func runMigrateStatus(c *cli.Context) error {
 		fmt.Fprintf(w, "run: %s\n", st.Run)
 		fmt.Fprintf(w, "phases done: %s\n", orNone(phasesTook(st)))
 		fmt.Fprintf(w, "steps: %d done, %d pending\n", st.StepsDone, st.StepsPending)
+		var foreign *journal.ForeignError
 		switch {
+		case errors.As(r.Journal.Foreign(), &foreign):
+			// The state the journal records is the run's in the other
+			// root (or was, for a copy): not this root's.
+			fmt.Fprintf(w, "WRITTEN FOR ANOTHER ROOT (its journal says %s): %s\n", runState(&st), foreign.Explain())
 		case st.RolledBack:
 			fmt.Fprintf(w, "ROLLED BACK at %s: the root is as it was before the run\n", st.RolledBackAt.Format("2006-01-02 15:04:05"))
 		case st.RollingBack:
@@ -509,6 +720,10 @@ func statusDoc(runs []*migrate.Run) *schema.Status {
 		}
 		run := runDoc(&st, kind)
 		possible := st.Finished && !st.RolledBack
+		var foreign *journal.ForeignError
+		if errors.As(runs[i].Journal.Foreign(), &foreign) {
+			possible, run.RollbackRefused = false, foreign.Explain()
+		}
 		if possible {
 			if err := refuseWrittenSince(runs, i); err != nil {
 				possible, run.RollbackRefused = false, err.Error()
@@ -527,7 +742,7 @@ func canRollBack(runs []*migrate.Run, i, newest int) string {
 		return fmt.Sprintf("rollback is no longer possible: %v", err)
 	}
 	if i == newest {
-		return "`waltool migrate rollback` can still undo it (no server has written to the root since)"
+		return "`waltool migrate rollback` can still undo it (no server has written to the root since, by the log files' names and sizes; the rollback checks every checksum before its first change)"
 	}
 	n := 0
 	for _, r := range runs[i+1:] {
@@ -593,7 +808,7 @@ func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error 
 		fmt.Fprintln(w, "UPGRADE APPLIED:")
 	} else if plan != nil {
 		fmt.Fprintf(w, "upgrade plan (dry run, nothing is written): fold %s from the slog into the plogs, archive %s\n",
-			plural(plan.FoldMutations, "mutation"), plural(int64(len(plan.SlogFiles)), "slog file"))
+			iec.Plural(plan.FoldMutations, "mutation"), iec.Plural(int64(len(plan.SlogFiles)), "slog file"))
 	}
 	for _, r := range rep.Replicas {
 		if r.Folded == 0 {
@@ -604,18 +819,18 @@ func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error 
 		if r.BeyondRule > 0 {
 			extra = fmt.Sprintf(", %d of them beyond the server's append rule (its replay uses them)", r.BeyondRule)
 		}
-		fmt.Fprintf(w, "  %-6s fold %s (%s)%s into %s\n", r.Gpid, plural(r.Folded, "mutation"), humanBytes(r.FoldBytes), extra, strings.Join(r.NewFiles, ", "))
+		fmt.Fprintf(w, "  %-6s fold %s (%s)%s into %s\n", r.Gpid, iec.Plural(r.Folded, "mutation"), iec.Bytes(r.FoldBytes), extra, strings.Join(r.NewFiles, ", "))
 	}
 	for _, n := range rep.NotLoaded {
 		fmt.Fprintf(w, "  %-6s not loaded by the server, nothing folded: %s\n", n.Gpid, n.Reason)
 	}
-	fmt.Fprintf(w, "slog: %s archived to %s\n", plural(int64(len(rep.ArchivedSlogFiles)), "file"), rep.SlogArchive)
+	fmt.Fprintf(w, "slog: %s archived to %s\n", iec.Plural(int64(len(rep.ArchivedSlogFiles)), "file"), rep.SlogArchive)
 	printRebalance(w, rep.Rebalance)
 	switch {
 	case rep.Proof == nil:
 		fmt.Fprintln(w, "proof: after --apply, every replica's state under 2.6 on the new root (committed decree, ballot, prepared decrees, recovered stream hash) must equal its state under 2.4 on the old root")
 	case rep.Proof.Equal:
-		fmt.Fprintf(w, "proof: EQUAL for %s: 2.6 on the new root recovers what 2.4 recovered on the old one\n", plural(int64(rep.Proof.Compared), "replica"))
+		fmt.Fprintf(w, "proof: EQUAL for %s: 2.6 on the new root recovers what 2.4 recovered on the old one\n", iec.Plural(int64(rep.Proof.Compared), "replica"))
 	default:
 		fmt.Fprintf(w, "proof: DIFFERENT (-2.4 before +2.6 after):\n%s\n", rep.Proof.Diff)
 	}
@@ -628,10 +843,19 @@ func printUpgrade(c *cli.Context, rep *upgradeReport, plan *migrate.Plan) error 
 	return nil
 }
 
+// printRollback says what a rollback did. Only a run the journal records
+// rolled back is said to be as it was: a rollback that failed or was
+// refused (its error on stderr) says that it did not complete.
 func printRollback(w io.Writer, rb *journal.Report, st journal.State) {
-	if rb.AlreadyRolledBack {
+	switch {
+	case rb.AlreadyRolledBack:
 		fmt.Fprintln(w, "already rolled back: nothing to do")
-		return
+	case st.RolledBack:
+		fmt.Fprintf(w, "rolled back %s: the root is byte for byte as it was before the run\n", iec.Plural(int64(len(rb.Steps)), "step"))
+	case st.RollingBack:
+		fmt.Fprintf(w, "rollback NOT clikit.Complete: %d of %s undone, the root is not as it was before the run; once the cause (above or on stderr) is fixed, `waltool migrate rollback` completes it\n",
+			st.StepsUndone, iec.Plural(int64(len(st.Steps)), "step"))
+	default:
+		fmt.Fprintln(w, "rollback refused before its first change: nothing was undone (the cause is above or on stderr)")
 	}
-	fmt.Fprintf(w, "rolled back %s: the root is byte for byte as it was before the run\n", plural(int64(len(rb.Steps)), "step"))
 }

@@ -10,9 +10,11 @@ import (
 
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -28,13 +30,13 @@ func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
 			"journaled steps (resume, rollback, status as for the upgrade), then the same proof on the new root, " +
 			"rolling back by itself if it fails. See docs/runbook-upgrade.md, \"The way back\".",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "to", Usage: "the version that will start on the root: 2.3, 2.4 or 2.5", Required: true},
+			&cli.StringFlag{Name: "to", Usage: "the version that will start on the root: 2.3, 2.4 or 2.5 (required)"},
 			&cli.BoolFlag{Name: "apply", Usage: "carry out the plan"},
 			&cli.StringFlag{Name: "slog-archive", Usage: "where leftover slog files go (default: <slog dir>.waltool-downgrade-archive)"},
 			&cli.BoolFlag{Name: "force", Usage: "with --apply: go on despite refusals (what the target cannot read, a slog and data dirs that do not look like one server's); never despite a failed proof"},
-			&cli.BoolFlag{Name: "restore-slog-archive", Usage: "undo the root's last `migrate upgrade` instead, when no server has written since (a rollback: the old slog comes back)"},
-			&cli.IntFlag{Name: "next-writes", Usage: "writes per replica the proof simulates the target making after the downgrade", Value: 16},
-			&cli.Int64Flag{Name: "seed", Usage: "seed of the simulated writes (lags, torn tails, payloads)", Value: 1},
+			&cli.BoolFlag{Name: "restore-slog-archive", Usage: "undo the root's last migrate upgrade instead, when no server has written since (a rollback: the old slog comes back)"},
+			&cli.IntFlag{Name: "next-writes", Usage: "writes per replica the proof simulates the target making after the downgrade", Value: 16, Action: clikit.AtLeast("next-writes", 1)},
+			&cli.Int64Flag{Name: "seed", Usage: "seed of the simulated writes (lags, torn tails, payloads)", Value: 1, Action: clikit.AtLeast[int64]("seed", 0)},
 			jsonFlag,
 		}, append(rootFlags(), progressFlag())...),
 		Action: runMigrateDowngrade,
@@ -45,7 +47,7 @@ func downgradeCommand(jsonFlag cli.Flag) *cli.Command {
 // as the contract's document (downgradeDoc).
 type downgradeReport struct {
 	OK       bool
-	Target   replay.Version
+	Target   pegasus.Version
 	Applied  bool
 	Restored bool
 	Replicas []downgradeReplica
@@ -70,10 +72,14 @@ type downgradeReplica struct {
 	Proof   string
 }
 
-func parseTarget(c *cli.Context) (replay.Version, error) {
+func parseTarget(c *cli.Context) (pegasus.Version, error) {
+	if !c.IsSet("to") {
+		// Not cli's Required: its message is Go's, after the whole help.
+		return "", clikit.Usagef(c, "--to is required: the version that will start on the root, 2.3, 2.4 or 2.5")
+	}
 	v, err := versionFlag(c, "to")
-	if err == nil && v == replay.V26 {
-		err = usagef(c, "--to 2.6: the targets are 2.3, 2.4 and 2.5 (2.6 needs `migrate upgrade`)")
+	if err == nil && v == pegasus.V26 {
+		err = clikit.Usagef(c, "--to 2.6: the targets are 2.3, 2.4 and 2.5 (2.6 needs `migrate upgrade`)")
 	}
 	return v, err
 }
@@ -83,12 +89,24 @@ func runMigrateDowngrade(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Bool("force") && !c.Bool("apply") {
-		return usagef(c, "--force only means something with --apply")
-	}
 	t, err := migrateRoot(c)
 	if err != nil {
 		return err
+	}
+	if err := refuseArchiveInside(c, t.Root); err != nil {
+		return err
+	}
+	if c.Bool("apply") {
+		command := "waltool migrate downgrade"
+		if c.Bool("restore-slog-archive") {
+			command += " --restore-slog-archive"
+		}
+		end, lt, err := beginApply(c, t, command)
+		if err != nil {
+			return err
+		}
+		defer end()
+		t = lt
 	}
 	opts := migrate.DowngradeOptions{Target: target, Next: migrate.NextOptions{PerReplica: c.Int("next-writes"), Seed: c.Int64("seed")}}
 	notOne := t.Root.NotOneServer()
@@ -129,14 +147,13 @@ func runMigrateDowngrade(c *cli.Context) error {
 		printDowngrade(c, rep, nil)
 		return findings("migrate downgrade refused: its proof fails on the preview (above)")
 	}
-	lock, err := takeRoot(c, t, "waltool migrate downgrade")
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
 	if len(plan.Refusals) > 0 && !c.Bool("force") {
 		printDowngrade(c, rep, nil)
 		return findings("migrate downgrade refused: %s cannot start safely on what is above; fix it first, or --force", target)
+	}
+	plan.SlogArchive = rep.Archive
+	if err := plan.CheckSpace(writeFS); err != nil {
+		return err
 	}
 	j, err := beginRun(c, t, plan)
 	if err != nil {
@@ -184,18 +201,16 @@ func finishDowngrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, pla
 func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.DowngradePlan) error {
 	fsys := readOnlyFS
 	if c.Bool("apply") {
-		lock, err := takeRoot(c, t, "waltool migrate downgrade --restore-slog-archive")
-		if err != nil {
-			return err
-		}
-		defer lock.Release()
-		fsys = writeFS
+		fsys = writeFS // the caller holds the lock (beginApply)
 	}
 	runs, err := migrate.History(fsys, t.Root.Path)
 	if err != nil {
 		return err
 	}
 	defer closeRuns(runs)
+	if err := refuseForeign(runs); err != nil {
+		return fmt.Errorf("--restore-slog-archive: %w", err)
+	}
 	up := -1 // the last upgrade
 	for i := len(runs) - 1; i >= 0 && up < 0; i-- {
 		if runs[i].Upgrade() {
@@ -229,6 +244,16 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		}
 		undo = append(undo, i)
 	}
+	// Every step of every run it undoes is checked before the first is
+	// undone (the dry run checks the same): a rollback refused half-way
+	// through would leave the root neither downgraded nor restored.
+	js := make([]*journal.Journal, len(undo))
+	for k, i := range undo {
+		js[k] = runs[i].Journal
+	}
+	if err := journal.CheckRollback(js...); err != nil {
+		return fmt.Errorf("--restore-slog-archive: the rollback would be refused, nothing was changed: %w; drop the flag (the plogs stay the truth), or put back what changed", err)
+	}
 	var later []string
 	for _, i := range undo[:len(undo)-1] {
 		later = append(later, runs[i].Journal.Run().String())
@@ -243,7 +268,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 				printFinding(w, f)
 			}
 			if len(later) > 0 {
-				fmt.Fprintf(w, "--restore-slog-archive (dry run, nothing is written): first a rollback of the %s after the upgrade, newest first: %s\n", plural(int64(len(later)), "run"), strings.Join(later, "; "))
+				fmt.Fprintf(w, "--restore-slog-archive (dry run, nothing is written): first a rollback of the %s after the upgrade, newest first: %s\n", iec.Plural(int64(len(later)), "run"), strings.Join(later, "; "))
 			}
 			fmt.Fprintf(w, "--restore-slog-archive (dry run, nothing is written): a rollback of the upgrade %s, finished %s; no server has written since: the slog comes back from its archive and the folded plog files go; the proof then replays the restored root under %s\n",
 				st.Run, st.FinishedAt.Format("2006-01-02 15:04:05"), plan.Target)
@@ -283,7 +308,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 		return err
 	}
 	if len(later) > 0 && !c.Bool("json") {
-		fmt.Fprintf(c.App.Writer, "rolled back first, newest first, the %s after the upgrade: %s\n", plural(int64(len(later)), "run"), strings.Join(later, "; "))
+		fmt.Fprintf(c.App.Writer, "rolled back first, newest first, the %s after the upgrade: %s\n", iec.Plural(int64(len(later)), "run"), strings.Join(later, "; "))
 	}
 	if !rep.OK {
 		return findings("the upgrade was rolled back (the slog is restored), but %s does not recover what 2.6 did (above): run `waltool migrate upgrade --apply` again, then downgrade without --restore-slog-archive", plan.Target)
@@ -372,7 +397,7 @@ func printDowngrade(c *cli.Context, rep *downgradeReport, plan *migrate.Downgrad
 		}
 	}
 	if len(rep.Archived) > 0 {
-		fmt.Fprintf(w, "  slog: archive %s left in the slog dir to %s (2.6 ignores them; %s would replay them)\n", plural(int64(len(rep.Archived)), "file"), rep.Archive, rep.Target)
+		fmt.Fprintf(w, "  slog: archive %s left in the slog dir to %s (2.6 ignores them; %s would replay them)\n", iec.Plural(int64(len(rep.Archived)), "file"), rep.Archive, rep.Target)
 	}
 	for _, r := range rep.Replicas {
 		what := "no change"
@@ -389,7 +414,7 @@ func printDowngrade(c *cli.Context, rep *downgradeReport, plan *migrate.Downgrad
 	return nil
 }
 
-func printDowngradeProof(w *bufio.Writer, what string, pr *migrate.DowngradeProof, target replay.Version) {
+func printDowngradeProof(w *bufio.Writer, what string, pr *migrate.DowngradeProof, target pegasus.Version) {
 	if pr == nil {
 		return
 	}
@@ -397,7 +422,7 @@ func printDowngradeProof(w *bufio.Writer, what string, pr *migrate.DowngradeProo
 		fmt.Fprintf(w, "%s: DIFFERENT (-2.6 before +%s after):\n%s%s\n", what, target, pr.Diff, pr.Abort)
 		return
 	}
-	fmt.Fprintf(w, "%s: EQUAL for %s: %s recovers what 2.6 recovers\n", what, plural(int64(pr.Compared), "replica"), target)
+	fmt.Fprintf(w, "%s: EQUAL for %s: %s recovers what 2.6 recovers\n", what, iec.Plural(int64(pr.Compared), "replica"), target)
 	if n := pr.Next; n != nil && n.WontStart != "" {
 		fmt.Fprintf(w, "%s: next writes: FAILED: %s\n", what, n.WontStart)
 	} else if n != nil {

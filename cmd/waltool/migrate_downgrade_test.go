@@ -13,7 +13,7 @@ import (
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/migrate"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/serversim"
 	"github.com/waltool/waltool/vfs"
 )
@@ -30,11 +30,11 @@ func upgradedRoot(t *testing.T) (*fixtures.Manifest, []string) {
 
 // writes26 lets a 2.6 server write to the root and crash.
 func writes26(t *testing.T, m *fixtures.Manifest) {
-	root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+	root, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := serversim.Write(vfs.OS, root, serversim.Options{Version: replay.V26, Seed: 5}); err != nil {
+	if _, err := serversim.Write(vfs.OS, root, serversim.Options{Version: pegasus.V26, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -134,7 +134,7 @@ func TestMigrateDowngradeRestoreSlogArchive(t *testing.T) {
 // rest (2.3's header-only slog file), proves and finishes; status says so.
 func TestMigrateDowngradeResume(t *testing.T) {
 	m, dd := upgradedRoot(t)
-	root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+	root, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,10 +146,10 @@ func TestMigrateDowngradeResume(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if root, err = dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs}); err != nil {
+	if root, err = dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)}); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := migrate.PlanDowngrade(root, migrate.DowngradeOptions{Target: replay.V23})
+	plan, err := migrate.PlanDowngrade(root, migrate.DowngradeOptions{Target: pegasus.V23})
 	if err != nil || len(plan.SlogFiles) != 2 || plan.SlogStart == nil {
 		t.Fatalf("plan: %v %+v", err, plan)
 	}
@@ -182,7 +182,7 @@ func TestMigrateDowngradeResume(t *testing.T) {
 // the dir is created.
 func TestMigrateDowngradeMissingSlogDir(t *testing.T) {
 	m, dd := upgradedRoot(t)
-	root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs})
+	root, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs)})
 	if err != nil {
 		t.Fatal(err)
 	}

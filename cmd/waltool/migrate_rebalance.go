@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/migrate"
 )
 
@@ -19,15 +20,15 @@ func printRebalance(w io.Writer, rb *migrate.Rebalance) {
 		return
 	}
 	fmt.Fprintf(w, "rebalance: move %s (%s, %s of it copied across filesystems)\n",
-		plural(int64(len(rb.Moves)), "replica dir"), humanBytes(rb.MoveBytes), humanBytes(rb.CopyBytes))
+		iec.Plural(int64(len(rb.Moves)), "replica dir"), iec.Bytes(rb.MoveBytes), iec.Bytes(rb.CopyBytes))
 	for _, d := range rb.DataDirs {
-		fmt.Fprintf(w, "  %s: %d replicas %s -> %d replicas %s\n", d.Path, d.Before.Replicas, humanBytes(d.Before.Bytes), d.After.Replicas, humanBytes(d.After.Bytes))
+		fmt.Fprintf(w, "  %s: %d replicas %s -> %d replicas %s\n", d.Path, d.Before.Replicas, iec.Bytes(d.Before.Bytes), d.After.Replicas, iec.Bytes(d.After.Bytes))
 	}
 	for _, m := range rb.Moves {
 		how := "rename"
 		if m.Copy {
 			how = "copy"
 		}
-		fmt.Fprintf(w, "  %-6s %s -> %s (%s, %s)\n", m.Gpid, m.From, m.To, humanBytes(m.Bytes), how)
+		fmt.Fprintf(w, "  %-6s %s -> %s (%s, %s)\n", m.Gpid, m.From, m.To, iec.Bytes(m.Bytes), how)
 	}
 }

@@ -108,7 +108,7 @@ func oneDiskOfTwo(t *testing.T) (m *fixtures.Manifest, disk2 string, dd []string
 func TestMigrateResumeRebalance(t *testing.T) {
 	m, disk2, dd := oneDiskOfTwo(t)
 	initial := contents(t, m.Root)
-	root, err := dataroot.Open(dataroot.Options{Root: m.Root, DataDirs: m.DataDirs + ",disk2:" + disk2})
+	root, err := dataroot.Open(dataroot.Options{Root: m.Root, Server: dataroot.Flags("", m.DataDirs+",disk2:"+disk2)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -24,7 +25,10 @@ func contents(t *testing.T, root string) map[string]string {
 		if d.IsDir() && d.Name() == ".waltool-journal" {
 			return filepath.SkipDir
 		}
-		if !d.IsDir() && d.Name() != ".waltool.lock" {
+		switch {
+		case d.Type()&os.ModeType != 0 && !d.IsDir():
+			m[p] = d.Type().String() // a FIFO or a device: its type, never opened
+		case !d.IsDir() && d.Name() != ".waltool.lock":
 			b, _ := os.ReadFile(p)
 			m[p] = string(b)
 		}
@@ -82,8 +86,8 @@ func TestMigrateUpgradeAndRollback(t *testing.T) {
 	if out, _, _ := waltool(t, append([]string{"migrate", "status"}, dd...)...); !strings.Contains(out, "ROLLED BACK") {
 		t.Fatalf("status:\n%s", out)
 	}
-	if _, errs, code := waltool(t, append([]string{"migrate", "resume"}, dd...)...); code != exitUsage || !strings.Contains(errs, "rolled back") {
-		t.Fatalf("resume after rollback: exit %d: %s", code, errs)
+	if out, errs, code := waltool(t, append([]string{"migrate", "resume"}, dd...)...); code != 0 || !strings.Contains(out, "nothing to resume") || !strings.Contains(out, "rolled back") {
+		t.Fatalf("resume after rollback: exit %d: %s%s", code, out, errs)
 	}
 }
 
@@ -160,6 +164,89 @@ func TestMigrateRollbackRefusesAfterServerWrites(t *testing.T) {
 		}
 		if d := cmp.Diff(after, contents(t, m.Root)); d != "" {
 			t.Fatalf("%s: a refused rollback changed the root:\n%s", how, d)
+		}
+	}
+}
+
+// folded are the plog files an upgrade created: in after, not in before.
+func folded(before, after map[string]string) []string {
+	var out []string
+	for p := range after {
+		if _, ok := before[p]; !ok && strings.Contains(p, string(filepath.Separator)+"plog"+string(filepath.Separator)) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// A rollback refuses, changing nothing, a root where one of the steps it
+// would undo no longer checks out, even one it would only reach after
+// undoing others (the slog files are moved back before the folded files
+// go): a folded file changed in place (same size, another checksum) or
+// appended to (a server's write). It prints no success line, the run
+// stays finished (not "rolling back"), and --restore-slog-archive checks
+// the same before it claims anything.
+func TestMigrateRollbackRefusedChangesNothing(t *testing.T) {
+	for _, how := range []string{"changed in place", "appended"} {
+		m := genRoot(t, "")
+		dd := []string{"--data-dirs", m.DataDirs, m.Root}
+		original := contents(t, m.Root)
+		if out, errs, code := waltool(t, append([]string{"migrate", "upgrade", "--apply"}, dd...)...); code != 0 {
+			t.Fatalf("apply: exit %d:\n%s%s", code, out, errs)
+		}
+		files := folded(original, contents(t, m.Root))
+		if len(files) == 0 {
+			t.Fatal("no folded file")
+		}
+		target := files[0]
+		b, err := os.ReadFile(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "refused before its first change"
+		switch how {
+		case "changed in place":
+			b[len(b)/2] ^= 0x40
+		case "appended":
+			b = append(b, 'x')
+			want = "written to the root since"
+		}
+		if err := os.WriteFile(target, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		changed := contents(t, m.Root)
+		out, errs, code := waltool(t, append([]string{"migrate", "rollback"}, dd...)...)
+		if code != exitUsage || !strings.Contains(errs, want) || !strings.Contains(errs, target) || strings.Contains(out, "rolled back") {
+			t.Fatalf("%s: rollback: exit %d:\n%s%s", how, code, out, errs)
+		}
+		// --json: one document of the contract, not rolled back.
+		out, _, code = waltool(t, append([]string{"migrate", "rollback", "--json"}, dd...)...)
+		if code != exitUsage || strings.Contains(out, `"rolled-back"`) {
+			t.Fatalf("%s: rollback --json: exit %d:\n%s", how, code, out)
+		}
+		if d := cmp.Diff(changed, contents(t, m.Root)); d != "" {
+			t.Fatalf("%s: a refused rollback changed the root:\n%s", how, d)
+		}
+		out, _, _ = waltool(t, append([]string{"migrate", "status"}, dd...)...)
+		if !strings.Contains(out, "FINISHED") || strings.Contains(out, "ROLLING BACK") {
+			t.Fatalf("%s: status after a refused rollback:\n%s", how, out)
+		}
+		if how == "appended" && !strings.Contains(out, "rollback is no longer possible") {
+			t.Fatalf("%s: status after a server's write to a folded file:\n%s", how, out)
+		}
+		for _, apply := range []bool{false, true} {
+			args := []string{"migrate", "downgrade", "--to", "2.4", "--restore-slog-archive"}
+			if apply {
+				args = append(args, "--apply")
+			}
+			out, errs, code := waltool(t, append(args, dd...)...)
+			if code == 0 || strings.Contains(out, "no server has written since") || strings.Contains(out, "RESTORED") || !strings.Contains(errs, target) {
+				t.Fatalf("%s: %v: exit %d:\n%s%s", how, args, code, out, errs)
+			}
+			if d := cmp.Diff(changed, contents(t, m.Root)); d != "" {
+				t.Fatalf("%s: %v changed the root:\n%s", how, args, d)
+			}
 		}
 	}
 }

@@ -14,8 +14,11 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/decrees"
 	"github.com/waltool/waltool/dump"
+	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/replay"
 )
 
@@ -60,54 +63,120 @@ func runReplay(c *cli.Context) error {
 	if opts.DurableDecrees, err = durableDecrees(c); err != nil {
 		return err
 	}
-	if c.Bool("detailed") && !c.IsSet("emit") {
-		return usagef(c, "-d decodes the mutations --emit prints; give --emit GPID too")
-	}
-	out := bufio.NewWriter(c.App.Writer)
-	defer out.Flush()
 	if c.IsSet("emit") {
-		g, err := parseGpid(c.String("emit"))
-		if err != nil {
-			return usagef(c, "--emit: %v", err)
-		}
-		if !slices.ContainsFunc(t.Root.Replicas, func(r *dataroot.Replica) bool { return r.Gpid == g }) {
-			return usagef(c, "--emit %s: no replica dir of %s under %s (replicas: %s)", g, g, t.Path, replicaList(t.Root.Replicas))
-		}
-		end := streamEnd(c)
-		p := dump.NewPrinter(dump.Options{JSON: c.Bool("json"), Command: commandName(c), Detailed: c.Bool("detailed"), Out: out})
-		defer p.Flush()
-		opts.EmitGpid = &g
-		opts.Emit = func(m *format.Mutation, at replay.Loc, committed bool) error {
-			end.Mutations++
-			end.Printed++
-			return p.Mutation(at.File, m, at.Pos, &committed)
-		}
+		return runEmit(c, t, opts)
 	}
-	var total int64
-	for _, f := range t.Files() {
-		total += f.Size
-	}
-	bar := newLargeProgress(c, total, "replay")
-	opts.Progress = func(n int64) { bar.Add64(n) }
-	res, err := replay.Run(t.Root, opts)
-	bar.Finish()
-	if err := c.Context.Err(); err != nil {
-		return err
-	}
+	res, err := replayWithBar(c, t, opts, "replay")
 	if err != nil {
 		return err
 	}
-	switch {
-	case opts.Emit != nil:
-	case c.Bool("json"):
+	out := bufio.NewWriter(c.App.Writer)
+	defer out.Flush()
+	if c.Bool("json") {
 		emitDoc(c, replayDoc(res))
-	default:
+	} else {
 		printReplay(out, res)
 	}
 	if err := out.Flush(); err != nil {
 		return err
 	}
 	return verdict(res.OK, res.Findings)
+}
+
+// replayWithBar runs the replay with a progress bar over every log file.
+func replayWithBar(c *cli.Context, t *dataroot.Target, opts replay.Options, what string) (*replay.Result, error) {
+	bar := newLargeProgress(c, logBytes(t), what)
+	opts.Progress = func(n int64) { bar.Add64(n) }
+	res, err := replay.Run(t.Root, opts)
+	bar.Finish()
+	if err := c.Context.Err(); err != nil {
+		return nil, err
+	}
+	return res, err
+}
+
+// runEmit prints the stream the server recovers for one replica, in
+// commit order, as dump prints mutations. A replica the server does not
+// load recovers nothing: a first replay finds that out, so that no line
+// of a refused plog is printed as recovered; the stream is then the
+// second replay's. The findings of the replica and of the root follow the
+// stream (finding lines in JSON, stderr in text), and the end line counts
+// what was read.
+func runEmit(c *cli.Context, t *dataroot.Target, opts replay.Options) error {
+	g, err := parseGpid(c.String("emit"))
+	if err != nil {
+		return clikit.Usagef(c, "%s %s: %v", clikit.TypedFlag(c, "emit"), c.String("emit"), err)
+	}
+	if !slices.ContainsFunc(t.Root.Replicas, func(r *dataroot.Replica) bool { return r.Gpid == g }) {
+		return clikit.Usagef(c, "--emit %s: no replica dir of %s under %s (replicas: %s)", g, g, t.Path, replicaList(t.Root.Replicas))
+	}
+	end := streamEnd(c)
+	end.FileCount = int64(len(t.Files()))
+	res, err := replayWithBar(c, t, opts, "replay")
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriter(c.App.Writer)
+	defer out.Flush()
+	p := dump.NewPrinter(dump.Options{JSON: c.Bool("json"), Command: commandName(c), Detailed: c.Bool("detailed"), Out: out})
+	defer p.Flush()
+	why := notRecovered(res, g)
+	if why == "" {
+		opts.EmitGpid = &g
+		opts.Emit = func(m *format.Mutation, at replay.Loc, committed bool) error {
+			end.Printed++
+			return p.Mutation(at.File, m, at.Pos, &committed)
+		}
+		if res, err = replayWithBar(c, t, opts, "replay: emit"); err != nil {
+			return err
+		}
+	}
+	end.Mutations = res.MutationsRead
+	for _, f := range res.Findings {
+		if f.Class.Fatal() && (f.Gpid == nil || *f.Gpid == g) {
+			p.Finding(f)
+			if !c.Bool("json") {
+				printFinding(c.App.ErrWriter, f)
+			}
+		}
+	}
+	if err := p.Flush(); err != nil {
+		return err
+	}
+	switch {
+	case why != "":
+		return refusal(nil, "nothing to emit: under %s the server does not recover replica %s: %s", res.ServerVersion, g, why)
+	case !res.OK:
+		return verdictWhy(res)
+	}
+	return verdict(res.OK, res.Findings)
+}
+
+// notRecovered says why the server recovers nothing of replica g ("" when
+// it loads it): it refuses the replica, or aborts.
+func notRecovered(res *replay.Result, g gpid.Gpid) string {
+	if res.Abort != "" {
+		return "the server aborts at start: " + res.Abort
+	}
+	for _, rr := range res.Replicas {
+		if rr.Gpid == g && rr.Error != "" {
+			return rr.Error
+		}
+	}
+	return ""
+}
+
+// verdictWhy is the verdict of a replay that is not OK, saying why in one
+// sentence: what the findings above locate.
+func verdictWhy(res *replay.Result) error {
+	if err := verdict(true, res.Findings); err != nil {
+		return err // something could not be read: exit 2
+	}
+	what := "it"
+	if n := len(finding.Fatals(res.Findings)); n > 0 {
+		what = iec.Plural(int64(n), "finding") + " above"
+	}
+	return findings("under %s the root is not safe (`waltool replay` without --emit shows %s for every replica)", res.ServerVersion, what)
 }
 
 // replicaList names the replicas of a root, for a message: "1.0, 1.1, 2.0"
@@ -152,7 +221,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 		if !res.Slog.Read {
 			read = "IGNORED by this version"
 		}
-		fmt.Fprintf(w, " (slog %s: %s, %s, %s)", res.Slog.Path, plural(int64(res.Slog.Files), "file"), plural(int64(res.Slog.Mutations), "mutation"), read)
+		fmt.Fprintf(w, " (slog %s: %s, %s, %s)", res.Slog.Path, iec.Plural(int64(res.Slog.Files), "file"), iec.Plural(int64(res.Slog.Mutations), "mutation"), read)
 	} else if res.NoSlogRead != "" {
 		fmt.Fprintf(w, " (NO SLOG READ: %s)", res.NoSlogRead)
 	} else {
@@ -167,7 +236,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 		case r.Error != "":
 			status = "ERROR: " + r.Error
 		case len(r.Lost) > 0:
-			status = "LOSES " + plural(decrees.Count(r.Lost), "decree")
+			status = "LOSES " + iec.Plural(decrees.Count(r.Lost), "decree")
 		case r.LogIncomplete:
 			status = "log incomplete (2.3 marks all replicas inactive)"
 		}
@@ -180,7 +249,7 @@ func printReplay(w io.Writer, res *replay.Result) {
 	}
 	tw.Flush()
 	for _, o := range res.Orphans {
-		fmt.Fprintf(w, "orphan %s: %s (decrees %d..%d) dropped: %s\n", o.Gpid, plural(int64(o.Mutations), "slog mutation"), o.MinDecree, o.MaxDecree, o.Reason)
+		fmt.Fprintf(w, "orphan %s: %s (decrees %d..%d) dropped: %s\n", o.Gpid, iec.Plural(int64(o.Mutations), "slog mutation"), o.MinDecree, o.MaxDecree, o.Reason)
 	}
 	if n := noReplicaDir(res.Orphans); n > 0 {
 		fmt.Fprintf(w, "  %d orphan gpids have no replica dir here: %s\n", n, replay.OrphanHint)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/schema"
 )
 
@@ -15,10 +16,9 @@ func schemaCommand() *cli.Command {
 		Name:      "schema",
 		Usage:     "print the JSON Schema of a command's --json output (the machine contract, " + schema.Version + ")",
 		ArgsUsage: "[COMMAND...]",
-		Description: "Without COMMAND, lists the schema files. `waltool schema gc` prints gc's schema, `waltool schema " +
-			"defs` the shapes every command shares, `waltool schema vocabulary` every key with its type and " +
-			"meaning. See docs/json.md.\n\nEXAMPLES:\n   waltool schema migrate upgrade > migrate-upgrade.schema.json\n" +
-			"   waltool schema vocabulary | jq -r '.keys | keys[]'",
+		Description: "Without COMMAND, lists the schema files. waltool schema gc prints gc's schema, waltool schema " +
+			"defs the shapes every command shares, waltool schema vocabulary every key with its type and " +
+			"meaning. See docs/json.md.",
 		Action: func(c *cli.Context) error {
 			names, err := fs.Glob(schema.Files, "v1/*.json")
 			if err != nil {
@@ -30,7 +30,7 @@ func schemaCommand() *cli.Command {
 				}
 				return nil
 			}
-			want := strings.Join(c.Args().Slice(), "-")
+			want := strings.Join(strings.Fields(strings.Join(c.Args().Slice(), " ")), "-")
 			for _, n := range names {
 				if schemaName(n) == want {
 					b, err := fs.ReadFile(schema.Files, n)
@@ -41,7 +41,7 @@ func schemaCommand() *cli.Command {
 					return err
 				}
 			}
-			return usagef(c, "no schema for %q: `waltool schema` lists them", strings.Join(c.Args().Slice(), " "))
+			return clikit.Usagef(c, "no schema for %q: `waltool schema` lists them", strings.Join(c.Args().Slice(), " "))
 		},
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -149,62 +148,5 @@ func signalContext() (context.Context, func()) {
 }
 
 // cancelFS makes every read through fsys fail with the context's error
-// once ctx is cancelled, so that a scan of any size (verify, dump, replay,
-// bench) stops within one read of a signal.
-func cancelFS(ctx context.Context, fsys vfs.FS) vfs.FS {
-	if ctx == nil || ctx.Done() == nil {
-		return fsys
-	}
-	return ctxFS{fsys, ctx}
-}
-
-type ctxFS struct {
-	vfs.FS
-	ctx context.Context
-}
-
-func (c ctxFS) OpenReadOnly(name string) (vfs.File, error) {
-	if err := c.ctx.Err(); err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-	}
-	f, err := c.FS.OpenReadOnly(name)
-	if err != nil {
-		return nil, err
-	}
-	return ctxFile{f, c.ctx}, nil
-}
-
-// RenameNoReplace keeps the base's atomic rename without replace: hiding
-// it would make vfs.RenameNoReplace fall back to a stat, then a rename.
-func (c ctxFS) RenameNoReplace(oldname, newname string) error {
-	if err := c.ctx.Err(); err != nil {
-		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
-	}
-	return vfs.RenameNoReplace(c.FS, oldname, newname)
-}
-
-func (c ctxFS) ReadDir(dir string) ([]fs.DirEntry, error) {
-	if err := c.ctx.Err(); err != nil {
-		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: err}
-	}
-	return c.FS.ReadDir(dir)
-}
-
-type ctxFile struct {
-	vfs.File
-	ctx context.Context
-}
-
-func (f ctxFile) Read(p []byte) (int, error) {
-	if err := f.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return f.File.Read(p)
-}
-
-func (f ctxFile) ReadAt(p []byte, off int64) (int, error) {
-	if err := f.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return f.File.ReadAt(p, off)
-}
+// once ctx is cancelled (vfs.WithContext).
+func cancelFS(ctx context.Context, fsys vfs.FS) vfs.FS { return vfs.WithContext(ctx, fsys) }

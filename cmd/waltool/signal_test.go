@@ -268,7 +268,7 @@ func TestInterruptAfterGCApplyDidEverything(t *testing.T) {
 	args := []string{"gc", "--log", "all", "--rule", "2.5", "--data-dirs", m.DataDirs, m.Root}
 	out, errs, _ := waltool(t, append(args, "--json")...)
 	var dry struct {
-		Files int `json:"reclaimable_files"`
+		Files int `json:"reclaimable_file_count"`
 	}
 	if err := json.Unmarshal([]byte(out), &dry); err != nil || dry.Files == 0 {
 		t.Fatalf("dry run: %v, %d files to delete:\n%s%s", err, dry.Files, out, errs)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,7 +13,8 @@ import (
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
-	"github.com/waltool/waltool/replay"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/pegasus"
 	"github.com/waltool/waltool/serverconfig"
 	"github.com/waltool/waltool/vfs"
 )
@@ -50,8 +52,6 @@ func rootOptions(c *cli.Context) (dataroot.Options, string, error) {
 		if root, s, err = dataroot.SettingsFromConfig(conf); err != nil {
 			return dataroot.Options{}, "", fmt.Errorf("--config: %w", err)
 		}
-	} else if c.IsSet("cargs") {
-		return dataroot.Options{}, "", usagef(c, "--cargs fills the macros of --config: give --config too")
 	}
 	if c.IsSet("slog-dir") {
 		s.SlogDir = dataroot.Setting{Value: c.String("slog-dir"), From: dataroot.FromFlag, Detail: "--slog-dir"}
@@ -59,7 +59,7 @@ func rootOptions(c *cli.Context) (dataroot.Options, string, error) {
 	if c.IsSet("data-dirs") {
 		s.DataDirs = dataroot.Setting{Value: c.String("data-dirs"), From: dataroot.FromFlag, Detail: "--data-dirs"}
 	}
-	return dataroot.Options{Server: &s, NoSlog: c.Bool("no-slog")}, root, nil
+	return dataroot.Options{Server: s, NoSlog: c.Bool("no-slog")}, root, nil
 }
 
 // rootPaths are a command's PATH arguments, or, with none and --config,
@@ -86,7 +86,7 @@ func oneRoot(c *cli.Context) (string, error) {
 		return "", err
 	}
 	if len(paths) != 1 {
-		return "", usagef(c, "takes one ROOT (or --config), got %d arguments", len(paths))
+		return "", clikit.Usagef(c, "takes one ROOT (or --config), got %d arguments", len(paths))
 	}
 	return paths[0], nil
 }
@@ -107,9 +107,23 @@ func durableDecrees(c *cli.Context) (map[gpid.Gpid]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	var m map[gpid.Gpid]int64
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: want {\"1.4\": 1234, ...}: %w", p, err)
+	var raw map[string]json.Number
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, clikit.Usagef(c, "--durable-decrees %s: want a JSON object of gpids and decrees, {\"1.4\": 1234, ...}", p)
+	}
+	m := make(map[gpid.Gpid]int64, len(raw))
+	for k, v := range raw {
+		g, err := gpid.Parse(k)
+		if err != nil {
+			return nil, clikit.Usagef(c, "--durable-decrees %s: %q is not a gpid (<app_id>.<partition_index>)", p, k)
+		}
+		d, err := v.Int64()
+		if err != nil || d < 0 {
+			return nil, clikit.Usagef(c, "--durable-decrees %s: %s: %q is not a decree (a whole number >= 0)", p, k, v)
+		}
+		m[g] = d
 	}
 	return m, nil
 }
@@ -137,7 +151,7 @@ func onePathFiles(c *cli.Context) (*dataroot.Target, []format.LogFile, error) {
 		return nil, nil, err
 	}
 	if len(paths) != 1 {
-		return nil, nil, usagef(c, "takes one PATH (or --config), got %d arguments", len(paths))
+		return nil, nil, clikit.Usagef(c, "takes one PATH (or --config), got %d arguments", len(paths))
 	}
 	t, err := resolve(c, paths[0])
 	if err != nil {
@@ -217,10 +231,10 @@ var writeFS vfs.FS = vfs.OS
 
 // versionFlag reads a Pegasus version flag (--server-version, --to): 2.3
 // to 2.6, a patch level or a leading v accepted.
-func versionFlag(c *cli.Context, name string) (replay.Version, error) {
-	v, err := replay.ParseVersion(c.String(name))
+func versionFlag(c *cli.Context, name string) (pegasus.Version, error) {
+	v, err := pegasus.ParseVersion(c.String(name))
 	if err != nil {
-		return "", usagef(c, "--%s: %v", name, err)
+		return "", clikit.Usagef(c, "--%s: %v", name, err)
 	}
 	return v, nil
 }

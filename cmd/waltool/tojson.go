@@ -118,7 +118,7 @@ func replayDoc(res *replay.Result) *schema.Replay {
 			EndOffset: s.EndOffset, Read: s.Read, Failure: s.Error}
 	}
 	for _, r := range res.Replicas {
-		rr := schema.ReplicaReplay{Gpid: r.Gpid, Path: r.Path,
+		rr := schema.ReplicaReplay{Gpid: r.Gpid.String(), Path: r.Path,
 			Plog: schema.PlogReplay{MinDecree: r.Plog.MinDecree, MaxDecree: r.Plog.MaxDecree, MaxCommitOnDisk: r.Plog.MaxCommit,
 				Mutations: int64(r.Plog.Mutations), FirstFile: r.Plog.FirstFile, EndOffset: r.Plog.EndOffset, LastIndex: int64(r.Plog.LastIndex),
 				RemovedPaths: []string{}},
@@ -132,7 +132,7 @@ func replayDoc(res *replay.Result) *schema.Replay {
 		d.Replicas = append(d.Replicas, rr)
 	}
 	for _, o := range res.Orphans {
-		d.Orphans = append(d.Orphans, schema.Orphan{Gpid: o.Gpid, Mutations: int64(o.Mutations), MinDecree: o.MinDecree, MaxDecree: o.MaxDecree, Reason: o.Reason})
+		d.Orphans = append(d.Orphans, schema.Orphan{Gpid: o.Gpid.String(), Mutations: int64(o.Mutations), MinDecree: o.MinDecree, MaxDecree: o.MaxDecree, Reason: o.Reason})
 	}
 	return d
 }
@@ -143,6 +143,7 @@ func gcDoc(rep *gc.Report, applied *reclaim.Report) *schema.GC {
 		Limits: schema.GCLimits{LogPrivateReserveMaxSizeMB: l.LogPrivateReserveMaxSizeMB, LogPrivateReserveMaxTimeSeconds: l.LogPrivateReserveMaxTimeSeconds,
 			LogSharedFileCountLimit: int64(l.LogSharedFileCountLimit), LogSharedGCFlushReplicasLimit: int64(l.LogSharedGCFlushReplicasLimit)},
 		ServerDirs: serverDirsDoc(rep.ServerDirs), Files: []schema.GCFile{}, Blockers: []schema.GCBlocker{}, Blocked: rep.Blocked(),
+		FlushCommand:         rep.FlushCommand(),
 		EmergencyCheckpoints: []string{}, EmergencyCheckpointsWhy: rep.CheckpointsWhy, SlogEmpties: rep.SlogEmpties,
 		ReclaimableFiles: int64(rep.ReclaimableFiles), ReclaimableBytes: rep.ReclaimableBytes, Disks: []schema.GCDisk{},
 		Notes: orEmpty(rep.Notes), Findings: schema.Findings(rep.Findings), Reclaim: appliedDoc(applied)}
@@ -160,7 +161,7 @@ func gcDoc(rep *gc.Report, applied *reclaim.Report) *schema.GC {
 	for _, b := range rep.Blockers {
 		gb := schema.GCBlocker{GCHolding: schema.GCHolding{NeedsDecree: b.NeedsDecree, DurableDecree: b.DurableDecree,
 			MaxCommitOnDisk: b.PlogMaxCommit, DupConfirmedDecree: b.Confirmed}, Log: b.Log, Path: b.Path, Message: b.Message,
-			FileCount: int64(b.Files), Bytes: b.Bytes, Release: orEmpty(b.Release), Command: b.Command, EmergencyCheckpoint: b.EmergencyCheckpoint}
+			FileCount: int64(b.Files), Bytes: b.Bytes, Release: orEmpty(b.Release), EmergencyCheckpoint: b.EmergencyCheckpoint}
 		if b.Gpid != nil {
 			gb.Gpid = b.Gpid.String()
 		}
@@ -200,7 +201,7 @@ func runDoc(st *journal.State, kind string) *schema.Run {
 	}
 	d := &schema.Run{RunID: st.Run.ID, Kind: kind, Args: orEmpty(st.Run.Args), StartedAt: timeDoc(st.Run.Started), Phases: []schema.Phase{},
 		StepsDone: int64(st.StepsDone), StepsPending: int64(st.StepsPending), StepsUndone: int64(st.StepsUndone),
-		FinishedAt: timeDoc(st.FinishedAt), RolledBackAt: timeDoc(st.RolledBackAt), State: runState(st)}
+		FinishedAt: timeDoc(st.FinishedAt), RolledBackAt: timeDoc(st.RolledBackAt), State: runState(st), WrittenForPath: st.WrittenFor}
 	prev := st.Run.Started
 	for i, p := range st.Phases {
 		ph := schema.Phase{Name: p}

@@ -12,6 +12,8 @@ import (
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/clikit"
+	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/schema"
 	"github.com/waltool/waltool/verify"
 )
@@ -28,7 +30,7 @@ func verifyCommand() *cli.Command {
 			"Exit 0 when nothing Pegasus would refuse was found (torn tails allowed), 1 otherwise, 2 on usage or I/O errors.",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document"},
-			&cli.IntFlag{Name: "workers", Usage: "files scanned at once (default: one per CPU)"},
+			&cli.IntFlag{Name: "workers", Usage: "files scanned at once (default: one per CPU)", Action: clikit.AtLeast("workers", 1)},
 			&cli.BoolFlag{Name: "progress", Value: true, Usage: "show a progress bar on stderr when it is a terminal"},
 		}, rootFlags()...),
 		Action: runVerify,
@@ -41,7 +43,7 @@ func runVerify(c *cli.Context) error {
 		return err
 	}
 	if len(paths) == 0 {
-		return usagef(c, "needs at least one PATH (or --config)")
+		return clikit.Usagef(c, "needs at least one PATH (or --config)")
 	}
 	var targets []*dataroot.Target
 	var docTargets []schema.Target
@@ -102,8 +104,8 @@ func printReport(w io.Writer, r *verify.Report) {
 			status = "CORRUPT"
 		}
 		fmt.Fprintf(w, "%s %s: %s, %s, %s, %s, %s, end offset %d\n",
-			d.Kind, d.Path, status, plural(int64(len(d.Files)), "file"), plural(int64(d.Blocks), "block"),
-			plural(int64(d.Mutations), "mutation"), humanBytes(d.Bytes), d.EndOffset)
+			d.Kind, d.Path, status, iec.Plural(int64(len(d.Files)), "file"), iec.Plural(int64(d.Blocks), "block"),
+			iec.Plural(int64(d.Mutations), "mutation"), iec.Bytes(d.Bytes), d.EndOffset)
 		gpids := make([]gpid.Gpid, 0, len(d.Gpids))
 		for g := range d.Gpids {
 			gpids = append(gpids, g)
@@ -115,7 +117,7 @@ func printReport(w io.Writer, r *verify.Report) {
 			if st.LastIntactDecree != st.MaxDecree {
 				intact = fmt.Sprintf(", last intact decree %d", st.LastIntactDecree)
 			}
-			fmt.Fprintf(w, "  %-8s decrees %d..%d, %s%s\n", g, st.MinDecree, st.MaxDecree, plural(int64(st.Mutations), "mutation"), intact)
+			fmt.Fprintf(w, "  %-8s decrees %d..%d, %s%s\n", g, st.MinDecree, st.MaxDecree, iec.Plural(int64(st.Mutations), "mutation"), intact)
 		}
 		for _, f := range d.Findings {
 			printFinding(w, f)

@@ -55,7 +55,7 @@ func (f *file) Write(p []byte) (int, error) {
 				err = fmt.Errorf("%w (and truncating the partial batch back to %d bytes failed: %v)", err, before, terr)
 			}
 		}
-		return 0, fmt.Errorf("write %s at offset %d: %w", f.path, before, err)
+		return 0, vfs.PathErr(fmt.Sprintf("write at offset %d", before), f.path, err)
 	}
 	f.mu.Lock()
 	f.written += int64(n)

@@ -584,7 +584,7 @@ func (s *stream) close() error {
 	var errs []error
 	for _, f := range s.files {
 		if err := f.close(); err != nil {
-			errs = append(errs, fmt.Errorf("close %s: %w", f.path, err))
+			errs = append(errs, vfs.PathErr("close", f.path, err))
 		}
 	}
 	return errors.Join(errs...)

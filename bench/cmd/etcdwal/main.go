@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/waltool/waltool/internal/latency"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -34,6 +33,8 @@ import (
 
 	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/format/rrdb"
+	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/latency"
 )
 
 // result has the fields of waltool's benchWriteResult.
@@ -158,7 +159,7 @@ func run(replicas, clients, valueSize int, duration time.Duration, dirs []string
 			for !stop.Load() {
 				r := rng.IntN(replicas)
 				decree++
-				m.Gpid, m.Decree, m.LastCommittedDecree, m.Timestamp = format.Gpid{App: 1, Partition: int32(r)}, decree, decree-1, time.Now().UnixMicro()
+				m.Gpid, m.Decree, m.LastCommittedDecree, m.Timestamp = gpid.Gpid{App: 1, Partition: int32(r)}, decree, decree-1, time.Now().UnixMicro()
 				// raft keeps the entry; so does this benchmark.
 				payload := m.Append(nil)
 				t0 := time.Now()

@@ -1,16 +1,15 @@
-package main
+package clikit
 
 import (
 	"fmt"
 	"io"
 	"regexp"
-	"runtime/debug"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 )
 
-func manCommand() *cli.Command {
+func ManCommand() *cli.Command {
 	return &cli.Command{
 		Name:   "man",
 		Usage:  "print the man page, waltool(1), in roff",
@@ -21,29 +20,25 @@ func manCommand() *cli.Command {
 			"  waltool man | man -l -",
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return usagef(c, "unexpected argument %q", c.Args().First())
+				return Usagef(c, "unexpected argument %q", c.Args().First())
 			}
-			bi, _ := debug.ReadBuildInfo()
-			return writeManPage(c.App.Writer, c.App, versionName(releaseVersion, bi))
+			return writeManPage(c.App.Writer, c.App, ManVersion())
 		},
 	}
 }
 
-// exitStatuses are the exit statuses every command shares
-// (docs/commands.md), for the man page.
-var exitStatuses = []struct {
-	code int
-	what string
-}{
-	{exitOK, "Done: nothing that Pegasus would refuse, and nothing lost."},
-	{exitFindings, "Findings: corruption, a replica Pegasus would not open, data a server version would lose, " +
-		"a CHECK that aborts the server, a malformed write payload (dump -d), a slog or data dir that is missing; " +
-		"gc --check: a replica holds a file back."},
-	{exitUsage, "Usage error, unreadable input, I/O error: the command could not do its job, " +
-		"or its answer is incomplete."},
-	{exitInterrupted, "Interrupted by SIGINT or SIGTERM: the command stopped and removed what it was creating; " +
-		"nothing it reads is ever changed."},
+// ExitStatus is one exit status and what it means, for the man page.
+type ExitStatus struct {
+	Code int
+	What string
 }
+
+// ExitStatuses are the exit statuses every command shares: set by the
+// program. ManVersion names the version in the man page's header.
+var (
+	ExitStatuses []ExitStatus
+	ManVersion   func() string
+)
 
 // writeManPage writes waltool(1): every visible command and subcommand with
 // its flags, the exit statuses and where the runbooks are.
@@ -54,7 +49,7 @@ func writeManPage(w io.Writer, app *cli.App, version string) error {
 	m.line(".nh") // no hyphenation: flags and paths are typed as printed
 	m.line(".ad l")
 	m.line(".SH NAME")
-	m.line("waltool \\- %s", roffEscape(app.Usage))
+	m.line("waltool \\- %s", RoffEscape(app.Usage))
 	m.line(".SH SYNOPSIS")
 	m.line(`.B waltool`)
 	m.line(`.RB [ \-\-help | \-\-version ]`)
@@ -70,10 +65,10 @@ func writeManPage(w io.Writer, app *cli.App, version string) error {
 	m.commands("waltool", app.Commands)
 	m.line(".SH EXIT STATUS")
 	m.line("Every command:")
-	for _, s := range exitStatuses {
+	for _, s := range ExitStatuses {
 		m.line(".TP")
-		m.line(".B %d", s.code)
-		m.line("%s", roffEscape(s.what))
+		m.line(".B %d", s.Code)
+		m.line("%s", RoffEscape(s.What))
 	}
 	m.line(".SH SEE ALSO")
 	m.line("The operator's steps to upgrade a replica server to Pegasus 2.6 with")
@@ -99,7 +94,7 @@ func (m *manWriter) line(format string, args ...any) {
 
 // quoted is s as one macro argument.
 func (m *manWriter) quoted(s string) string {
-	return `"` + strings.ReplaceAll(roffEscape(s), `"`, `\(dq`) + `"`
+	return `"` + strings.ReplaceAll(RoffEscape(s), `"`, `\(dq`) + `"`
 }
 
 func (m *manWriter) commands(parent string, cmds []*cli.Command) {
@@ -108,7 +103,7 @@ func (m *manWriter) commands(parent string, cmds []*cli.Command) {
 			continue
 		}
 		name := parent + " " + c.Name
-		head := roffEscape(name)
+		head := RoffEscape(name)
 		if len(c.Flags) > 0 {
 			head += " [options]"
 		}
@@ -122,7 +117,7 @@ func (m *manWriter) commands(parent string, cmds []*cli.Command) {
 			head += ` \fIcommand\fR`
 		}
 		if c.ArgsUsage != "" {
-			head += " " + roffEscape(c.ArgsUsage)
+			head += " " + RoffEscape(c.ArgsUsage)
 		}
 		m.line(`.SS "%s"`, strings.ReplaceAll(head, `"`, `\(dq`))
 		m.text(c.Usage)
@@ -132,11 +127,28 @@ func (m *manWriter) commands(parent string, cmds []*cli.Command) {
 		}
 		if len(subs) > 0 {
 			m.line(".PP")
-			m.line("Commands: %s; each is described below.", roffEscape(strings.Join(subs, ", ")))
+			m.line("Commands: %s; each is described below.", RoffEscape(strings.Join(subs, ", ")))
 		}
 		m.flags(c.Flags)
+		m.examples(Examples[strings.TrimPrefix(name, "waltool ")])
 		m.commands(name, c.Subcommands)
 	}
+}
+
+// examples writes a command's examples as the help lists them.
+func (m *manWriter) examples(ex []string) {
+	if len(ex) == 0 {
+		return
+	}
+	m.line(".PP")
+	m.line("Examples:")
+	m.line(".RS 2")
+	m.line(".nf")
+	for _, e := range ex {
+		m.line("%s", RoffEscape(e))
+	}
+	m.line(".fi")
+	m.line(".RE")
 }
 
 // flags writes a .TP paragraph per visible flag: its names, a value
@@ -150,31 +162,25 @@ func (m *manWriter) flags(flags []cli.Flag) {
 		if !ok {
 			continue
 		}
-		placeholder, usage := unquoteUsage(d.GetUsage())
-		if placeholder == "" {
-			placeholder = "value"
-		}
+		usage := flagHelp(f)
 		var names []string
 		for _, n := range f.Names() {
-			names = append(names, `\fB`+roffEscape(flagPrefix(n)+n)+`\fR`)
+			names = append(names, `\fB`+RoffEscape(FlagPrefix(n)+n)+`\fR`)
 		}
 		tag := strings.Join(names, ", ")
 		if d.TakesValue() {
-			tag += ` \fI` + roffEscape(placeholder) + `\fR`
+			tag += ` \fI` + RoffEscape(placeholder(f)) + `\fR`
 		}
 		if s, ok := f.(cli.DocGenerationSliceFlag); ok && s.IsSliceFlag() {
 			tag += " ..."
 		}
-		def := d.GetDefaultText()
 		if r, ok := f.(cli.RequiredFlag); ok && r.IsRequired() {
 			usage += " (required)"
-		} else if _, isBool := f.(*cli.BoolFlag); def != "" && !(isBool && def == "false") && !strings.Contains(usage, "default") {
-			usage += " (default: " + def + ")"
 		}
 		m.line(".TP")
 		m.line("%s", tag)
-		// A break point after each comma: a long list of values can wrap.
-		m.line("%s", strings.ReplaceAll(roffEscape(usage), ",", `,\:`))
+		// A break point after each comma: a long list of values can Wrap.
+		m.line("%s", strings.ReplaceAll(RoffEscape(usage), ",", `,\:`))
 	}
 }
 
@@ -198,14 +204,14 @@ func (m *manWriter) text(s string) {
 	}
 	for _, l := range strings.Split(s, "\n") {
 		if c := manContinuation.FindStringSubmatch(l); c != nil && inItem {
-			m.line("%s", roffEscape(c[1]))
+			m.line("%s", RoffEscape(c[1]))
 			continue
 		}
 		if it := manItem.FindStringSubmatch(l); it != nil {
 			endLiteral()
 			m.line(".TP")
-			m.line(`\fB%s\fR`, roffEscape(it[1]))
-			m.line("%s", roffEscape(it[2]))
+			m.line(`\fB%s\fR`, RoffEscape(it[1]))
+			m.line("%s", RoffEscape(it[2]))
 			inItem = true
 			continue
 		}
@@ -215,7 +221,7 @@ func (m *manWriter) text(s string) {
 				m.line(".nf")
 				inLiteral = true
 			}
-			m.line("%s", roffEscape(strings.TrimSpace(l)))
+			m.line("%s", RoffEscape(strings.TrimSpace(l)))
 			inItem = false
 			continue
 		}
@@ -225,18 +231,18 @@ func (m *manWriter) text(s string) {
 			m.line(".PP")
 		case inItem:
 			m.line(".PP")
-			m.line("%s", roffEscape(l))
+			m.line("%s", RoffEscape(l))
 		default:
-			m.line("%s", roffEscape(l))
+			m.line("%s", RoffEscape(l))
 		}
 		inItem = false
 	}
 	endLiteral()
 }
 
-// roffEscape makes s text for roff: backslashes, minus signs (so that flags
+// RoffEscape makes s text for roff: backslashes, minus signs (so that flags
 // copy as typed), quotes, a leading dot or quote, and non-ASCII characters.
-func roffEscape(s string) string {
+func RoffEscape(s string) string {
 	var b strings.Builder
 	for i, r := range s {
 		switch {

@@ -1,4 +1,4 @@
-package main
+package clikit
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 )
 
 // A completion request is the command line typed so far, the word being
-// completed (possibly empty) and completeFlag:
+// completed (possibly empty) and CompleteFlag:
 //
 //	waltool migrate up --generate-bash-completion
 //
@@ -19,27 +19,27 @@ import (
 // should complete a file name. The request is answered before
 // normalizeArgs, which would move the flag, and no command runs.
 const (
-	completeFlag     = "--generate-bash-completion"
+	CompleteFlag     = "--generate-bash-completion"
 	completeShellEnv = "WALTOOL_COMPLETE" // zsh: "name:description" lines, fish: "name\tdescription", else names
 )
 
-// completeRequest answers args (os.Args) and reports true if they are a
+// CompleteRequest answers args (os.Args) and reports true if they are a
 // completion request.
-func completeRequest(app *cli.App, args []string, w io.Writer) bool {
-	if len(args) < 2 || args[len(args)-1] != completeFlag {
+func CompleteRequest(app *cli.App, args []string, w io.Writer) bool {
+	if len(args) < 2 || args[len(args)-1] != CompleteFlag {
 		return false
 	}
-	complete(app, args[1:len(args)-1], os.Getenv(completeShellEnv), w)
+	Complete(app, args[1:len(args)-1], os.Getenv(completeShellEnv), w)
 	return true
 }
 
-// complete prints the candidates for the last of words, given the ones
+// Complete prints the candidates for the last of words, given the ones
 // before it: the subcommands of the command named, or its flags when the
 // word starts with "-" (those already given left out, unless repeatable).
 // After a flag that takes a value, after "--" and where a command takes
 // PATHs it prints nothing, for the shell to complete file names. Flags may
 // come anywhere, as normalizeArgs allows.
-func complete(app *cli.App, words []string, shell string, w io.Writer) {
+func Complete(app *cli.App, words []string, shell string, w io.Writer) {
 	if len(words) == 0 {
 		return
 	}
@@ -104,7 +104,7 @@ func complete(app *cli.App, words []string, shell string, w io.Writer) {
 				if len(n) == 1 && strings.HasPrefix(cur, "--") {
 					continue
 				}
-				candidate(w, shell, flagPrefix(n)+n, flagUsage(f))
+				candidate(w, shell, FlagPrefix(n)+n, flagUsage(f))
 			}
 		}
 		return
@@ -152,9 +152,9 @@ func takesValue(f cli.Flag) bool {
 	return ok && t.TakesValue()
 }
 
-// flagPrefix is "-" for a one-letter name, "--" for the others, as the
+// FlagPrefix is "-" for a one-letter name, "--" for the others, as the
 // help prints them.
-func flagPrefix(name string) string {
+func FlagPrefix(name string) string {
 	if len(name) == 1 {
 		return "-"
 	}

@@ -1,4 +1,4 @@
-package main
+package clikit
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ or for yourself:
   waltool completion fish > ~/.config/fish/completions/waltool.fish`, fishCompletion},
 }
 
-func completionCommand() *cli.Command {
+func CompletionCommand() *cli.Command {
 	desc := "The script completes commands, subcommands and flags (after PATH too) by\n" +
 		"asking the waltool it runs, and file names for PATH and flag values.\n" +
 		"Install it once, then open a new shell."
@@ -40,7 +40,7 @@ func completionCommand() *cli.Command {
 			Description: "Install it once, then open a new shell. " + s.install,
 			Action: func(c *cli.Context) error {
 				if c.Args().Present() {
-					return usagef(c, "unexpected argument %q", c.Args().First())
+					return Usagef(c, "unexpected argument %q", c.Args().First())
 				}
 				_, err := fmt.Fprint(c.App.Writer, s.script)
 				return err
@@ -55,9 +55,9 @@ func completionCommand() *cli.Command {
 		// Not the help on stdout: it would end up in a completion file.
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return usagef(c, "unknown shell %q: bash, zsh or fish", c.Args().First())
+				return Usagef(c, "unknown shell %q: bash, zsh or fish", c.Args().First())
 			}
-			return usagef(c, "which shell? bash, zsh or fish")
+			return Usagef(c, "which shell? bash, zsh or fish")
 		},
 	}
 }
