@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -221,15 +220,4 @@ func trees(t testing.TB) (initial, final map[string]string) {
 	}
 	final = snapshot(t, root)
 	return initial, final
-}
-
-var allOps = []vfs.Op{vfs.OpCreate, vfs.OpOpen, vfs.OpRead, vfs.OpWrite, vfs.OpSync, vfs.OpSyncDir, vfs.OpSyncFS, vfs.OpRename, vfs.OpRemove, vfs.OpTruncate}
-
-func sortedKeys[M ~map[K]V, K ~string, V any](m M) []K {
-	ks := make([]K, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
-	return ks
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waltool/waltool/internal/crashtest"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -97,8 +98,9 @@ func TestHistoryRollsBackNewestFirst(t *testing.T) {
 }
 
 // The second rollback (of the older, archived run, in its archived dir)
-// crashed (a power loss) at every operation: rolling back again resumes
-// it, byte for byte; until then no run may begin.
+// crashed (a power loss) at every sync point and name change, names kept
+// or taken back: rolling back again resumes it, byte for byte; until then
+// no run may begin.
 func TestHistoryCrashDuringTheOlderRollback(t *testing.T) {
 	setup := func(root string) (initial map[string]string) {
 		t.Helper()
@@ -122,42 +124,39 @@ func TestHistoryCrashDuringTheOlderRollback(t *testing.T) {
 	if _, err := rollbackLast(scriptFS(pf, probe), probe); err != nil {
 		t.Fatal(err)
 	}
-	counts := opCounts(pf)
-	t.Logf("crash points: %v", counts)
-	for _, op := range sortedKeys(counts) {
-		for i := range counts[op] {
-			name := fmt.Sprintf("%s#%d", op, i)
-			root := tempRoot(t)
-			initial := setup(root)
-			f := vfs.NewFaulty(vfs.OS)
-			f.Inject(vfs.Fault{Op: op, After: i, Crash: true})
-			if _, err := rollbackLast(scriptFS(f, root), root); !errors.Is(err, vfs.ErrCrashed) {
-				t.Fatalf("%s: the rollback did not crash: %v", name, err)
-			}
-			last, err := Last(vfs.OS, root)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			st := last.State()
-			if st.Run.Command != "migrate upgrade" {
-				t.Fatalf("%s: the run to roll back next is %s", name, st.Run)
-			}
-			j, err := Begin(vfs.OS, root, Run{Command: "next"})
-			if j != nil {
-				j.Close()
-			}
-			if st.RollingBack && !errors.Is(err, ErrUnfinished) {
-				t.Fatalf("%s: begin over an interrupted rollback: %v", name, err)
-			} else if !st.RollingBack && err != nil {
-				t.Fatalf("%s: begin: %v", name, err)
-			} else if !st.RollingBack {
-				continue // the crash came before the rollback began: a new run was possible, and began
-			}
-			if _, err := rollbackLast(scriptFS(vfs.NewFaulty(vfs.OS), root), root); err != nil {
-				t.Fatalf("%s: rollback again: %v", name, err)
-			}
-			sameTree(t, name+": rolled back", snapshot(t, root), initial)
+	points := crashtest.Points(pf)
+	t.Logf("the older run's rollback: %s", crashtest.Summary(points))
+	for _, p := range points {
+		name := p.String()
+		root := tempRoot(t)
+		initial := setup(root)
+		f := p.Faulty(vfs.OS, tempRoot(t))
+		if _, err := rollbackLast(scriptFS(f, root), root); !errors.Is(err, vfs.ErrCrashed) {
+			t.Fatalf("%s: the rollback did not crash: %v", name, err)
 		}
+		last, err := Last(vfs.OS, root)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		st := last.State()
+		if st.Run.Command != "migrate upgrade" {
+			t.Fatalf("%s: the run to roll back next is %s", name, st.Run)
+		}
+		j, err := Begin(vfs.OS, root, Run{Command: "next"})
+		if j != nil {
+			j.Close()
+		}
+		if st.RollingBack && !errors.Is(err, ErrUnfinished) {
+			t.Fatalf("%s: begin over an interrupted rollback: %v", name, err)
+		} else if !st.RollingBack && err != nil {
+			t.Fatalf("%s: begin: %v", name, err)
+		} else if !st.RollingBack {
+			continue // the crash came before the rollback began: a new run was possible, and began
+		}
+		if _, err := rollbackLast(scriptFS(vfs.NewFaulty(vfs.OS), root), root); err != nil {
+			t.Fatalf("%s: rollback again: %v", name, err)
+		}
+		sameTree(t, name+": rolled back", snapshot(t, root), initial)
 	}
 }
 

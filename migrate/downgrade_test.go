@@ -1,7 +1,7 @@
 package migrate
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -243,97 +243,82 @@ func downgradeThrough(fsys vfs.FS, m *fixtures.Manifest, plan *DowngradePlan, be
 	return j.Finish()
 }
 
-// A power loss (vfs.Faulty) at every operation of a journaled downgrade
-// to 2.3 that archives a leftover slog and writes the header-only slog
-// file: resuming finishes it and the proof holds; rolling back then gives
-// the initial tree byte for byte.
-func TestDowngradeCrashEverywhere(t *testing.T) {
+// newDowngrade is the downgrade to 2.3 of a plog-only root (upgraded, its
+// replicas' init offsets raised above the archived slog's end) with a
+// slog a 2.4 server never collected left in the slog dir: the downgrade
+// archives it and writes 2.3's header-only slog file.
+func newDowngrade(t *testing.T) *migration {
+	t.Helper()
 	o := fixtures.Options{Seed: 11, Apps: 1, Replicas: 2, Mutations: 400, ValueSize: 20, SlogFileSize: 8 << 10}
-	setup := func() *fixtures.Manifest {
-		m, archive := plogOnly(t, o)
+	c := &migration{what: "migrate downgrade --to 2.3 --apply"}
+	c.crashRoot = newCrashRoot(t, o, func(m *fixtures.Manifest) {
+		_, archive := upgrade(t, m, 0)
 		raiseInitOffsets(t, m, archivedEnd(t, archive))
 		files, _ := os.ReadDir(archive)
 		slog := openRoot(t, m).SlogDir
-		for _, f := range files[:2] { // a slog a 2.4 server never collected
+		for _, f := range files[:2] {
 			if err := os.Rename(filepath.Join(archive, f.Name()), filepath.Join(slog, f.Name())); err != nil {
 				t.Fatal(err)
 			}
 		}
-		return m
-	}
-	planOf := func(m *fixtures.Manifest) *DowngradePlan {
-		plan, err := PlanDowngrade(openRoot(t, m), DowngradeOptions{Target: pegasus.V23})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(plan.SlogFiles) != 2 || plan.SlogStart == nil {
-			t.Fatalf("the plan archives %d files, slog start %+v: nothing to crash", len(plan.SlogFiles), plan.SlogStart)
-		}
-		return plan
-	}
-	probe := setup()
-	pf := vfs.NewFaulty(vfs.OS)
-	if err := downgradeThrough(pf, probe, planOf(probe), true); err != nil {
-		t.Fatal(err)
-	}
-	ops := []vfs.Op{vfs.OpCreate, vfs.OpWrite, vfs.OpSync, vfs.OpSyncDir, vfs.OpRename, vfs.OpRemove}
-	points := 0
-	for _, op := range ops {
-		for i := 0; i < pf.Count(op); i++ {
-			points++
-			name := fmt.Sprintf("%s#%d", op, i)
-			m := setup()
-			initial := treeOf(t, m.Root)
-			plan := planOf(m)
-			f := vfs.NewFaulty(vfs.OS)
-			f.Inject(vfs.Fault{Op: op, After: i, Crash: true})
-			if err := downgradeThrough(f, m, plan, true); !errors.Is(err, vfs.ErrCrashed) {
-				t.Fatalf("%s: the run did not crash: %v", name, err)
-			}
-			if i%2 == 1 {
-				// Roll the crashed run back without resuming it.
-				rollbackRun(t, name, m)
-				if d := cmp.Diff(initial, treeOf(t, m.Root)); d != "" {
-					t.Fatalf("%s: rolled back after the crash, not to the initial tree:\n%s", name, d)
-				}
-				continue
-			}
-			err := downgradeThrough(vfs.OS, m, plan, false)
-			if errors.Is(err, journal.ErrNoRun) {
-				if d := cmp.Diff(initial, treeOf(t, m.Root)); d != "" {
-					t.Fatalf("%s: no run recorded, but the tree changed:\n%s", name, d)
-				}
-				err = downgradeThrough(vfs.OS, m, plan, true)
-			}
-			if err != nil {
-				t.Fatalf("%s: resume: %v", name, err)
-			}
-			pr, err := ProveDowngrade(plan, vfs.ReadOnly(vfs.OS), openRoot(t, m), Options{})
-			if err != nil || !pr.OK {
-				t.Fatalf("%s: resumed downgrade does not prove: %v %+v", name, err, pr)
-			}
-			rollbackRun(t, name, m)
-			if d := cmp.Diff(initial, treeOf(t, m.Root)); d != "" {
-				t.Fatalf("%s: rolled back, but not to the initial tree (-initial +after):\n%s", name, d)
-			}
-		}
-	}
-	t.Logf("%d crash points", points)
-}
-
-// rollbackRun rolls back the root's run, if a crash left one recorded.
-func rollbackRun(t *testing.T, name string, m *fixtures.Manifest) {
-	j, err := journal.Open(vfs.OS, m.Root)
-	if errors.Is(err, journal.ErrNoRun) {
-		return
-	}
+	})
+	plan, err := PlanDowngrade(openRoot(t, c.m), DowngradeOptions{Target: pegasus.V23})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.Close()
-	if _, err := j.Rollback(); err != nil {
-		t.Fatalf("%s: rollback: %v", name, err)
+	if len(plan.SlogFiles) != 2 || plan.SlogStart == nil {
+		t.Fatalf("the plan archives %d files, slog start %+v: nothing to crash", len(plan.SlogFiles), plan.SlogStart)
 	}
+	js, err := json.Marshal(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned := func(t *testing.T) *DowngradePlan {
+		t.Helper()
+		var p DowngradePlan
+		if err := json.Unmarshal(js, &p); err != nil {
+			t.Fatal(err)
+		}
+		return &p
+	}
+	c.apply = func(t *testing.T, fsys vfs.FS, begin bool) error {
+		return downgradeThrough(fsys, c.m, planned(t), begin)
+	}
+	c.prove = func(t *testing.T) error {
+		pr, err := ProveDowngrade(planned(t), vfs.ReadOnly(vfs.OS), openRoot(t, c.m), Options{})
+		if err == nil && !pr.OK {
+			err = fmt.Errorf("the downgrade does not prove: %+v", pr)
+		}
+		return err
+	}
+	return c
+}
+
+// A power loss at every sync point of a journaled downgrade, and at every
+// name change and a sample of the writes, names kept or taken back: 2.4
+// recovers from the crashed root no less than before; resuming finishes it
+// and the proof holds (2.3 recovers what 2.6 did, and finds its next
+// writes again after its own crash); rolling back gives the initial tree
+// byte for byte, after the resume or straight after the crash.
+func TestDowngradeCrashEverywhere(t *testing.T) {
+	crashEverywhere(t, newDowngrade(t))
+}
+
+// `migrate resume` of a downgrade crashed at a spread of its dir fsyncs,
+// crashed in turn at every sync point and name change of the resume.
+func TestDowngradeResumeCrashEverywhere(t *testing.T) {
+	resumeCrashes(t, newDowngrade(t), 2)
+}
+
+// `migrate rollback` of a downgrade, finished or crashed, crashed at every
+// sync point and name change of the rollback.
+func TestDowngradeRollbackCrashEverywhere(t *testing.T) {
+	rollbackCrashes(t, newDowngrade(t), 1)
+}
+
+// EIO and ENOSPC in a downgrade, its resume and its rollback.
+func TestDowngradeFaultsThenResumeOrRollback(t *testing.T) {
+	faultsThenResumeOrRollback(t, newDowngrade(t))
 }
 
 // What the target cannot read is refused, located: encryption at rest

@@ -25,6 +25,10 @@ const queueLen = 32
 
 var errDone = errors.New("fold: every replica of the group is done")
 
+// errSlogChanged: a replica's writer did not get the mutations the plan
+// folds, in number or content.
+var errSlogChanged = errors.New("the slog no longer holds what the plan folds")
+
 // Fold writes, for every replica with something to fold, its new plog
 // files, each with one steps.Create, re-reading the slog mutations the
 // plan names (one pass over the slog per group of FoldGroup replicas;
@@ -135,16 +139,23 @@ func (p *Plan) foldGroup(fsys vfs.FS, steps Steps, group []*ReplicaPlan) error {
 			close(rf.ch) // short: the writer finds the count wrong
 		}
 	}
+	// A read that failed (EIO, a crash) closed the writers' queues early:
+	// their short counts are its consequence, not a slog that changed, and
+	// the read's error is the cause to report.
+	var readErr error
+	if rerr != nil && !errors.Is(rerr, errDone) {
+		readErr = fmt.Errorf("migrate: fold: reading the slog: %w", rerr)
+	}
 	var first error
 	for _, rp := range group {
 		rf := byGpid[rp.Gpid]
 		<-rf.done
-		if rf.err != nil && first == nil {
+		if rf.err != nil && first == nil && (readErr == nil || !errors.Is(rf.err, errSlogChanged)) {
 			first = rf.err
 		}
 	}
-	if rerr != nil && !errors.Is(rerr, errDone) && first == nil {
-		first = fmt.Errorf("migrate: fold: reading the slog: %w", rerr)
+	if first == nil {
+		first = readErr
 	}
 	return first
 }
@@ -168,7 +179,7 @@ func (rf *replicaFold) write(fsys vfs.FS, steps Steps, maxSize int64) error {
 		}
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); n != rp.Fold || got != rp.Hash {
-		err := fmt.Errorf("migrate: fold %s: the slog no longer holds what the plan folds (%d mutations, hash %.12s; the plan has %d, %.12s)", rp.Gpid, n, got, rp.Fold, rp.Hash)
+		err := fmt.Errorf("migrate: fold %s: %w (%d mutations, hash %.12s; the plan has %d, %.12s)", rp.Gpid, errSlogChanged, n, got, rp.Fold, rp.Hash)
 		sfs.abort(err)
 		return err
 	}

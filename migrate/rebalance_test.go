@@ -1,17 +1,16 @@
 package migrate
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/gpid"
+	"github.com/waltool/waltool/internal/crashtest"
 	"github.com/waltool/waltool/journal"
 	"github.com/waltool/waltool/vfs"
 )
@@ -154,9 +153,10 @@ func loadable(t *testing.T, m *fixtures.Manifest) map[string][]string {
 // An upgrade with a rebalance on a root whose replicas all sit on one of
 // two data dirs (the second on "another filesystem"): balanced by count
 // and spread, the proof holds on the rebalanced root, and rollback gives
-// the tree back byte for byte. Then a power loss at every operation of
-// the rebalance phase: resume proves, rollback restores, and no crash
-// leaves two loadable copies of a replica.
+// the tree back byte for byte. Then a power loss at every sync point and
+// name change of the rebalance phase (crashEverywhere), names kept or
+// taken back: resume proves, rollback restores, and no crash leaves two
+// loadable copies of a replica.
 func TestUpgradeRebalance(t *testing.T) {
 	// One move at a time: the crash points are then the same in each run.
 	defer func(n int) { RebalanceWorkers = n }(RebalanceWorkers)
@@ -220,82 +220,24 @@ func TestUpgradeRebalance(t *testing.T) {
 		t.Fatalf("rolled back, not to the initial tree:\n%s", d)
 	}
 
-	// The rebalance phase's operations: those of a whole run minus
-	// those of a run without it.
-	ops := []vfs.Op{vfs.OpCreate, vfs.OpWrite, vfs.OpSync, vfs.OpSyncDir, vfs.OpSyncFS, vfs.OpRename, vfs.OpRemove}
-	full, noRb := map[vfs.Op]int{}, map[vfs.Op]int{}
-	{
-		m, disk2 := skewed(t, opts)
-		plan, err := PlanUpgrade(openRoot(t, m), Options{MaxFileSize: 4 << 10})
-		if err != nil {
+	// A power loss in the rebalance phase: its operations are those of a
+	// whole run past the count of a run without it (less the finish
+	// record's write and sync, which come after it).
+	skew := func(m *fixtures.Manifest) {
+		disk2 := filepath.Join(m.Root, "disk2")
+		if err := os.MkdirAll(filepath.Join(disk2, "replica", "reps"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		f := vfs.NewFaulty(vfs.OS)
-		if err := upgradeThrough(vfs.CrossDevice(f, disk2), m, plan, true); err != nil {
-			t.Fatal(err)
-		}
-		for _, op := range ops {
-			noRb[op] = f.Count(op)
-		}
-		m, disk2 = skewed(t, opts)
-		plan, _ = PlanUpgrade(openRoot(t, m), Options{MaxFileSize: 4 << 10})
-		if err := plan.PlanRebalance(vfs.OS); err != nil {
-			t.Fatal(err)
-		}
-		f = vfs.NewFaulty(vfs.OS)
-		if err := upgradeThrough(vfs.CrossDevice(f, disk2), m, plan, true); err != nil {
-			t.Fatal(err)
-		}
-		for _, op := range ops {
-			full[op] = f.Count(op)
-		}
+		m.DataDirs += ",disk2:" + disk2
 	}
-	points := 0
-	for _, op := range ops {
-		// The finish record's ops come after the rebalance: one write,
-		// one sync; crashing there is covered by the other tests.
-		for i := noRb[op] - 2; i < full[op]; i++ {
-			if i < 0 || (testing.Short() && i%4 != 0) {
-				continue
-			}
-			points++
-			name := fmt.Sprintf("%s#%d", op, i)
-			m, plan, initial, err := run(t, func(f *vfs.Faulty) { f.Inject(vfs.Fault{Op: op, After: i, Crash: true}) })
-			if !errors.Is(err, vfs.ErrCrashed) {
-				t.Fatalf("%s: the run did not crash: %v", name, err)
-			}
-			for n, dirs := range loadable(t, m) {
-				if len(dirs) != 1 {
-					t.Fatalf("%s: %s loadable in %v after the crash", name, n, dirs)
-				}
-			}
-			disk2 := filepath.Join(m.Root, "disk2")
-			x := vfs.CrossDevice(vfs.OS, disk2)
-			if err := upgradeThrough(x, m, plan, false); err != nil {
-				t.Fatalf("%s: resume: %v", name, err)
-			}
-			proof, err := Prove(plan, openRoot(t, m))
-			if err != nil || !proof.Equal {
-				t.Fatalf("%s: resumed run does not prove: %v %+v", name, err, proof)
-			}
-			for p := range treeOf(t, m.Root) {
-				if strings.Contains(p, ".waltool-tmp.") || strings.Contains(p, ".pegasus.tmp") || strings.Contains(p, ".pegasus.ori") {
-					t.Fatalf("%s: left behind: %s", name, p)
-				}
-			}
-			j, err := journal.Open(x, m.Root)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := j.Rollback(); err != nil {
-				t.Fatalf("%s: rollback: %v", name, err)
-			}
-			j.Close()
-			if d := cmp.Diff(initial, treeOf(t, m.Root)); d != "" {
-				t.Fatalf("%s: rolled back, not to the initial tree:\n%s", name, d)
-			}
-		}
-	}
-	t.Logf("%d crash points in the rebalance (ops %v, without it %v)", points, full, noRb)
+	o := opts
+	o.Disks = 1
+	c := newUpgrade(t, o, true, skew)
+	c.what = "migrate upgrade --rebalance --apply"
+	c.wrap = func(fsys vfs.FS) vfs.FS { return vfs.CrossDevice(fsys, filepath.Join(c.m.Root, "disk2")) }
+	c0 := newUpgrade(t, o, false, skew)
+	c0.wrap = func(fsys vfs.FS) vfs.FS { return vfs.CrossDevice(fsys, filepath.Join(c0.m.Root, "disk2")) }
+	noRb := c0.probe(t)
+	crashEverywhere(t, c, func(p crashtest.Point) bool { return p.After >= noRb.Count(p.Op)-2 })
 
 }

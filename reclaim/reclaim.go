@@ -33,8 +33,10 @@
 package reclaim
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -452,6 +454,12 @@ func step(fsys vfs.FS, dir string, f File, trashDir string, fr *FileReport) (fre
 	if err := mkdirDurable(fsys, trashDir); err != nil {
 		return 0, fail(Failed, err, "create the trash dir %s", trashDir)
 	}
+	if err := dropEarlierCopy(fsys, f.Path, fr.TrashPath); err != nil {
+		return 0, fail(Failed, err, "a file is already at %s in the trash (the original is untouched)", fr.TrashPath)
+	}
+	if err := dropPartial(fsys, fr.TrashPath+partialSuffix); err != nil {
+		return 0, fail(Failed, err, "removing the partial copy an earlier apply left (the original is untouched)")
+	}
 	if fr.Action == Move {
 		err := vfs.RenameNoReplace(fsys, f.Path, fr.TrashPath)
 		switch {
@@ -481,6 +489,92 @@ func step(fsys vfs.FS, dir string, f File, trashDir string, fr *FileReport) (fre
 	}
 	fr.Outcome = Done
 	return f.Size, nil
+}
+
+// dropEarlierCopy removes, and makes the removal durable, a copy of the
+// file at path already at dst in the trash: an earlier apply copied it
+// there and was stopped (a crash, an I/O error) before the removal of the
+// original was durable, so the file is in both places, and the step starts
+// over (a rename or a copy into the trash never replaces a file). A file
+// at dst whose content is not the original's is not the run's: it is
+// refused, and kept.
+func dropEarlierCopy(fsys vfs.FS, path, dst string) error {
+	info, err := fsys.Stat(dst)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	same, err := sameContent(fsys, path, dst, info)
+	if err != nil {
+		return err
+	}
+	if !same {
+		return fmt.Errorf("%s is not a copy of it: %w", dst, fs.ErrExist)
+	}
+	if err := fsys.Remove(dst); err != nil {
+		return err
+	}
+	return fsys.SyncDir(filepath.Dir(dst))
+}
+
+// dropPartial removes, durably, a partial copy into the trash that an
+// earlier apply left when it was stopped (a power loss after its name,
+// not yet its bytes, reached the disk). Only reclaim makes such names, and
+// the original is never removed before its copy is complete under its
+// final name, so a partial copy is never the only one.
+func dropPartial(fsys vfs.FS, partial string) error {
+	if _, err := fsys.Stat(partial); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if err := fsys.Remove(partial); err != nil {
+		return err
+	}
+	return fsys.SyncDir(filepath.Dir(partial))
+}
+
+// sameContent says whether the regular files at a and b (described by
+// bInfo) hold the same bytes.
+func sameContent(fsys vfs.FS, a, b string, bInfo fs.FileInfo) (bool, error) {
+	if !bInfo.Mode().IsRegular() {
+		return false, nil
+	}
+	fa, err := fsys.OpenReadOnly(a)
+	if err != nil {
+		return false, err
+	}
+	defer fa.Close()
+	fb, err := fsys.OpenReadOnly(b)
+	if err != nil {
+		return false, err
+	}
+	defer fb.Close()
+	if ia, err := fa.Stat(); err != nil || ia.Size() != bInfo.Size() {
+		return false, err
+	}
+	ba, bb := make([]byte, 64<<10), make([]byte, 64<<10)
+	for {
+		na, ea := io.ReadFull(fa, ba)
+		nb, eb := io.ReadFull(fb, bb)
+		if !bytes.Equal(ba[:na], bb[:nb]) {
+			return false, nil
+		}
+		if ea == io.EOF || ea == io.ErrUnexpectedEOF {
+			if eb == io.EOF || eb == io.ErrUnexpectedEOF {
+				return true, nil
+			}
+			return false, eb
+		}
+		if ea != nil {
+			return false, ea
+		}
+		if eb != nil {
+			return false, eb
+		}
+	}
 }
 
 // copyDurable copies f to dst (which must not exist) so that dst is complete

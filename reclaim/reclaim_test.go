@@ -369,6 +369,64 @@ func TestTrashByRename(t *testing.T) {
 	}
 }
 
+// An apply stopped after it copied a file into the trash and before the
+// removal of the original was durable (a crash took the remove back, or
+// it failed with EIO) leaves the file in its dir and a copy in the trash.
+// Applying again carries the plan out, by rename or by copy: the copy is
+// an earlier apply's (same bytes), removed, and the step starts over. It
+// used to stop at that file for good: "file exists".
+func TestApplyAgainAfterACopyLeftInTheTrash(t *testing.T) {
+	for _, copyMode := range []bool{false, true} {
+		root := t.TempDir()
+		dir := filepath.Join(root, "plog")
+		trash := filepath.Join(root, "trash")
+		paths := mkLog(t, dir, 1, 4)
+		left := filepath.Join(trash, paths[0])
+		if err := os.MkdirAll(filepath.Dir(left), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(left, content(1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Apply(vfs.OS, Plan{Dirs: []Dir{planOf(t, dir, paths[:2]...)}}, Options{Trash: trash, Copy: copyMode})
+		if err != nil || !r.Complete {
+			t.Fatalf("copy %v: %v %+v", copyMode, err, r)
+		}
+		if n := trashed(t, trash, paths, 1); n != 2 || suffixOf(t, dir, 1, 4) != 2 {
+			t.Fatalf("copy %v: %d in the trash", copyMode, n)
+		}
+	}
+}
+
+// A partial copy an apply left in the trash when a power loss stopped it
+// mid-copy (its name reached the disk, not all its bytes) does not stop
+// the next apply: it is reclaim's own, never the only copy, and is
+// removed before the file is copied again. The next apply used to stop
+// there for good ("a copy interrupted earlier: check it and remove it").
+func TestApplyAgainAfterAPartialCopyLeftInTheTrash(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "plog")
+	trash := filepath.Join(root, "trash")
+	paths := mkLog(t, dir, 1, 4)
+	partial := filepath.Join(trash, paths[0]) + partialSuffix
+	if err := os.MkdirAll(filepath.Dir(partial), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(partial, content(1)[:7], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Apply(vfs.OS, Plan{Dirs: []Dir{planOf(t, dir, paths[:2]...)}}, Options{Trash: trash, Copy: true})
+	if err != nil || !r.Complete {
+		t.Fatalf("%v %+v", err, r)
+	}
+	if n := trashed(t, trash, paths, 1); n != 2 || suffixOf(t, dir, 1, 4) != 2 {
+		t.Fatalf("%d in the trash", n)
+	}
+	if _, err := os.Stat(partial); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the partial copy is still there: %v", err)
+	}
+}
+
 // Across filesystems (forced by Options.Copy, or an EXDEV from the rename,
 // injected through Faulty) files are copied, synced and only then removed;
 // one EXDEV switches the rest of the dir to copying.
@@ -433,13 +491,14 @@ var faultCases = []faultCase{
 // indices, every file in its dir or whole in the trash, and a report whose
 // removed count is what is gone, made of Done files, then at most one
 // failed one, then not-attempted ones.
-func runFaulted(t *testing.T, c faultCase, ft vfs.Fault) (r *Report, err error) {
+func runFaulted(t *testing.T, c faultCase, ft vfs.Fault, undo vfs.Undo) (r *Report, err error) {
 	t.Helper()
 	root := t.TempDir()
 	dir := filepath.Join(root, "plog")
 	trash := filepath.Join(root, "trash")
 	paths := mkLog(t, dir, 1, 7)
 	fsys := vfs.NewFaulty(vfs.OS)
+	fsys.SetCrashMode(vfs.CrashMode{Undo: undo, Stash: filepath.Join(root, "stash")})
 	opt := Options{}
 	if c.mode != "delete" {
 		opt.Trash = trash
@@ -499,7 +558,7 @@ func TestFaultMidApplyLeavesNoHole(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%s", c.mode, c.op), func(t *testing.T) {
 			fired := 0
 			for after := 0; ; after++ {
-				r, err := runFaulted(t, c, vfs.Fault{Op: c.op, After: after})
+				r, err := runFaulted(t, c, vfs.Fault{Op: c.op, After: after}, vfs.UndoNone)
 				if err == nil {
 					if r == nil || !r.Complete {
 						t.Fatalf("no error, incomplete: %+v", r)
@@ -519,21 +578,24 @@ func TestFaultMidApplyLeavesNoHole(t *testing.T) {
 }
 
 // A power loss at any point of an apply (Faulty.Crash through a crash
-// fault) leaves no hole and loses no file: a copy into the trash whose name
-// was not yet durable is gone, but then so is not the original.
+// fault), with the removes and renames no dir fsync made durable kept or
+// taken back, leaves no hole and loses no file: a copy into the trash
+// whose name was not yet durable is gone, but then so is not the original.
 func TestCrashMidApplyLeavesNoHole(t *testing.T) {
 	for _, c := range faultCases {
-		t.Run(fmt.Sprintf("%s/%s", c.mode, c.op), func(t *testing.T) {
-			for after := 0; ; after++ {
-				r, err := runFaulted(t, c, vfs.Fault{Op: c.op, After: after, Crash: true})
-				if err == nil {
-					break
+		for _, undo := range []vfs.Undo{vfs.UndoNone, vfs.UndoAll} {
+			t.Run(fmt.Sprintf("%s/%s/%s", c.mode, c.op, vfs.CrashMode{Undo: undo}), func(t *testing.T) {
+				for after := 0; ; after++ {
+					r, err := runFaulted(t, c, vfs.Fault{Op: c.op, After: after, Crash: true}, undo)
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, vfs.ErrCrashed) && !r.Refused {
+						t.Fatalf("after %d: %v", after, err)
+					}
 				}
-				if !errors.Is(err, vfs.ErrCrashed) && !r.Refused {
-					t.Fatalf("after %d: %v", after, err)
-				}
-			}
-		})
+			})
+		}
 	}
 }
 

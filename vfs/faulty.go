@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -55,21 +56,32 @@ type Fault struct {
 	Crash bool
 }
 
-// Faulty wraps an FS, fails operations on demand and models a crash: it
-// records how much of each file it created was written and how much was
-// synced, and whether the file's name was made durable (a SyncDir of its
-// directory, or a SyncFS, after its Create). Crash then cuts every file back
-// to what a power loss would have left: unsynced bytes are dropped and files
-// whose names were never synced are removed. Renames and removes are not
-// modelled: they are treated as durable at once. Safe for concurrent use.
+// Faulty wraps an FS, fails operations on demand and models a power loss
+// (Crash). It records how much of each file it created was written and how
+// much was synced, and every change to a name (create, mkdir, rename,
+// remove) until a sync of its directories (or a SyncFS) makes it durable.
+// Crash then cuts the tree back to what a power cut could leave: unsynced
+// bytes are dropped, files whose names were never made durable are
+// removed, and the renames, removes and mkdirs not yet durable are kept or
+// taken back as the CrashMode says (by default kept: see CrashMode).
+// Unsynced lists what a crash would still take. Safe for concurrent use:
+// a crash waits for the operations in flight and fails every later one.
 type Faulty struct {
 	base FS
 
-	mu      sync.Mutex
-	faults  []*faultState
-	files   map[string]*fileState
-	crashed bool
-	counts  map[Op]int
+	// life is held (shared) by every operation that changes the tree and
+	// (exclusively) by Crash, so that nothing lands after a crash.
+	life sync.RWMutex
+
+	mu       sync.Mutex
+	faults   []*faultState
+	files    map[string]*fileState
+	crashed  bool
+	counts   map[Op]int
+	mode     CrashMode
+	pending  []*change // in the order made
+	stashSeq int
+	fired    []string
 }
 
 type faultState struct {
@@ -79,7 +91,8 @@ type faultState struct {
 
 type fileState struct {
 	size, synced int64
-	named        bool
+	// named: the create's name is durable.
+	named bool
 }
 
 // NewFaulty wraps base (usually OS).
@@ -101,6 +114,14 @@ func (f *Faulty) Clear() {
 	f.faults = nil
 }
 
+// Fired lists the path of each operation a fault failed (crashes aside),
+// in order: what the error that stopped a run must name.
+func (f *Faulty) Fired() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string{}, f.fired...)
+}
+
 // Count is how many times op was attempted (failed attempts included).
 func (f *Faulty) Count(op Op) int {
 	f.mu.Lock()
@@ -119,6 +140,26 @@ func (f *Faulty) check(op Op, path string) (int, error) {
 		return 0, fmt.Errorf("%s %s: %w", op, path, ErrCrashed)
 	}
 	return short, err
+}
+
+// begin is check for an operation that changes the tree: the caller holds
+// f.life (shared) until it calls done, so that a crash cannot run while
+// the operation does (a short write included), and none runs after one.
+// done is never nil.
+func (f *Faulty) begin(op Op, path string) (short int, done func(), err error) {
+	short, err = f.check(op, path)
+	if errors.Is(err, ErrCrashed) {
+		return 0, func() {}, err
+	}
+	f.life.RLock()
+	f.mu.Lock()
+	crashed := f.crashed
+	f.mu.Unlock()
+	if crashed {
+		f.life.RUnlock()
+		return 0, func() {}, fmt.Errorf("%s %s: %w", op, path, ErrCrashed)
+	}
+	return short, f.life.RUnlock, err
 }
 
 // match finds the fault, if any, that fails this operation; crash says it
@@ -149,17 +190,49 @@ func (f *Faulty) match(op Op, path string) (short int, err error, crash bool) {
 		if err == nil {
 			err = ErrInjected
 		}
+		f.fired = append(f.fired, path)
 		return ft.Short, &fs.PathError{Op: string(op), Path: path, Err: err}, false
 	}
 	return 0, nil, false
 }
 
 // Crash makes every later operation fail with ErrCrashed, then cuts the
-// files created through f back to their synced state on the real
-// filesystem. Files still open may be closed afterwards.
+// tree back on the real filesystem to what a power loss there could
+// leave: the changes to names not durable are taken back or kept as the
+// CrashMode says, the newest first (a file created whose name is not
+// durable is removed); the files created through f that remain are cut to
+// what was synced. Operations in flight finish first. Files still open may
+// be closed afterwards.
 func (f *Faulty) Crash() error {
+	f.life.Lock()
+	defer f.life.Unlock()
 	f.mu.Lock()
 	f.crashed = true
+	// The changes stay pending while they are taken back: taking one back
+	// rewrites the paths of those before it.
+	pending := append([]*change{}, f.pending...)
+	undo := f.decide(pending)
+	f.mu.Unlock()
+	var errs []error
+	var drop []string
+	for i := len(pending) - 1; i >= 0; i-- {
+		c := pending[i]
+		if undo[i] && f.isPending(c) {
+			if err := f.takeBack(c); err != nil {
+				errs = append(errs, fmt.Errorf("vfs: crash: taking back %s: %w", c, err))
+			}
+		}
+		if !undo[i] && c.kind == chCreate {
+			f.mu.Lock()
+			c.file.named = true // kept: it holds what was synced
+			f.mu.Unlock()
+		}
+		if c.stash != "" {
+			drop = append(drop, c.stash) // kept, or not put back: something took the name
+		}
+	}
+	f.mu.Lock()
+	f.pending = nil
 	paths := make([]string, 0, len(f.files))
 	for p := range f.files {
 		paths = append(paths, p)
@@ -170,7 +243,6 @@ func (f *Faulty) Crash() error {
 		states[p] = *f.files[p]
 	}
 	f.mu.Unlock()
-	var errs []error
 	for _, p := range paths {
 		st := states[p]
 		if !st.named {
@@ -182,6 +254,9 @@ func (f *Faulty) Crash() error {
 		if err := f.base.Truncate(p, st.synced); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
+	}
+	if err := f.dropStash(drop); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -201,31 +276,16 @@ func (f *Faulty) state(path string) *fileState {
 	return f.files[filepath.Clean(path)]
 }
 
-// namesIn snapshots the files created in dir, taken before a directory
-// sync: only names that existed when it started are covered by it.
-func (f *Faulty) namesIn(dir string) []*fileState {
-	dir = filepath.Clean(dir)
+// synced is what a successful sync of dir does to the changes in before.
+func (f *Faulty) synced(op Op, dir string, before []*change) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []*fileState
-	for p, st := range f.files {
-		if filepath.Dir(p) == dir {
-			out = append(out, st)
-		}
-	}
-	return out
-}
-
-// syncedDir marks the names in before durable.
-func (f *Faulty) syncedDir(op Op, path string, before []*fileState) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.crashedDuring(op, path); err != nil {
+	if err := f.crashedDuring(op, dir); err != nil {
+		f.mu.Unlock()
 		return err
 	}
-	for _, st := range before {
-		st.named = true
-	}
+	drop := f.syncedDir(dir, before)
+	f.mu.Unlock()
+	f.dropStash(drop)
 	return nil
 }
 
@@ -240,29 +300,36 @@ func (f *Faulty) crashedDuring(op Op, path string) error {
 	return nil
 }
 
-// sizes snapshots the written size of every file, taken before a
-// syncfs: only what was written before the call is covered by it.
-func (f *Faulty) sizes() map[*fileState]int64 {
+// sizes snapshots the written size of every file and the pending
+// changes, taken before a syncfs: only what was done before the call is
+// covered by it.
+func (f *Faulty) sizes() (map[*fileState]int64, []*change) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	m := make(map[*fileState]int64, len(f.files))
 	for _, st := range f.files {
 		m[st] = st.size
 	}
-	return m
+	return m, append([]*change{}, f.pending...)
 }
 
-// syncedAll is what a successful syncfs does to the files in before.
-func (f *Faulty) syncedAll(path string, before map[*fileState]int64) error {
+// syncedAll is what a successful syncfs does to the files and changes in
+// before.
+func (f *Faulty) syncedAll(path string, before map[*fileState]int64, changes []*change) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if err := f.crashedDuring(OpSyncFS, path); err != nil {
+		f.mu.Unlock()
 		return err
 	}
+	var drop []string
+	for _, c := range changes {
+		drop = append(drop, f.durable(c)...)
+	}
 	for st, size := range before {
-		st.named = true
 		st.synced = max(st.synced, min(size, st.size))
 	}
+	f.mu.Unlock()
+	f.dropStash(drop)
 	return nil
 }
 
@@ -310,77 +377,175 @@ func (r *faultyReader) ReadAt(p []byte, off int64) (int, error) {
 func clamp(n int64, limit int) int { return int(max(0, min(n, int64(limit)))) }
 
 func (f *Faulty) Create(name string) (File, error) {
-	if _, err := f.check(OpCreate, name); err != nil {
+	_, done, err := f.begin(OpCreate, name)
+	defer done()
+	if err != nil {
 		return nil, err
 	}
 	file, err := f.base.Create(name)
 	if err != nil {
 		return nil, err
 	}
+	name = filepath.Clean(name)
+	st := &fileState{}
 	f.mu.Lock()
-	f.files[filepath.Clean(name)] = &fileState{}
+	f.files[name] = st
+	f.record(&change{kind: chCreate, path: name, file: st})
 	f.mu.Unlock()
-	return &faultyFile{File: file, fs: f, path: filepath.Clean(name)}, nil
+	return &faultyFile{File: file, fs: f, path: name}, nil
 }
 
+// Rename renames through the base FS. A target it replaces is moved to the
+// stash first (when the CrashMode may undo), so that a crash taking the
+// rename back can put it back.
 func (f *Faulty) Rename(oldname, newname string) error {
-	if _, err := f.check(OpRename, oldname); err != nil {
+	_, done, err := f.begin(OpRename, oldname)
+	defer done()
+	if err != nil {
 		return err
+	}
+	oldname, newname = filepath.Clean(oldname), filepath.Clean(newname)
+	if oldname == newname {
+		return f.base.Rename(oldname, newname)
+	}
+	info, err := f.base.Stat(newname)
+	replacing := err == nil
+	stash := ""
+	if replacing && f.stashing() {
+		if stash, err = f.stashName(newname); err != nil {
+			return err
+		}
+		if err := f.base.Rename(newname, stash); err != nil {
+			return fmt.Errorf("vfs: the crash model's stash: %w", err)
+		}
 	}
 	if err := f.base.Rename(oldname, newname); err != nil {
+		if stash != "" {
+			if rerr := f.base.Rename(stash, newname); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("vfs: putting %s back from the stash: %w", newname, rerr))
+			}
+		}
 		return err
 	}
-	f.renamed(oldname, newname)
-	return nil
+	f.mu.Lock()
+	var drop []string
+	switch {
+	case stash != "":
+		f.rewrite(newname, stash)
+	case replacing:
+		drop = f.forget(newname)
+	}
+	f.rewrite(oldname, newname)
+	f.record(&change{kind: chRename, from: oldname, path: newname, dir: replacing && info.IsDir(), stash: stash})
+	f.mu.Unlock()
+	return f.dropStash(drop)
 }
 
 // RenameNoReplace is RenameNoReplace of the base FS, failed as OpRename.
 func (f *Faulty) RenameNoReplace(oldname, newname string) error {
-	if _, err := f.check(OpRename, oldname); err != nil {
+	_, done, err := f.begin(OpRename, oldname)
+	defer done()
+	if err != nil {
 		return err
 	}
 	if err := RenameNoReplace(f.base, oldname, newname); err != nil {
 		return err
 	}
-	f.renamed(oldname, newname)
-	return nil
-}
-
-// renamed moves the crash state of a file created through f to its new name.
-func (f *Faulty) renamed(oldname, newname string) {
+	oldname, newname = filepath.Clean(oldname), filepath.Clean(newname)
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if st := f.state(oldname); st != nil {
-		delete(f.files, filepath.Clean(oldname))
-		f.files[filepath.Clean(newname)] = st
-	}
-}
-
-func (f *Faulty) Remove(name string) error {
-	if _, err := f.check(OpRemove, name); err != nil {
-		return err
-	}
-	if err := f.base.Remove(name); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	delete(f.files, filepath.Clean(name))
+	f.rewrite(oldname, newname)
+	f.record(&change{kind: chRename, from: oldname, path: newname})
 	f.mu.Unlock()
 	return nil
 }
 
-func (f *Faulty) MkdirAll(dir string, perm fs.FileMode) error {
-	if _, err := f.check(OpCreate, dir); err != nil {
+// Remove removes a file or an empty directory. A file is moved to the
+// stash instead (when the CrashMode may undo), so that a crash taking the
+// remove back puts it back with its inode; a directory is removed, and
+// made again if the remove is taken back.
+func (f *Faulty) Remove(name string) error {
+	_, done, err := f.begin(OpRemove, name)
+	defer done()
+	if err != nil {
 		return err
 	}
-	return f.base.MkdirAll(dir, perm)
+	name = filepath.Clean(name)
+	info, serr := f.base.Stat(name)
+	if serr != nil || info.IsDir() || !f.stashing() {
+		if err := f.base.Remove(name); err != nil {
+			return err
+		}
+		f.mu.Lock()
+		var drop []string
+		if serr == nil && !info.IsDir() {
+			// Gone for good (no crash brings it back): so is what was
+			// pending of it, its create.
+			drop = f.forget(name)
+		}
+		if serr == nil {
+			f.record(&change{kind: chRemove, path: name, dir: info.IsDir(), perm: info.Mode().Perm()})
+		}
+		f.mu.Unlock()
+		return f.dropStash(drop)
+	}
+	stash, err := f.stashName(name)
+	if err != nil {
+		return err
+	}
+	if err := f.base.Rename(name, stash); err != nil {
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			err = &fs.PathError{Op: "remove", Path: name, Err: le.Err}
+		}
+		return err
+	}
+	f.mu.Lock()
+	f.rewrite(name, stash)
+	f.record(&change{kind: chRemove, path: name, stash: stash})
+	f.mu.Unlock()
+	return nil
+}
+
+// MkdirAll creates dir and its missing parents; each is a mkdir of the
+// crash model.
+func (f *Faulty) MkdirAll(dir string, perm fs.FileMode) error {
+	_, done, err := f.begin(OpCreate, dir)
+	defer done()
+	if err != nil {
+		return err
+	}
+	dir = filepath.Clean(dir)
+	var missing []string
+	for p := dir; ; p = filepath.Dir(p) {
+		if _, err := f.base.Stat(p); err == nil || !errors.Is(err, fs.ErrNotExist) || filepath.Dir(p) == p {
+			break
+		}
+		missing = append(missing, p)
+	}
+	err = f.base.MkdirAll(dir, perm)
+	f.mu.Lock()
+	for i := len(missing) - 1; i >= 0; i-- {
+		if _, serr := f.base.Stat(missing[i]); serr == nil {
+			f.record(&change{kind: chMkdir, path: missing[i]})
+		}
+	}
+	f.mu.Unlock()
+	return err
 }
 
 func (f *Faulty) Mkdir(dir string, perm fs.FileMode) error {
-	if _, err := f.check(OpCreate, dir); err != nil {
+	_, done, err := f.begin(OpCreate, dir)
+	defer done()
+	if err != nil {
 		return err
 	}
-	return f.base.Mkdir(dir, perm)
+	if err := f.base.Mkdir(dir, perm); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.record(&change{kind: chMkdir, path: filepath.Clean(dir)})
+	f.mu.Unlock()
+	return nil
 }
 
 func (f *Faulty) OpenDir(dir string) (Dir, error) {
@@ -398,11 +563,11 @@ func (f *Faulty) SyncDir(dir string) error {
 	if _, err := f.check(OpSyncDir, dir); err != nil {
 		return err
 	}
-	before := f.namesIn(dir)
+	before := f.pendingIn(dir)
 	if err := f.base.SyncDir(dir); err != nil {
 		return err
 	}
-	return f.syncedDir(OpSyncDir, dir, before)
+	return f.synced(OpSyncDir, dir, before)
 }
 
 func (f *Faulty) ReadDir(dir string) ([]fs.DirEntry, error) {
@@ -420,7 +585,9 @@ func (f *Faulty) Stat(name string) (fs.FileInfo, error) {
 }
 
 func (f *Faulty) Truncate(name string, size int64) error {
-	if _, err := f.check(OpTruncate, name); err != nil {
+	_, done, err := f.begin(OpTruncate, name)
+	defer done()
+	if err != nil {
 		return err
 	}
 	if err := f.base.Truncate(name, size); err != nil {
@@ -446,7 +613,8 @@ type faultyFile struct {
 }
 
 func (w *faultyFile) Write(p []byte) (int, error) {
-	short, err := w.fs.check(OpWrite, w.path)
+	short, done, err := w.fs.begin(OpWrite, w.path)
+	defer done()
 	if err != nil {
 		n := 0
 		if short > 0 {
@@ -504,7 +672,9 @@ func (w *faultyFile) Preallocate(off, n int64) error {
 }
 
 func (w *faultyFile) Truncate(size int64) error {
-	if _, err := w.fs.check(OpTruncate, w.path); err != nil {
+	_, done, err := w.fs.begin(OpTruncate, w.path)
+	defer done()
+	if err != nil {
 		return err
 	}
 	if err := w.File.Truncate(size); err != nil {
@@ -524,20 +694,20 @@ func (d *faultyDir) Sync() error {
 	if _, err := d.fs.check(OpSyncDir, d.path); err != nil {
 		return err
 	}
-	before := d.fs.namesIn(d.path)
+	before := d.fs.pendingIn(d.path)
 	if err := d.Dir.Sync(); err != nil {
 		return err
 	}
-	return d.fs.syncedDir(OpSyncDir, d.path, before)
+	return d.fs.synced(OpSyncDir, d.path, before)
 }
 
 func (d *faultyDir) SyncFS() error {
 	if _, err := d.fs.check(OpSyncFS, d.path); err != nil {
 		return err
 	}
-	before := d.fs.sizes()
+	before, changes := d.fs.sizes()
 	if err := d.Dir.SyncFS(); err != nil {
 		return err
 	}
-	return d.fs.syncedAll(d.path, before)
+	return d.fs.syncedAll(d.path, before, changes)
 }

@@ -3,8 +3,10 @@
 // through golang.org/x/sys/unix, syncfs for a whole filesystem); ReadOnly,
 // which every read-only command gets, so that a write from dump, verify,
 // replay or a dry run is impossible by construction; and Faulty, which
-// injects read, write, sync and create failures, short writes and crashes
-// for tests.
+// injects read, write, sync, rename and create failures, short writes and
+// power losses for tests (a crash drops what no fdatasync covered, and
+// takes back or keeps, as its CrashMode says, every create, rename, remove
+// and mkdir that no fsync of its directories made durable).
 //
 // It is a leaf package: the codec, the writers and the migration tool all
 // depend on it, and it depends on none of them, so test fakes cannot create

@@ -250,3 +250,39 @@ func TestPowerLossKeepsAcknowledgedBatches(t *testing.T) {
 		})
 	}
 }
+
+// A writer that creates the dirs of its plogs (a replica dir and its plog
+// dir, as mutation_log::open creates a missing plog dir) makes each new
+// name durable before it acknowledges an append: a power loss that takes
+// back every change to a name no dir fsync covered loses no acknowledged
+// mutation. It used to fsync only the plog dir's parent, so a replica dir
+// it had created itself could vanish with every acknowledged write in it.
+func TestPowerLossKeepsTheDirsTheWriterMade(t *testing.T) {
+	base := t.TempDir()
+	fsys := vfs.NewFaulty(vfs.OS)
+	fsys.SetCrashMode(vfs.CrashMode{Undo: vfs.UndoAll, Stash: filepath.Join(base, "stash")})
+	rs := replicas([]string{filepath.Join(base, "data", "replica", "reps")}, 2)
+	w, err := Open(rs, Options{FS: fsys, Sync: SyncBatch, MaxFileSize: 8 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		for d := int64(1); d <= 40; d++ {
+			if err := w.Append(r.Gpid, put(r.Gpid, d, 300)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if u := fsys.Unsynced(); len(u) > 0 {
+		t.Errorf("acknowledged, yet not durable: %v", u)
+	}
+	if err := fsys.Crash(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close() // fails: the filesystem is gone
+	for _, r := range rs {
+		if got := checkPlog(t, r); len(got) != 40 {
+			t.Fatalf("%s: %d of 40 acknowledged mutations after the power loss", r.Gpid, len(got))
+		}
+	}
+}

@@ -116,15 +116,14 @@ func ReadState(fsys vfs.FS, dir string, g gpid.Gpid, validStartOffset, lastCommi
 }
 
 // ensureDir creates a missing plog dir, as mutation_log::open does, and
-// syncs its parent so that the new name is durable.
+// its missing parents (a replica dir), syncing the parent of each dir it
+// creates so that every new name is durable before an append is
+// acknowledged.
 func ensureDir(fsys vfs.FS, dir string) error {
 	if _, err := fsys.Stat(dir); err == nil {
 		return nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := fsys.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	return fsys.SyncDir(parent(dir))
+	return vfs.MkdirAllDurable(fsys, dir)
 }

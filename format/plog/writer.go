@@ -589,5 +589,3 @@ func (s *stream) close() error {
 	}
 	return errors.Join(errs...)
 }
-
-func parent(dir string) string { return filepath.Dir(filepath.Clean(dir)) }
