@@ -79,3 +79,6 @@ func FormatSize(n int64) string {
 	}
 	return strconv.FormatInt(n, 10)
 }
+
+// Get makes the value a flag.Getter (urfave/cli's Context.Value).
+func (v *SizeValue) Get() any { return v.N }
