@@ -104,6 +104,9 @@ func (e *Env) writeFS() vfs.FS {
 	return e.Write
 }
 
+// write is Write (the OS when unset), stopping with Ctx.
+func (e *Env) write() vfs.FS { return vfs.WithContext(e.ctx(), e.writeFS()) }
+
 // warn is Warn (nowhere when unset).
 func (e *Env) warn() io.Writer {
 	if e.Warn == nil {

@@ -187,11 +187,11 @@ func runMigrateUpgrade(c *cli.Context) error {
 		t = lt
 	}
 	notOne := t.Root.NotOneServer()
-	bar := newLargeProgress(c, logBytes(t), "migrate: plan")
+	bar := newLargeProgress(c, ops.LogBytes(t), "migrate: plan")
 	plan, err := migrate.PlanUpgrade(t.Root, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
 	bar.Finish()
 	if err != nil {
-		return explainNotOneServer(c, t.Root, notOne, err)
+		return ops.ExplainNotOneServer(env(c), t.Root, notOne, err)
 	}
 	if c.Bool("rebalance") {
 		if err := plan.PlanRebalance(readOnlyFS); err != nil {
@@ -215,14 +215,14 @@ func runMigrateUpgrade(c *cli.Context) error {
 			printUpgrade(c, rep, plan)
 			return ops.Findings("%d slog gpids have no loaded replica here: their writes would only be in the archive (--apply refuses; --force to go on)", len(orphans))
 		}
-		if err := refuseNotOneServer(c, t.Root, notOne, "migrate upgrade --apply would be"); err != nil {
+		if err := ops.RefuseNotOneServer(c.Bool("force"), t.Root, notOne, "migrate upgrade --apply would be"); err != nil {
 			printUpgrade(c, rep, plan)
 			return err
 		}
 		rep.OK = true
 		return printUpgrade(c, rep, plan)
 	}
-	if err := refuseNotOneServer(c, t.Root, notOne, "migrate upgrade"); err != nil {
+	if err := ops.RefuseNotOneServer(c.Bool("force"), t.Root, notOne, "migrate upgrade"); err != nil {
 		printUpgrade(c, rep, nil)
 		return err
 	}
@@ -265,7 +265,7 @@ func runMigrateUpgrade(c *cli.Context) error {
 // root open, records the attempt (journal.BeginAttempt), and opens the
 // root again, under the lock. end releases all of it.
 func beginApply(c *cli.Context, t *dataroot.Target, command string) (end func(), locked *dataroot.Target, err error) {
-	lock, err := lockRoot(c, t.Root.Path, command)
+	lock, err := ops.LockRoot(env(c), t.Root.Path, command)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -280,7 +280,7 @@ func beginApply(c *cli.Context, t *dataroot.Target, command string) (end func(),
 	if locked, err = migrateRoot(c); err != nil {
 		return nil, nil, err
 	}
-	if err := refuseOpenFiles(c, locked.Root); err != nil {
+	if err := ops.RefuseOpenFiles(env(c), locked.Root); err != nil {
 		return nil, nil, err
 	}
 	endAttempt, err := journal.BeginAttempt(writeFS, t.Root.Path, journal.Attempt{Command: "waltool", Args: commandLine(c)})
@@ -335,7 +335,7 @@ func finishUpgrade(c *cli.Context, t *dataroot.Target, j *journal.Journal, plan 
 		plan.Progress = func(n int64) { fold.Add64(n) }
 		return plan.Apply(cancelFS(c.Context, writeFS), j, rep.SlogArchive, j.PhaseDone)
 	}, func(newRoot *dataroot.Root) (bool, error) {
-		bar := newLargeProgress(c, logBytes(t), "migrate: prove")
+		bar := newLargeProgress(c, ops.LogBytes(t), "migrate: prove")
 		proof, err := migrate.ProveWith(plan, newRoot, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
 		bar.Finish()
 		if err != nil {
@@ -395,15 +395,6 @@ func progressFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "progress", Value: true, Usage: "show progress bars on stderr when it is a terminal and the root is large"}
 }
 
-// logBytes is the size of every log file of t: what a plan or a proof reads.
-func logBytes(t *dataroot.Target) int64 {
-	var n int64
-	for _, f := range t.Files() {
-		n += f.Size
-	}
-	return n
-}
-
 // openRun takes the root's lock and opens the run a resume finishes or a
 // rollback undoes: the newest run not rolled back (journal.Last), and the
 // root with the dirs that run recorded (runRoot); release undoes both.
@@ -411,7 +402,7 @@ func openRun(c *cli.Context, command string) (t *dataroot.Target, j *journal.Jou
 	if t, err = migrateRoot(c); err != nil {
 		return nil, nil, nil, err
 	}
-	lock, err := lockRoot(c, t.Root.Path, command)
+	lock, err := ops.LockRoot(env(c), t.Root.Path, command)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -429,7 +420,7 @@ func openRun(c *cli.Context, command string) (t *dataroot.Target, j *journal.Jou
 		t, err = runRoot(c, t, j)
 	}
 	if err == nil {
-		err = refuseOpenFiles(c, t.Root)
+		err = ops.RefuseOpenFiles(env(c), t.Root)
 	}
 	if err != nil {
 		j.Close()
@@ -534,7 +525,7 @@ func runMigrateRollback(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	lock, err := lockRoot(c, t.Root.Path, "waltool migrate rollback")
+	lock, err := ops.LockRoot(env(c), t.Root.Path, "waltool migrate rollback")
 	if err != nil {
 		return err
 	}
@@ -566,7 +557,7 @@ func runMigrateRollback(c *cli.Context) error {
 	}
 	rt, err := runRoot(c, t, j)
 	if err == nil {
-		err = refuseOpenFiles(c, rt.Root)
+		err = ops.RefuseOpenFiles(env(c), rt.Root)
 	}
 	if err != nil {
 		return err

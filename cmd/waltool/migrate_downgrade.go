@@ -111,12 +111,12 @@ func runMigrateDowngrade(c *cli.Context) error {
 	}
 	opts := migrate.DowngradeOptions{Target: target, Next: migrate.NextOptions{PerReplica: c.Int("next-writes"), Seed: c.Int64("seed")}}
 	notOne := t.Root.NotOneServer()
-	bar := newLargeProgress(c, logBytes(t), "migrate: plan")
+	bar := newLargeProgress(c, ops.LogBytes(t), "migrate: plan")
 	opts.Progress = func(n int64) { bar.Add64(n) }
 	plan, err := migrate.PlanDowngrade(t.Root, opts)
 	bar.Finish()
 	if err != nil {
-		return explainNotOneServer(c, t.Root, notOne, err)
+		return ops.ExplainNotOneServer(env(c), t.Root, notOne, err)
 	}
 	if c.Bool("restore-slog-archive") {
 		return restoreSlogArchive(c, t, plan)
@@ -140,7 +140,7 @@ func runMigrateDowngrade(c *cli.Context) error {
 		}
 		return nil
 	}
-	if err := refuseNotOneServer(c, t.Root, notOne, "migrate downgrade"); err != nil {
+	if err := ops.RefuseNotOneServer(c.Bool("force"), t.Root, notOne, "migrate downgrade"); err != nil {
 		printDowngrade(c, rep, nil)
 		return err
 	}
@@ -319,7 +319,7 @@ func restoreSlogArchive(c *cli.Context, t *dataroot.Target, plan *migrate.Downgr
 
 // proveDowngrade runs the downgrade's proof on root with a progress bar.
 func proveDowngrade(c *cli.Context, t *dataroot.Target, plan *migrate.DowngradePlan, fsys vfs.FS, root *dataroot.Root, what string) (*migrate.DowngradeProof, error) {
-	bar := newLargeProgress(c, logBytes(t), what)
+	bar := newLargeProgress(c, ops.LogBytes(t), what)
 	defer bar.Finish()
 	return migrate.ProveDowngrade(plan, fsys, root, migrate.Options{Progress: func(n int64) { bar.Add64(n) }})
 }

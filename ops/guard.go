@@ -1,4 +1,4 @@
-package main
+package ops
 
 import (
 	"fmt"
@@ -6,13 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/waltool/waltool/dataroot"
 	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/openfiles"
-	"github.com/waltool/waltool/ops"
 	"github.com/waltool/waltool/rootlock"
 	"github.com/waltool/waltool/verify"
 )
@@ -23,12 +20,12 @@ import (
 
 // takeRoot takes the root's lock (gc --apply takes the same one) and
 // refuses when a process has files of the root open (a running server).
-func takeRoot(c *cli.Context, t *dataroot.Target, command string) (*rootlock.Lock, error) {
-	lock, err := lockRoot(c, t.Root.Path, command)
+func takeRoot(env *Env, t *dataroot.Target, command string) (*rootlock.Lock, error) {
+	lock, err := lockRoot(env, t.Root.Path, command)
 	if err != nil {
 		return nil, err
 	}
-	if err := refuseOpenFiles(c, t.Root); err != nil {
+	if err := refuseOpenFiles(env, t.Root); err != nil {
 		lock.Release()
 		return nil, err
 	}
@@ -37,13 +34,13 @@ func takeRoot(c *cli.Context, t *dataroot.Target, command string) (*rootlock.Loc
 
 // lockRoot takes the root's lock, before anything of the root is read for
 // a run: two runs on one root never plan from the same state.
-func lockRoot(c *cli.Context, root, command string) (*rootlock.Lock, error) {
+func lockRoot(env *Env, root, command string) (*rootlock.Lock, error) {
 	lock, err := rootlock.Acquire(root, command)
 	if err != nil {
 		return nil, err
 	}
 	if lock.Stale != nil {
-		fmt.Fprintf(c.App.ErrWriter, "waltool: took over a stale lock file left by %s\n", lock.Stale)
+		fmt.Fprintf(env.warn(), "waltool: took over a stale lock file left by %s\n", lock.Stale)
 	}
 	return lock, nil
 }
@@ -53,7 +50,7 @@ func lockRoot(c *cli.Context, root, command string) (*rootlock.Lock, error) {
 // resolved (openfiles.Scan follows symlinks), so that a replica dir
 // symlinked elsewhere is covered too. Processes it could not inspect are
 // said once, with their count.
-func refuseOpenFiles(c *cli.Context, r *dataroot.Root) error {
+func refuseOpenFiles(env *Env, r *dataroot.Root) error {
 	roots := []string{r.Path, r.SlogDir}
 	for _, d := range r.DataDirs {
 		roots = append(roots, d.Path)
@@ -69,7 +66,7 @@ func refuseOpenFiles(c *cli.Context, r *dataroot.Root) error {
 		return err
 	}
 	if n := len(use.Uninspected); n > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "waltool: warning: %s could not be inspected (%s): a replica server among them would not be seen; run as root or as the server's user to be sure\n",
+		fmt.Fprintf(env.warn(), "waltool: warning: %s could not be inspected (%s): a replica server among them would not be seen; run as root or as the server's user to be sure\n",
 			iec.Plural(int64(n), "process"), uninspectedNames(use.Uninspected))
 	}
 	return nil
@@ -90,8 +87,8 @@ func uninspectedNames(us []openfiles.Uninspected) string {
 
 // refusingFindings are the findings of verify that make Pegasus refuse
 // something in the root.
-func refusingFindings(t *dataroot.Target) ([]finding.Finding, error) {
-	vr, err := verify.Target(t, verify.Options{FS: readOnlyFS})
+func refusingFindings(env *Env, t *dataroot.Target) ([]finding.Finding, error) {
+	vr, err := verify.Target(t, verify.Options{FS: env.readFS()})
 	if err != nil {
 		return nil, err
 	}
@@ -104,12 +101,12 @@ func refusingFindings(t *dataroot.Target) ([]finding.Finding, error) {
 // replica dirs do not look like one server's, and writing could then
 // delete or fold another server's logs. --force goes on. The read-only
 // commands report the same findings as warnings and refuse nothing.
-func refuseNotOneServer(c *cli.Context, r *dataroot.Root, fs []finding.Finding, command string) error {
+func refuseNotOneServer(force bool, r *dataroot.Root, fs []finding.Finding, command string) error {
 	why := notOneServerWhy(r, fs)
-	if why == "" || c.Bool("force") {
+	if why == "" || force {
 		return nil
 	}
-	return ops.Findings("%s refused: %s; writing now could delete or fold another server's logs: check --config, --slog-dir and --data-dirs, or --force if they are one server's", command, why)
+	return Findings("%s refused: %s; writing now could delete or fold another server's logs: check --config, --slog-dir and --data-dirs, or --force if they are one server's", command, why)
 }
 
 // explainNotOneServer is err, a migration's plan that failed, when the
@@ -117,15 +114,15 @@ func refuseNotOneServer(c *cli.Context, r *dataroot.Root, fs []finding.Finding, 
 // findings of dataroot.Root.NotOneServer, printed on stderr first): the
 // replay of one server's slog over another's replicas aborts or fails, and
 // the mismatch is what to fix, so it is a finding (exit 1).
-func explainNotOneServer(c *cli.Context, r *dataroot.Root, notOne []finding.Finding, err error) error {
+func explainNotOneServer(env *Env, r *dataroot.Root, notOne []finding.Finding, err error) error {
 	why := notOneServerWhy(r, notOne)
 	if why == "" {
 		return err
 	}
 	for _, f := range notOne {
-		printFinding(c.App.ErrWriter, f)
+		writeFinding(env.warn(), f)
 	}
-	return ops.Refusal(append(finding.Fatals(ops.FindingsOf(err)), notOne...), "%v; %s, which may be why: check --config, --slog-dir and --data-dirs", err, why)
+	return Refusal(append(finding.Fatals(FindingsOf(err)), notOne...), "%v; %s, which may be why: check --config, --slog-dir and --data-dirs", err, why)
 }
 
 // notOneServerWhy names the dirs and the replicas of NotOneServer's
