@@ -189,3 +189,9 @@ func TestMigrateNothingToDo(t *testing.T) {
 	}
 	waltool(t, "migrate", "resume", "--json", fresh)
 }
+
+func closeRuns(runs []*migrate.Run) {
+	for _, r := range runs {
+		r.Journal.Close()
+	}
+}
