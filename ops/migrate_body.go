@@ -48,7 +48,6 @@ type replicaFold struct {
 	ToDir      string
 }
 
-
 func (m *migration) archiveDir(r *dataroot.Root) string {
 	if d := m.req.SlogArchive; d != "" {
 		return filepath.Clean(d)
