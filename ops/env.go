@@ -24,6 +24,11 @@ type Env struct {
 	Done func()
 	// CommandLine is the command line as a run's journal records it.
 	CommandLine []string
+	// Cleanup registers fn, which removes what the operation is creating,
+	// to be run should the process be forced to exit before the operation
+	// returns (a second signal); the func it returns unregisters fn. Nil:
+	// nothing is registered.
+	Cleanup func(fn func()) (unregister func())
 }
 
 // Bars make progress bars for the phases an operation reads or writes
@@ -71,6 +76,13 @@ func (e *Env) count(what, noun string, total int64) Bar {
 		return noBar{}
 	}
 	return e.Bars.Count(what, noun, total)
+}
+
+func (e *Env) cleanup(fn func()) (unregister func()) {
+	if e.Cleanup == nil {
+		return func() {}
+	}
+	return e.Cleanup(fn)
 }
 
 // done marks the work durable.

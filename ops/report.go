@@ -26,9 +26,6 @@ func writeFinding(w io.Writer, f finding.Finding) {
 	fmt.Fprintf(w, "  %s: %s%s: %s\n", strings.ToUpper(f.Class.String()), f.Path, at, f.Message)
 }
 
-// WriteFinding prints f as every report prints a finding.
-func WriteFinding(w io.Writer, f finding.Finding) { writeFinding(w, f) }
-
 // writeDirs prints the "dirs:" header of a data root: the slog dir and
 // each data dir, where each came from, and the state of one not read.
 func writeDirs(w io.Writer, src dataroot.Sources) {

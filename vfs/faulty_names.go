@@ -311,26 +311,6 @@ func (f *Faulty) dropStash(paths []string) error {
 	return errors.Join(errs...)
 }
 
-// removeTree removes p and everything under it through fsys.
-func removeTree(fsys FS, p string) error {
-	info, err := fsys.Stat(p)
-	if err != nil {
-		return err
-	}
-	if info.IsDir() {
-		ents, err := fsys.ReadDir(p)
-		if err != nil {
-			return err
-		}
-		for _, e := range ents {
-			if err := removeTree(fsys, filepath.Join(p, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-		}
-	}
-	return fsys.Remove(p)
-}
-
 // decide says, newest first, which pending changes the crash takes back.
 // Called with f.mu held.
 func (f *Faulty) decide(pending []*change) []bool {

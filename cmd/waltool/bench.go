@@ -8,6 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/waltool/waltool/benchmark"
+	"github.com/waltool/waltool/dataroot"
+	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/internal/iec"
 	"github.com/waltool/waltool/schema"
@@ -83,7 +85,7 @@ func childTarget(c *cli.Context) (benchmark.Target, error) {
 func gibps(gbps float64) float64 { return gbps * 1e9 / (1 << 30) }
 
 func benchVerify(c *cli.Context) error {
-	t, files, err := onePathFiles(c)
+	t, files, err := benchFiles(c)
 	if err != nil {
 		return err
 	}
@@ -114,7 +116,7 @@ func benchVerify(c *cli.Context) error {
 }
 
 func benchCeiling(c *cli.Context) error {
-	t, files, err := onePathFiles(c)
+	t, files, err := benchFiles(c)
 	if err != nil {
 		return err
 	}
@@ -151,4 +153,15 @@ func benchReplay(c *cli.Context) error {
 	fmt.Fprintf(c.App.Writer, "%s: waltool replay --server-version %s: %d mutations in %.3f s = %.2f M mutations/s end to end, peak RSS %.1f MiB, exit %d\n",
 		res.Path, res.ServerVersion, res.MutationsRead, res.Seconds, res.MutationsPerS/1e6, res.MaxRSSMB, res.Exit)
 	return nil
+}
+
+// benchFiles resolves the PATH bench verify and ceiling read, and lists
+// its log files.
+func benchFiles(c *cli.Context) (*dataroot.Target, []format.LogFile, error) {
+	srv, err := server(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, files, err := srv.Files(cancelFS(c.Context, readOnlyFS), c.Args().Slice())
+	return t, files, usage(c, err)
 }

@@ -1,17 +1,11 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-
 	"github.com/urfave/cli/v2"
 
-	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/fixtures"
 	"github.com/waltool/waltool/internal/clikit"
-	"github.com/waltool/waltool/schema"
+	"github.com/waltool/waltool/ops"
 )
 
 func fixturesCommand() *cli.Command {
@@ -47,73 +41,14 @@ func fixturesCommand() *cli.Command {
 }
 
 func fixturesGen(c *cli.Context) error {
-	out := c.String("out")
-	if out == "" {
-		return clikit.Usagef(c, "--out is required")
-	}
 	if c.NArg() > 0 {
 		return clikit.Usagef(c, "takes no arguments (the root is --out DIR), got %q", c.Args().First())
 	}
-	valueSize := c.Generic("value-size").(*clikit.SizeValue).N
-	if valueSize > 64<<20 {
-		return clikit.Usagef(c, "--value-size %s: at most 64MiB", clikit.FormatSize(valueSize))
-	}
-	// Remove a partial root on failure or interruption, but only what this
-	// run created: out must not exist, or be an empty dir.
-	ents, err := os.ReadDir(out)
-	created := errors.Is(err, os.ErrNotExist)
-	if created || err == nil && len(ents) == 0 {
-		unregister := removeOnInterrupt(out)
-		defer unregister()
-		defer func() {
-			if err != nil {
-				if created {
-					os.RemoveAll(out)
-				} else {
-					clearDir(out)
-				}
-			}
-		}()
-	}
-	bar := newCountProgress(c, int64(c.Int("mutations")), "generate", "mutations")
-	var m *fixtures.Manifest
-	m, err = fixtures.Generate(fixtures.Options{
-		Out: out, Seed: c.Int64("seed"), Apps: c.Int("apps"), Replicas: c.Int("replicas"),
-		Mutations: c.Int("mutations"), ValueSize: int(valueSize), Disks: c.Int("disks"),
-		SlogFileSize: c.Generic("slog-file-size").(*clikit.SizeValue).N, PlogFileSize: c.Generic("plog-file-size").(*clikit.SizeValue).N,
-		Corrupt: c.String("corrupt"), Context: c.Context,
-		Progress: func(done, total int64) { bar.ChangeMax64(total); bar.Set64(done) },
+	size := func(name string) int64 { return c.Generic(name).(*clikit.SizeValue).N }
+	rep, err := ops.GenerateFixtures(env(c), fixtures.Options{
+		Out: c.String("out"), Seed: c.Int64("seed"), Apps: c.Int("apps"), Replicas: c.Int("replicas"),
+		Mutations: c.Int("mutations"), ValueSize: int(size("value-size")), Disks: c.Int("disks"),
+		SlogFileSize: size("slog-file-size"), PlogFileSize: size("plog-file-size"), Corrupt: c.String("corrupt"),
 	})
-	bar.Finish()
-	if err != nil {
-		return err
-	}
-	if c.Bool("json") {
-		return emitDoc(c, fixturesDoc(m))
-	}
-	fmt.Fprintf(c.App.Writer, "wrote %s (manifest.json inside); data dirs: %s\n", out, m.DataDirs)
-	return nil
-}
-
-func fixturesDoc(m *fixtures.Manifest) *schema.FixturesGen {
-	d := &schema.FixturesGen{Path: m.Root, ManifestPath: filepath.Join(m.Root, "manifest.json"), DataDirsValue: m.DataDirs,
-		SlogPath: m.SlogDir, ReplicaCount: int64(len(m.Replicas)), FileCount: int64(len(m.Slog.Files)), Mutations: m.Slog.Mutations, Bytes: m.Bytes}
-	for _, r := range m.Replicas {
-		d.FileCount += int64(len(r.Plog.Files))
-	}
-	if k := m.Corruption; k != nil {
-		class := finding.Corrupt
-		class.UnmarshalText([]byte(k.ExpectedClass))
-		dmg := schema.FindingOf(finding.New(class, k.File, "%s: %s", k.Mode, k.Detail).At(k.Offset))
-		d.Damage = &dmg
-	}
-	return d
-}
-
-// clearDir removes what is inside dir, keeping dir.
-func clearDir(dir string) {
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		os.RemoveAll(dir + string(os.PathSeparator) + e.Name())
-	}
+	return show(c, rep, err)
 }

@@ -19,7 +19,7 @@ func server(c *cli.Context) (*ops.Server, error) {
 // env is what an operation takes from the command line's process.
 func env(c *cli.Context) *ops.Env {
 	return &ops.Env{Ctx: c.Context, Out: c.App.Writer, Warn: c.App.ErrWriter, Read: readOnlyFS, Write: writeFS,
-		Bars: bars{c}, Done: func() { markDone(c.Context) }, CommandLine: commandLine(c)}
+		Bars: bars{c}, Done: func() { markDone(c.Context) }, CommandLine: commandLine(c), Cleanup: onInterrupt}
 }
 
 // show prints rep (its document with --json, else its text) when there is

@@ -50,7 +50,7 @@ func onInterrupt(fn func()) (done func()) {
 // removeOnInterrupt registers path (a directory the command is creating)
 // for removal, as onInterrupt.
 func removeOnInterrupt(path string) (done func()) {
-	return onInterrupt(func() { removeAllRacing(path) })
+	return onInterrupt(func() { vfs.RemoveAll(vfs.OS, path) })
 }
 
 // removeNewOnInterrupt registers the removal of the entries of dir whose
@@ -66,23 +66,10 @@ func removeNewOnInterrupt(dir, pattern string) (done func()) {
 		now, _ := filepath.Glob(filepath.Join(dir, pattern))
 		for _, p := range now {
 			if !before[p] {
-				removeAllRacing(p)
+				vfs.RemoveAll(vfs.OS, p)
 			}
 		}
 	})
-}
-
-// removeAllRacing removes the tree at p while the command that is
-// creating files in it may still run (a forced exit does not stop its
-// goroutines): os.RemoveAll fails with ENOTEMPTY when a file appears
-// after it listed a dir, so it is tried again, a bounded number of times.
-func removeAllRacing(p string) {
-	for range 20 {
-		if err := os.RemoveAll(p); err == nil {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func removeRegistered() {

@@ -3,19 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"io"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/waltool/waltool/dataroot"
-	"github.com/waltool/waltool/finding"
-	"github.com/waltool/waltool/format"
 	"github.com/waltool/waltool/gpid"
 	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/pegasus"
-	"github.com/waltool/waltool/serverconfig"
 	"github.com/waltool/waltool/vfs"
 )
 
@@ -33,63 +26,6 @@ func rootFlags() []cli.Flag {
 
 // rootRefFlags are the root flags to pass on to a child waltool (bench).
 var rootRefFlags = []string{"config", "cargs", "slog-dir", "data-dirs"}
-
-// rootOptions turns the root flags into dataroot.Options: --config's keys
-// first, then --slog-dir and --data-dirs over them. It returns the root
-// the config names ([core] data_dir), for commands given no PATH.
-func rootOptions(c *cli.Context) (dataroot.Options, string, error) {
-	s := dataroot.ServerSettings{}
-	root := ""
-	if cfg := c.String("config"); cfg != "" {
-		b, err := vfs.ReadFile(readOnlyFS, cfg, 16<<20)
-		if err != nil {
-			return dataroot.Options{}, "", fmt.Errorf("--config: %w", err)
-		}
-		conf, err := serverconfig.Parse(cfg, b, c.String("cargs"))
-		if err != nil {
-			return dataroot.Options{}, "", fmt.Errorf("--config: %w", err)
-		}
-		if root, s, err = dataroot.SettingsFromConfig(conf); err != nil {
-			return dataroot.Options{}, "", fmt.Errorf("--config: %w", err)
-		}
-	}
-	if c.IsSet("slog-dir") {
-		s.SlogDir = dataroot.Setting{Value: c.String("slog-dir"), From: dataroot.FromFlag, Detail: "--slog-dir"}
-	}
-	if c.IsSet("data-dirs") {
-		s.DataDirs = dataroot.Setting{Value: c.String("data-dirs"), From: dataroot.FromFlag, Detail: "--data-dirs"}
-	}
-	return dataroot.Options{Server: s, NoSlog: c.Bool("no-slog")}, root, nil
-}
-
-// rootPaths are a command's PATH arguments, or, with none and --config,
-// the [core] data_dir the config names.
-func rootPaths(c *cli.Context) ([]string, error) {
-	if c.NArg() > 0 {
-		return c.Args().Slice(), nil
-	}
-	if c.String("config") == "" {
-		return nil, nil
-	}
-	_, root, err := rootOptions(c)
-	if err != nil {
-		return nil, err
-	}
-	return []string{root}, nil
-}
-
-// oneRoot is the single ROOT argument of a command, or --config's
-// [core] data_dir when there is none.
-func oneRoot(c *cli.Context) (string, error) {
-	paths, err := rootPaths(c)
-	if err != nil {
-		return "", err
-	}
-	if len(paths) != 1 {
-		return "", clikit.Usagef(c, "takes one ROOT (or --config), got %d arguments", len(paths))
-	}
-	return paths[0], nil
-}
 
 // durableDecreesFlag is --durable-decrees, read by durableDecrees.
 func durableDecreesFlag() cli.Flag {
@@ -126,99 +62,6 @@ func durableDecrees(c *cli.Context) (map[gpid.Gpid]int64, error) {
 		m[g] = d
 	}
 	return m, nil
-}
-
-// resolve says what a PATH argument names (dataroot.Resolve, with the
-// root flags). A PATH given with --config stands for its [core] data_dir.
-func resolve(c *cli.Context, path string) (*dataroot.Target, error) {
-	opts, root, err := rootOptions(c)
-	if err != nil {
-		return nil, err
-	}
-	if c.String("config") != "" && path != root {
-		opts.Server.RootFrom = dataroot.Setting{Value: path, From: dataroot.FromPath, Detail: "ROOT"}
-	} else if c.String("config") != "" {
-		opts.Server.RootFrom.Value = path
-	}
-	return dataroot.Resolve(cancelFS(c.Context, readOnlyFS), path, opts)
-}
-
-// onePathFiles resolves the single PATH argument of a command (or the root
-// of --config) and returns its log files.
-func onePathFiles(c *cli.Context) (*dataroot.Target, []format.LogFile, error) {
-	paths, err := rootPaths(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(paths) != 1 {
-		return nil, nil, clikit.Usagef(c, "takes one PATH (or --config), got %d arguments", len(paths))
-	}
-	t, err := resolve(c, paths[0])
-	if err != nil {
-		return nil, nil, err
-	}
-	return t, t.Files(), nil
-}
-
-// printDirs prints the "dirs:" header of a data root: the slog dir and
-// each data dir, where each came from, and the state of one not read.
-func printDirs(w io.Writer, src dataroot.Sources) {
-	line := func(head string, d dataroot.DirSource) {
-		tag := ""
-		if d.Tag != "" {
-			tag = d.Tag + ":"
-		}
-		fmt.Fprintf(w, "%s %s%s (%s", head, tag, d.Path, d.From)
-		if d.Detail != "" {
-			fmt.Fprintf(w, ": %s", d.Detail)
-		}
-		fmt.Fprint(w, ")")
-		if d.State != "" {
-			fmt.Fprintf(w, " %s", strings.ToUpper(d.State))
-		}
-		fmt.Fprintln(w)
-	}
-	head := "dirs:"
-	if src.Root.Path != "" {
-		line("dirs: root", src.Root)
-		head = "     "
-	}
-	line(head+" slog", src.SlogDir)
-	for _, d := range src.DataDirs {
-		line("      data", d)
-	}
-	for _, d := range src.BlackListed {
-		d.State = "not loaded"
-		line("      data", d)
-	}
-}
-
-// dirFindings prints, for a data root, the dirs header and the findings
-// about the dirs themselves (a slog or data dir missing or unreadable) on
-// w, and reports whether one of them is fatal: commands that read a root
-// without reporting on it (dump) still say what they could not read.
-func dirFindings(w io.Writer, t *dataroot.Target) []finding.Finding {
-	if t.Root == nil || t.Root.Path == "" {
-		return nil
-	}
-	printDirs(w, t.Root.Sources)
-	var fs []finding.Finding
-	for _, f := range t.Root.Findings {
-		if f.Gpid == nil && (f.Path == t.Root.SlogDir || isDataDir(t.Root, f.Path)) {
-			printFinding(w, f)
-			fs = append(fs, f)
-		}
-	}
-	return fs
-}
-
-func isDataDir(r *dataroot.Root, p string) bool {
-	for _, d := range r.DataDirs {
-		if d.Path == p {
-			return true
-		}
-	}
-	return false
 }
 
 // readOnlyFS is what every read-only command reads its inputs through: a

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"io"
-
 	"github.com/urfave/cli/v2"
 
-	"github.com/waltool/waltool/finding"
 	"github.com/waltool/waltool/internal/clikit"
 	"github.com/waltool/waltool/ops"
 )
@@ -37,5 +34,3 @@ func runVerify(c *cli.Context) error {
 	rep, err := ops.Verify(env(c), ops.VerifyRequest{Server: srv, Paths: c.Args().Slice(), Workers: c.Int("workers")})
 	return show(c, rep, err)
 }
-
-func printFinding(w io.Writer, f finding.Finding) { ops.WriteFinding(w, f) }
